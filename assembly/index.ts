@@ -1,0 +1,4 @@
+// The one WebAssembly module: every kernel family re-exported here. No policy, no I/O.
+export * from './memory';
+export * from './quant';
+export * from './stats';

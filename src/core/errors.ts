@@ -1,0 +1,47 @@
+// FliqsError: the one error type users see. It names the input, what was wrong, and what is accepted.
+
+export class FliqsError extends Error {
+  /** The argument, option or file that was wrong, e.g. `format` or `clip`. */
+  readonly input: string;
+  /** What was wrong with it. */
+  readonly problem: string;
+  /** What would have been accepted, when that can be said. */
+  readonly accepted: string | undefined;
+
+  constructor(input: string, problem: string, accepted?: string) {
+    super(`${input}: ${problem}${accepted ? `; accepted: ${accepted}` : ''}`);
+    this.name = 'FliqsError';
+    this.input = input;
+    this.problem = problem;
+    this.accepted = accepted;
+  }
+}
+
+/** Formats a value for an error message without dumping a whole array. */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (ArrayBuffer.isView(value)) {
+    return `${value.constructor.name}(${(value as unknown as { length?: number }).length ?? value.byteLength})`;
+  }
+  if (Array.isArray(value)) return `Array(${value.length})`;
+  return typeof value === 'object' ? (value.constructor?.name ?? 'object') : typeof value;
+}
+
+/** Throws unless `value` is a finite number > 0. */
+export function requirePositive(input: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new FliqsError(input, `got ${describe(value)}`, 'a finite number > 0');
+  }
+  return value;
+}
+
+/** Throws unless `value` is an integer in [min, max]. */
+export function requireInt(input: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new FliqsError(input, `got ${describe(value)}`, `an integer from ${min} to ${max}`);
+  }
+  return value;
+}

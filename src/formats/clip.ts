@@ -1,0 +1,138 @@
+// Clip thresholds from tensor statistics, computed in wasm: absmax, mean/std, percentile of |x|
+// (histogram), and the MSE-optimal clip of a format (a search over candidate clips minimising the
+// quantization MSE). The best clip depends on the format, hence one clip per (layer, format).
+
+import { FliqsError } from '../core/errors.js';
+import { resident } from '../core/resident.js';
+import { runtime } from '../core/runtime.js';
+import { parseFormat, type Format } from './format.js';
+import { kernelParams, scaleOf } from './params.js';
+import { requireF32 } from './quantize.js';
+
+export interface TensorStats {
+  count: number;
+  absmax: number;
+  mean: number;
+  /** Population standard deviation. */
+  std: number;
+}
+
+function withData<T>(x: Float32Array, input: string, fn: (ptr: number) => T): T {
+  requireF32(input, x);
+  if (x.length === 0) throw new FliqsError(input, 'is empty', 'a Float32Array with at least one element');
+  const [p, release] = resident(runtime, x);
+  try {
+    return fn(p);
+  } finally {
+    release();
+  }
+}
+
+function rejectNonFinite(x: Float32Array, input: string): never {
+  const i = x.findIndex((v) => !Number.isFinite(v));
+  throw new FliqsError(input, `element ${i} is ${x[i]}`, 'finite values only (statistics of NaN/Infinity data are meaningless)');
+}
+
+/**
+ * absmax, mean and standard deviation of x (f64 accumulation).
+ * @example
+ * tensorStats(new Float32Array([1, -3, 2])) // { count: 3, absmax: 3, mean: 0, std: 2.16… }
+ */
+export function tensorStats(x: Float32Array, input = 'x'): TensorStats {
+  return withData(x, input, (p) => {
+    const k = runtime.kernels;
+    const out = runtime.arena.alloc(16);
+    k.stats_sums_f32x4(p, x.length, out);
+    const [sum, sq] = [runtime.f64[out >> 3]!, runtime.f64[(out >> 3) + 1]!];
+    runtime.arena.free(out);
+    if (!Number.isFinite(sum) || !Number.isFinite(sq)) rejectNonFinite(x, input);
+    const mean = sum / x.length;
+    return { count: x.length, absmax: k.stats_absmax_f32x4(p, x.length), mean, std: Math.sqrt(Math.max(0, sq / x.length - mean * mean)) };
+  });
+}
+
+/** Histogram bins used for percentiles. */
+const BINS = 8192;
+
+/**
+ * The p-th percentile of |x| (0 < p ≤ 100), interpolated inside an 8192-bin histogram over [0, absmax].
+ * @example
+ * percentileClip(x, 99.9) // clips the top 0.1% of magnitudes
+ */
+export function percentileClip(x: Float32Array, p: number, input = 'x'): number {
+  if (typeof p !== 'number' || !(p > 0 && p <= 100)) throw new FliqsError('percentile', `got ${p}`, 'a number in (0, 100]');
+  const st = tensorStats(x, input);
+  if (st.absmax === 0) return 0;
+  return withData(x, input, (ptr) => {
+    const rt = runtime;
+    const h = rt.arena.alloc(BINS * 4);
+    rt.u32.fill(0, h >> 2, (h >> 2) + BINS);
+    rt.kernels.stats_abshist_f32(ptr, x.length, st.absmax, BINS, h);
+    const counts = rt.u32.slice(h >> 2, (h >> 2) + BINS);
+    rt.arena.free(h);
+    const want = (p / 100) * x.length;
+    let acc = 0;
+    for (let b = 0; b < BINS; b++) {
+      const c = counts[b]!;
+      if (acc + c >= want) return (st.absmax * (b + (c > 0 ? (want - acc) / c : 1))) / BINS;
+      acc += c;
+    }
+    return st.absmax;
+  });
+}
+
+export interface MseClip {
+  /** The clip with the smallest quantization MSE found. */
+  clip: number;
+  /** Its mean squared quantization error. */
+  mse: number;
+  /** clip / std of x. */
+  stdMultiple: number;
+  /** clip / absmax of x. */
+  absmaxFraction: number;
+}
+
+export interface MseClipOptions {
+  /** Candidate clips on the coarse grid, as fractions of absmax from 1/candidates to 1 (default 100). */
+  candidates?: number;
+  /** Extra candidates on a fine grid around the best coarse one (default 40). */
+  refine?: number;
+}
+
+/**
+ * The clip minimising mean((quantize(x, format, clip) − x)²): a coarse sweep over fractions of absmax,
+ * then a fine sweep between the best candidate's neighbours. Formats that ignore the clip return absmax.
+ * @example
+ * mseOptimalClip(gaussian, 'INT4').stdMultiple // ≈ 2.5 for N(0, 1) data
+ */
+export function mseOptimalClip(x: Float32Array, format: Format | string, options: MseClipOptions = {}, input = 'x'): MseClip {
+  const f = parseFormat(format);
+  const coarse = options.candidates ?? 100;
+  const fine = options.refine ?? 40;
+  if (!Number.isInteger(coarse) || coarse < 2) throw new FliqsError('candidates', `got ${coarse}`, 'an integer ≥ 2');
+  if (!Number.isInteger(fine) || fine < 0) throw new FliqsError('refine', `got ${fine}`, 'an integer ≥ 0');
+  const st = tensorStats(x, input);
+  const result = (clip: number, mse: number): MseClip =>
+    ({ clip, mse, stdMultiple: st.std > 0 ? clip / st.std : Infinity, absmaxFraction: st.absmax > 0 ? clip / st.absmax : 1 });
+  if (st.absmax === 0) return result(f.ignoresClip ? 1 : f.maxValue, 0);
+  const k = kernelParams(f);
+  return withData(x, input, (ptr) => {
+    const mseAt = (clip: number): number =>
+      f.kind === 'fp32' ? 0 : runtime.kernels.quant_sqerr_f32x4(ptr, x.length, scaleOf(f, clip), k.max, k.M, k.T, k.sh) / x.length;
+    if (f.ignoresClip) return result(st.absmax, mseAt(st.absmax));
+    let best = st.absmax, bestMse = Infinity, bestI = coarse;
+    for (let i = 1; i <= coarse; i++) {
+      const c = (st.absmax * i) / coarse;
+      const m = mseAt(c);
+      if (m < bestMse) { bestMse = m; best = c; bestI = i; }
+    }
+    const lo = (st.absmax * (bestI - 1)) / coarse, hi = (st.absmax * Math.min(coarse, bestI + 1)) / coarse;
+    for (let j = 1; j < fine; j++) {
+      const c = lo + ((hi - lo) * j) / fine;
+      if (c <= 0) continue;
+      const m = mseAt(c);
+      if (m < bestMse) { bestMse = m; best = c; }
+    }
+    return result(best, bestMse);
+  });
+}

@@ -1,0 +1,32 @@
+// The constants the quantize kernel reads for a format, derived once per Format (see assembly/quant.ts):
+// a uniform region |v| < T with quantum M * 2^-23, and a floating region above it that keeps 23 - sh
+// mantissa bits. INTk is all uniform (T = Inf, quantum 1); BF16 is s = 1 with no clamp.
+
+import type { Format } from './format.js';
+
+export interface KernelParams {
+  readonly max: number;
+  readonly M: number;
+  readonly T: number;
+  readonly sh: number;
+}
+
+const cache = new WeakMap<Format, KernelParams>();
+
+export function kernelParams(f: Format): KernelParams {
+  let p = cache.get(f);
+  if (p) return p;
+  if (f.kind === 'int') p = { max: f.maxValue, M: 2 ** 23, T: Infinity, sh: 1 };
+  else if (f.kind === 'fp32') p = { max: Infinity, M: 0, T: 0, sh: 0 };
+  else {
+    const y = f.mantissaBits, emin = f.minExponent;
+    p = { max: f.kind === 'bf16' ? Infinity : f.maxValue, M: 2 ** (emin - y + 23), T: 2 ** (emin + 1), sh: 23 - y };
+  }
+  cache.set(f, p);
+  return p;
+}
+
+/** The f32 scale s = maxValue / clip of the spec (1 for formats that ignore the clip). */
+export function scaleOf(f: Format, clip: number): number {
+  return f.ignoresClip ? 1 : Math.fround(f.maxValue / clip);
+}

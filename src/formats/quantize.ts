@@ -1,0 +1,167 @@
+// The public fake-quantizers, backed by the wasm SIMD kernel (assembly/quant.ts).
+// Arrays that already live in wasm memory are used in place; other arrays stream through a
+// cache-sized scratch block, so a 4M-element tensor never needs a 16 MB copy.
+
+import { FliqsError, describe, requirePositive } from '../core/errors.js';
+import { resident } from '../core/resident.js';
+import { runtime, type Runtime } from '../core/runtime.js';
+import { parseFormat, type Format } from './format.js';
+import { kernelParams, scaleOf } from './params.js';
+
+/** Elements per scratch chunk: 64 KiB in, quantized in place, copied out while still in L2. */
+const CHUNK = 16384;
+const scratchOf = new WeakMap<Runtime, number>();
+
+function scratch(rt: Runtime): number {
+  let p = scratchOf.get(rt);
+  if (p === undefined) { p = rt.arena.alloc(CHUNK * 4); scratchOf.set(rt, p); }
+  return p;
+}
+
+export function requireF32(input: string, x: unknown): Float32Array {
+  if (!(x instanceof Float32Array)) throw new FliqsError(input, `got ${describe(x)}`, 'a Float32Array');
+  return x;
+}
+
+export function outputFor(x: Float32Array, out: unknown, input = 'out'): Float32Array {
+  if (out === undefined) return new Float32Array(x.length);
+  if (!(out instanceof Float32Array) || out.length !== x.length) {
+    throw new FliqsError(input, `got ${describe(out)}`, `a Float32Array of length ${x.length} (the input's), or nothing`);
+  }
+  return out;
+}
+
+/** The scale for a clip, checked: clip must be finite and > 0 and give a finite, normal f32 scale. */
+export function checkedScale(f: Format, clip: unknown, input = 'clip'): number {
+  if (f.ignoresClip && clip === undefined) return 1;
+  const c = requirePositive(input, clip);
+  const s = scaleOf(f, c);
+  if (!(s >= 2 ** -126) || s === Infinity) {
+    throw new FliqsError(input, `${c} gives scale ${f.maxValue}/${c} outside f32 for ${f.name}`,
+      `a clip from ${f.maxValue / 3.4e38} to ${f.maxValue * 2 ** 126}`);
+  }
+  return s;
+}
+
+/** Runs `kernel(ptrIn, ptrOut, count, offset)` over x → out, in place when resident, else chunked. */
+function stream(rt: Runtime, x: Float32Array, out: Float32Array, kernel: (inp: number, outp: number, n: number) => void): void {
+  if (rt.owns(x) && rt.owns(out)) {
+    kernel(x.byteOffset, out.byteOffset, x.length);
+    return;
+  }
+  const p = scratch(rt);
+  for (let i = 0; i < x.length; i += CHUNK) {
+    const n = Math.min(CHUNK, x.length - i);
+    const mem = rt.f32;
+    mem.set(x.subarray(i, i + n), p >> 2);
+    kernel(p, p, n);
+    out.set(rt.f32.subarray(p >> 2, (p >> 2) + n), i);
+  }
+}
+
+/**
+ * Fake-quantizes x to `format` with clipping threshold `clip` (the spec's quantize()): scale by
+ * s = maxValue / clip, clamp, round to the grid (ties to even), scale back. NaN stays NaN, ±Infinity
+ * saturates to ±clip. BF16 and FP32 ignore the clip (it may be omitted for them).
+ * @example
+ * import { quantize } from 'fliqs';
+ * quantize(new Float32Array([0.1, 0.26, -3]), 'INT4', 1); // Float32Array [0.142857…, 0.285714…, -1]
+ * quantize(new Float32Array([1.3]), 'E2M1', 3);           // Float32Array [1.5]
+ */
+export function quantize(x: Float32Array, format: Format | string, clip?: number, out?: Float32Array): Float32Array {
+  requireF32('x', x);
+  const f = parseFormat(format);
+  const s = checkedScale(f, clip);
+  const o = outputFor(x, out);
+  const rt = runtime;
+  if (f.kind === 'fp32') {
+    if (o !== x) o.set(x);
+    return o;
+  }
+  const k = kernelParams(f);
+  stream(rt, x, o, (a, b, n) => rt.kernels.quant_f32x4(a, b, n, s, k.max, k.M, k.T, k.sh));
+  return o;
+}
+
+/** Where the channels are in a tensor: its shape and the channel axis (default 0, PyTorch's out-channel). */
+export interface ChannelLayout {
+  shape: readonly number[];
+  axis?: number;
+}
+
+/** [outer, C, inner] of a tensor for a channel axis, validated against x.length. */
+export function channelSplit(x: Float32Array, layout: ChannelLayout): [number, number, number] {
+  const { shape } = layout;
+  if (!Array.isArray(shape) || shape.length === 0 || shape.some((d) => !Number.isInteger(d) || d < 1)) {
+    throw new FliqsError('shape', `got ${JSON.stringify(shape)}`, 'a non-empty array of positive integers');
+  }
+  const axis = layout.axis ?? 0;
+  const ax = axis < 0 ? shape.length + axis : axis;
+  if (!Number.isInteger(ax) || ax < 0 || ax >= shape.length) {
+    throw new FliqsError('axis', `got ${axis} for shape [${shape.join(', ')}]`, `an integer from ${-shape.length} to ${shape.length - 1}`);
+  }
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (size !== x.length) {
+    throw new FliqsError('shape', `[${shape.join(', ')}] holds ${size} elements but x has ${x.length}`, 'a shape whose product is x.length');
+  }
+  const outer = shape.slice(0, ax).reduce((a, b) => a * b, 1);
+  const inner = shape.slice(ax + 1).reduce((a, b) => a * b, 1);
+  return [outer, shape[ax]!, inner];
+}
+
+function checkedClips(f: Format, clips: unknown, C: number): number[] {
+  if (!(Array.isArray(clips) || ArrayBuffer.isView(clips)) || (clips as ArrayLike<number>).length !== C) {
+    throw new FliqsError('clips', `got ${describe(clips)}`, `${C} clips, one per channel`);
+  }
+  return Array.from(clips as ArrayLike<number>, (c, i) => (f.ignoresClip ? 1 : checkedScale(f, c, `clips[${i}]`)));
+}
+
+/**
+ * Per-channel fake-quantization: channel c along `layout.axis` uses clips[c].
+ * @example
+ * // a 2×3 weight matrix, one clip per output row
+ * quantizePerChannel(new Float32Array([0.5, -1, 2, 0.1, 0.2, 0.3]), 'INT8', [2, 0.3], { shape: [2, 3] });
+ */
+export function quantizePerChannel(x: Float32Array, format: Format | string, clips: ArrayLike<number>, layout: ChannelLayout,
+  out?: Float32Array): Float32Array {
+  requireF32('x', x);
+  const f = parseFormat(format);
+  const [outer, C, inner] = channelSplit(x, layout);
+  const scales = checkedClips(f, clips, C);
+  const o = outputFor(x, out);
+  if (f.ignoresClip) return quantize(x, f, undefined, o);
+  const rt = runtime, k = kernelParams(f);
+  const [px, releaseX] = resident(rt, x);
+  const ps = rt.arena.alloc(C * 4);
+  rt.f32.set(scales, ps >> 2);
+  // Quantize into o directly, or into x's private copy, or (x resident, o not) into a temporary.
+  const po = rt.owns(o) ? o.byteOffset : rt.owns(x) ? rt.arena.alloc(x.length * 4) : px;
+  rt.kernels.quant_pc_f32x4(px, po, outer, C, inner, ps, k.max, k.M, k.T, k.sh);
+  if (!rt.owns(o)) o.set(rt.f32.subarray(po >> 2, (po >> 2) + x.length));
+  if (!rt.owns(o) && rt.owns(x)) rt.arena.free(po);
+  rt.arena.free(ps);
+  releaseX();
+  return o;
+}
+
+/**
+ * Straight-through estimator: the gradient of quantize() w.r.t. x is passed where |x| ≤ clip and
+ * blocked where x was clipped. Formats that ignore the clip pass everything.
+ * @example
+ * steGradient(new Float32Array([0.5, 2]), new Float32Array([1, 1]), 1); // Float32Array [1, 0]
+ */
+export function steGradient(x: Float32Array, gradOut: Float32Array, clip: number, gradIn?: Float32Array): Float32Array {
+  requireF32('x', x);
+  requireF32('gradOut', gradOut);
+  if (gradOut.length !== x.length) throw new FliqsError('gradOut', `has length ${gradOut.length}, x has ${x.length}`, 'the same length as x');
+  const c = clip === Infinity ? Infinity : requirePositive('clip', clip);
+  const o = outputFor(x, gradIn, 'gradIn');
+  const rt = runtime;
+  const [px, rx] = resident(rt, x);
+  const [pg, rg] = resident(rt, gradOut);
+  const po = rt.owns(o) ? o.byteOffset : rt.arena.alloc(x.length * 4);
+  rt.kernels.ste_f32x4(px, pg, po, x.length, c);
+  if (!rt.owns(o)) { o.set(rt.f32.subarray(po >> 2, (po >> 2) + x.length)); rt.arena.free(po); }
+  rx(); rg();
+  return o;
+}

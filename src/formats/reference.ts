@@ -1,0 +1,89 @@
+// The scalar reference quantizer: the living definition of ../../shared/spec/quantization.md and the
+// oracle the wasm kernels are tested against, bit for bit. Written for clarity, not speed: it works
+// in f64 with explicit exponents and rounds to f32 (Math.fround) exactly where the spec's f32
+// arithmetic rounds (x * s and q / s; f64 then f32 is correctly rounded for these operations).
+
+import type { Format } from './format.js';
+import { scaleOf } from './params.js';
+
+const f32 = Math.fround;
+
+/** Round to the nearest integer, ties to even. */
+export function roundHalfEven(k: number): number {
+  const f = Math.floor(k);
+  const d = k - f;
+  if (d > 0.5) return f + 1;
+  if (d < 0.5) return f;
+  return f % 2 === 0 ? f : f + 1;
+}
+
+/** floor(log2(a)) for a finite a > 0, exactly. */
+export function exponentOf(a: number): number {
+  let e = Math.floor(Math.log2(a));
+  if (2 ** e > a) e--;
+  if (2 ** (e + 1) <= a) e++;
+  return e;
+}
+
+/** a ≥ 0 rounded to y mantissa bits with normal exponents ≥ emin (below that, the fixed quantum 2^(emin-y)). */
+export function roundToFloat(a: number, y: number, emin: number): number {
+  if (a === 0) return 0;
+  const quantum = 2 ** (Math.max(exponentOf(a), emin) - y);
+  return roundHalfEven(a / quantum) * quantum;
+}
+
+/** Rounds one f32 value v (already scaled and clamped) to the format's grid at scale 1. */
+export function roundToGrid(v: number, f: Format): number {
+  if (Number.isNaN(v)) return NaN;
+  const neg = v < 0 || Object.is(v, -0);
+  const a = Math.abs(v);
+  let q: number;
+  if (f.kind === 'int') q = roundHalfEven(a);
+  else if (f.kind === 'float') q = roundToFloat(a, f.mantissaBits, f.minExponent);
+  else if (f.kind === 'bf16') q = a === Infinity ? Infinity : roundToFloat(a, 7, -126);
+  else q = a;
+  if (f.kind === 'bf16' && q >= 2 ** 128) q = Infinity; // IEEE overflow
+  return neg ? -q : q;
+}
+
+/** quantize() for one value with a precomputed scale s (see scaleOf). */
+export function quantizeValueRef(x: number, f: Format, s: number): number {
+  if (f.kind === 'fp32') return f32(x);
+  if (f.kind === 'bf16') return roundToGrid(f32(x), f);
+  if (Number.isNaN(x)) return NaN;
+  const v = Math.min(Math.max(f32(f32(x) * s), -f.maxValue), f.maxValue);
+  return f32(roundToGrid(v, f) / s);
+}
+
+/**
+ * Reference fake-quantizer: the spec's quantize(x, format, clip), elementwise.
+ * @example
+ * quantizeRef(new Float32Array([0.3, -1.2]), parseFormat('INT4'), 1) // ≈ [0.2857, -1]
+ */
+export function quantizeRef(x: ArrayLike<number>, f: Format, clip: number, out = new Float32Array(x.length)): Float32Array {
+  const s = scaleOf(f, clip);
+  for (let i = 0; i < x.length; i++) out[i] = quantizeValueRef(x[i]!, f, s);
+  return out;
+}
+
+/** Reference per-channel fake-quantizer over a tensor viewed as [outer, C, inner], clip clips[c] for channel c. */
+export function quantizePerChannelRef(x: ArrayLike<number>, f: Format, clips: ArrayLike<number>, outer: number, C: number,
+  inner: number, out = new Float32Array(x.length)): Float32Array {
+  for (let o = 0; o < outer; o++) {
+    for (let c = 0; c < C; c++) {
+      const s = scaleOf(f, clips[c]!);
+      for (let i = 0; i < inner; i++) {
+        const k = (o * C + c) * inner + i;
+        out[k] = quantizeValueRef(x[k]!, f, s);
+      }
+    }
+  }
+  return out;
+}
+
+/** Reference straight-through estimator: gradIn = |x| ≤ clip ? gradOut : 0. */
+export function steRef(x: ArrayLike<number>, gradOut: ArrayLike<number>, clip: number, out = new Float32Array(x.length)): Float32Array {
+  const c = f32(clip);
+  for (let i = 0; i < x.length; i++) out[i] = Math.abs(x[i]!) <= c ? gradOut[i]! : 0;
+  return out;
+}

@@ -1,0 +1,11 @@
+// fliqs: the package root. Everything here runs in Node and in browsers (no Node built-ins).
+
+export { FliqsError } from './core/errors.js';
+export { runtime, createRuntime, supportedVariants, Runtime, WasmF32, type Variant } from './core/runtime.js';
+export { Arena } from './core/arena.js';
+export { parseFormat, ACCEPTED_FORMATS, type Format, type FormatKind } from './formats/format.js';
+export { SEARCH_SPACES, parseSearchSpace, type SearchSpaceName } from './formats/presets.js';
+export { quantize, quantizePerChannel, steGradient, type ChannelLayout } from './formats/quantize.js';
+export { quantizeRef, quantizePerChannelRef, steRef } from './formats/reference.js';
+export { encode, decode, packCodes, unpackCodes } from './formats/codes.js';
+export { tensorStats, percentileClip, mseOptimalClip, type TensorStats, type MseClip, type MseClipOptions } from './formats/clip.js';
