@@ -2,3 +2,7 @@
 export * from './memory';
 export * from './quant';
 export * from './stats';
+export * from './gemm';
+export * from './conv';
+export * from './elementwise';
+export * from './int8';

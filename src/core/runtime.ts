@@ -79,6 +79,13 @@ export class Runtime {
   allocF32(n: number): WasmF32 {
     return new WasmF32(this, this.arena.alloc(n * 4), n);
   }
+
+  /** Copies `data` into a new wasm-resident buffer. */
+  copyIn(data: ArrayLike<number>): WasmF32 {
+    const b = this.allocF32(data.length);
+    this.f32.set(data, b.ptr >> 2);
+    return b;
+  }
 }
 
 /** An f32 buffer that lives in wasm memory. `.array` is a fresh view each time (safe after memory.grow). */

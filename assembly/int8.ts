@@ -1,0 +1,2 @@
+// (placeholder: kernels of this family are being written)
+export {};
