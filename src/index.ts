@@ -7,5 +7,5 @@ export { parseFormat, ACCEPTED_FORMATS, type Format, type FormatKind } from './f
 export { SEARCH_SPACES, parseSearchSpace, type SearchSpaceName } from './formats/presets.js';
 export { quantize, quantizePerChannel, steGradient, type ChannelLayout } from './formats/quantize.js';
 export { quantizeRef, quantizePerChannelRef, steRef } from './formats/reference.js';
-export { encode, decode, packCodes, unpackCodes } from './formats/codes.js';
+export { encode, decode, packCodes, unpackCodes, quantizeToCodes, dequantizeCodes } from './formats/codes.js';
 export { tensorStats, percentileClip, mseOptimalClip, type TensorStats, type MseClip, type MseClipOptions } from './formats/clip.js';

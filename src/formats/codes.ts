@@ -1,8 +1,9 @@
 // Codes: b-bit unsigned storage codes for grid values (INT two's complement, ExMy sign|exponent|mantissa,
 // BF16/FP32 IEEE bits) and dense packing of codes into bytes (two INT4/E2M1 codes per byte, …).
 
-import { FliqsError, describe } from '../core/errors.js';
+import { FliqsError, describe, requirePositive } from '../core/errors.js';
 import { parseFormat, type Format } from './format.js';
+import { checkedScale, quantize, requireF32 } from './quantize.js';
 import { exponentOf, roundToGrid } from './reference.js';
 
 const f32buf = new Float32Array(1);
@@ -113,5 +114,27 @@ export function unpackCodes(bytes: Uint8Array, bits: number, count: number): Uin
     for (let k = 0; k < bits; k++, bit++) if ((bytes[bit >> 3]! >> (bit & 7)) & 1) c += 2 ** k;
     out[i] = c;
   }
+  return out;
+}
+
+/**
+ * Quantizes x straight to codes: the grid values round(clamp(x·s)) of the spec, encoded, with the scale
+ * s = maxValue / clip. `dequantizeCodes(codes, format, scale)` gives back exactly quantize(x, format, clip).
+ * @example
+ * const { codes, scale } = quantizeToCodes(new Float32Array([0.3, -1]), 'INT4', 1); // codes [2, 9], scale 7
+ */
+export function quantizeToCodes(x: Float32Array, format: Format | string, clip?: number): { codes: Uint32Array; scale: number } {
+  requireF32('x', x);
+  const f = parseFormat(format);
+  const s = checkedScale(f, clip);
+  const grid = quantize(x.map((v) => v * s), f, f.ignoresClip ? undefined : f.maxValue);
+  return { codes: encode(f, grid), scale: s };
+}
+
+/** Inverse of quantizeToCodes: decode(codes) / scale in f32. */
+export function dequantizeCodes(codes: ArrayLike<number>, format: Format | string, scale: number): Float32Array {
+  const out = decode(format, codes);
+  requirePositive('scale', scale);
+  for (let i = 0; i < out.length; i++) out[i] = out[i]! / scale;
   return out;
 }

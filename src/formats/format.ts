@@ -93,6 +93,7 @@ function make(name: string, kind: FormatKind, bits: number, x: number, y: number
     grid: null,
   };
   if (bits <= 12) (f as { grid: Float64Array | null }).grid = gridOf(f);
+  Object.defineProperty(f, 'toString', { value: () => name, enumerable: false });
   return Object.freeze(f);
 }
 

@@ -9,6 +9,8 @@ export interface KernelParams {
   readonly M: number;
   readonly T: number;
   readonly sh: number;
+  /** 1 when ties must flip f32's exponent parity: y = 0 and a bias of other parity than f32's 127. */
+  readonly flip: number;
 }
 
 const cache = new WeakMap<Format, KernelParams>();
@@ -16,11 +18,11 @@ const cache = new WeakMap<Format, KernelParams>();
 export function kernelParams(f: Format): KernelParams {
   let p = cache.get(f);
   if (p) return p;
-  if (f.kind === 'int') p = { max: f.maxValue, M: 2 ** 23, T: Infinity, sh: 1 };
-  else if (f.kind === 'fp32') p = { max: Infinity, M: 0, T: 0, sh: 0 };
+  if (f.kind === 'int') p = { max: f.maxValue, M: 2 ** 23, T: Infinity, sh: 1, flip: 0 };
+  else if (f.kind === 'fp32') p = { max: Infinity, M: 0, T: 0, sh: 0, flip: 0 };
   else {
     const y = f.mantissaBits, emin = f.minExponent;
-    p = { max: f.kind === 'bf16' ? Infinity : f.maxValue, M: 2 ** (emin - y + 23), T: 2 ** (emin + 1), sh: 23 - y };
+    p = { max: f.kind === 'bf16' ? Infinity : f.maxValue, M: 2 ** (emin - y + 23), T: 2 ** (emin + 1), sh: 23 - y, flip: y === 0 && f.bias % 2 === 0 ? 1 : 0 };
   }
   cache.set(f, p);
   return p;

@@ -25,11 +25,24 @@ export function exponentOf(a: number): number {
   return e;
 }
 
-/** a ≥ 0 rounded to y mantissa bits with normal exponents ≥ emin (below that, the fixed quantum 2^(emin-y)). */
-export function roundToFloat(a: number, y: number, emin: number): number {
+/** The unsigned code (sign bit clear) of a grid magnitude g ≥ 0 of a float format. */
+export function floatCode(g: number, y: number, emin: number, bias: number): number {
+  if (g < 2 ** emin) return g / 2 ** (emin - y);
+  const e = exponentOf(g);
+  return (e + bias) * 2 ** y + (g / 2 ** e - 1) * 2 ** y;
+}
+
+/**
+ * a ≥ 0 rounded to the nearest value with y mantissa bits and normal exponents ≥ emin (below that, the
+ * fixed quantum 2^(emin−y)); a tie goes to the neighbour whose code is even.
+ */
+export function roundToFloat(a: number, y: number, emin: number, bias: number): number {
   if (a === 0) return 0;
   const quantum = 2 ** (Math.max(exponentOf(a), emin) - y);
-  return roundHalfEven(a / quantum) * quantum;
+  const lo = Math.floor(a / quantum) * quantum, hi = lo + quantum;
+  if (a - lo < hi - a) return lo;
+  if (a - lo > hi - a) return hi;
+  return floatCode(lo, y, emin, bias) % 2 === 0 ? lo : hi;
 }
 
 /** Rounds one f32 value v (already scaled and clamped) to the format's grid at scale 1. */
@@ -39,8 +52,8 @@ export function roundToGrid(v: number, f: Format): number {
   const a = Math.abs(v);
   let q: number;
   if (f.kind === 'int') q = roundHalfEven(a);
-  else if (f.kind === 'float') q = roundToFloat(a, f.mantissaBits, f.minExponent);
-  else if (f.kind === 'bf16') q = a === Infinity ? Infinity : roundToFloat(a, 7, -126);
+  else if (f.kind === 'float') q = roundToFloat(a, f.mantissaBits, f.minExponent, f.bias);
+  else if (f.kind === 'bf16') q = a === Infinity ? Infinity : roundToFloat(a, 7, -126, 127);
   else q = a;
   if (f.kind === 'bf16' && q >= 2 ** 128) q = Infinity; // IEEE overflow
   return neg ? -q : q;
