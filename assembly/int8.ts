@@ -1,2 +1,380 @@
-// (placeholder: kernels of this family are being written)
-export {};
+// Real low-precision kernels for quantized inference: int8 × int8 → int32 GEMM (and INT4-packed
+// weights), a dequantizing epilogue, int8 im2col for NHWC conv, and f32 → int8 code quantization.
+//
+// The GEMM multiplies with i32x4.dot_i16x8_s, which multiplies 8 i16 pairs and adds adjacent
+// products, so K is consumed two at a time ("k-pairs"). Both operands are packed first:
+//   packed A  (pack_a_i8):  blocks of 4 rows; per k-pair 16 bytes = 4 rows × [a(k), a(k+1)] as i16.
+//                           A 4-byte splat of one row's pair is then one load32_splat.
+//   packed B  (pack_b_i8):  panels of 8 columns; per k-pair 16 bytes = 8 cols × [b(k,n), b(k+1,n)] as i8,
+//                           sign-extended to two i16x8 (cols 0–3, 4–7) in the micro-kernel.
+//   packed B4 (pack_b_i4):  panels of 8 columns; per 2 k-pairs 16 bytes: the low nibbles are the i8
+//                           panel bytes of the first k-pair, the high nibbles those of the second;
+//                           decoded with one swizzle through a 16-entry table per nibble half.
+// K is padded with zeros to a multiple of 4 (an even number of k-pairs) and M, N to their tiles, so
+// the micro-kernel has no K/M tails; partial N tiles are stored through a small static buffer.
+// Integers are exact everywhere: |acc| ≤ 127·127·K < 2^31 for K < 133,000.
+
+const TILE_M = 4;
+const TILE_N = 8;
+/** Bytes of packed A kept hot (in L2) while every B panel sweeps over it. */
+const A_BLOCK_BYTES = 131072;
+
+// Partial-tile staging (static data below heap_base, so it is not an allocation).
+const TMP: usize = memory.data(TILE_M * TILE_N * 4, 16);
+
+/** Number of k-pairs of the packed layouts for reduction length K (K padded to a multiple of 4). */
+// @ts-ignore: decorator
+@inline function kPairs(K: i32): i32 {
+  return ((K + 3) >> 2) << 1;
+}
+
+/** Bytes of packed A for M rows and reduction length K. */
+export function packed_a_i8_bytes(M: i32, K: i32): i32 {
+  return ((M + TILE_M - 1) / TILE_M) * kPairs(K) * 16;
+}
+
+/** Bytes of a packed int8 B panel set for a K×N matrix. */
+export function packed_b_i8_bytes(K: i32, N: i32): i32 {
+  return ((N + TILE_N - 1) / TILE_N) * kPairs(K) * 16;
+}
+
+/** Bytes of a packed INT4 B panel set for a K×N matrix. */
+export function packed_b_i4_bytes(K: i32, N: i32): i32 {
+  return ((N + TILE_N - 1) / TILE_N) * kPairs(K) * 8;
+}
+
+/**
+ * Packs row-major int8 A[M,K] (codes) into 4-row blocks of i16 k-pairs (see header); zero padded.
+ * Full 4-row × 8-k groups are transposed with SIMD, the edges one value at a time.
+ */
+export function pack_a_i8(a: usize, pa: usize, M: i32, K: i32): void {
+  const Kp = kPairs(K);
+  const Mb = (M + TILE_M - 1) / TILE_M;
+  const K8 = K & ~7;
+  for (let mb = 0; mb < Mb; mb++) {
+    const m0 = mb * TILE_M;
+    const dst = pa + <usize>mb * <usize>Kp * 16;
+    let k = 0;
+    if (m0 + TILE_M <= M) {
+      const r0 = a + <usize>m0 * <usize>K;
+      const r1 = r0 + <usize>K, r2 = r1 + <usize>K, r3 = r2 + <usize>K;
+      for (; k < K8; k += 8) {
+        // x_r = 4 i32 lanes, lane p = row r's pair p; transpose 4×4 i32 so row p = pair p of rows 0..3.
+        const x0 = v128.load8x8_s(r0 + <usize>k), x1 = v128.load8x8_s(r1 + <usize>k);
+        const x2 = v128.load8x8_s(r2 + <usize>k), x3 = v128.load8x8_s(r3 + <usize>k);
+        const t0 = i32x4.shuffle(x0, x1, 0, 4, 1, 5), t1 = i32x4.shuffle(x0, x1, 2, 6, 3, 7);
+        const t2 = i32x4.shuffle(x2, x3, 0, 4, 1, 5), t3 = i32x4.shuffle(x2, x3, 2, 6, 3, 7);
+        const o = dst + (<usize>k << 3);
+        v128.store(o, i64x2.shuffle(t0, t2, 0, 2));
+        v128.store(o + 16, i64x2.shuffle(t0, t2, 1, 3));
+        v128.store(o + 32, i64x2.shuffle(t1, t3, 0, 2));
+        v128.store(o + 48, i64x2.shuffle(t1, t3, 1, 3));
+      }
+    }
+    for (let kp = k >> 1; kp < Kp; kp++) {
+      const k0 = kp << 1;
+      for (let r = 0; r < TILE_M; r++) {
+        const m = m0 + r;
+        let v0: i32 = 0, v1: i32 = 0;
+        if (m < M) {
+          const row = a + <usize>m * <usize>K;
+          if (k0 < K) v0 = <i32>load<i8>(row + <usize>k0);
+          if (k0 + 1 < K) v1 = <i32>load<i8>(row + <usize>k0 + 1);
+        }
+        store<u32>(dst + (<usize>kp << 4) + (<usize>r << 2), (<u32>v0 & 0xffff) | (<u32>v1 << 16));
+      }
+    }
+  }
+}
+
+/** Packs row-major int8 B[K,N] (codes) into 8-column panels of i8 k-pairs (see header); zero padded. */
+export function pack_b_i8(b: usize, pb: usize, K: i32, N: i32): void {
+  const Kp = kPairs(K);
+  const Nb = (N + TILE_N - 1) / TILE_N;
+  for (let nb = 0; nb < Nb; nb++) {
+    const n0 = nb * TILE_N;
+    const dst = pb + <usize>nb * <usize>Kp * 16;
+    for (let kp = 0; kp < Kp; kp++) {
+      for (let j = 0; j < TILE_N; j++) {
+        const n = n0 + j;
+        for (let h = 0; h < 2; h++) {
+          const k = (kp << 1) + h;
+          const v: i8 = n < N && k < K ? load<i8>(b + <usize>k * <usize>N + <usize>n) : 0;
+          store<i8>(dst + (<usize>kp << 4) + <usize>(j * 2 + h), v);
+        }
+      }
+    }
+  }
+}
+
+/** The signed value of nibble i (i = k*N + n) of packed INT4 codes, low nibble first. */
+// @ts-ignore: decorator
+@inline function nibble(b4: usize, i: usize): i32 {
+  const byte = <i32>load<u8>(b4 + (i >> 1));
+  const c = (i & 1) ? byte >> 4 : byte & 15;
+  return (c ^ 8) - 8;
+}
+
+/**
+ * Packs INT4 codes of B[K,N] (two's complement, two per byte, low nibble first: element k*N+n is
+ * nibble k*N+n) into 8-column nibble panels (see header) that gemm_i4_* decode in the micro-kernel.
+ */
+export function pack_b_i4(b4: usize, pb: usize, K: i32, N: i32): void {
+  const Kp = kPairs(K);
+  const Nb = (N + TILE_N - 1) / TILE_N;
+  for (let nb = 0; nb < Nb; nb++) {
+    const n0 = nb * TILE_N;
+    const dst = pb + <usize>nb * <usize>Kp * 8;
+    for (let kq = 0; kq < (Kp >> 1); kq++) {
+      for (let j = 0; j < 16; j++) {
+        const n = n0 + (j >> 1);
+        const klo = (kq << 2) + (j & 1), khi = klo + 2;
+        let lo = 0, hi = 0;
+        if (n < N) {
+          if (klo < K) lo = nibble(b4, <usize>klo * <usize>N + <usize>n);
+          if (khi < K) hi = nibble(b4, <usize>khi * <usize>N + <usize>n);
+        }
+        store<u8>(dst + (<usize>kq << 4) + <usize>j, <u8>((lo & 15) | ((hi & 15) << 4)));
+      }
+    }
+  }
+}
+
+/** Packs INT4 codes of B[K,N] (as for pack_b_i4) straight into the int8 panel layout of pack_b_i8. */
+export function pack_b_i4_i8(b4: usize, pb: usize, K: i32, N: i32): void {
+  const Kp = kPairs(K);
+  const Nb = (N + TILE_N - 1) / TILE_N;
+  for (let nb = 0; nb < Nb; nb++) {
+    const n0 = nb * TILE_N;
+    const dst = pb + <usize>nb * <usize>Kp * 16;
+    for (let kp = 0; kp < Kp; kp++) {
+      for (let j = 0; j < TILE_N; j++) {
+        const n = n0 + j;
+        for (let h = 0; h < 2; h++) {
+          const k = (kp << 1) + h;
+          const v = n < N && k < K ? nibble(b4, <usize>k * <usize>N + <usize>n) : 0;
+          store<i8>(dst + (<usize>kp << 4) + <usize>(j * 2 + h), <i8>v);
+        }
+      }
+    }
+  }
+}
+
+/** Row r of a 4×8 tile (two i32x4 halves) → out, int32 or dequantized f32 (acc·dq[n] + bias[n]). */
+// @ts-ignore: decorator
+@inline function storeRow(o: usize, lo: v128, hi: v128, mode: i32, dq: usize, bias: usize, n0: i32, hasBias: i32): void {
+  if (mode == 0) {
+    v128.store(o, lo);
+    v128.store(o + 16, hi);
+  } else {
+    const d = dq + (<usize>n0 << 2);
+    let flo = f32x4.mul(f32x4.convert_i32x4_s(lo), v128.load(d));
+    let fhi = f32x4.mul(f32x4.convert_i32x4_s(hi), v128.load(d + 16));
+    if (hasBias) {
+      const bb = bias + (<usize>n0 << 2);
+      flo = f32x4.add(flo, v128.load(bb));
+      fhi = f32x4.add(fhi, v128.load(bb + 16));
+    }
+    v128.store(o, flo);
+    v128.store(o + 16, fhi);
+  }
+}
+
+/** Writes one (possibly partial) 4×8 tile: full tiles with vector stores, edges through TMP. */
+// @ts-ignore: decorator
+@inline function storeTile(out: usize, N: i32, m0: i32, n0: i32, rows: i32, cols: i32, mode: i32, dq: usize, bias: usize, hasBias: i32,
+  c00: v128, c01: v128, c10: v128, c11: v128, c20: v128, c21: v128, c30: v128, c31: v128): void {
+  const ldo = <usize>N << 2;
+  if (rows == TILE_M && cols == TILE_N) {
+    const o = out + (<usize>m0 * <usize>N + <usize>n0) * 4;
+    storeRow(o, c00, c01, mode, dq, bias, n0, hasBias);
+    storeRow(o + ldo, c10, c11, mode, dq, bias, n0, hasBias);
+    storeRow(o + 2 * ldo, c20, c21, mode, dq, bias, n0, hasBias);
+    storeRow(o + 3 * ldo, c30, c31, mode, dq, bias, n0, hasBias);
+    return;
+  }
+  storeRow(TMP, c00, c01, mode, dq, bias, n0, hasBias);
+  storeRow(TMP + 32, c10, c11, mode, dq, bias, n0, hasBias);
+  storeRow(TMP + 64, c20, c21, mode, dq, bias, n0, hasBias);
+  storeRow(TMP + 96, c30, c31, mode, dq, bias, n0, hasBias);
+  for (let r = 0; r < rows; r++) {
+    const o = out + (<usize>(m0 + r) * <usize>N + <usize>n0) * 4;
+    for (let j = 0; j < cols; j++) store<u32>(o + (<usize>j << 2), load<u32>(TMP + (<usize>(r * TILE_N + j) << 2)));
+  }
+}
+
+// @ts-ignore: decorator
+@inline function dot(acc: v128, a: v128, b: v128): v128 {
+  return i32x4.add(acc, i32x4.dot_i16x8_s(a, b));
+}
+
+/** The INT4 decode table: nibble code → two's complement value (code 8 → −8, unused by INT4). */
+const LUT4: v128 = i8x16(0, 1, 2, 3, 4, 5, 6, 7, -8, -7, -6, -5, -4, -3, -2, -1);
+const NIB: v128 = i8x16.splat(15);
+
+// @ts-ignore: decorator
+@inline function decode4(idx: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return i8x16.relaxed_swizzle(LUT4, idx); // indices are 0..15: exact
+  else return i8x16.swizzle(LUT4, idx);
+}
+
+/**
+ * The GEMM driver: out[M,N] = A·B from packed A (pack_a_i8) and packed B (pack_b_i8 when bits = 8,
+ * pack_b_i4 when bits = 4). mode 0 stores int32; mode 1 stores f32 acc·dq[n] (+ bias[n] if hasBias),
+ * dq and bias holding N rounded up to 8 floats. Blocks of A rows stay in L2 while every B panel passes.
+ */
+// @ts-ignore: decorator
+@inline function gemmDriver(pa: usize, pb: usize, out: usize, M: i32, N: i32, K: i32, bits: i32, mode: i32,
+  dq: usize, bias: usize, hasBias: i32): void {
+  const Kp = kPairs(K);
+  const Mb = (M + TILE_M - 1) / TILE_M;
+  const Nb = (N + TILE_N - 1) / TILE_N;
+  const aStride = <usize>Kp * 16;
+  const bStride = <usize>Kp * (bits == 4 ? 8 : 16);
+  let mcb = A_BLOCK_BYTES / (Kp * 16);
+  if (mcb < 1) mcb = 1;
+  for (let mb0 = 0; mb0 < Mb; mb0 += mcb) {
+    const mb1 = min(Mb, mb0 + mcb);
+    for (let nb = 0; nb < Nb; nb++) {
+      const n0 = nb * TILE_N;
+      const cols = min(TILE_N, N - n0);
+      const bp0 = pb + <usize>nb * bStride;
+      for (let mb = mb0; mb < mb1; mb++) {
+        let ap = pa + <usize>mb * aStride;
+        let bp = bp0;
+        let c00 = i32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+        if (bits == 8) {
+          const end = ap + aStride;
+          while (ap < end) {
+            const bv = v128.load(bp);
+            const b0 = i16x8.extend_low_i8x16_s(bv), b1 = i16x8.extend_high_i8x16_s(bv);
+            const a0 = v128.load32_splat(ap), a1 = v128.load32_splat(ap + 4);
+            c00 = dot(c00, a0, b0); c01 = dot(c01, a0, b1);
+            c10 = dot(c10, a1, b0); c11 = dot(c11, a1, b1);
+            const a2 = v128.load32_splat(ap + 8), a3 = v128.load32_splat(ap + 12);
+            c20 = dot(c20, a2, b0); c21 = dot(c21, a2, b1);
+            c30 = dot(c30, a3, b0); c31 = dot(c31, a3, b1);
+            ap += 16; bp += 16;
+          }
+        } else {
+          const end = ap + aStride;
+          while (ap < end) {
+            const raw = v128.load(bp);
+            const lo = decode4(v128.and(raw, NIB));
+            const hi = decode4(v128.and(i16x8.shr_u(raw, 4), NIB));
+            let b0 = i16x8.extend_low_i8x16_s(lo), b1 = i16x8.extend_high_i8x16_s(lo);
+            let a0 = v128.load32_splat(ap), a1 = v128.load32_splat(ap + 4);
+            c00 = dot(c00, a0, b0); c01 = dot(c01, a0, b1);
+            c10 = dot(c10, a1, b0); c11 = dot(c11, a1, b1);
+            let a2 = v128.load32_splat(ap + 8), a3 = v128.load32_splat(ap + 12);
+            c20 = dot(c20, a2, b0); c21 = dot(c21, a2, b1);
+            c30 = dot(c30, a3, b0); c31 = dot(c31, a3, b1);
+            b0 = i16x8.extend_low_i8x16_s(hi); b1 = i16x8.extend_high_i8x16_s(hi);
+            a0 = v128.load32_splat(ap + 16); a1 = v128.load32_splat(ap + 20);
+            c00 = dot(c00, a0, b0); c01 = dot(c01, a0, b1);
+            c10 = dot(c10, a1, b0); c11 = dot(c11, a1, b1);
+            a2 = v128.load32_splat(ap + 24); a3 = v128.load32_splat(ap + 28);
+            c20 = dot(c20, a2, b0); c21 = dot(c21, a2, b1);
+            c30 = dot(c30, a3, b0); c31 = dot(c31, a3, b1);
+            ap += 32; bp += 16;
+          }
+        }
+        const m0 = mb * TILE_M;
+        storeTile(out, N, m0, n0, min(TILE_M, M - m0), cols, mode, dq, bias, hasBias,
+          c00, c01, c10, c11, c20, c21, c30, c31);
+      }
+    }
+  }
+}
+
+/** int32 out[M,N] = A[M,K]·B[K,N], A packed by pack_a_i8, B by pack_b_i8 (or pack_b_i4_i8). */
+export function gemm_i8_i32_4x8(pa: usize, pb: usize, out: usize, M: i32, N: i32, K: i32): void {
+  gemmDriver(pa, pb, out, M, N, K, 8, 0, 0, 0, 0);
+}
+
+/** f32 out[M,N] = (A·B)[m,n]·dq[n] + bias[n] (bias used when hasBias ≠ 0); dq, bias padded to N rounded up to 8. */
+export function gemm_i8_f32_4x8(pa: usize, pb: usize, out: usize, M: i32, N: i32, K: i32, dq: usize, bias: usize, hasBias: i32): void {
+  gemmDriver(pa, pb, out, M, N, K, 8, 1, dq, bias, hasBias);
+}
+
+/** int32 out[M,N] = A[M,K]·B[K,N], B packed as INT4 nibble panels by pack_b_i4. */
+export function gemm_i4_i32_4x8(pa: usize, pb: usize, out: usize, M: i32, N: i32, K: i32): void {
+  gemmDriver(pa, pb, out, M, N, K, 4, 0, 0, 0, 0);
+}
+
+/** gemm_i8_f32_4x8 with B packed as INT4 nibble panels by pack_b_i4. */
+export function gemm_i4_f32_4x8(pa: usize, pb: usize, out: usize, M: i32, N: i32, K: i32, dq: usize, bias: usize, hasBias: i32): void {
+  gemmDriver(pa, pb, out, M, N, K, 4, 1, dq, bias, hasBias);
+}
+
+/**
+ * im2col for int8 NHWC input x[B,H,W,C] → col[B·OH·OW, KH·KW·C] (row = output pixel, columns in
+ * HWI order to match HWIO weights viewed as [KH·KW·Cin, Cout]); padding reads as 0.
+ */
+export function im2col_i8_nhwc(x: usize, col: usize, B: i32, H: i32, W: i32, C: i32, KH: i32, KW: i32,
+  sh: i32, sw: i32, ph: i32, pw: i32, OH: i32, OW: i32): void {
+  const rowBytes = <usize>KH * <usize>KW * <usize>C;
+  let dst = col;
+  for (let b = 0; b < B; b++) {
+    const img = x + <usize>b * <usize>H * <usize>W * <usize>C;
+    for (let oy = 0; oy < OH; oy++) {
+      for (let ox = 0; ox < OW; ox++) {
+        let d = dst;
+        for (let ky = 0; ky < KH; ky++) {
+          const iy = oy * sh - ph + ky;
+          const rowOk = iy >= 0 && iy < H;
+          for (let kx = 0; kx < KW; kx++) {
+            const ix = ox * sw - pw + kx;
+            if (rowOk && ix >= 0 && ix < W) memory.copy(d, img + (<usize>iy * <usize>W + <usize>ix) * <usize>C, <usize>C);
+            else memory.fill(d, 0, <usize>C);
+            d += <usize>C;
+          }
+        }
+        dst += rowBytes;
+      }
+    }
+  }
+}
+
+/** Codes of one vector: clamp(x·s, ±max), round half to even (as the fake quantizer), NaN → 0. */
+// @ts-ignore: decorator
+@inline function codes4(x: v128, s: v128, mx: v128, nmx: v128): v128 {
+  const v = f32x4.nearest(f32x4.min(f32x4.max(f32x4.mul(x, s), nmx), mx));
+  return i32x4.trunc_sat_f32x4_s(v);
+}
+
+/** f32 x[n] → int8 codes out[n] = round_half_even(clamp(x·s, −max, max)); NaN gives 0. */
+export function quantize_i8_f32x4(x: usize, out: usize, n: i32, s: f32, max: f32): void {
+  const vs = f32x4.splat(s), mx = f32x4.splat(max), nmx = f32x4.splat(-max);
+  const n16 = n & ~15;
+  let i = 0;
+  for (; i < n16; i += 16) {
+    const p = x + (<usize>i << 2);
+    const q0 = codes4(v128.load(p), vs, mx, nmx), q1 = codes4(v128.load(p + 16), vs, mx, nmx);
+    const q2 = codes4(v128.load(p + 32), vs, mx, nmx), q3 = codes4(v128.load(p + 48), vs, mx, nmx);
+    v128.store(out + <usize>i, i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(q0, q1), i16x8.narrow_i32x4_s(q2, q3)));
+  }
+  for (; i < n; i++) {
+    const q = codes4(f32x4.splat(f32.load(x + (<usize>i << 2))), vs, mx, nmx);
+    store<i8>(out + <usize>i, <i8>i32x4.extract_lane(q, 0));
+  }
+}
+
+/** Channels-last per-channel codes: x viewed as [outer, C], channel c with scale scales[c]. */
+export function quantize_pc_i8_f32x4(x: usize, out: usize, outer: i32, C: i32, scales: usize, max: f32): void {
+  const mx = f32x4.splat(max), nmx = f32x4.splat(-max);
+  const C4 = C & ~3;
+  for (let o = 0; o < outer; o++) {
+    const row = <usize>o * <usize>C;
+    let c = 0;
+    for (; c < C4; c += 4) {
+      const q = codes4(v128.load(x + ((row + <usize>c) << 2)), v128.load(scales + (<usize>c << 2)), mx, nmx);
+      const b = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(q, q), q);
+      store<u32>(out + row + <usize>c, i32x4.extract_lane(b, 0));
+    }
+    for (; c < C; c++) {
+      const q = codes4(f32x4.splat(f32.load(x + ((row + <usize>c) << 2))), f32x4.splat(f32.load(scales + (<usize>c << 2))), mx, nmx);
+      store<i8>(out + row + <usize>c, <i8>i32x4.extract_lane(q, 0));
+    }
+  }
+}

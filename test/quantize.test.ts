@@ -61,7 +61,7 @@ describe('quantize: wasm kernel equals the reference bit for bit', () => {
         const x = rt.copyIn(xs);
         clip = fit(f, clip);
         const s = scaleOf(f, clip), k = kernelParams(f);
-        if (f.kind !== 'fp32') rt.kernels.quant_f32x4(x.ptr, x.ptr, xs.length, s, k.max, k.M, k.T, k.sh, k.flip);
+        if (f.kind !== 'fp32') rt.kernels.quant_f32x4(x.ptr, x.ptr, xs.length, k.kind, s, k.max, k.M, k.T, k.sh, k.flip);
         const i = firstBitMismatch(x.array.slice(), quantizeRef(xs, f, clip));
         x.free();
         expect(i, `${variant} ${f.name}`).toBe(-1);

@@ -118,7 +118,7 @@ export function mseOptimalClip(x: Float32Array, format: Format | string, options
   const k = kernelParams(f);
   return withData(x, input, (ptr) => {
     const mseAt = (clip: number): number =>
-      f.kind === 'fp32' ? 0 : runtime.kernels.quant_sqerr_f32x4(ptr, x.length, scaleOf(f, clip), k.max, k.M, k.T, k.sh, k.flip) / x.length;
+      f.kind === 'fp32' ? 0 : runtime.kernels.quant_sqerr_f32x4(ptr, x.length, k.kind, scaleOf(f, clip), k.max, k.M, k.T, k.sh, k.flip) / x.length;
     if (f.ignoresClip) return result(st.absmax, mseAt(st.absmax));
     let best = st.absmax, bestMse = Infinity, bestI = coarse;
     for (let i = 1; i <= coarse; i++) {

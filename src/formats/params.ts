@@ -5,6 +5,8 @@
 import type { Format } from './format.js';
 
 export interface KernelParams {
+  /** Which kernel: 0 INT, 1 ExMy (general), 2 BF16, 3 ExMy by per-lane magic add (x ≤ 7, no tie flip); FP32 never reaches one. */
+  readonly kind: number;
   readonly max: number;
   readonly M: number;
   readonly T: number;
@@ -18,11 +20,13 @@ const cache = new WeakMap<Format, KernelParams>();
 export function kernelParams(f: Format): KernelParams {
   let p = cache.get(f);
   if (p) return p;
-  if (f.kind === 'int') p = { max: f.maxValue, M: 2 ** 23, T: Infinity, sh: 1, flip: 0 };
-  else if (f.kind === 'fp32') p = { max: Infinity, M: 0, T: 0, sh: 0, flip: 0 };
+  if (f.kind === 'int') p = { kind: 0, max: f.maxValue, M: 2 ** 23, T: Infinity, sh: 1, flip: 0 };
+  else if (f.kind === 'fp32') p = { kind: -1, max: Infinity, M: 0, T: 0, sh: 0, flip: 0 };
   else {
     const y = f.mantissaBits, emin = f.minExponent;
-    p = { max: f.kind === 'bf16' ? Infinity : f.maxValue, M: 2 ** (emin - y + 23), T: 2 ** (emin + 1), sh: 23 - y, flip: y === 0 && f.bias % 2 === 0 ? 1 : 0 };
+    const flip = y === 0 && f.bias % 2 === 0 ? 1 : 0;
+    const kind = f.kind === 'bf16' ? 2 : f.exponentBits <= 7 && flip === 0 ? 3 : 1;
+    p = { kind, max: f.kind === 'bf16' ? Infinity : f.maxValue, M: 2 ** (emin - y + 23), T: 2 ** (emin + 1), sh: 23 - y, flip };
   }
   cache.set(f, p);
   return p;

@@ -79,7 +79,7 @@ export function quantize(x: Float32Array, format: Format | string, clip?: number
     return o;
   }
   const k = kernelParams(f);
-  stream(rt, x, o, (a, b, n) => rt.kernels.quant_f32x4(a, b, n, s, k.max, k.M, k.T, k.sh, k.flip));
+  stream(rt, x, o, (a, b, n) => rt.kernels.quant_f32x4(a, b, n, k.kind, s, k.max, k.M, k.T, k.sh, k.flip));
   return o;
 }
 
@@ -136,7 +136,7 @@ export function quantizePerChannel(x: Float32Array, format: Format | string, cli
   rt.f32.set(scales, ps >> 2);
   // Quantize into o directly, or into x's private copy, or (x resident, o not) into a temporary.
   const po = rt.owns(o) ? o.byteOffset : rt.owns(x) ? rt.arena.alloc(x.length * 4) : px;
-  rt.kernels.quant_pc_f32x4(px, po, outer, C, inner, ps, k.max, k.M, k.T, k.sh, k.flip);
+  rt.kernels.quant_pc_f32x4(px, po, outer, C, inner, ps, k.kind, k.max, k.M, k.T, k.sh, k.flip);
   if (!rt.owns(o)) o.set(rt.f32.subarray(po >> 2, (po >> 2) + x.length));
   if (!rt.owns(o) && rt.owns(x)) rt.arena.free(po);
   rt.arena.free(ps);

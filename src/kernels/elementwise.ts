@@ -1,0 +1,550 @@
+// Typed face of the elementwise and normalization kernels (assembly/elementwise.ts): ReLU/ReLU6, add,
+// mul, scale, axpy, bias-add, batch-norm, layer-norm, row softmax, softmax + cross-entropy, accuracy,
+// GELU and exp. Validates every length against the stated shape, gets operands into wasm memory
+// (WasmF32 and views of the runtime's memory are used in place, other arrays are copied in and, for
+// outputs, back out), lends the kernel scratch from the arena, and names the bad input in a FliqsError.
+// Layout: [rows, C] row-major, C innermost (NHWC activations are [N·H·W, C]). Outputs may alias
+// same-shaped inputs.
+
+import { FliqsError, describe, requireInt, requirePositive } from '../core/errors.js';
+import { runtime, WasmF32, type Runtime } from '../core/runtime.js';
+
+/** An f32 operand: a WasmF32, or a Float32Array (used in place when it is a view of the runtime's memory). */
+export type F32Operand = Float32Array | WasmF32;
+
+interface Slot {
+  name: string;
+  x: F32Operand | Int32Array;
+  n: number;
+  out?: boolean;
+}
+
+function requireNumber(input: string, x: unknown): number {
+  if (typeof x !== 'number' || !Number.isFinite(x)) throw new FliqsError(input, `got ${describe(x)}`, 'a finite number');
+  return x;
+}
+
+function lengthOf(rt: Runtime, s: Slot, shape: string): void {
+  const { name, x, n } = s;
+  if (x instanceof WasmF32) {
+    if (x.runtime !== rt) throw new FliqsError(name, 'is a WasmF32 of another runtime', `a buffer of the ${rt.variant} runtime, or a Float32Array`);
+  } else if (name === 'labels') {
+    if (!(x instanceof Int32Array)) throw new FliqsError(name, `got ${describe(x)}`, 'an Int32Array of class indices');
+  } else if (!(x instanceof Float32Array)) {
+    throw new FliqsError(name, `got ${describe(x)}`, 'a Float32Array or WasmF32');
+  }
+  if (x.length !== n) throw new FliqsError(name, `has ${x.length} elements but ${shape} needs ${n}`, `exactly ${n} elements`);
+}
+
+/**
+ * Validates the slots, places them in rt's memory and calls `body(ptrs, scratch)`. Residency is decided
+ * for all operands before anything is allocated, since an allocation may grow (and so detach) memory.
+ */
+function run<T>(rt: Runtime, shape: string, slots: Slot[], scratchFloats: number, body: (p: number[], scratch: number) => T): T {
+  for (const s of slots) lengthOf(rt, s, shape);
+  const here = slots.map((s) => s.x instanceof WasmF32 || rt.owns(s.x));
+  if (scratchFloats === 0 && here.every(Boolean)) {
+    return body(slots.map((s) => (s.x instanceof WasmF32 ? s.x.ptr : s.x.byteOffset)), 0);
+  }
+  const ptrs: number[] = slots.map((s, i) => (!here[i] ? -1 : s.x instanceof WasmF32 ? s.x.ptr : s.x.byteOffset));
+  const owned: number[] = [];
+  try {
+    for (let i = 0; i < slots.length; i++) {
+      if (ptrs[i]! >= 0) continue;
+      const x = slots[i]!.x as Float32Array | Int32Array;
+      const p = rt.arena.alloc(x.length * 4);
+      owned.push(p);
+      ptrs[i] = p;
+      if (x instanceof Int32Array) rt.i32.set(x, p >> 2); else rt.f32.set(x, p >> 2);
+    }
+    const scratch = scratchFloats > 0 ? rt.arena.alloc(scratchFloats * 4) : 0;
+    if (scratch) owned.push(scratch);
+    const result = body(ptrs, scratch);
+    for (let i = 0; i < slots.length; i++) {
+      const s = slots[i]!;
+      if (!here[i] && s.out) (s.x as Float32Array).set(rt.f32.subarray(ptrs[i]! >> 2, (ptrs[i]! >> 2) + s.n));
+    }
+    return result;
+  } finally {
+    for (const p of owned) rt.arena.free(p);
+  }
+}
+
+function requireSize(input: string, v: unknown): number {
+  return requireInt(input, v, 1, 2 ** 31 - 1);
+}
+
+function requireLabels(labels: unknown, K: number): void {
+  if (!(labels instanceof Int32Array)) throw new FliqsError('labels', `got ${describe(labels)}`, 'an Int32Array of class indices');
+  for (let i = 0; i < labels.length; i++) {
+    const l = labels[i]!;
+    if (l < 0 || l >= K) throw new FliqsError('labels', `labels[${i}] is ${l} with ${K} classes`, `integers from 0 to ${K - 1}`);
+  }
+}
+
+function requireSmoothing(eps: unknown): number {
+  if (typeof eps !== 'number' || !(eps >= 0 && eps < 1)) throw new FliqsError('smoothing', `got ${describe(eps)}`, 'a number in [0, 1)');
+  return eps;
+}
+
+function lenOf(x: unknown, input: string): number {
+  if (x instanceof WasmF32 || x instanceof Float32Array) return x.length;
+  throw new FliqsError(input, `got ${describe(x)}`, 'a Float32Array or WasmF32');
+}
+
+/** One input, one same-length output. */
+function unary(rt: Runtime, x: F32Operand, y: F32Operand, yName: string, k: (x: number, y: number, n: number) => void): void {
+  const n = lenOf(x, 'x');
+  run(rt, `x of ${n} elements`, [{ name: 'x', x, n }, { name: yName, x: y, n, out: true }], 0, ([px, py]) => k(px!, py!, n));
+}
+
+/** Two same-length inputs, one output. */
+function binary(rt: Runtime, names: [string, string, string], a: F32Operand, b: F32Operand, o: F32Operand,
+  k: (a: number, b: number, o: number, n: number) => void): void {
+  const n = lenOf(a, names[0]);
+  run(rt, `${names[0]} of ${n} elements`, [{ name: names[0], x: a, n }, { name: names[1], x: b, n }, { name: names[2], x: o, n, out: true }], 0,
+    ([pa, pb, po]) => k(pa!, pb!, po!, n));
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * y = exp(x), vectorized (range reduction + Cephes polynomial); max relative error vs Math.exp
+ * is measured in test/elementwise.test.ts. Results below ~1e-45 are 0, above ~3.4e38 are Infinity.
+ * @example
+ * const x = runtime.copyIn([0, 1]), y = runtime.allocF32(2);
+ * exp_f32x4(x, y); // y.array ≈ [1, 2.7182817]
+ */
+export function exp_f32x4(x: F32Operand, y: F32Operand, rt: Runtime = runtime): void {
+  unary(rt, x, y, 'y', (a, b, n) => rt.kernels.exp_f32x4(a, b, n));
+}
+
+/**
+ * y = max(x, 0). NaN propagates.
+ * @example
+ * const x = runtime.copyIn([-1, 2]), y = runtime.allocF32(2);
+ * relu_f32x4(x, y); // y.array = [0, 2]
+ */
+export function relu_f32x4(x: F32Operand, y: F32Operand, rt: Runtime = runtime): void {
+  unary(rt, x, y, 'y', (a, b, n) => rt.kernels.relu_f32x4(a, b, n));
+}
+
+/**
+ * dx = x > 0 ? dy : 0. The derivative at the kink x = 0 is defined as 0. `x` may be ReLU's input or
+ * its output (both give the same mask).
+ * @example
+ * const x = runtime.copyIn([-1, 0, 2]), dy = runtime.copyIn([5, 5, 5]), dx = runtime.allocF32(3);
+ * relu_grad_f32x4(x, dy, dx); // dx.array = [0, 0, 5]
+ */
+export function relu_grad_f32x4(x: F32Operand, dy: F32Operand, dx: F32Operand, rt: Runtime = runtime): void {
+  binary(rt, ['x', 'dy', 'dx'], x, dy, dx, (a, b, o, n) => rt.kernels.relu_grad_f32x4(a, b, o, n));
+}
+
+/**
+ * y = min(max(x, 0), 6).
+ * @example
+ * const x = runtime.copyIn([-1, 3, 9]), y = runtime.allocF32(3);
+ * relu6_f32x4(x, y); // y.array = [0, 3, 6]
+ */
+export function relu6_f32x4(x: F32Operand, y: F32Operand, rt: Runtime = runtime): void {
+  unary(rt, x, y, 'y', (a, b, n) => rt.kernels.relu6_f32x4(a, b, n));
+}
+
+/**
+ * dx = 0 < x < 6 ? dy : 0: the derivative at both kinks (x = 0 and x = 6) is defined as 0. `x` may be
+ * ReLU6's input or its output.
+ * @example
+ * const x = runtime.copyIn([0, 3, 6]), dy = runtime.copyIn([1, 1, 1]), dx = runtime.allocF32(3);
+ * relu6_grad_f32x4(x, dy, dx); // dx.array = [0, 1, 0]
+ */
+export function relu6_grad_f32x4(x: F32Operand, dy: F32Operand, dx: F32Operand, rt: Runtime = runtime): void {
+  binary(rt, ['x', 'dy', 'dx'], x, dy, dx, (a, b, o, n) => rt.kernels.relu6_grad_f32x4(a, b, o, n));
+}
+
+/**
+ * out = a + b (same shape; also the residual add). Its backward passes dy to both inputs unchanged.
+ * @example
+ * const a = runtime.copyIn([1, 2]), b = runtime.copyIn([3, 4]);
+ * add_f32x4(a, b, a); // a.array = [4, 6]
+ */
+export function add_f32x4(a: F32Operand, b: F32Operand, out: F32Operand, rt: Runtime = runtime): void {
+  binary(rt, ['a', 'b', 'out'], a, b, out, (x, y, o, n) => rt.kernels.add_f32x4(x, y, o, n));
+}
+
+/**
+ * out = a ⊙ b. Backward: da = dy ⊙ b, db = dy ⊙ a (the same kernel).
+ * @example
+ * const a = runtime.copyIn([1, 2]), b = runtime.copyIn([3, 4]), o = runtime.allocF32(2);
+ * mul_f32x4(a, b, o); // o.array = [3, 8]
+ */
+export function mul_f32x4(a: F32Operand, b: F32Operand, out: F32Operand, rt: Runtime = runtime): void {
+  binary(rt, ['a', 'b', 'out'], a, b, out, (x, y, o, n) => rt.kernels.mul_f32x4(x, y, o, n));
+}
+
+/**
+ * out = s·x. Backward: dx = s·dy (the same kernel).
+ * @example
+ * const x = runtime.copyIn([1, 2]);
+ * scale_f32x4(x, 0.5, x); // x.array = [0.5, 1]
+ */
+export function scale_f32x4(x: F32Operand, s: number, out: F32Operand, rt: Runtime = runtime): void {
+  requireNumber('s', s);
+  unary(rt, x, out, 'out', (a, b, n) => rt.kernels.scale_f32x4(a, b, n, s));
+}
+
+/**
+ * y += a·x (fused multiply-add in the relaxed-SIMD module). Used by the optimizers.
+ * @example
+ * const x = runtime.copyIn([1, 2]), y = runtime.copyIn([10, 10]);
+ * axpy_f32x4(-0.5, x, y); // y.array = [9.5, 9]
+ */
+export function axpy_f32x4(a: number, x: F32Operand, y: F32Operand, rt: Runtime = runtime): void {
+  requireNumber('a', a);
+  const n = lenOf(x, 'x');
+  run(rt, `x of ${n} elements`, [{ name: 'x', x, n }, { name: 'y', x: y, n, out: true }], 0,
+    ([px, py]) => rt.kernels.axpy_f32x4(px!, py!, n, a));
+}
+
+/**
+ * out[r, c] = x[r, c] + bias[c] over [rows, C].
+ * @example
+ * const x = runtime.copyIn([1, 2, 3, 4]), b = runtime.copyIn([10, 20]), y = runtime.allocF32(4);
+ * bias_add_f32x4(x, b, y, 2, 2); // y.array = [11, 22, 13, 24]
+ */
+export function bias_add_f32x4(x: F32Operand, bias: F32Operand, out: F32Operand, rows: number, C: number, rt: Runtime = runtime): void {
+  requireSize('rows', rows);
+  requireSize('C', C);
+  const n = rows * C;
+  run(rt, `[rows, C] = [${rows}, ${C}]`, [{ name: 'x', x, n }, { name: 'bias', x: bias, n: C }, { name: 'out', x: out, n, out: true }], 0,
+    ([px, pb, po]) => rt.kernels.bias_add_f32x4(px!, pb!, po!, rows, C));
+}
+
+/**
+ * dbias[c] = Σ_r dy[r, c] (column sums, f64 accumulation; overwrites dbias). The backward of bias-add
+ * (dx = dy).
+ * @example
+ * const dy = runtime.copyIn([1, 2, 3, 4]), db = runtime.allocF32(2);
+ * bias_grad_f32x4(dy, db, 2, 2); // db.array = [4, 6]
+ */
+export function bias_grad_f32x4(dy: F32Operand, dbias: F32Operand, rows: number, C: number, rt: Runtime = runtime): void {
+  requireSize('rows', rows);
+  requireSize('C', C);
+  run(rt, `[rows, C] = [${rows}, ${C}]`, [{ name: 'dy', x: dy, n: rows * C }, { name: 'dbias', x: dbias, n: C, out: true }], 0,
+    ([pd, pb]) => rt.kernels.bias_grad_f32x4(pd!, pb!, rows, C));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Batch-norm over [rows = N·H·W, C]
+
+export interface BatchNormTrainArgs {
+  /** Input [rows, C]. */
+  x: F32Operand;
+  /** Output [rows, C] (may be x). */
+  y: F32Operand;
+  rows: number;
+  C: number;
+  gamma: F32Operand;
+  beta: F32Operand;
+  /** Written: the batch mean per channel [C] (keep it for the backward). */
+  saveMean: F32Operand;
+  /** Written: 1/√(biased var + eps) per channel [C] (keep it for the backward). */
+  saveInvStd: F32Operand;
+  /** Updated in place when given (both or neither): (1 − momentum)·old + momentum·batch mean. */
+  runningMean?: F32Operand;
+  /** Updated in place: (1 − momentum)·old + momentum·unbiased batch var (var·rows/(rows − 1), as PyTorch). */
+  runningVar?: F32Operand;
+  /** Default 0.1 (PyTorch's convention: the weight of the new batch). */
+  momentum?: number;
+  /** Default 1e-5. */
+  eps?: number;
+}
+
+/**
+ * Training-mode batch-norm over [rows, C] (NHWC flattened, rows = N·H·W ≥ 2): normalizes with the batch
+ * mean and the biased variance Σ(x − mean)²/rows, y = (x − mean)·invstd·gamma + beta; writes saveMean and
+ * saveInvStd and updates the running statistics (running var with the unbiased estimate, as PyTorch).
+ * Statistics are accumulated in f64.
+ * @example
+ * const C = 2, x = runtime.copyIn([1, 10, 3, 30]), y = runtime.allocF32(4);
+ * const gamma = runtime.copyIn([1, 1]), beta = runtime.copyIn([0, 0]);
+ * const saveMean = runtime.allocF32(C), saveInvStd = runtime.allocF32(C);
+ * batchnorm_train_f32x4({ x, y, rows: 2, C, gamma, beta, saveMean, saveInvStd });
+ * // saveMean.array = [2, 20]; y.array ≈ [-1, -1, 1, 1]
+ */
+export function batchnorm_train_f32x4(a: BatchNormTrainArgs, rt: Runtime = runtime): void {
+  const rows = requireSize('rows', a.rows), C = requireSize('C', a.C);
+  if (rows < 2) throw new FliqsError('rows', `is ${rows}: training batch-norm needs more than one value per channel`, 'an integer ≥ 2 (N·H·W)');
+  const momentum = requireNumber('momentum', a.momentum ?? 0.1);
+  if (momentum < 0 || momentum > 1) throw new FliqsError('momentum', `got ${momentum}`, 'a number in [0, 1]');
+  const eps = requirePositive('eps', a.eps ?? 1e-5);
+  const update = a.runningMean !== undefined || a.runningVar !== undefined;
+  if (update && (a.runningMean === undefined || a.runningVar === undefined)) {
+    throw new FliqsError(a.runningMean === undefined ? 'runningMean' : 'runningVar', 'is missing while the other running statistic is given', 'both runningMean and runningVar, or neither');
+  }
+  const n = rows * C;
+  const slots: Slot[] = [
+    { name: 'x', x: a.x, n }, { name: 'y', x: a.y, n, out: true },
+    { name: 'gamma', x: a.gamma, n: C }, { name: 'beta', x: a.beta, n: C },
+    { name: 'saveMean', x: a.saveMean, n: C, out: true }, { name: 'saveInvStd', x: a.saveInvStd, n: C, out: true },
+  ];
+  if (update) slots.push({ name: 'runningMean', x: a.runningMean!, n: C, out: true }, { name: 'runningVar', x: a.runningVar!, n: C, out: true });
+  run(rt, `[rows, C] = [${rows}, ${C}]`, slots, C, (p, scratch) =>
+    rt.kernels.batchnorm_train_f32x4(p[0]!, p[1]!, rows, C, p[2]!, p[3]!, p[4]!, p[5]!, update ? p[6]! : 0, update ? p[7]! : 0,
+      momentum, eps, update ? 1 : 0, scratch));
+}
+
+export interface BatchNormInferArgs {
+  x: F32Operand;
+  y: F32Operand;
+  rows: number;
+  C: number;
+  gamma: F32Operand;
+  beta: F32Operand;
+  runningMean: F32Operand;
+  runningVar: F32Operand;
+  /** Default 1e-5. */
+  eps?: number;
+}
+
+/**
+ * Inference-mode batch-norm: y = (x − runningMean)·gamma/√(runningVar + eps) + beta over [rows, C].
+ * @example
+ * const x = runtime.copyIn([3, 3]), y = runtime.allocF32(2);
+ * const one = runtime.copyIn([1]), zero = runtime.copyIn([0]), mean = runtime.copyIn([1]), v = runtime.copyIn([4]);
+ * batchnorm_infer_f32x4({ x, y, rows: 2, C: 1, gamma: one, beta: zero, runningMean: mean, runningVar: v, eps: 1e-9 });
+ * // y.array ≈ [1, 1]
+ */
+export function batchnorm_infer_f32x4(a: BatchNormInferArgs, rt: Runtime = runtime): void {
+  const rows = requireSize('rows', a.rows), C = requireSize('C', a.C);
+  const eps = requirePositive('eps', a.eps ?? 1e-5);
+  const n = rows * C;
+  run(rt, `[rows, C] = [${rows}, ${C}]`, [
+    { name: 'x', x: a.x, n }, { name: 'y', x: a.y, n, out: true }, { name: 'gamma', x: a.gamma, n: C }, { name: 'beta', x: a.beta, n: C },
+    { name: 'runningMean', x: a.runningMean, n: C }, { name: 'runningVar', x: a.runningVar, n: C },
+  ], C, (p, scratch) => rt.kernels.batchnorm_infer_f32x4(p[0]!, p[1]!, rows, C, p[2]!, p[3]!, p[4]!, p[5]!, eps, scratch));
+}
+
+export interface BatchNormGradArgs {
+  /** The forward input [rows, C]. */
+  x: F32Operand;
+  dy: F32Operand;
+  /** Written [rows, C] (may be dy). */
+  dx: F32Operand;
+  rows: number;
+  C: number;
+  gamma: F32Operand;
+  /** saveMean / saveInvStd from batchnorm_train_f32x4. */
+  saveMean: F32Operand;
+  saveInvStd: F32Operand;
+  /** Written (overwritten, not accumulated) [C]. */
+  dgamma: F32Operand;
+  dbeta: F32Operand;
+}
+
+/**
+ * Training-mode batch-norm backward with the saved statistics: xhat = (x − mean)·invstd,
+ * dbeta = Σ dy, dgamma = Σ dy·xhat, dx = gamma·invstd/rows·(rows·dy − dbeta − xhat·dgamma).
+ * @example
+ * // after batchnorm_train_f32x4({ x, y, rows, C, gamma, beta, saveMean, saveInvStd }):
+ * batchnorm_grad_f32x4({ x, dy, dx, rows, C, gamma, saveMean, saveInvStd, dgamma, dbeta });
+ */
+export function batchnorm_grad_f32x4(a: BatchNormGradArgs, rt: Runtime = runtime): void {
+  const rows = requireSize('rows', a.rows), C = requireSize('C', a.C);
+  const n = rows * C;
+  run(rt, `[rows, C] = [${rows}, ${C}]`, [
+    { name: 'x', x: a.x, n }, { name: 'dy', x: a.dy, n }, { name: 'dx', x: a.dx, n, out: true }, { name: 'gamma', x: a.gamma, n: C },
+    { name: 'saveMean', x: a.saveMean, n: C }, { name: 'saveInvStd', x: a.saveInvStd, n: C },
+    { name: 'dgamma', x: a.dgamma, n: C, out: true }, { name: 'dbeta', x: a.dbeta, n: C, out: true },
+  ], 2 * C, (p, scratch) => rt.kernels.batchnorm_grad_f32x4(p[0]!, p[1]!, p[2]!, rows, C, p[3]!, p[4]!, p[5]!, p[6]!, p[7]!, scratch));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Softmax
+
+/**
+ * Row softmax over the last dim of [rows, K] (max-subtracted, SIMD exp).
+ * @example
+ * const x = runtime.copyIn([0, 0, 1, 1]), y = runtime.allocF32(4);
+ * softmax_rows_f32x4(x, y, 2, 2); // y.array = [0.5, 0.5, 0.5, 0.5]
+ */
+export function softmax_rows_f32x4(x: F32Operand, y: F32Operand, rows: number, K: number, rt: Runtime = runtime): void {
+  requireSize('rows', rows);
+  requireSize('K', K);
+  const n = rows * K;
+  run(rt, `[rows, K] = [${rows}, ${K}]`, [{ name: 'x', x, n }, { name: 'y', x: y, n, out: true }], 0,
+    ([px, py]) => rt.kernels.softmax_rows_f32x4(px!, py!, rows, K));
+}
+
+/**
+ * Row-softmax backward from its output y: dx = y ⊙ (dy − Σ_k dy·y) per row.
+ * @example
+ * softmax_rows_grad_f32x4(y, dy, dx, rows, K);
+ */
+export function softmax_rows_grad_f32x4(y: F32Operand, dy: F32Operand, dx: F32Operand, rows: number, K: number, rt: Runtime = runtime): void {
+  requireSize('rows', rows);
+  requireSize('K', K);
+  const n = rows * K;
+  run(rt, `[rows, K] = [${rows}, ${K}]`, [{ name: 'y', x: y, n }, { name: 'dy', x: dy, n }, { name: 'dx', x: dx, n, out: true }], 0,
+    ([py, pd, po]) => rt.kernels.softmax_rows_grad_f32x4(py!, pd!, po!, rows, K));
+}
+
+export interface SoftmaxCEArgs {
+  /** [B, K] logits. */
+  logits: F32Operand;
+  /** [B] class indices in [0, K). */
+  labels: Int32Array;
+  /** Written: [B, K] softmax probabilities (keep them for the backward). */
+  probs: F32Operand;
+  B: number;
+  K: number;
+  /** Label smoothing ε in [0, 1); default 0. Target q = (1 − ε)·onehot + ε/K. */
+  smoothing?: number;
+}
+
+/**
+ * Softmax + cross-entropy with label smoothing: returns the mean loss −(1/B)·Σ_b Σ_k q_bk·log p_bk
+ * (log-sum-exp with max subtraction) and writes the probabilities.
+ * @example
+ * const logits = runtime.copyIn([0, 0]), probs = runtime.allocF32(2);
+ * softmax_ce_f32x4({ logits, labels: new Int32Array([1]), probs, B: 1, K: 2 }); // ≈ 0.6931 (ln 2)
+ */
+export function softmax_ce_f32x4(a: SoftmaxCEArgs, rt: Runtime = runtime): number {
+  const B = requireSize('B', a.B), K = requireSize('K', a.K);
+  const eps = requireSmoothing(a.smoothing ?? 0);
+  requireLabels(a.labels, K);
+  const n = B * K;
+  return run(rt, `[B, K] = [${B}, ${K}]`, [
+    { name: 'logits', x: a.logits, n }, { name: 'labels', x: a.labels, n: B }, { name: 'probs', x: a.probs, n, out: true },
+  ], 0, ([pl, pb, pp]) => rt.kernels.softmax_ce_f32x4(pl!, pb!, pp!, B, K, eps));
+}
+
+export interface SoftmaxCEGradArgs {
+  /** The probabilities written by softmax_ce_f32x4. */
+  probs: F32Operand;
+  labels: Int32Array;
+  /** Written: [B, K] (may be probs). */
+  dlogits: F32Operand;
+  B: number;
+  K: number;
+  /** The same ε as the forward; default 0. */
+  smoothing?: number;
+  /** Upstream gradient of the mean loss; default 1. */
+  g?: number;
+}
+
+/**
+ * Backward of softmax_ce_f32x4: dlogits = g·(p − ((1 − ε)·onehot + ε/K))/B.
+ * @example
+ * softmax_ce_grad_f32x4({ probs, labels, dlogits, B, K, smoothing: 0.1 });
+ */
+export function softmax_ce_grad_f32x4(a: SoftmaxCEGradArgs, rt: Runtime = runtime): void {
+  const B = requireSize('B', a.B), K = requireSize('K', a.K);
+  const eps = requireSmoothing(a.smoothing ?? 0);
+  const g = requireNumber('g', a.g ?? 1);
+  requireLabels(a.labels, K);
+  const n = B * K;
+  run(rt, `[B, K] = [${B}, ${K}]`, [
+    { name: 'probs', x: a.probs, n }, { name: 'labels', x: a.labels, n: B }, { name: 'dlogits', x: a.dlogits, n, out: true },
+  ], 0, ([pp, pb, pd]) => rt.kernels.softmax_ce_grad_f32x4(pp!, pb!, pd!, B, K, eps, g));
+}
+
+/**
+ * How many rows of [B, K] logits (or probabilities) have their argmax (the first maximum) at the label.
+ * @example
+ * accuracy_count_f32(runtime.copyIn([0, 1, 5, 2]), new Int32Array([1, 1]), 2, 2); // 1
+ */
+export function accuracy_count_f32(logits: F32Operand, labels: Int32Array, B: number, K: number, rt: Runtime = runtime): number {
+  requireSize('B', B);
+  requireSize('K', K);
+  requireLabels(labels, K);
+  return run(rt, `[B, K] = [${B}, ${K}]`, [{ name: 'logits', x: logits, n: B * K }, { name: 'labels', x: labels, n: B }], 0,
+    ([pl, pb]) => rt.kernels.accuracy_count_f32(pl!, pb!, B, K));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Layer-norm over the last dim
+
+export interface LayerNormArgs {
+  /** [rows, D]. */
+  x: F32Operand;
+  /** Written [rows, D] (may be x). */
+  y: F32Operand;
+  rows: number;
+  D: number;
+  gamma: F32Operand;
+  beta: F32Operand;
+  /** Written [rows]: per-row mean and 1/√(biased var + eps), for the backward. */
+  saveMean: F32Operand;
+  saveInvStd: F32Operand;
+  /** Default 1e-5. */
+  eps?: number;
+}
+
+/**
+ * Layer-norm over the last dim: y = (x − mean)·invstd·gamma + beta per row, biased variance.
+ * @example
+ * layernorm_f32x4({ x, y, rows, D, gamma, beta, saveMean, saveInvStd });
+ */
+export function layernorm_f32x4(a: LayerNormArgs, rt: Runtime = runtime): void {
+  const rows = requireSize('rows', a.rows), D = requireSize('D', a.D);
+  const eps = requirePositive('eps', a.eps ?? 1e-5);
+  const n = rows * D;
+  run(rt, `[rows, D] = [${rows}, ${D}]`, [
+    { name: 'x', x: a.x, n }, { name: 'y', x: a.y, n, out: true }, { name: 'gamma', x: a.gamma, n: D }, { name: 'beta', x: a.beta, n: D },
+    { name: 'saveMean', x: a.saveMean, n: rows, out: true }, { name: 'saveInvStd', x: a.saveInvStd, n: rows, out: true },
+  ], 0, (p) => rt.kernels.layernorm_f32x4(p[0]!, p[1]!, rows, D, p[2]!, p[3]!, p[4]!, p[5]!, eps));
+}
+
+export interface LayerNormGradArgs {
+  x: F32Operand;
+  dy: F32Operand;
+  /** Written [rows, D] (may be dy). */
+  dx: F32Operand;
+  rows: number;
+  D: number;
+  gamma: F32Operand;
+  saveMean: F32Operand;
+  saveInvStd: F32Operand;
+  /** Written (overwritten) [D]. */
+  dgamma: F32Operand;
+  dbeta: F32Operand;
+}
+
+/**
+ * Layer-norm backward: g = dy·gamma, xhat = (x − mean)·invstd, dx = invstd·(g − mean(g) − xhat·mean(g·xhat));
+ * dgamma = Σ_rows dy·xhat, dbeta = Σ_rows dy.
+ * @example
+ * layernorm_grad_f32x4({ x, dy, dx, rows, D, gamma, saveMean, saveInvStd, dgamma, dbeta });
+ */
+export function layernorm_grad_f32x4(a: LayerNormGradArgs, rt: Runtime = runtime): void {
+  const rows = requireSize('rows', a.rows), D = requireSize('D', a.D);
+  const n = rows * D;
+  run(rt, `[rows, D] = [${rows}, ${D}]`, [
+    { name: 'x', x: a.x, n }, { name: 'dy', x: a.dy, n }, { name: 'dx', x: a.dx, n, out: true }, { name: 'gamma', x: a.gamma, n: D },
+    { name: 'saveMean', x: a.saveMean, n: rows }, { name: 'saveInvStd', x: a.saveInvStd, n: rows },
+    { name: 'dgamma', x: a.dgamma, n: D, out: true }, { name: 'dbeta', x: a.dbeta, n: D, out: true },
+  ], 0, (p) => rt.kernels.layernorm_grad_f32x4(p[0]!, p[1]!, p[2]!, rows, D, p[3]!, p[4]!, p[5]!, p[6]!, p[7]!));
+}
+
+// ---------------------------------------------------------------------------------------------
+// GELU (tanh approximation)
+
+/**
+ * GELU, tanh approximation: y = 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), computed as x·σ(2u).
+ * @example
+ * const x = runtime.copyIn([1]), y = runtime.allocF32(1);
+ * gelu_tanh_f32x4(x, y); // y.array ≈ [0.841192]
+ */
+export function gelu_tanh_f32x4(x: F32Operand, y: F32Operand, rt: Runtime = runtime): void {
+  unary(rt, x, y, 'y', (a, b, n) => rt.kernels.gelu_tanh_f32x4(a, b, n));
+}
+
+/**
+ * GELU (tanh approximation) backward: dx = dy·GELU'(x).
+ * @example
+ * const x = runtime.copyIn([0]), dy = runtime.copyIn([1]), dx = runtime.allocF32(1);
+ * gelu_tanh_grad_f32x4(x, dy, dx); // dx.array = [0.5]
+ */
+export function gelu_tanh_grad_f32x4(x: F32Operand, dy: F32Operand, dx: F32Operand, rt: Runtime = runtime): void {
+  binary(rt, ['x', 'dy', 'dx'], x, dy, dx, (a, b, o, n) => rt.kernels.gelu_tanh_grad_f32x4(a, b, o, n));
+}

@@ -1,0 +1,313 @@
+// Typed face of the real low-precision kernels (assembly/int8.ts): int8 × int8 → int32 GEMM with
+// packed int8 or INT4 weights, the dequantizing epilogue y = acc / (sA·sW[n]) + bias[n], int8 NHWC
+// conv2d (im2col + GEMM), and f32 → int8 codes. Operands are byte offsets into the runtime's linear
+// memory (from rt.arena.alloc); every size and offset is checked so no wasm trap reaches a caller.
+
+import { FliqsError, describe, requireInt, requirePositive } from '../core/errors.js';
+import { runtime, type Runtime } from '../core/runtime.js';
+import { parseFormat, type Format } from '../formats/format.js';
+
+/** Largest K for which |Σ a·b| ≤ 128·128·K stays inside int32. */
+export const MAX_K_I8 = Math.floor((2 ** 31 - 1) / (128 * 128));
+
+/** Weight panel kinds: int8 panels ('i8'), INT4 nibble panels decoded in the kernel ('i4'). */
+export type PanelKind = 'i8' | 'i4';
+
+/** The wasm kernels behind each panel kind (one list for wrapper, tests and bench). */
+export const INT8_GEMM_KERNELS = {
+  i8: { i32: 'gemm_i8_i32_4x8', f32: 'gemm_i8_f32_4x8' },
+  i4: { i32: 'gemm_i4_i32_4x8', f32: 'gemm_i4_f32_4x8' },
+} as const satisfies Record<PanelKind, { i32: string; f32: string }>;
+
+/**
+ * Weights B[K,N] packed for the int8 GEMM micro-kernel, living in the runtime's arena. `free()` returns
+ * the memory; a freed panel is rejected by the GEMM.
+ */
+export class PackedWeightsI8 {
+  private freed = false;
+  constructor(readonly runtime: Runtime, readonly ptr: number, readonly K: number, readonly N: number,
+    readonly panel: PanelKind, readonly bytes: number) {}
+  get isFreed(): boolean { return this.freed; }
+  free(): void {
+    if (this.freed) return;
+    this.freed = true;
+    this.runtime.arena.free(this.ptr);
+  }
+}
+
+/** Per-tensor activation scale, per-tensor or per-output-channel weight scale(s), optional bias. */
+export interface DequantI8 {
+  /** Activation scale sA (codes qa = round(x·sA), so x ≈ qa / sA). */
+  sA: number;
+  /** Weight scale: one number, or N numbers (one per output column / channel). */
+  sW: number | ArrayLike<number>;
+  /** N f32 biases added after dequantization. */
+  bias?: ArrayLike<number>;
+}
+
+const dims = (n: number): number => requireInt('size', n, 1, 2 ** 31 - 1);
+
+/** Throws unless [ptr, ptr + bytes) lies inside the arena's part of rt's memory (and ptr is `align`-aligned). */
+function requireSpan(rt: Runtime, input: string, ptr: unknown, bytes: number, what: string, align = 1): number {
+  const end = rt.memory.buffer.byteLength;
+  if (typeof ptr !== 'number' || !Number.isInteger(ptr) || ptr < rt.arena.baseOffset || ptr % align !== 0 || ptr + bytes > end) {
+    throw new FliqsError(input, `got ${describe(ptr)} for ${what} (${bytes} bytes)`,
+      `a byte offset${align > 1 ? ` that is a multiple of ${align}` : ''} from rt.arena.alloc(${bytes}) (inside ${rt.arena.baseOffset}…${end - bytes})`);
+  }
+  return ptr;
+}
+
+function requireK(K: number, shapes: string): void {
+  if (K > MAX_K_I8) throw new FliqsError('K', `is ${K} (${shapes}), the int32 accumulators could overflow`, `K ≤ ${MAX_K_I8}`);
+}
+
+function packWith(kernel: 'pack_b_i8' | 'pack_b_i4' | 'pack_b_i4_i8', b: number, K: number, N: number, rt: Runtime): PackedWeightsI8 {
+  requireInt('K', K, 1, 2 ** 31 - 1); requireInt('N', N, 1, 2 ** 31 - 1);
+  requireK(K, `B [${K},${N}]`);
+  const i4src = kernel !== 'pack_b_i8';
+  const srcBytes = i4src ? Math.ceil((K * N) / 2) : K * N;
+  requireSpan(rt, 'b', b, srcBytes, i4src ? `INT4-packed B [${K},${N}]` : `int8 B [${K},${N}]`);
+  const panel: PanelKind = kernel === 'pack_b_i4' ? 'i4' : 'i8';
+  const bytes = panel === 'i4' ? rt.kernels.packed_b_i4_bytes(K, N) : rt.kernels.packed_b_i8_bytes(K, N);
+  const ptr = rt.arena.alloc(bytes);
+  rt.kernels[kernel](b, ptr, K, N);
+  return new PackedWeightsI8(rt, ptr, K, N, panel, bytes);
+}
+
+/**
+ * Packs row-major int8 weight codes B[K,N] (at byte offset b) into 8-column panels for the GEMM.
+ * @example
+ * const b = runtime.arena.alloc(6); runtime.i8.set([1, -2, 3, 4, -5, 6], b); // B [3,2]
+ * const w = pack_b_i8(b, 3, 2);
+ */
+export function pack_b_i8(b: number, K: number, N: number, rt: Runtime = runtime): PackedWeightsI8 {
+  return packWith('pack_b_i8', b, K, N, rt);
+}
+
+/**
+ * Packs INT4 weight codes B[K,N] (two's complement, two per byte, low nibble first — packCodes order,
+ * element k·N+n) into nibble panels that the GEMM decodes in its inner loop (half the memory of int8).
+ * @example
+ * const b4 = runtime.arena.alloc(2); runtime.u8.set(packCodes([1, 15, 7, 9], 4), b4); // B [2,2] = [[1,-1],[7,-7]]
+ * const w = pack_b_i4(b4, 2, 2);
+ */
+export function pack_b_i4(b4: number, K: number, N: number, rt: Runtime = runtime): PackedWeightsI8 {
+  return packWith('pack_b_i4', b4, K, N, rt);
+}
+
+/**
+ * Packs INT4 weight codes (as pack_b_i4 reads them) unpacked to int8 panels: twice the memory of
+ * pack_b_i4, int8 GEMM speed (on x64 the int8 panel is ~1.5× faster than decoding nibbles per tile).
+ * @example
+ * const b4 = runtime.arena.alloc(1); runtime.u8.set(packCodes([3, 13], 4), b4); // B [1,2] = [[3,-3]]
+ * const w = pack_b_i4_i8(b4, 1, 2);
+ */
+export function pack_b_i4_i8(b4: number, K: number, N: number, rt: Runtime = runtime): PackedWeightsI8 {
+  return packWith('pack_b_i4_i8', b4, K, N, rt);
+}
+
+function checkWeights(rt: Runtime, w: unknown, K: number | null, shapes: string): PackedWeightsI8 {
+  if (!(w instanceof PackedWeightsI8)) throw new FliqsError('w', `got ${describe(w)}`, 'weights from pack_b_i8, pack_b_i4 or pack_b_i4_i8');
+  if (w.runtime !== rt) throw new FliqsError('w', `was packed in the ${w.runtime.variant} runtime, not this ${rt.variant} one`, 'weights packed with the same runtime');
+  if (w.isFreed) throw new FliqsError('w', `B [${w.K},${w.N}] was freed`, 'weights that have not been freed');
+  if (K !== null && w.K !== K) throw new FliqsError('w', `has K = ${w.K} rows but the activations have K = ${K} (${shapes})`, `weights with ${K} rows`);
+  return w;
+}
+
+/** dq[n] = f32(1/(sA·sW[n])) and bias, each padded to N rounded up to 8, in one arena block. */
+function epilogue(rt: Runtime, d: DequantI8, N: number): { ptr: number; dq: number; bias: number; hasBias: number } {
+  if (typeof d !== 'object' || d === null) throw new FliqsError('dequant', `got ${describe(d)}`, '{ sA, sW, bias? }');
+  const sA = requirePositive('dequant.sA', d.sA);
+  let sW: ArrayLike<number>;
+  if (typeof d.sW === 'number') sW = new Array<number>(N).fill(requirePositive('dequant.sW', d.sW));
+  else if ((Array.isArray(d.sW) || ArrayBuffer.isView(d.sW)) && (d.sW as ArrayLike<number>).length === N) sW = d.sW as ArrayLike<number>;
+  else throw new FliqsError('dequant.sW', `got ${describe(d.sW)}`, `one positive number or ${N} (one per output column, N = ${N})`);
+  const bias = d.bias;
+  if (bias !== undefined && !((Array.isArray(bias) || ArrayBuffer.isView(bias)) && (bias as ArrayLike<number>).length === N)) {
+    throw new FliqsError('dequant.bias', `got ${describe(bias)}`, `${N} numbers (one per output column), or nothing`);
+  }
+  const Np = Math.ceil(N / 8) * 8;
+  const dq = new Float32Array(Np);
+  for (let n = 0; n < N; n++) {
+    const s = requirePositive(`dequant.sW[${n}]`, sW[n]);
+    const inv = Math.fround(1 / (sA * s));
+    if (!(inv > 0 && inv < Infinity)) throw new FliqsError(`dequant.sW[${n}]`, `sA·sW = ${sA * s} has no finite f32 reciprocal`, 'scales whose product is from 1e-38 to 1e38');
+    dq[n] = inv;
+  }
+  const ptr = rt.arena.alloc(Np * 8);
+  rt.f32.set(dq, ptr >> 2);
+  if (bias !== undefined) rt.f32.set(bias, (ptr >> 2) + Np);
+  return { ptr, dq: ptr, bias: ptr + Np * 4, hasBias: bias === undefined ? 0 : 1 };
+}
+
+function runGemm(rt: Runtime, a: number, M: number, w: PackedWeightsI8, out: number, d: DequantI8 | null): void {
+  const { K, N } = w;
+  const pa = rt.arena.alloc(rt.kernels.packed_a_i8_bytes(M, K));
+  let ep: ReturnType<typeof epilogue> | null = null;
+  try {
+    if (d) ep = epilogue(rt, d, N);
+    rt.kernels.pack_a_i8(a, pa, M, K);
+    const names = INT8_GEMM_KERNELS[w.panel];
+    if (ep) rt.kernels[names.f32](pa, w.ptr, out, M, N, K, ep.dq, ep.bias, ep.hasBias);
+    else rt.kernels[names.i32](pa, w.ptr, out, M, N, K);
+  } finally {
+    rt.arena.free(pa);
+    if (ep) rt.arena.free(ep.ptr);
+  }
+}
+
+function checkGemm(rt: Runtime, a: number, M: number, w: PackedWeightsI8, out: number, outKind: string): void {
+  requireInt('M', M, 1, 2 ** 31 - 1);
+  checkWeights(rt, w, null, '');
+  const shapes = `A [${M},${w.K}] · B [${w.K},${w.N}] → out [${M},${w.N}]`;
+  requireSpan(rt, 'a', a, M * w.K, `int8 A of ${shapes}`);
+  requireSpan(rt, 'out', out, M * w.N * 4, `${outKind} out of ${shapes}`, 4);
+}
+
+/**
+ * Exact int32 out[M,N] = A[M,K]·B[K,N] from int8 activation codes A (row-major, byte offset a) and
+ * packed weights w. Kernel: gemm_i8_i32_4x8 (int8 panels) or gemm_i4_i32_4x8 (INT4 nibble panels).
+ * @example
+ * const a = runtime.arena.alloc(3); runtime.i8.set([1, 2, 3], a);          // A [1,3]
+ * const b = runtime.arena.alloc(6); runtime.i8.set([1, 0, 0, 1, 1, 1], b); // B [3,2]
+ * const out = runtime.arena.alloc(8);
+ * gemm_i8_i32_4x8(a, 1, pack_b_i8(b, 3, 2), out); // runtime.i32 at out: [4, 5]
+ */
+export function gemm_i8_i32_4x8(a: number, M: number, w: PackedWeightsI8, out: number, rt: Runtime = runtime): void {
+  checkGemm(rt, a, M, w, out, 'int32');
+  runGemm(rt, a, M, w, out, null);
+}
+
+/**
+ * Dequantized f32 out[m,n] = f32(acc[m,n])·f32(1/(sA·sW[n])) + bias[n], acc = A·B exactly in int32:
+ * with codes qa = round(x·sA), qw = round(w·sW) this is the product of the fake-quantized tensors
+ * (x ≈ qa/sA, w ≈ qw/sW) up to f32 rounding. Kernel: gemm_i8_f32_4x8 or gemm_i4_f32_4x8.
+ * @example
+ * const a = runtime.arena.alloc(2); runtime.i8.set([127, -64], a);  // A [1,2]
+ * const b = runtime.arena.alloc(2); runtime.i8.set([2, 1], b);      // B [2,1]
+ * const out = runtime.arena.alloc(4);
+ * gemm_i8_f32_4x8(a, 1, pack_b_i8(b, 2, 1), out, { sA: 127, sW: 2, bias: [0.5] }); // runtime.f32 at out: [1.2480…] = 190/254 + 0.5
+ */
+export function gemm_i8_f32_4x8(a: number, M: number, w: PackedWeightsI8, out: number, dequant: DequantI8, rt: Runtime = runtime): void {
+  checkGemm(rt, a, M, w, out, 'f32');
+  runGemm(rt, a, M, w, out, dequant);
+}
+
+/** Stride / padding of conv2d_i8_nhwc: one number for both axes or [h, w]. groups = 1 only. */
+export interface Conv2dI8Options {
+  stride?: number | readonly [number, number];
+  padding?: number | readonly [number, number];
+  /** When given, out is f32 dequantized as in gemm_i8_f32_4x8; otherwise int32. */
+  dequant?: DequantI8;
+}
+
+function pair(input: string, v: unknown, dflt: number, min: number): [number, number] {
+  if (v === undefined) return [dflt, dflt];
+  if (typeof v === 'number') { requireInt(input, v, min, 2 ** 20); return [v, v]; }
+  if (Array.isArray(v) && v.length === 2) return [requireInt(`${input}[0]`, v[0], min, 2 ** 20), requireInt(`${input}[1]`, v[1], min, 2 ** 20)];
+  throw new FliqsError(input, `got ${describe(v)}`, `an integer ≥ ${min} or [h, w]`);
+}
+
+/** [batch, OH, OW, Cout] of an NHWC int8 conv, or a FliqsError naming the shapes when it would be empty. */
+export function conv2dI8OutputShape(xShape: readonly [number, number, number, number], kernel: readonly [number, number],
+  cout: number, options: Conv2dI8Options = {}): [number, number, number, number] {
+  if (!Array.isArray(xShape) || xShape.length !== 4) throw new FliqsError('xShape', `got ${describe(xShape)}`, '[batch, height, width, channels]');
+  if (!Array.isArray(kernel) || kernel.length !== 2) throw new FliqsError('kernel', `got ${describe(kernel)}`, '[KH, KW]');
+  const [B, H, W, C] = xShape.map((v, i) => requireInt(`xShape[${i}]`, v, 1, 2 ** 31 - 1)) as [number, number, number, number];
+  const KH = requireInt('kernel[0]', kernel[0], 1, 2 ** 20), KW = requireInt('kernel[1]', kernel[1], 1, 2 ** 20);
+  const [sh, sw] = pair('stride', options.stride, 1, 1);
+  const [ph, pw] = pair('padding', options.padding, 0, 0);
+  if (H + 2 * ph < KH || W + 2 * pw < KW) {
+    throw new FliqsError('kernel', `[${KH},${KW}] does not fit input [${B},${H},${W},${C}] with padding [${ph},${pw}]`, `KH ≤ ${H + 2 * ph} and KW ≤ ${W + 2 * pw}`);
+  }
+  return [B, Math.floor((H + 2 * ph - KH) / sh) + 1, Math.floor((W + 2 * pw - KW) / sw) + 1, dims(cout)];
+}
+
+/**
+ * int8 conv2d, NHWC activations x[B,H,W,C] (codes, byte offset x) with HWIO weights packed as
+ * B[KH·KW·C, Cout] (pack_b_i8 / pack_b_i4 / pack_b_i4_i8 of the HWIO array as is), any kernel size,
+ * stride and zero padding, groups = 1. im2col into an arena scratch, then the int8 GEMM (a 1×1,
+ * stride 1, unpadded conv is the GEMM directly). out is int32, or f32 with options.dequant.
+ * Returns the output shape [B, OH, OW, Cout].
+ * @example
+ * const x = runtime.arena.alloc(4); runtime.i8.set([1, 2, 3, 4], x);   // [1,2,2,1]
+ * const k = runtime.arena.alloc(4); runtime.i8.set([1, 1, 1, 1], k);   // HWIO [2,2,1,1]
+ * const out = runtime.arena.alloc(4);
+ * conv2d_i8_nhwc(x, [1, 2, 2, 1], pack_b_i8(k, 4, 1), [2, 2], out); // [1,1,1,1], runtime.i32 at out: [10]
+ */
+export function conv2d_i8_nhwc(x: number, xShape: readonly [number, number, number, number], w: PackedWeightsI8,
+  kernel: readonly [number, number], out: number, options: Conv2dI8Options = {}, rt: Runtime = runtime): [number, number, number, number] {
+  if (!(w instanceof PackedWeightsI8)) checkWeights(rt, w, null, '');
+  const shape = conv2dI8OutputShape(xShape, kernel, w.N, options);
+  const [B, H, W, C] = xShape;
+  const [KH, KW] = kernel;
+  const [, OH, OW] = shape;
+  const K = KH * KW * C;
+  const shapes = `x [${B},${H},${W},${C}], kernel [${KH},${KW},${C},${w.N}] → out [${shape}]`;
+  checkWeights(rt, w, K, shapes);
+  requireSpan(rt, 'x', x, B * H * W * C, `int8 x of ${shapes}`);
+  const M = B * OH * OW;
+  requireSpan(rt, 'out', out, M * w.N * 4, `${options.dequant ? 'f32' : 'int32'} out of ${shapes}`, 4);
+  const [sh, sw] = pair('stride', options.stride, 1, 1);
+  const [ph, pw] = pair('padding', options.padding, 0, 0);
+  const direct = KH === 1 && KW === 1 && sh === 1 && sw === 1 && ph === 0 && pw === 0;
+  const col = direct ? x : rt.arena.alloc(M * K);
+  try {
+    if (!direct) rt.kernels.im2col_i8_nhwc(x, col, B, H, W, C, KH, KW, sh, sw, ph, pw, OH, OW);
+    runGemm(rt, col, M, w, out, options.dequant ?? null);
+  } finally {
+    if (!direct) rt.arena.free(col);
+  }
+  return shape;
+}
+
+function intFormat(format: Format | string): Format {
+  const f = parseFormat(format);
+  if (f.kind !== 'int' || f.bits > 8) throw new FliqsError('format', `${f.name} has no int8 codes`, 'INT2…INT8');
+  return f;
+}
+
+/**
+ * f32 x[n] (byte offset x) → int8 codes out[n] = round_half_even(clamp(x·s, −max, max)), max = 127 for
+ * INT8, 7 for INT4 (the fake quantizer's rounding, so codes / s equals quantize(x, format, max / s)).
+ * NaN gives code 0. Kernel: quantize_i8_f32x4.
+ * @example
+ * const x = runtime.copyIn([0.1, -0.5, 9]);
+ * const q = runtime.arena.alloc(3);
+ * quantize_i8_f32x4(x.ptr, q, 3, 127, 'INT8'); // runtime.i8 at q: [13, -64, 127]
+ */
+export function quantize_i8_f32x4(x: number, out: number, n: number, s: number, format: Format | string = 'INT8', rt: Runtime = runtime): void {
+  const f = intFormat(format);
+  requireInt('n', n, 1, 2 ** 31 - 1);
+  if (!(Math.fround(requirePositive('s', s)) < Infinity)) throw new FliqsError('s', `${s} overflows f32`, 'a scale below 3.4e38');
+  requireSpan(rt, 'x', x, n * 4, `f32 x [${n}]`, 4);
+  requireSpan(rt, 'out', out, n, `int8 codes [${n}]`);
+  rt.kernels.quantize_i8_f32x4(x, out, n, s, f.maxValue);
+}
+
+/**
+ * Channels-last per-channel codes: x viewed as [outer, C] (e.g. weights [K, N] or HWIO with C = Cout),
+ * channel c quantized with scales[c]. Kernel: quantize_pc_i8_f32x4.
+ * @example
+ * const x = runtime.copyIn([0.5, 0.5, -1, 1]); // [2,2]
+ * const q = runtime.arena.alloc(4);
+ * quantize_pc_i8_f32x4(x.ptr, q, 2, 2, [127, 7], 'INT8'); // runtime.i8 at q: [64, 4, -127, 7]
+ */
+export function quantize_pc_i8_f32x4(x: number, out: number, outer: number, C: number, scales: ArrayLike<number>,
+  format: Format | string = 'INT8', rt: Runtime = runtime): void {
+  const f = intFormat(format);
+  requireInt('outer', outer, 1, 2 ** 31 - 1); requireInt('C', C, 1, 2 ** 31 - 1);
+  if (!(Array.isArray(scales) || ArrayBuffer.isView(scales)) || (scales as ArrayLike<number>).length !== C) {
+    throw new FliqsError('scales', `got ${describe(scales)}`, `${C} positive scales, one per channel`);
+  }
+  const sc = Float32Array.from(scales, (s, i) => requirePositive(`scales[${i}]`, s));
+  requireSpan(rt, 'x', x, outer * C * 4, `f32 x [${outer},${C}]`, 4);
+  requireSpan(rt, 'out', out, outer * C, `int8 codes [${outer},${C}]`);
+  const ps = rt.arena.alloc(C * 4);
+  try {
+    rt.f32.set(sc, ps >> 2);
+    rt.kernels.quantize_pc_i8_f32x4(x, out, outer, C, ps, f.maxValue);
+  } finally {
+    rt.arena.free(ps);
+  }
+}

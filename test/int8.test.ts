@@ -1,0 +1,303 @@
+// The int8 kernels against their scalar references, in both module variants: GEMM integers exact
+// (int8 and INT4 panels), the epilogue bit for bit, dequantized results against the fake-quantized
+// f32 path within a derived bound, int8 conv2d exact, codes equal to the fake quantizer's, bad input.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { Rng } from '../src/core/random.js';
+import { createRuntime, type Runtime } from '../src/core/runtime.js';
+import { FliqsError } from '../src/core/errors.js';
+import { packCodes } from '../src/formats/codes.js';
+import { parseFormat } from '../src/formats/format.js';
+import { scaleOf } from '../src/formats/params.js';
+import { quantize, quantizePerChannel } from '../src/formats/quantize.js';
+import {
+  conv2d_i8_nhwc, gemm_i8_f32_4x8, gemm_i8_i32_4x8, MAX_K_I8, pack_b_i4, pack_b_i4_i8, pack_b_i8, quantize_i8_f32x4,
+  quantize_pc_i8_f32x4, type PackedWeightsI8,
+} from '../src/kernels/int8.js';
+import { conv2dI8Ref, dequantI8Ref, gemmI8Ref, quantizeI8Ref, unpackI4Ref } from '../src/kernels/int8.ref.js';
+
+const f32 = Math.fround;
+const U = 2 ** -24;
+const RUNS = 100;
+const runtimes: Runtime[] = [await createRuntime('simd'), await createRuntime('relaxed')];
+
+type Fill = 'mixed' | 'max' | 'min' | 'alternating';
+const fills: Fill[] = ['mixed', 'mixed', 'mixed', 'max', 'min', 'alternating'];
+
+/** n codes in −max…max: uniform with a 20% share of the extremes, or all +max, all −max, or ±max alternating. */
+function codes(seed: number, n: number, max: number, fill: Fill): Int8Array {
+  const r = new Rng(seed), out = new Int8Array(n);
+  for (let i = 0; i < n; i++) {
+    if (fill === 'max') out[i] = max;
+    else if (fill === 'min') out[i] = -max;
+    else if (fill === 'alternating') out[i] = i % 2 ? max : -max;
+    else out[i] = r.uniform() < 0.2 ? (r.uniform() < 0.5 ? -max : max) : r.int(2 * max + 1) - max;
+  }
+  return out;
+}
+
+/** INT4 values → packCodes bytes (two's complement nibbles, low nibble first). */
+const nibbles = (v: Int8Array): Uint8Array => packCodes(Array.from(v, (x) => (x < 0 ? 16 + x : x)), 4);
+
+function put(rt: Runtime, data: Int8Array | Uint8Array): number {
+  const p = rt.arena.alloc(data.length);
+  rt.u8.set(new Uint8Array(data.buffer, data.byteOffset, data.length), p);
+  return p;
+}
+const i32At = (rt: Runtime, p: number, n: number): Int32Array => rt.i32.slice(p >> 2, (p >> 2) + n);
+const f32At = (rt: Runtime, p: number, n: number): Float32Array => rt.f32.slice(p >> 2, (p >> 2) + n);
+
+function firstDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return i;
+  return a.length === b.length ? -1 : a.length;
+}
+
+/**
+ * Packs weights every applicable way — int8 codes, and when the values fit INT4 also INT4 nibble panels and
+ * INT4 unpacked to int8 panels — and frees the sources (the panels are freed by the caller).
+ */
+function packs(rt: Runtime, b: Int8Array, K: number, N: number, int4: boolean): Array<[string, PackedWeightsI8]> {
+  const p8 = put(rt, b);
+  const out: Array<[string, PackedWeightsI8]> = [['pack_b_i8', pack_b_i8(p8, K, N, rt)]];
+  rt.arena.free(p8);
+  if (int4) {
+    const p4 = put(rt, nibbles(b));
+    out.push(['pack_b_i4', pack_b_i4(p4, K, N, rt)], ['pack_b_i4_i8', pack_b_i4_i8(p4, K, N, rt)]);
+    rt.arena.free(p4);
+  }
+  return out;
+}
+
+const shape = fc.record({
+  M: fc.integer({ min: 1, max: 70 }), N: fc.integer({ min: 1, max: 70 }), K: fc.integer({ min: 1, max: 70 }),
+  seed: fc.integer({ min: 0, max: 2 ** 31 }), fillA: fc.constantFrom(...fills), fillB: fc.constantFrom(...fills),
+  int4: fc.boolean(),
+});
+
+describe.each(runtimes)('int8 kernels, $variant module', (rt) => {
+  it('is the variant it claims', () => {
+    expect(rt.kernels.has_relaxed_simd()).toBe(rt.variant === 'relaxed' ? 1 : 0);
+  });
+
+  it('GEMM int32 results equal the reference exactly (int8 and INT4 panels, any M, N, K)', () => {
+    fc.assert(fc.property(shape, ({ M, N, K, seed, fillA, fillB, int4 }) => {
+      const a = codes(seed, M * K, 127, fillA), b = codes(seed + 1, K * N, int4 ? 7 : 127, fillB);
+      const want = gemmI8Ref(a, b, M, N, K);
+      const before = rt.arena.bytesInUse;
+      const pa = put(rt, a), out = rt.arena.alloc(M * N * 4);
+      for (const [how, w] of packs(rt, b, K, N, int4)) {
+        rt.i32.fill(-1, out >> 2, (out >> 2) + M * N);
+        gemm_i8_i32_4x8(pa, M, w, out, rt);
+        const got = i32At(rt, out, M * N);
+        const i = firstDiff(got, want);
+        if (i >= 0) throw new Error(`${how} M=${M} N=${N} K=${K} seed=${seed}: [${Math.floor(i / N)},${i % N}] got ${got[i]} want ${want[i]}`);
+        w.free();
+      }
+      rt.arena.free(pa); rt.arena.free(out);
+      expect(rt.arena.bytesInUse).toBe(before); // the wrapper's scratch (packed A, epilogue) is released
+    }), { numRuns: RUNS });
+  });
+
+  it('is exact where the accumulators pass 2^24 (K = 4099, extreme values)', () => {
+    const M = 5, N = 9, K = 4099;
+    for (const [fa, fb] of [['max', 'min'], ['alternating', 'alternating'], ['mixed', 'max']] as Array<[Fill, Fill]>) {
+      const a = codes(7, M * K, 127, fa), b = codes(8, K * N, 127, fb);
+      const want = gemmI8Ref(a, b, M, N, K);
+      const w = pack_b_i8(put(rt, b), K, N, rt), pa = put(rt, a), out = rt.arena.alloc(M * N * 4);
+      gemm_i8_i32_4x8(pa, M, w, out, rt);
+      expect(Array.from(i32At(rt, out, M * N))).toEqual(Array.from(want));
+      gemm_i8_f32_4x8(pa, M, w, out, { sA: 3, sW: 0.7 }, rt);
+      expect(firstDiff(f32At(rt, out, M * N), dequantI8Ref(want, M, N, 3, 0.7))).toBe(-1);
+      w.free(); rt.arena.free(pa); rt.arena.free(out);
+    }
+  });
+
+  it('the dequantizing epilogue equals the reference bit for bit (per-tensor and per-channel scales, bias)', () => {
+    fc.assert(fc.property(shape, fc.boolean(), fc.boolean(), ({ M, N, K, seed, fillA, fillB, int4 }, perChannel, withBias) => {
+      const r = new Rng(seed + 2);
+      const a = codes(seed, M * K, 127, fillA), b = codes(seed + 1, K * N, int4 ? 7 : 127, fillB);
+      const sA = f32(0.5 + 200 * r.uniform());
+      const sW = perChannel ? Float32Array.from({ length: N }, () => 0.01 + 50 * r.uniform()) : f32(0.01 + 50 * r.uniform());
+      const bias = withBias ? Float32Array.from({ length: N }, () => r.normal() * 10) : undefined;
+      const want = dequantI8Ref(gemmI8Ref(a, b, M, N, K), M, N, sA, sW, bias);
+      const pa = put(rt, a), out = rt.arena.alloc(M * N * 4);
+      for (const [how, w] of packs(rt, b, K, N, int4)) {
+        gemm_i8_f32_4x8(pa, M, w, out, { sA, sW, bias }, rt);
+        const got = f32At(rt, out, M * N);
+        const i = firstDiff(got, want);
+        if (i >= 0) throw new Error(`${how} M=${M} N=${N} K=${K} seed=${seed}: [${Math.floor(i / N)},${i % N}] got ${got[i]} want ${want[i]}`);
+        w.free();
+      }
+      rt.arena.free(pa); rt.arena.free(out);
+    }), { numRuns: RUNS });
+  });
+
+  it('codes equal the fake quantizer: f32(q / s) === quantize(x, format, clip), per tensor and per channel', () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 70 }), fc.integer({ min: 1, max: 19 }), fc.integer({ min: 0, max: 2 ** 31 }),
+      fc.constantFrom('INT8', 'INT4'), (rows, C, seed, fname) => {
+        const f = parseFormat(fname), r = new Rng(seed), n = rows * C;
+        const x = Float32Array.from({ length: n }, () => r.normal() * 3);
+        x[r.int(n)] = NaN;
+        // exact ties of the grid, in both directions
+        const clip = f32(0.5 + 4 * r.uniform()), s = scaleOf(f, clip);
+        x[r.int(n)] = f32((r.int(2 * f.maxValue) - f.maxValue + 0.5) / s);
+        const px = rt.copyIn(x), pq = rt.arena.alloc(n);
+        quantize_i8_f32x4(px.ptr, pq, n, s, f, rt);
+        const q = rt.i8.slice(pq, pq + n);
+        expect(firstDiff(q, quantizeI8Ref(x, s, f.maxValue))).toBe(-1);
+        const fake = quantize(x, f, clip);
+        for (let i = 0; i < n; i++) {
+          if (Number.isNaN(x[i]!)) { expect(q[i]).toBe(0); continue; }
+          if (f32(q[i]! / s) !== fake[i]) throw new Error(`${fname} x[${i}]=${x[i]} code ${q[i]} s=${s} fake ${fake[i]}`);
+        }
+        const clips = Array.from({ length: C }, () => f32(0.3 + 5 * r.uniform()));
+        const scales = clips.map((c) => scaleOf(f, c));
+        quantize_pc_i8_f32x4(px.ptr, pq, rows, C, scales, f, rt);
+        const qc = rt.i8.slice(pq, pq + n);
+        const fakePc = quantizePerChannel(x, f, clips, { shape: [rows, C], axis: 1 });
+        for (let i = 0; i < n; i++) {
+          const sc = scales[i % C]!;
+          expect(qc[i]).toBe(quantizeI8Ref([x[i]!], sc, f.maxValue)[0]);
+          if (!Number.isNaN(x[i]!) && f32(qc[i]! / sc) !== fakePc[i]) throw new Error(`pc ${fname} x[${i}]=${x[i]} code ${qc[i]} fake ${fakePc[i]}`);
+        }
+        px.free(); rt.arena.free(pq);
+      }), { numRuns: RUNS });
+  });
+
+  // Dequantized GEMM vs the fake-quantized f32 path multiplied in f64: with xa = f32(qa/sA), xw = f32(qw/sW)
+  // (relative error ≤ u = 2^-24 each), ref = Σ xa·xw + b differs from E = acc/(sA·sW) + b by ≤ 2.01u·S,
+  // S = Σ|qa·qw|/(sA·sW); the kernel's f32(acc), f32(1/(sA·sW)), product and bias add add ≤ 3.01u·S + u·|E + b|.
+  // So |y − ref| ≤ 8u·(S + |b|) (generous; the terms above sum to < 6.1u·(S + |b|)).
+  it('dequantized int8 GEMM agrees with the fake-quantized f32 product within 8u·(Σ|terms| + |bias|)', () => {
+    fc.assert(fc.property(shape, fc.boolean(), ({ M, N, K, seed, int4 }, perChannel) => {
+      const r = new Rng(seed);
+      const fa = parseFormat('INT8'), fw = parseFormat(int4 ? 'INT4' : 'INT8');
+      const x = Float32Array.from({ length: M * K }, () => r.normal());
+      const wt = Float32Array.from({ length: K * N }, () => r.normal() * 0.2);
+      const bias = Float32Array.from({ length: N }, () => r.normal());
+      const clipA = f32(2.5 + r.uniform());
+      const clipsW = Array.from({ length: N }, () => f32(0.2 + 0.5 * r.uniform()));
+      if (!perChannel) clipsW.fill(clipsW[0]!);
+      const sA = scaleOf(fa, clipA), sW = clipsW.map((c) => scaleOf(fw, c));
+      const xa = quantize(x, fa, clipA);
+      const xw = perChannel ? quantizePerChannel(wt, fw, clipsW, { shape: [K, N], axis: 1 }) : quantize(wt, fw, clipsW[0]);
+
+      const px = rt.copyIn(x), pw = rt.copyIn(wt), qa = rt.arena.alloc(M * K), qw = rt.arena.alloc(K * N);
+      quantize_i8_f32x4(px.ptr, qa, M * K, sA, fa, rt);
+      if (perChannel) quantize_pc_i8_f32x4(pw.ptr, qw, K, N, sW, fw, rt);
+      else quantize_i8_f32x4(pw.ptr, qw, K * N, sW[0]!, fw, rt);
+      const codesA = rt.i8.slice(qa, qa + M * K), codesW = rt.i8.slice(qw, qw + K * N);
+      let w: PackedWeightsI8;
+      if (int4) {
+        const p4 = put(rt, nibbles(codesW));
+        w = pack_b_i4(p4, K, N, rt);
+        rt.arena.free(p4);
+      } else w = pack_b_i8(qw, K, N, rt);
+      const out = rt.arena.alloc(M * N * 4);
+      gemm_i8_f32_4x8(qa, M, w, out, { sA, sW: perChannel ? sW : sW[0]!, bias }, rt);
+      const y = f32At(rt, out, M * N);
+      let worst = 0;
+      for (let m = 0; m < M; m++) {
+        for (let n = 0; n < N; n++) {
+          let ref = bias[n]!, S = 0;
+          for (let k = 0; k < K; k++) {
+            ref += xa[m * K + k]! * xw[k * N + n]!;
+            S += Math.abs(codesA[m * K + k]! * codesW[k * N + n]!) / (sA * sW[n]!);
+          }
+          const err = Math.abs(y[m * N + n]! - ref), bound = 8 * U * (S + Math.abs(bias[n]!));
+          if (!(err <= bound)) throw new Error(`M=${M} N=${N} K=${K} seed=${seed} int4=${int4}: [${m},${n}] y ${y[m * N + n]} ref ${ref} err ${err} > ${bound}`);
+          worst = Math.max(worst, err / bound);
+        }
+      }
+      w.free(); px.free(); pw.free(); rt.arena.free(qa); rt.arena.free(qw); rt.arena.free(out);
+      return worst <= 1;
+    }), { numRuns: RUNS });
+  });
+
+  it('int8 conv2d (NHWC, HWIO, any kernel, stride, padding) equals the direct reference exactly', () => {
+    const conv = fc.record({
+      B: fc.integer({ min: 1, max: 2 }), H: fc.integer({ min: 1, max: 11 }), W: fc.integer({ min: 1, max: 11 }),
+      C: fc.integer({ min: 1, max: 9 }), KH: fc.integer({ min: 1, max: 4 }), KW: fc.integer({ min: 1, max: 4 }),
+      sh: fc.integer({ min: 1, max: 3 }), sw: fc.integer({ min: 1, max: 3 }), ph: fc.integer({ min: 0, max: 2 }),
+      pw: fc.integer({ min: 0, max: 2 }), Cout: fc.integer({ min: 1, max: 19 }), seed: fc.integer({ min: 0, max: 2 ** 31 }),
+      int4: fc.boolean(), deq: fc.boolean(),
+    }).filter((p) => p.H + 2 * p.ph >= p.KH && p.W + 2 * p.pw >= p.KW);
+    fc.assert(fc.property(conv, ({ B, H, W, C, KH, KW, sh, sw, ph, pw, Cout, seed, int4, deq }) => {
+      const x = codes(seed, B * H * W * C, 127, 'mixed'), k = codes(seed + 1, KH * KW * C * Cout, int4 ? 7 : 127, 'mixed');
+      const want = conv2dI8Ref(x, [B, H, W, C], k, [KH, KW, C, Cout], [sh, sw], [ph, pw]);
+      const px = put(rt, x), out = rt.arena.alloc(want.length * 4);
+      const dequant = deq ? { sA: 11, sW: Array.from({ length: Cout }, (_, i) => 0.5 + i), bias: new Float32Array(Cout).fill(0.25) } : undefined;
+      for (const [how, w] of packs(rt, k, KH * KW * C, Cout, int4)) {
+        const shape = conv2d_i8_nhwc(px, [B, H, W, C], w, [KH, KW], out, { stride: [sh, sw], padding: [ph, pw], dequant }, rt);
+        expect(shape[0] * shape[1] * shape[2] * shape[3]).toBe(want.length);
+        const got = deq ? f32At(rt, out, want.length) : i32At(rt, out, want.length);
+        const ref = deq ? dequantI8Ref(want, want.length / Cout, Cout, dequant!.sA, dequant!.sW, dequant!.bias) : want;
+        const i = firstDiff(got, ref);
+        if (i >= 0) throw new Error(`${how} x [${B},${H},${W},${C}] k [${KH},${KW},${C},${Cout}] s [${sh},${sw}] p [${ph},${pw}]: out[${i}] ${got[i]} want ${ref[i]}`);
+        w.free();
+      }
+      rt.arena.free(px); rt.arena.free(out);
+    }), { numRuns: RUNS });
+  });
+
+  it('reads INT4 codes in packCodes order (low nibble first), including code 8 as −8', () => {
+    const bytes = Uint8Array.of(0xf1, 0x87, 0x9e);
+    expect(Array.from(unpackI4Ref(bytes, 6))).toEqual([1, -1, 7, -8, -2, -7]);
+    const a = put(rt, Int8Array.of(1)), out = rt.arena.alloc(24);
+    for (const pack of [pack_b_i4, pack_b_i4_i8]) {
+      const w = pack(put(rt, bytes), 1, 6, rt);
+      gemm_i8_i32_4x8(a, 1, w, out, rt);
+      expect(Array.from(i32At(rt, out, 6))).toEqual([1, -1, 7, -8, -2, -7]);
+    }
+  });
+});
+
+describe('int8 kernels reject bad input with a FliqsError naming the shapes', () => {
+  const rt = runtimes[0]!, other = runtimes[1]!;
+  const b = put(rt, new Int8Array(15)), a = put(rt, new Int8Array(12)), out = rt.arena.alloc(64);
+
+  it('checks sizes, offsets and the weights', () => {
+    const w = pack_b_i8(b, 3, 5, rt);
+    expect(() => gemm_i8_i32_4x8(a, 0, w, out, rt)).toThrow(FliqsError);
+    expect(() => gemm_i8_i32_4x8(a, 2.5, w, out, rt)).toThrow(/M/);
+    expect(() => gemm_i8_i32_4x8(-64, 2, w, out, rt)).toThrow(/A \[2,3\] · B \[3,5\]/);
+    expect(() => gemm_i8_i32_4x8(a, 2, w, rt.memory.buffer.byteLength - 8, rt)).toThrow(/out \[2,5\]/);
+    expect(() => gemm_i8_i32_4x8(a, 2, w, out + 2, rt)).toThrow(/multiple of 4/);
+    expect(() => gemm_i8_i32_4x8(a, 2, w, out, other)).toThrow(/runtime/);
+    expect(() => gemm_i8_i32_4x8(a, 2, {} as PackedWeightsI8, out, rt)).toThrow(/pack_b_i8/);
+    expect(() => pack_b_i8(b, 0, 5, rt)).toThrow(FliqsError);
+    expect(() => pack_b_i8(b, MAX_K_I8 + 1, 1, rt)).toThrow(/overflow/);
+    expect(() => pack_b_i8(rt.memory.buffer.byteLength - 4, 3, 5, rt)).toThrow(/B \[3,5\]/);
+    w.free();
+    expect(() => gemm_i8_i32_4x8(a, 2, w, out, rt)).toThrow(/freed/);
+  });
+
+  it('checks the dequantization scales and bias', () => {
+    const w = pack_b_i8(b, 3, 5, rt);
+    expect(() => gemm_i8_f32_4x8(a, 2, w, out, { sA: 0, sW: 1 }, rt)).toThrow(/sA/);
+    expect(() => gemm_i8_f32_4x8(a, 2, w, out, { sA: 1, sW: [1, 2] }, rt)).toThrow(/5 \(one per output column/);
+    expect(() => gemm_i8_f32_4x8(a, 2, w, out, { sA: 1, sW: [1, 2, 3, 4, -5] }, rt)).toThrow(/sW\[4\]/);
+    expect(() => gemm_i8_f32_4x8(a, 2, w, out, { sA: 1, sW: 1, bias: [1] }, rt)).toThrow(/bias/);
+    expect(() => gemm_i8_f32_4x8(a, 2, w, out, { sA: 1e-30, sW: 1e-30 }, rt)).toThrow(/reciprocal/);
+    w.free();
+  });
+
+  it('checks conv shapes against the packed weights', () => {
+    const w = pack_b_i8(b, 3, 5, rt); // K = 3 = 1·1·3 or 3·1·1
+    expect(() => conv2d_i8_nhwc(a, [1, 2, 2, 3], w, [2, 2], out, {}, rt)).toThrow(/K = 3 rows but the activations have K = 12 \(x \[1,2,2,3\], kernel \[2,2,3,5\]/);
+    expect(() => conv2d_i8_nhwc(a, [1, 2, 2, 1], w, [5, 1], out, {}, rt)).toThrow(/\[5,1\] does not fit input \[1,2,2,1\]/);
+    expect(() => conv2d_i8_nhwc(a, [1, 2, 2, 3], w, [1, 1], out, { stride: 0 }, rt)).toThrow(/stride/);
+    expect(() => conv2d_i8_nhwc(a, [1, 2, 2] as unknown as [number, number, number, number], w, [1, 1], out, {}, rt)).toThrow(/xShape/);
+    w.free();
+  });
+
+  it('checks the quantizer format and scale', () => {
+    const x = rt.copyIn([1, 2, 3]);
+    expect(() => quantize_i8_f32x4(x.ptr, out, 3, 1, 'E4M3', rt)).toThrow(/INT2…INT8/);
+    expect(() => quantize_i8_f32x4(x.ptr, out, 3, 1, 'INT16', rt)).toThrow(/INT16/);
+    expect(() => quantize_i8_f32x4(x.ptr, out, 3, -1, 'INT8', rt)).toThrow(/^s:/);
+    expect(() => quantize_i8_f32x4(x.ptr, out, 3, 1e39, 'INT8', rt)).toThrow(/overflows/);
+    expect(() => quantize_pc_i8_f32x4(x.ptr, out, 1, 3, [1, 2], 'INT8', rt)).toThrow(/3 positive scales/);
+    expect(() => quantize_i8_f32x4(x.ptr, out, 1e6, 1, 'INT8', rt)).toThrow(/f32 x \[1000000\]/);
+  });
+});
