@@ -1,0 +1,210 @@
+// Typed face of the f32 GEMM kernels (assembly/gemm.ts): validates shapes, strides and lengths, gets the
+// operands into wasm memory, hands the kernel a scratch block from the arena, and copies C back out
+// when it did not live there. Optionally fake-quantizes op(B) while packing it (fused weight quantization).
+
+import { FliqsError, describe, requireInt } from '../core/errors.js';
+import { runtime, WasmF32, type Runtime } from '../core/runtime.js';
+import { parseFormat, type Format } from '../formats/format.js';
+import { kernelParams } from '../formats/params.js';
+import { checkedScale } from '../formats/quantize.js';
+
+/** nn: A[M,K]·B[K,N]; nt: A[M,K]·B[N,K]ᵀ; tn: A[K,M]ᵀ·B[K,N]. */
+export type GemmLayout = 'nn' | 'nt' | 'tn';
+
+/** An f32 operand: a Float32Array (used in place when it is a view of the runtime's memory) or a WasmF32. */
+export type F32Operand = Float32Array | WasmF32;
+
+/** The kernel behind each layout, by its wasm export name (one list drives wrapper, tests and bench). */
+export const GEMM_KERNELS = {
+  nn: 'gemm_nn_f32_4x8',
+  nt: 'gemm_nt_f32_4x8',
+  tn: 'gemm_tn_f32_4x8',
+} as const satisfies Record<GemmLayout, string>;
+
+const LAYOUT_CODE: Record<GemmLayout, number> = { nn: 0, nt: 1, tn: 2 };
+
+/** Flops one iteration of peak_muladd_f32x4 / peak_fma_f32x4 performs (12 chains × 4 lanes × 2). */
+export const PEAK_FLOPS_PER_ITER = 96;
+
+/** Fake-quantize op(B) while packing: one clip for the tensor, or one per op(B) column (N clips). */
+export interface GemmQuantB {
+  format: Format | string;
+  clip?: number;
+  clips?: ArrayLike<number>;
+}
+
+export interface GemmOptions {
+  quantB?: GemmQuantB;
+}
+
+const scratchOf = new WeakMap<Runtime, { ptr: number; bytes: number }>();
+
+/** The runtime's GEMM scratch block, grown (never shrunk) to at least `bytes`. */
+function scratch(rt: Runtime, bytes: number): number {
+  let s = scratchOf.get(rt);
+  if (!s || s.bytes < bytes) {
+    if (s) rt.arena.free(s.ptr);
+    s = { ptr: rt.arena.alloc(bytes), bytes };
+    scratchOf.set(rt, s);
+  }
+  return s.ptr;
+}
+
+function requireLayout(layout: unknown): GemmLayout {
+  if (layout !== 'nn' && layout !== 'nt' && layout !== 'tn') {
+    throw new FliqsError('layout', `got ${describe(layout)}`, '"nn", "nt" or "tn"');
+  }
+  return layout;
+}
+
+function requireNumber(input: string, x: unknown): number {
+  if (typeof x !== 'number' || !Number.isFinite(x)) throw new FliqsError(input, `got ${describe(x)}`, 'a finite number');
+  return x;
+}
+
+/** Rows and columns of A, B as stored (not as used), for a layout. */
+function storedShapes(layout: GemmLayout, M: number, N: number, K: number): { a: [number, number]; b: [number, number] } {
+  return {
+    a: layout === 'tn' ? [K, M] : [M, K],
+    b: layout === 'nt' ? [N, K] : [K, N],
+  };
+}
+
+interface Operand { ptr: number; length: number; copy: Float32Array | null }
+
+function lengthOf(rt: Runtime, name: string, x: unknown): number {
+  if (x instanceof WasmF32) {
+    if (x.runtime !== rt) throw new FliqsError(name, 'is a WasmF32 of another runtime', `a buffer of the ${rt.variant} runtime, or a Float32Array`);
+    return x.length;
+  }
+  if (!(x instanceof Float32Array)) throw new FliqsError(name, `got ${describe(x)}`, 'a Float32Array or WasmF32');
+  return x.length;
+}
+
+/** Checks a [rows, cols] matrix with row stride ld fits in `len` elements starting `extra` elements in. */
+function checkMatrix(name: string, len: number, rows: number, cols: number, ld: number, ldName: string, shapes: string,
+  batch = 1, stride = 0): void {
+  if (ld < cols) throw new FliqsError(ldName, `is ${ld} but ${name} rows hold ${cols} elements (${shapes})`, `an integer ≥ ${cols}`);
+  const need = (batch - 1) * stride + (rows - 1) * ld + cols;
+  if (len < need) {
+    const what = batch > 1 ? `${batch} × [${rows},${cols}] with stride ${stride}, row stride ${ld}` : `[${rows},${cols}] with row stride ${ld}`;
+    throw new FliqsError(name, `has ${len} elements but ${what} needs ${need} (${shapes})`, `at least ${need} elements`);
+  }
+}
+
+/**
+ * Offsets of the operands in rt's memory, copying in those that live elsewhere. Residency is decided for
+ * all of them before anything is allocated, since an allocation may grow (and so detach) the memory.
+ */
+function place(rt: Runtime, xs: F32Operand[]): Operand[] {
+  const here = xs.map((x) => x instanceof WasmF32 || rt.owns(x));
+  const ops: Operand[] = xs.map((x, i) => (x instanceof WasmF32 ? { ptr: x.ptr, length: x.length, copy: null }
+    : { ptr: here[i] ? x.byteOffset : -1, length: x.length, copy: here[i] ? null : x }));
+  for (const o of ops) {
+    if (o.copy) { o.ptr = rt.arena.alloc(o.length * 4); rt.f32.set(o.copy, o.ptr >> 2); }
+  }
+  return ops;
+}
+
+function finish(rt: Runtime, ops: Operand[], out: Operand): void {
+  if (out.copy) out.copy.set(rt.f32.subarray(out.ptr >> 2, (out.ptr >> 2) + out.length));
+  for (const o of ops) if (o.copy) rt.arena.free(o.ptr);
+}
+
+interface QuantArgs { s: number; scales: number[] | null; max: number; M: number; T: number; sh: number; flip: number }
+
+function quantArgs(q: GemmQuantB, N: number): QuantArgs | null {
+  if (typeof q !== 'object' || q === null) throw new FliqsError('quantB', `got ${describe(q)}`, '{ format, clip } or { format, clips }');
+  const f = parseFormat(q.format);
+  if (f.kind === 'fp32') return null;
+  const k = kernelParams(f);
+  if (q.clips !== undefined) {
+    const clips = q.clips;
+    if (!(Array.isArray(clips) || ArrayBuffer.isView(clips)) || clips.length !== N) {
+      throw new FliqsError('quantB.clips', `got ${describe(clips)}`, `${N} clips, one per column of op(B) (N = ${N})`);
+    }
+    const scales = Array.from(clips, (c, i) => (f.ignoresClip ? 1 : checkedScale(f, c, `quantB.clips[${i}]`)));
+    return { s: 1, scales, ...k };
+  }
+  return { s: checkedScale(f, q.clip, 'quantB.clip'), scales: null, ...k };
+}
+
+/**
+ * C = alpha·op(A)·op(B) + beta·C on row-major f32 matrices (layout nn, nt or tn; lda, ldb, ldc are row
+ * strides in elements, so sub-matrices work). beta = 0 ignores what C held (NaN included). With
+ * `options.quantB`, op(B) is fake-quantized while it is packed — the same values quantize() would give,
+ * so the result equals quantize-then-gemm bit for bit. Operands that are not views of the runtime's
+ * memory are copied in (and C copied back). Kernels: gemm_nn_f32_4x8, gemm_nt_f32_4x8, gemm_tn_f32_4x8
+ * (gemm_qb_f32_4x8 when quantizing).
+ * @example
+ * import { gemm } from 'fliqs';
+ * const A = new Float32Array([1, 2, 3, 4, 5, 6]); // [2,3]
+ * const B = new Float32Array([1, 0, 0, 1, 1, 1]); // [3,2]
+ * const C = new Float32Array(4);
+ * gemm('nn', 2, 2, 3, 1, A, 3, B, 2, 0, C, 2); // C = [4, 5, 10, 11]
+ */
+export function gemm(layout: GemmLayout, M: number, N: number, K: number, alpha: number,
+  A: F32Operand, lda: number, B: F32Operand, ldb: number, beta: number, C: F32Operand, ldc: number,
+  options: GemmOptions = {}, rt: Runtime = runtime): void {
+  const lay = requireLayout(layout);
+  requireInt('M', M, 1, 2 ** 31 - 1); requireInt('N', N, 1, 2 ** 31 - 1); requireInt('K', K, 1, 2 ** 31 - 1);
+  requireInt('lda', lda, 1, 2 ** 31 - 1); requireInt('ldb', ldb, 1, 2 ** 31 - 1); requireInt('ldc', ldc, 1, 2 ** 31 - 1);
+  requireNumber('alpha', alpha); requireNumber('beta', beta);
+  const { a, b } = storedShapes(lay, M, N, K);
+  const shapes = `${lay}: M=${M}, N=${N}, K=${K}, A [${a}], B [${b}], C [${M},${N}]`;
+  checkMatrix('A', lengthOf(rt, 'A', A), a[0], a[1], lda, 'lda', shapes);
+  checkMatrix('B', lengthOf(rt, 'B', B), b[0], b[1], ldb, 'ldb', shapes);
+  checkMatrix('C', lengthOf(rt, 'C', C), M, N, ldc, 'ldc', shapes);
+  const q = options.quantB === undefined ? null : quantArgs(options.quantB, N);
+
+  const [pa, pb, pc] = place(rt, [A, B, C]) as [Operand, Operand, Operand];
+  const ps = scratch(rt, rt.kernels.gemm_f32_scratch_bytes(M, N, K));
+  let pscales = 0;
+  if (q?.scales) { pscales = rt.arena.alloc(N * 4); rt.f32.set(q.scales, pscales >> 2); }
+  try {
+    if (q) {
+      rt.kernels.gemm_qb_f32_4x8(LAYOUT_CODE[lay], M, N, K, alpha, pa.ptr, lda, pb.ptr, ldb, beta, pc.ptr, ldc, ps,
+        q.s, pscales, q.max, q.M, q.T, q.sh, q.flip);
+    } else {
+      rt.kernels[GEMM_KERNELS[lay]](M, N, K, alpha, pa.ptr, lda, pb.ptr, ldb, beta, pc.ptr, ldc, ps);
+    }
+    finish(rt, [pa, pb, pc], pc);
+  } finally {
+    if (pscales) rt.arena.free(pscales);
+  }
+}
+
+/**
+ * Batched GEMM (attention): for b < batch, C_b = alpha·op(A_b)·op(B_b) + beta·C_b, where A_b starts
+ * b·strideA elements into A (likewise B, C). A stride of 0 for A or B reuses one matrix for the whole
+ * batch; C's stride must keep the outputs apart. Kernel: gemm_batched_f32_4x8.
+ * @example
+ * import { gemmBatched } from 'fliqs';
+ * // two [1,2]·[2,1] products
+ * const C = new Float32Array(2);
+ * gemmBatched('nn', 2, 1, 1, 2, 1, new Float32Array([1, 2, 3, 4]), 2, 2, new Float32Array([1, 1, 1, -1]), 2, 1, 0, C, 1, 1);
+ * // C = [3, -1]
+ */
+export function gemmBatched(layout: GemmLayout, batch: number, M: number, N: number, K: number, alpha: number,
+  A: F32Operand, strideA: number, lda: number, B: F32Operand, strideB: number, ldb: number,
+  beta: number, C: F32Operand, strideC: number, ldc: number, rt: Runtime = runtime): void {
+  const lay = requireLayout(layout);
+  requireInt('batch', batch, 1, 2 ** 31 - 1);
+  requireInt('M', M, 1, 2 ** 31 - 1); requireInt('N', N, 1, 2 ** 31 - 1); requireInt('K', K, 1, 2 ** 31 - 1);
+  requireInt('lda', lda, 1, 2 ** 31 - 1); requireInt('ldb', ldb, 1, 2 ** 31 - 1); requireInt('ldc', ldc, 1, 2 ** 31 - 1);
+  requireInt('strideA', strideA, 0, 2 ** 31 - 1); requireInt('strideB', strideB, 0, 2 ** 31 - 1);
+  requireNumber('alpha', alpha); requireNumber('beta', beta);
+  const { a, b } = storedShapes(lay, M, N, K);
+  const shapes = `${lay}: batch=${batch}, M=${M}, N=${N}, K=${K}, A [${a}], B [${b}], C [${M},${N}]`;
+  const cSize = (M - 1) * ldc + N;
+  requireInt('strideC', strideC, batch > 1 ? cSize : 0, 2 ** 31 - 1);
+  checkMatrix('A', lengthOf(rt, 'A', A), a[0], a[1], lda, 'lda', shapes, batch, strideA);
+  checkMatrix('B', lengthOf(rt, 'B', B), b[0], b[1], ldb, 'ldb', shapes, batch, strideB);
+  checkMatrix('C', lengthOf(rt, 'C', C), M, N, ldc, 'ldc', shapes, batch, strideC);
+
+  const [pa, pb, pc] = place(rt, [A, B, C]) as [Operand, Operand, Operand];
+  const ps = scratch(rt, rt.kernels.gemm_f32_scratch_bytes(M, N, K));
+  rt.kernels.gemm_batched_f32_4x8(LAYOUT_CODE[lay], batch, M, N, K, alpha, pa.ptr, strideA, lda, pb.ptr, strideB, ldb,
+    beta, pc.ptr, strideC, ldc, ps);
+  finish(rt, [pa, pb, pc], pc);
+}
