@@ -1,0 +1,204 @@
+// Scalar references for the convolution family (the oracle the wasm kernels are tested against):
+// plain nested loops, f64 accumulation, NHWC activations, HWIO weights [KH, KW, C/groups, CO].
+
+/** A fully resolved conv/pool geometry (all paddings explicit). */
+export interface ConvShape {
+  N: number; H: number; W: number; C: number;
+  CO: number; KH: number; KW: number;
+  OH: number; OW: number;
+  sh: number; sw: number;
+  pt: number; pl: number; pb: number; pr: number;
+  groups: number;
+}
+
+type Arr = ArrayLike<number>;
+
+/** Output extent of a window of size k, stride s, paddings p0/p1 over an input of size n. */
+export function outExtent(n: number, k: number, s: number, p0: number, p1: number): number {
+  return Math.floor((n + p0 + p1 - k) / s) + 1;
+}
+
+/** y[n,oh,ow,g·OCg+o] = bias + Σ_{kh,kw,i} x[n, oh·sh-pt+kh, ow·sw-pl+kw, g·ICg+i] · w[kh,kw,i,g·OCg+o]. */
+export function conv2dRef(x: Arr, w: Arr, bias: Arr | null, s: ConvShape): Float64Array {
+  const { N, H, W, C, CO, KH, KW, OH, OW, sh, sw, pt, pl, groups } = s;
+  const ICg = C / groups, OCg = CO / groups;
+  const y = new Float64Array(N * OH * OW * CO);
+  for (let n = 0; n < N; n++) for (let oh = 0; oh < OH; oh++) for (let ow = 0; ow < OW; ow++) {
+    for (let co = 0; co < CO; co++) {
+      const g = Math.floor(co / OCg);
+      let a = bias ? bias[co]! : 0;
+      for (let kh = 0; kh < KH; kh++) {
+        const ih = oh * sh - pt + kh;
+        if (ih < 0 || ih >= H) continue;
+        for (let kw = 0; kw < KW; kw++) {
+          const iw = ow * sw - pl + kw;
+          if (iw < 0 || iw >= W) continue;
+          for (let i = 0; i < ICg; i++) {
+            a += x[((n * H + ih) * W + iw) * C + g * ICg + i]! * w[((kh * KW + kw) * ICg + i) * CO + co]!;
+          }
+        }
+      }
+      y[((n * OH + oh) * OW + ow) * CO + co] = a;
+    }
+  }
+  return y;
+}
+
+/** Gradient of Σ dy·conv2d(x, w) w.r.t. x (a transposed convolution). */
+export function conv2dDxRef(dy: Arr, w: Arr, s: ConvShape): Float64Array {
+  const { N, H, W, C, CO, KH, KW, OH, OW, sh, sw, pt, pl, groups } = s;
+  const ICg = C / groups, OCg = CO / groups;
+  const dx = new Float64Array(N * H * W * C);
+  for (let n = 0; n < N; n++) for (let oh = 0; oh < OH; oh++) for (let ow = 0; ow < OW; ow++) {
+    for (let co = 0; co < CO; co++) {
+      const g = Math.floor(co / OCg);
+      const d = dy[((n * OH + oh) * OW + ow) * CO + co]!;
+      for (let kh = 0; kh < KH; kh++) {
+        const ih = oh * sh - pt + kh;
+        if (ih < 0 || ih >= H) continue;
+        for (let kw = 0; kw < KW; kw++) {
+          const iw = ow * sw - pl + kw;
+          if (iw < 0 || iw >= W) continue;
+          for (let i = 0; i < ICg; i++) {
+            dx[((n * H + ih) * W + iw) * C + g * ICg + i]! += d * w[((kh * KW + kw) * ICg + i) * CO + co]!;
+          }
+        }
+      }
+    }
+  }
+  return dx;
+}
+
+/** Gradient of Σ dy·conv2d(x, w) w.r.t. w, HWIO. */
+export function conv2dDwRef(x: Arr, dy: Arr, s: ConvShape): Float64Array {
+  const { N, H, W, C, CO, KH, KW, OH, OW, sh, sw, pt, pl, groups } = s;
+  const ICg = C / groups, OCg = CO / groups;
+  const dw = new Float64Array(KH * KW * ICg * CO);
+  for (let n = 0; n < N; n++) for (let oh = 0; oh < OH; oh++) for (let ow = 0; ow < OW; ow++) {
+    for (let co = 0; co < CO; co++) {
+      const g = Math.floor(co / OCg);
+      const d = dy[((n * OH + oh) * OW + ow) * CO + co]!;
+      for (let kh = 0; kh < KH; kh++) {
+        const ih = oh * sh - pt + kh;
+        if (ih < 0 || ih >= H) continue;
+        for (let kw = 0; kw < KW; kw++) {
+          const iw = ow * sw - pl + kw;
+          if (iw < 0 || iw >= W) continue;
+          for (let i = 0; i < ICg; i++) {
+            dw[((kh * KW + kw) * ICg + i) * CO + co]! += d * x[((n * H + ih) * W + iw) * C + g * ICg + i]!;
+          }
+        }
+      }
+    }
+  }
+  return dw;
+}
+
+/** Bias gradient: db[c] = Σ over the P = N·OH·OW rows of dy[p, c]. */
+export function conv2dDbRef(dy: Arr, P: number, C: number): Float64Array {
+  const db = new Float64Array(C);
+  for (let p = 0; p < P; p++) for (let c = 0; c < C; c++) db[c]! += dy[p * C + c]!;
+  return db;
+}
+
+/** Depthwise weights [KH, KW, C] seen as HWIO [KH, KW, 1, C] with groups = C. */
+export function dwconv2dRef(x: Arr, w: Arr, bias: Arr | null, s: ConvShape): Float64Array {
+  return conv2dRef(x, w, bias, s);
+}
+export function dwconv2dDxRef(dy: Arr, w: Arr, s: ConvShape): Float64Array {
+  return conv2dDxRef(dy, w, s);
+}
+export function dwconv2dDwRef(x: Arr, dy: Arr, s: ConvShape): Float64Array {
+  return conv2dDwRef(x, dy, s);
+}
+
+/**
+ * Max pool over in-range taps (padding never wins). Scan order kh then kw; the first in-range tap
+ * initializes, later taps replace it only when strictly greater: ties go to the first maximum.
+ * idx is the flat index into x of the winner.
+ */
+export function maxpool2dRef(x: Arr, s: ConvShape): { y: Float64Array; idx: Int32Array } {
+  const { N, H, W, C, KH, KW, OH, OW, sh, sw, pt, pl } = s;
+  const y = new Float64Array(N * OH * OW * C);
+  const idx = new Int32Array(N * OH * OW * C).fill(-1);
+  for (let n = 0; n < N; n++) for (let oh = 0; oh < OH; oh++) for (let ow = 0; ow < OW; ow++) {
+    for (let c = 0; c < C; c++) {
+      let m = NaN, mi = -1;
+      for (let kh = 0; kh < KH; kh++) {
+        const ih = oh * sh - pt + kh;
+        if (ih < 0 || ih >= H) continue;
+        for (let kw = 0; kw < KW; kw++) {
+          const iw = ow * sw - pl + kw;
+          if (iw < 0 || iw >= W) continue;
+          const e = ((n * H + ih) * W + iw) * C + c;
+          if (mi < 0 || x[e]! > m) { m = x[e]!; mi = e; }
+        }
+      }
+      const o = ((n * OH + oh) * OW + ow) * C + c;
+      y[o] = m;
+      idx[o] = mi;
+    }
+  }
+  return { y, idx };
+}
+
+/** Max pool backward: each dy goes to its window's argmax. */
+export function maxpool2dBwdRef(dy: Arr, idx: ArrayLike<number>, xLength: number): Float64Array {
+  const dx = new Float64Array(xLength);
+  for (let i = 0; i < dy.length; i++) if (idx[i]! >= 0) dx[idx[i]!]! += dy[i]!;
+  return dx;
+}
+
+/** Average pool; the divisor counts only in-range taps (padding excluded). */
+export function avgpool2dRef(x: Arr, s: ConvShape): Float64Array {
+  const { N, H, W, C, KH, KW, OH, OW, sh, sw, pt, pl } = s;
+  const y = new Float64Array(N * OH * OW * C);
+  for (let n = 0; n < N; n++) for (let oh = 0; oh < OH; oh++) for (let ow = 0; ow < OW; ow++) {
+    for (let c = 0; c < C; c++) {
+      let a = 0, cnt = 0;
+      for (let kh = 0; kh < KH; kh++) {
+        const ih = oh * sh - pt + kh;
+        if (ih < 0 || ih >= H) continue;
+        for (let kw = 0; kw < KW; kw++) {
+          const iw = ow * sw - pl + kw;
+          if (iw < 0 || iw >= W) continue;
+          a += x[((n * H + ih) * W + iw) * C + c]!;
+          cnt++;
+        }
+      }
+      y[((n * OH + oh) * OW + ow) * C + c] = cnt > 0 ? a / cnt : 0;
+    }
+  }
+  return y;
+}
+
+export function avgpool2dBwdRef(dy: Arr, s: ConvShape): Float64Array {
+  const { N, H, W, C, KH, KW, OH, OW, sh, sw, pt, pl } = s;
+  const dx = new Float64Array(N * H * W * C);
+  for (let n = 0; n < N; n++) for (let oh = 0; oh < OH; oh++) for (let ow = 0; ow < OW; ow++) {
+    const kh0 = Math.max(0, pt - oh * sh), kh1 = Math.min(KH, H + pt - oh * sh);
+    const kw0 = Math.max(0, pl - ow * sw), kw1 = Math.min(KW, W + pl - ow * sw);
+    const cnt = (kh1 - kh0) * (kw1 - kw0);
+    for (let c = 0; c < C; c++) {
+      const d = dy[((n * OH + oh) * OW + ow) * C + c]! / cnt;
+      for (let kh = kh0; kh < kh1; kh++) for (let kw = kw0; kw < kw1; kw++) {
+        dx[((n * H + oh * sh - pt + kh) * W + ow * sw - pl + kw) * C + c]! += d;
+      }
+    }
+  }
+  return dx;
+}
+
+/** Global average pool: [N, H, W, C] → [N, C]. */
+export function globalAvgpoolRef(x: Arr, N: number, HW: number, C: number): Float64Array {
+  const y = new Float64Array(N * C);
+  for (let n = 0; n < N; n++) for (let p = 0; p < HW; p++) for (let c = 0; c < C; c++) y[n * C + c]! += x[(n * HW + p) * C + c]!;
+  for (let i = 0; i < y.length; i++) y[i]! /= HW;
+  return y;
+}
+
+export function globalAvgpoolBwdRef(dy: Arr, N: number, HW: number, C: number): Float64Array {
+  const dx = new Float64Array(N * HW * C);
+  for (let n = 0; n < N; n++) for (let p = 0; p < HW; p++) for (let c = 0; c < C; c++) dx[(n * HW + p) * C + c] = dy[n * C + c]! / HW;
+  return dx;
+}

@@ -1,0 +1,395 @@
+// Typed wrappers over the convolution-family kernels (assembly/conv.ts): shape validation that throws
+// FliqsError, weight packing into arena scratch, and the stride-phase split of grad-input.
+// Tensors are wasm-resident WasmF32 buffers (NHWC activations, HWIO weights); every buffer of a call
+// must belong to the same runtime, and outputs are allocated on that runtime unless passed in.
+
+import { FliqsError, describe } from '../core/errors.js';
+import { WasmF32, type Runtime } from '../core/runtime.js';
+import { outExtent, type ConvShape } from './conv.ref.js';
+
+export type { ConvShape } from './conv.ref.js';
+
+/** stride: s or [sh, sw]; padding: p, [ph, pw] (symmetric) or [top, left, bottom, right]. */
+export interface ConvOptions {
+  stride?: number | readonly [number, number];
+  padding?: number | readonly [number, number] | readonly [number, number, number, number];
+  groups?: number;
+}
+
+export interface PoolOptions {
+  /** Window size k or [kh, kw]. */
+  kernel: number | readonly [number, number];
+  /** Defaults to the window size. */
+  stride?: number | readonly [number, number];
+  padding?: number | readonly [number, number] | readonly [number, number, number, number];
+}
+
+/** An i32 buffer in wasm memory (max-pool argmax indices). */
+export class WasmI32 {
+  constructor(readonly runtime: Runtime, readonly ptr: number, readonly length: number) {}
+  get array(): Int32Array { return this.runtime.i32.subarray(this.ptr >> 2, (this.ptr >> 2) + this.length); }
+  free(): void { this.runtime.arena.free(this.ptr); }
+}
+
+const MAX_ELEMS = 2 ** 29; // kernels index bytes with i32
+
+function shape4(input: string, s: unknown, names: string): [number, number, number, number] {
+  if (!Array.isArray(s) || s.length !== 4 || s.some((d) => !Number.isInteger(d) || d < 1)) {
+    throw new FliqsError(input, `got ${Array.isArray(s) ? `[${s.join(', ')}]` : describe(s)}`, `[${names}] of positive integers`);
+  }
+  return s as [number, number, number, number];
+}
+
+function pair(input: string, v: unknown, min: number, dflt: [number, number]): [number, number] {
+  if (v === undefined) return dflt;
+  const ok = (d: unknown): d is number => typeof d === 'number' && Number.isInteger(d) && d >= min && d <= 65536;
+  if (ok(v)) return [v, v];
+  if (Array.isArray(v) && v.length === 2 && v.every(ok)) return [v[0] as number, v[1] as number];
+  throw new FliqsError(input, `got ${Array.isArray(v) ? `[${v.join(', ')}]` : describe(v)}`, `an integer ≥ ${min} or [h, w] of such`);
+}
+
+function pads(v: unknown): [number, number, number, number] {
+  if (Array.isArray(v) && v.length === 4) {
+    if (v.every((d) => Number.isInteger(d) && d >= 0 && d <= 65536)) return v as [number, number, number, number];
+    throw new FliqsError('padding', `got [${v.join(', ')}]`, 'integers ≥ 0 as p, [ph, pw] or [top, left, bottom, right]');
+  }
+  const [ph, pw] = pair('padding', v, 0, [0, 0]);
+  return [ph, pw, ph, pw];
+}
+
+function finish(s: Omit<ConvShape, 'OH' | 'OW'>, what: string): ConvShape {
+  const OH = outExtent(s.H, s.KH, s.sh, s.pt, s.pb);
+  const OW = outExtent(s.W, s.KW, s.sw, s.pl, s.pr);
+  if (OH < 1 || OW < 1) {
+    throw new FliqsError('shape', `${what} input ${s.H}×${s.W} with window ${s.KH}×${s.KW}, stride ${s.sh}×${s.sw}, ` +
+      `padding [${s.pt}, ${s.pl}, ${s.pb}, ${s.pr}] gives output ${OH}×${OW}`, 'shapes whose output is at least 1×1');
+  }
+  const r = { ...s, OH, OW };
+  for (const n of [r.N * r.H * r.W * r.C, r.N * OH * OW * r.CO, r.KH * r.KW * r.C * r.CO]) {
+    if (n > MAX_ELEMS) throw new FliqsError('shape', `${what} tensor of ${n} elements`, `at most ${MAX_ELEMS} elements per tensor`);
+  }
+  return r;
+}
+
+/**
+ * Validates and resolves a conv2d geometry from x's shape [N, H, W, C], the HWIO weight shape
+ * [KH, KW, C/groups, CO] and options.
+ * @example
+ * const s = conv2dShape([1, 5, 5, 3], [3, 3, 3, 8], { padding: 1 }); // s.OH === 5, s.OW === 5
+ */
+export function conv2dShape(xShape: readonly number[], wShape: readonly number[], opts: ConvOptions = {}): ConvShape {
+  const [N, H, W, C] = shape4('x shape', xShape, 'N, H, W, C');
+  const [KH, KW, ICg, CO] = shape4('w shape', wShape, 'KH, KW, Cin/groups, Cout');
+  const groups = opts.groups ?? 1;
+  if (!Number.isInteger(groups) || groups < 1 || C % groups !== 0 || CO % groups !== 0) {
+    throw new FliqsError('groups', `got ${describe(groups)} for x [${xShape.join(', ')}] and w [${wShape.join(', ')}]`,
+      `a positive integer dividing both Cin = ${C} and Cout = ${CO}`);
+  }
+  if (ICg * groups !== C) {
+    throw new FliqsError('w shape', `[${wShape.join(', ')}] has ${ICg} input channels per group but x [${xShape.join(', ')}] with groups ${groups} needs ${C / groups}`,
+      `[KH, KW, ${C / groups}, Cout]`);
+  }
+  const [sh, sw] = pair('stride', opts.stride, 1, [1, 1]);
+  const [pt, pl, pb, pr] = pads(opts.padding);
+  return finish({ N, H, W, C, CO, KH, KW, sh, sw, pt, pl, pb, pr, groups }, 'conv2d');
+}
+
+/**
+ * Depthwise geometry from x [N, H, W, C] and weights [KH, KW, C] (channel multiplier 1).
+ * @example
+ * const s = dwconv2dShape([2, 8, 8, 16], [3, 3, 16], { stride: 2, padding: 1 }); // s.OH === 4
+ */
+export function dwconv2dShape(xShape: readonly number[], wShape: readonly number[], opts: Omit<ConvOptions, 'groups'> = {}): ConvShape {
+  const [N, H, W, C] = shape4('x shape', xShape, 'N, H, W, C');
+  if (!Array.isArray(wShape) || wShape.length !== 3 || wShape.some((d) => !Number.isInteger(d) || d < 1) || wShape[2] !== C) {
+    throw new FliqsError('w shape', `got [${Array.isArray(wShape) ? wShape.join(', ') : describe(wShape)}] for x [${xShape.join(', ')}]`, `[KH, KW, ${C}]`);
+  }
+  const [sh, sw] = pair('stride', opts.stride, 1, [1, 1]);
+  const [pt, pl, pb, pr] = pads(opts.padding);
+  return finish({ N, H, W, C, CO: C, KH: wShape[0]!, KW: wShape[1]!, sh, sw, pt, pl, pb, pr, groups: C }, 'depthwise conv');
+}
+
+/**
+ * Pooling geometry from x [N, H, W, C]; each padding must be smaller than the window, so every
+ * window holds at least one real element.
+ * @example
+ * const s = pool2dShape([1, 28, 28, 16], { kernel: 2 }); // s.OH === 14
+ */
+export function pool2dShape(xShape: readonly number[], opts: PoolOptions): ConvShape {
+  const [N, H, W, C] = shape4('x shape', xShape, 'N, H, W, C');
+  const [KH, KW] = pair('kernel', opts?.kernel, 1, [0, 0]);
+  if (KH === 0) throw new FliqsError('kernel', 'missing', 'a window size k or [kh, kw]');
+  const [sh, sw] = pair('stride', opts.stride, 1, [KH, KW]);
+  const [pt, pl, pb, pr] = pads(opts.padding);
+  if (pt >= KH || pb >= KH || pl >= KW || pr >= KW) {
+    throw new FliqsError('padding', `[${pt}, ${pl}, ${pb}, ${pr}] for a ${KH}×${KW} window`, 'each padding smaller than the window along its axis');
+  }
+  return finish({ N, H, W, C, CO: C, KH, KW, sh, sw, pt, pl, pb, pr, groups: C }, 'pool2d');
+}
+
+function checkShape(s: ConvShape): void {
+  if (!s || typeof s !== 'object' || !Number.isInteger(s.OH) || !Number.isInteger(s.groups)) {
+    throw new FliqsError('shape', `got ${describe(s)}`, 'a ConvShape from conv2dShape, dwconv2dShape or pool2dShape');
+  }
+}
+
+function buf(rt: Runtime, input: string, b: unknown, length: number, dims: string): WasmF32 {
+  if (!(b instanceof WasmF32)) throw new FliqsError(input, `got ${describe(b)}`, `a WasmF32 of length ${length} (${dims})`);
+  if (b.runtime !== rt) throw new FliqsError(input, 'belongs to another runtime', 'buffers of one runtime per call');
+  if (b.length !== length) throw new FliqsError(input, `has length ${b.length}`, `length ${length} (${dims})`);
+  return b;
+}
+
+function outBuf(rt: Runtime, out: unknown, length: number, dims: string): WasmF32 {
+  return out === undefined ? rt.allocF32(length) : buf(rt, 'out', out, length, dims);
+}
+
+function runtimeOf(input: string, b: unknown): Runtime {
+  if (!(b instanceof WasmF32)) throw new FliqsError(input, `got ${describe(b)}`, 'a WasmF32 (from runtime.allocF32 / copyIn)');
+  return b.runtime;
+}
+
+const xDims = (s: ConvShape) => `[${s.N}, ${s.H}, ${s.W}, ${s.C}]`;
+const yDims = (s: ConvShape) => `[${s.N}, ${s.OH}, ${s.OW}, ${s.CO}]`;
+const wDims = (s: ConvShape) => `[${s.KH}, ${s.KW}, ${s.C / s.groups}, ${s.CO}]`;
+const xLen = (s: ConvShape) => s.N * s.H * s.W * s.C;
+const yLen = (s: ConvShape) => s.N * s.OH * s.OW * s.CO;
+const wLen = (s: ConvShape) => s.KH * s.KW * (s.C / s.groups) * s.CO;
+
+/**
+ * conv2d forward: y[N, OH, OW, CO] = conv(x[N, H, W, C], w HWIO) + bias[CO] (bias may be null).
+ * Packs w into 8-channel panels (arena scratch), then runs the 4×8 register-tiled direct kernel.
+ * @example
+ * import { runtime } from '../core/runtime.js';
+ * const s = conv2dShape([1, 4, 4, 2], [3, 3, 2, 5], { padding: 1 });
+ * const y = conv2d_nhwc_f32_4x8(runtime.copyIn(new Float32Array(32).fill(1)), runtime.copyIn(new Float32Array(90).fill(1)), null, s);
+ * y.array[5 * 5]; // 18 (interior pixel (1,1): 3·3 taps × 2 channels)
+ */
+export function conv2d_nhwc_f32_4x8(x: WasmF32, w: WasmF32, bias: WasmF32 | null, s: ConvShape, out?: WasmF32): WasmF32 {
+  checkShape(s);
+  const rt = runtimeOf('x', x);
+  buf(rt, 'x', x, xLen(s), xDims(s));
+  buf(rt, 'w', w, wLen(s), wDims(s));
+  if (bias !== null && bias !== undefined) buf(rt, 'bias', bias, s.CO, `[${s.CO}]`);
+  const y = outBuf(rt, out, yLen(s), yDims(s));
+  const ICg = s.C / s.groups, OCg = s.CO / s.groups;
+  const wp = rt.arena.alloc(s.groups * Math.ceil(OCg / 8) * s.KH * s.KW * ICg * 32);
+  try {
+    const k = rt.kernels;
+    k.conv2d_pack_hwio_f32x8(w.ptr, wp, s.KH, s.KW, ICg, OCg, s.groups);
+    k.conv2d_direct_nhwc_f32_4x8(x.ptr, s.N, s.H, s.W, s.C, wp, s.KH, s.KW, ICg, OCg, s.groups, bias ? bias.ptr : 0,
+      y.ptr, 0, s.OH * s.OW * s.CO, s.OW * s.CO, s.CO, 0, s.OH, 0, s.OW, s.sh, s.sw, s.pt, s.pl);
+  } finally {
+    rt.arena.free(wp);
+  }
+  return y;
+}
+
+const ceilDiv = (a: number, b: number) => Math.ceil(a / b);
+
+/**
+ * conv2d grad-input: dx[N, H, W, C] = transposed conv of dy[N, OH, OW, CO] with w. Splits dx into
+ * sh·sw stride phases; each is a stride-1 direct conv of dy with a flipped, transposed sub-kernel.
+ * @example
+ * const dx = conv2d_dx_nhwc_f32_4x8(dy, w, conv2dShape([2, 9, 9, 3], [3, 3, 3, 8], { stride: 2 }));
+ */
+export function conv2d_dx_nhwc_f32_4x8(dy: WasmF32, w: WasmF32, s: ConvShape, out?: WasmF32): WasmF32 {
+  checkShape(s);
+  const rt = runtimeOf('dy', dy);
+  buf(rt, 'dy', dy, yLen(s), yDims(s));
+  buf(rt, 'w', w, wLen(s), wDims(s));
+  const dx = outBuf(rt, out, xLen(s), xDims(s));
+  const ICg = s.C / s.groups, OCg = s.CO / s.groups;
+  const Jh0 = ceilDiv(s.KH, s.sh), Jw0 = ceilDiv(s.KW, s.sw);
+  const wp = rt.arena.alloc(s.groups * Math.ceil(ICg / 8) * Jh0 * Jw0 * OCg * 32);
+  try {
+    const k = rt.kernels;
+    for (let rh = 0; rh < s.sh; rh++) {
+      const qh0 = ceilDiv(s.pt - rh, s.sh), qh1 = Math.floor((s.H - 1 + s.pt - rh) / s.sh) + 1;
+      if (qh1 <= qh0) continue;
+      const Jh = rh < s.KH ? ceilDiv(s.KH - rh, s.sh) : 0;
+      for (let rw = 0; rw < s.sw; rw++) {
+        const qw0 = ceilDiv(s.pl - rw, s.sw), qw1 = Math.floor((s.W - 1 + s.pl - rw) / s.sw) + 1;
+        if (qw1 <= qw0) continue;
+        const Jw = rw < s.KW ? ceilDiv(s.KW - rw, s.sw) : 0;
+        k.conv2d_pack_dx_hwio_f32x8(w.ptr, wp, s.KH, s.KW, ICg, OCg, s.groups, s.sh, s.sw, rh, rw);
+        k.conv2d_direct_nhwc_f32_4x8(dy.ptr, s.N, s.OH, s.OW, s.CO, wp, Jh, Jw, OCg, ICg, s.groups, 0,
+          dx.ptr, ((rh - s.pt) * s.W + (rw - s.pl)) * s.C, s.H * s.W * s.C, s.sh * s.W * s.C, s.sw * s.C,
+          qh0, qh1, qw0, qw1, 1, 1, Jh - 1, Jw - 1);
+      }
+    }
+  } finally {
+    rt.arena.free(wp);
+  }
+  return dx;
+}
+
+/**
+ * conv2d grad-weight: dw (HWIO) = Σ over N·OH·OW of input patches × dy.
+ * @example
+ * const dw = conv2d_dw_nhwc_f32_4x8(x, dy, conv2dShape([2, 8, 8, 3], [3, 3, 3, 8], { padding: 1 }));
+ */
+export function conv2d_dw_nhwc_f32_4x8(x: WasmF32, dy: WasmF32, s: ConvShape, out?: WasmF32): WasmF32 {
+  checkShape(s);
+  const rt = runtimeOf('x', x);
+  buf(rt, 'x', x, xLen(s), xDims(s));
+  buf(rt, 'dy', dy, yLen(s), yDims(s));
+  const dw = outBuf(rt, out, wLen(s), wDims(s));
+  rt.kernels.conv2d_dw_nhwc_f32_4x8(x.ptr, s.N, s.H, s.W, s.C, dy.ptr, s.OH, s.OW, s.CO, dw.ptr, s.KH, s.KW, s.groups,
+    s.sh, s.sw, s.pt, s.pl);
+  return dw;
+}
+
+/**
+ * Bias gradient of conv2d / depthwise: db[CO] = Σ over N·OH·OW of dy.
+ * @example
+ * const db = conv2d_db_f32(dy, s); // s from conv2dShape or dwconv2dShape
+ */
+export function conv2d_db_f32(dy: WasmF32, s: ConvShape, out?: WasmF32): WasmF32 {
+  checkShape(s);
+  const rt = runtimeOf('dy', dy);
+  buf(rt, 'dy', dy, yLen(s), yDims(s));
+  const db = outBuf(rt, out, s.CO, `[${s.CO}]`);
+  rt.kernels.conv2d_db_f32(dy.ptr, s.N * s.OH * s.OW, s.CO, db.ptr);
+  return db;
+}
+
+/**
+ * Depthwise forward: y[N, OH, OW, C] = Σ_{kh,kw} x · w[KH, KW, C] + bias[C] (bias may be null).
+ * @example
+ * const s = dwconv2dShape([1, 8, 8, 16], [3, 3, 16], { padding: 1 });
+ * const y = dwconv2d_nhwc_f32_4x8(x, w, null, s);
+ */
+export function dwconv2d_nhwc_f32_4x8(x: WasmF32, w: WasmF32, bias: WasmF32 | null, s: ConvShape, out?: WasmF32): WasmF32 {
+  checkShape(s);
+  const rt = runtimeOf('x', x);
+  buf(rt, 'x', x, xLen(s), xDims(s));
+  buf(rt, 'w', w, s.KH * s.KW * s.C, `[${s.KH}, ${s.KW}, ${s.C}]`);
+  if (bias !== null && bias !== undefined) buf(rt, 'bias', bias, s.C, `[${s.C}]`);
+  const y = outBuf(rt, out, yLen(s), yDims(s));
+  rt.kernels.dwconv2d_nhwc_f32_4x8(x.ptr, s.N, s.H, s.W, s.C, w.ptr, s.KH, s.KW, bias ? bias.ptr : 0, y.ptr, s.OH, s.OW,
+    s.sh, s.sw, s.pt, s.pl);
+  return y;
+}
+
+/**
+ * Depthwise grad-input.
+ * @example
+ * const dx = dwconv2d_dx_nhwc_f32(dy, w, s);
+ */
+export function dwconv2d_dx_nhwc_f32(dy: WasmF32, w: WasmF32, s: ConvShape, out?: WasmF32): WasmF32 {
+  checkShape(s);
+  const rt = runtimeOf('dy', dy);
+  buf(rt, 'dy', dy, yLen(s), yDims(s));
+  buf(rt, 'w', w, s.KH * s.KW * s.C, `[${s.KH}, ${s.KW}, ${s.C}]`);
+  const dx = outBuf(rt, out, xLen(s), xDims(s));
+  rt.kernels.dwconv2d_dx_nhwc_f32(dy.ptr, s.N, s.OH, s.OW, s.C, w.ptr, s.KH, s.KW, dx.ptr, s.H, s.W, s.sh, s.sw, s.pt, s.pl);
+  return dx;
+}
+
+/**
+ * Depthwise grad-weight: dw[KH, KW, C].
+ * @example
+ * const dw = dwconv2d_dw_nhwc_f32(x, dy, s);
+ */
+export function dwconv2d_dw_nhwc_f32(x: WasmF32, dy: WasmF32, s: ConvShape, out?: WasmF32): WasmF32 {
+  checkShape(s);
+  const rt = runtimeOf('x', x);
+  buf(rt, 'x', x, xLen(s), xDims(s));
+  buf(rt, 'dy', dy, yLen(s), yDims(s));
+  const dw = outBuf(rt, out, s.KH * s.KW * s.C, `[${s.KH}, ${s.KW}, ${s.C}]`);
+  rt.kernels.dwconv2d_dw_nhwc_f32(x.ptr, s.N, s.H, s.W, s.C, dy.ptr, s.OH, s.OW, dw.ptr, s.KH, s.KW, s.sh, s.sw, s.pt, s.pl);
+  return dw;
+}
+
+/**
+ * Max pool forward. Returns y and the argmax (flat index into x per output element) for backward.
+ * Ties go to the first maximum in window scan order (row kh, then column kw); padding never wins.
+ * @example
+ * const s = pool2dShape([1, 4, 4, 1], { kernel: 2 });
+ * const { y, argmax } = maxpool2d_nhwc_f32(runtime.copyIn(Float32Array.from({ length: 16 }, (_, i) => i)), s);
+ * y.array; // Float32Array [5, 7, 13, 15]
+ */
+export function maxpool2d_nhwc_f32(x: WasmF32, s: ConvShape, out?: WasmF32): { y: WasmF32; argmax: WasmI32 } {
+  checkShape(s);
+  const rt = runtimeOf('x', x);
+  buf(rt, 'x', x, xLen(s), xDims(s));
+  const y = outBuf(rt, out, yLen(s), yDims(s));
+  const n = yLen(s);
+  const argmax = new WasmI32(rt, rt.arena.alloc(n * 4), n);
+  rt.kernels.maxpool2d_nhwc_f32(x.ptr, s.N, s.H, s.W, s.C, y.ptr, argmax.ptr, s.OH, s.OW, s.KH, s.KW, s.sh, s.sw, s.pt, s.pl);
+  return { y, argmax };
+}
+
+/**
+ * Max pool backward: dx[argmax[i]] += dy[i].
+ * @example
+ * const dx = maxpool2d_bwd_f32(dy, argmax, s);
+ */
+export function maxpool2d_bwd_f32(dy: WasmF32, argmax: WasmI32, s: ConvShape, out?: WasmF32): WasmF32 {
+  checkShape(s);
+  const rt = runtimeOf('dy', dy);
+  buf(rt, 'dy', dy, yLen(s), yDims(s));
+  if (!(argmax instanceof WasmI32) || argmax.runtime !== rt || argmax.length !== yLen(s)) {
+    throw new FliqsError('argmax', `got ${describe(argmax)}`, `the WasmI32 of length ${yLen(s)} returned by maxpool2d_nhwc_f32 on this runtime`);
+  }
+  const dx = outBuf(rt, out, xLen(s), xDims(s));
+  rt.kernels.maxpool2d_bwd_f32(dy.ptr, argmax.ptr, yLen(s), dx.ptr, xLen(s));
+  return dx;
+}
+
+/**
+ * Average pool forward; the divisor counts only real (non-padding) elements of each window.
+ * @example
+ * const y = avgpool2d_nhwc_f32(x, pool2dShape([1, 4, 4, 1], { kernel: 3, stride: 1, padding: 1 }));
+ */
+export function avgpool2d_nhwc_f32(x: WasmF32, s: ConvShape, out?: WasmF32): WasmF32 {
+  checkShape(s);
+  const rt = runtimeOf('x', x);
+  buf(rt, 'x', x, xLen(s), xDims(s));
+  const y = outBuf(rt, out, yLen(s), yDims(s));
+  rt.kernels.avgpool2d_nhwc_f32(x.ptr, s.N, s.H, s.W, s.C, y.ptr, s.OH, s.OW, s.KH, s.KW, s.sh, s.sw, s.pt, s.pl);
+  return y;
+}
+
+/**
+ * Average pool backward.
+ * @example
+ * const dx = avgpool2d_bwd_nhwc_f32(dy, s);
+ */
+export function avgpool2d_bwd_nhwc_f32(dy: WasmF32, s: ConvShape, out?: WasmF32): WasmF32 {
+  checkShape(s);
+  const rt = runtimeOf('dy', dy);
+  buf(rt, 'dy', dy, yLen(s), yDims(s));
+  const dx = outBuf(rt, out, xLen(s), xDims(s));
+  rt.kernels.avgpool2d_bwd_nhwc_f32(dy.ptr, s.N, s.H, s.W, s.C, dx.ptr, s.OH, s.OW, s.KH, s.KW, s.sh, s.sw, s.pt, s.pl);
+  return dx;
+}
+
+/**
+ * Global average pool: x [N, H, W, C] → y [N, C].
+ * @example
+ * const y = global_avgpool_nhwc_f32(x, [2, 7, 7, 32]);
+ */
+export function global_avgpool_nhwc_f32(x: WasmF32, xShape: readonly number[], out?: WasmF32): WasmF32 {
+  const [N, H, W, C] = shape4('x shape', xShape, 'N, H, W, C');
+  const rt = runtimeOf('x', x);
+  buf(rt, 'x', x, N * H * W * C, `[${N}, ${H}, ${W}, ${C}]`);
+  const y = outBuf(rt, out, N * C, `[${N}, ${C}]`);
+  rt.kernels.global_avgpool_nhwc_f32(x.ptr, N, H * W, C, y.ptr);
+  return y;
+}
+
+/**
+ * Global average pool backward: dy [N, C] → dx [N, H, W, C] = dy / (H·W).
+ * @example
+ * const dx = global_avgpool_bwd_nhwc_f32(dy, [2, 7, 7, 32]);
+ */
+export function global_avgpool_bwd_nhwc_f32(dy: WasmF32, xShape: readonly number[], out?: WasmF32): WasmF32 {
+  const [N, H, W, C] = shape4('x shape', xShape, 'N, H, W, C');
+  const rt = runtimeOf('dy', dy);
+  buf(rt, 'dy', dy, N * C, `[${N}, ${C}]`);
+  const dx = outBuf(rt, out, N * H * W * C, `[${N}, ${H}, ${W}, ${C}]`);
+  rt.kernels.global_avgpool_bwd_nhwc_f32(dy.ptr, N, H * W, C, dx.ptr);
+  return dx;
+}
