@@ -9,3 +9,4 @@ export { quantize, quantizePerChannel, steGradient, type ChannelLayout } from '.
 export { quantizeRef, quantizePerChannelRef, steRef } from './formats/reference.js';
 export { encode, decode, packCodes, unpackCodes, quantizeToCodes, dequantizeCodes } from './formats/codes.js';
 export { tensorStats, percentileClip, mseOptimalClip, type TensorStats, type MseClip, type MseClipOptions } from './formats/clip.js';
+export * from './optim/index.js';

@@ -1,0 +1,34 @@
+// Files that must never be torn: everything fliqs writes goes to a temp path first and is renamed.
+
+import { mkdirSync, renameSync, writeFileSync, appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { FliqsError } from '../core/errors.js';
+
+/** Writes `data` to `path` atomically (temp file in the same directory, then rename). */
+export function writeAtomic(path: string, data: string | Uint8Array): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
+  writeFileSync(tmp, data);
+  renameSync(tmp, path);
+}
+
+/** Writes pretty JSON atomically. */
+export function writeJson(path: string, value: unknown): void {
+  writeAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Reads JSON, turning a missing or corrupt file into a FliqsError that names it. */
+export function readJson<T>(path: string, what: string): T {
+  if (!existsSync(path)) throw new FliqsError(what, `${path} does not exist`, 'a file written by fliqs');
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
+  } catch (e) {
+    throw new FliqsError(what, `${path} is not valid JSON (${(e as Error).message})`, 'a file written by fliqs; delete it to start over');
+  }
+}
+
+/** Appends one JSON line (log.jsonl). */
+export function appendJsonLine(path: string, value: unknown): void {
+  mkdirSync(dirname(path), { recursive: true });
+  appendFileSync(path, `${JSON.stringify(value)}\n`);
+}

@@ -1,0 +1,58 @@
+// What an optimizer updates: parameter/gradient buffer pairs, either wasm-resident (WasmF32) or plain
+// Float32Arrays, independent of the autograd Tensor. Views are re-resolved at every use, because
+// memory.grow replaces the wasm buffer and detaches every view made before it.
+import { FliqsError, describe } from '../core/errors.js';
+import { WasmF32 } from '../core/runtime.js';
+function checkBuffer(rt, input, x) {
+    if (x instanceof WasmF32) {
+        if (x.runtime !== rt)
+            throw new FliqsError(input, 'is a WasmF32 of another runtime', `a buffer of the optimizer's ${rt.variant} runtime, or a Float32Array`);
+        return x.length;
+    }
+    if (x instanceof Float32Array)
+        return x.length;
+    throw new FliqsError(input, `got ${describe(x)}`, 'a Float32Array or WasmF32');
+}
+/** Validates the parameter list once, at construction. */
+export function checkParams(rt, params) {
+    if (!Array.isArray(params) || params.length === 0) {
+        throw new FliqsError('params', `got ${describe(params)}`, 'a non-empty array of { param, grad, name?, weightDecay? }');
+    }
+    const names = new Set();
+    return params.map((g, i) => {
+        if (typeof g !== 'object' || g === null)
+            throw new FliqsError(`params[${i}]`, `got ${describe(g)}`, 'an object { param, grad, name?, weightDecay? }');
+        const p = g;
+        const name = p.name ?? `params[${i}]`;
+        if (typeof name !== 'string')
+            throw new FliqsError(`params[${i}].name`, `got ${describe(name)}`, 'a string');
+        if (names.has(name))
+            throw new FliqsError(`params[${i}].name`, `${JSON.stringify(name)} is used twice`, 'distinct names');
+        names.add(name);
+        const n = checkBuffer(rt, `${name}.param`, p.param);
+        const m = checkBuffer(rt, `${name}.grad`, p.grad);
+        if (n !== m)
+            throw new FliqsError(`${name}.grad`, `has ${m} elements but the parameter has ${n}`, `exactly ${n} elements`);
+        if (p.param === p.grad)
+            throw new FliqsError(`${name}.grad`, 'is the same buffer as the parameter', 'a separate gradient buffer');
+        const decay = p.weightDecay ?? true;
+        if (typeof decay !== 'boolean')
+            throw new FliqsError(`${name}.weightDecay`, `got ${describe(decay)}`, 'true or false');
+        return { param: p.param, grad: p.grad, name, decay, n };
+    });
+}
+/** A fresh view of a buffer, checked against its length (a Float32Array over grown wasm memory is detached). */
+export function view(x, n, input) {
+    const a = x instanceof WasmF32 ? x.array : x;
+    if (a.length !== n) {
+        throw new FliqsError(input, `has ${a.length} elements now but had ${n} (a view of wasm memory detached by memory.grow?)`, 'a WasmF32, or a Float32Array that stays valid');
+    }
+    return a;
+}
+/** The byte offset of a buffer in rt's memory, or -1 when it lives outside (then kernels cannot use it). */
+export function offsetIn(rt, x) {
+    if (x instanceof WasmF32)
+        return x.ptr;
+    return rt.owns(x) ? x.byteOffset : -1;
+}
+//# sourceMappingURL=params.js.map
