@@ -10,3 +10,4 @@ export { quantizeRef, quantizePerChannelRef, steRef } from './formats/reference.
 export { encode, decode, packCodes, unpackCodes, quantizeToCodes, dequantizeCodes } from './formats/codes.js';
 export { tensorStats, percentileClip, mseOptimalClip, type TensorStats, type MseClip, type MseClipOptions } from './formats/clip.js';
 export * from './optim/index.js';
+export * from './data/index.js';
