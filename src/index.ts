@@ -11,3 +11,5 @@ export { encode, decode, packCodes, unpackCodes, quantizeToCodes, dequantizeCode
 export { tensorStats, percentileClip, mseOptimalClip, type TensorStats, type MseClip, type MseClipOptions } from './formats/clip.js';
 export * from './optim/index.js';
 export * from './data/index.js';
+export * from './autograd/index.js';
+export * from './nn/index.js';

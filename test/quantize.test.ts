@@ -268,6 +268,20 @@ describe('quantizePerChannel', () => {
       }), { numRuns: 300 });
   });
 
+  it('writes the right memory when its own scratch allocation grows (and detaches) wasm memory', () => {
+    const C = 4096, data = Float32Array.from({ length: 2 * C }, (_, i) => Math.sin(i) * 3);
+    const clips = Array.from({ length: C }, (_, c) => 1 + (c % 5));
+    const want = quantizePerChannelRef(data, parseFormat('INT4'), clips, 2, C, 1);
+    const x = runtime.copyIn(data), o = runtime.allocF32(data.length);
+    const filler = runtime.arena.alloc(runtime.arena.memoryBytes - runtime.arena.topOffset - 64); // the next alloc must grow memory
+    const before = runtime.memory.buffer.byteLength;
+    quantizePerChannel(x.array, 'INT4', clips, { shape: [2, C], axis: 1 }, o.array);
+    expect(runtime.memory.buffer.byteLength).toBeGreaterThan(before);
+    expect(firstBitMismatch(o.array, want)).toBe(-1);
+    expect(firstBitMismatch(x.array, data)).toBe(-1);
+    runtime.arena.free(filler); x.free(); o.free();
+  });
+
   it('does not modify a wasm-resident input when writing to a JS output', () => {
     const x = runtime.copyIn([1, 2, 3, 4]);
     const before = [...x.array];

@@ -89,6 +89,8 @@ export class Arena {
   get memoryBytes(): number { return this.memory.buffer.byteLength; }
   /** Number of live allocations. */
   get liveBlocks(): number { return this.sizes.size; }
+  /** End of the bump region: everything from here to memoryBytes is unused. */
+  get topOffset(): number { return this.top; }
   /** First byte the arena manages. */
   get baseOffset(): number { return this.base; }
 

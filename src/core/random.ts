@@ -1,6 +1,6 @@
 // The one seeded PRNG (xoshiro128**, seeded through splitmix32). Same seed, same stream, everywhere.
 
-import { requireInt } from './errors.js';
+import { FliqsError, requireInt } from './errors.js';
 
 export class Rng {
   private a: number;
@@ -20,6 +20,20 @@ export class Rng {
       return (z ^ (z >>> 16)) >>> 0;
     };
     this.a = next(); this.b = next(); this.c = next(); this.d = next();
+  }
+
+  /** The generator's full state, for checkpoints: restore it with setState() to continue the same stream. */
+  getState(): number[] {
+    return [this.a, this.b, this.c, this.d, this.spare ?? NaN];
+  }
+
+  /** Restores a state from getState(). */
+  setState(state: readonly number[]): void {
+    if (!Array.isArray(state) || state.length !== 5 || state.slice(0, 4).some((v) => !Number.isInteger(v))) {
+      throw new FliqsError('rng state', `got ${JSON.stringify(state)}`, 'the 5 numbers returned by getState()');
+    }
+    [this.a, this.b, this.c, this.d] = state as [number, number, number, number];
+    this.spare = Number.isNaN(state[4]) || state[4] === null ? null : state[4]!;
   }
 
   /** Uniform 32-bit unsigned integer. */

@@ -28,9 +28,22 @@ function withData<T>(x: Float32Array, input: string, fn: (ptr: number) => T): T 
   }
 }
 
-function rejectNonFinite(x: Float32Array, input: string): never {
+function rejectNonFinite(ptr: number, n: number, input: string): never {
+  const x = runtime.f32.subarray(ptr >> 2, (ptr >> 2) + n);
   const i = x.findIndex((v) => !Number.isFinite(v));
   throw new FliqsError(input, `element ${i} is ${x[i]}`, 'finite values only (statistics of NaN/Infinity data are meaningless)');
+}
+
+/** Statistics of n floats at ptr. */
+function statsAt(ptr: number, n: number, input: string): TensorStats {
+  const k = runtime.kernels;
+  const out = runtime.arena.alloc(16);
+  k.stats_sums_f32x4(ptr, n, out);
+  const sum = runtime.f64[out >> 3]!, sq = runtime.f64[(out >> 3) + 1]!;
+  runtime.arena.free(out);
+  if (!Number.isFinite(sum) || !Number.isFinite(sq)) rejectNonFinite(ptr, n, input);
+  const mean = sum / n;
+  return { count: n, absmax: k.stats_absmax_f32x4(ptr, n), mean, std: Math.sqrt(Math.max(0, sq / n - mean * mean)) };
 }
 
 /**
@@ -39,16 +52,7 @@ function rejectNonFinite(x: Float32Array, input: string): never {
  * tensorStats(new Float32Array([1, -3, 2])) // { count: 3, absmax: 3, mean: 0, std: 2.16… }
  */
 export function tensorStats(x: Float32Array, input = 'x'): TensorStats {
-  return withData(x, input, (p) => {
-    const k = runtime.kernels;
-    const out = runtime.arena.alloc(16);
-    k.stats_sums_f32x4(p, x.length, out);
-    const [sum, sq] = [runtime.f64[out >> 3]!, runtime.f64[(out >> 3) + 1]!];
-    runtime.arena.free(out);
-    if (!Number.isFinite(sum) || !Number.isFinite(sq)) rejectNonFinite(x, input);
-    const mean = sum / x.length;
-    return { count: x.length, absmax: k.stats_absmax_f32x4(p, x.length), mean, std: Math.sqrt(Math.max(0, sq / x.length - mean * mean)) };
-  });
+  return withData(x, input, (p) => statsAt(p, x.length, input));
 }
 
 /** Histogram bins used for percentiles. */
@@ -61,16 +65,17 @@ const BINS = 8192;
  */
 export function percentileClip(x: Float32Array, p: number, input = 'x'): number {
   if (typeof p !== 'number' || !(p > 0 && p <= 100)) throw new FliqsError('percentile', `got ${p}`, 'a number in (0, 100]');
-  const st = tensorStats(x, input);
-  if (st.absmax === 0) return 0;
+  const n = x.length;
   return withData(x, input, (ptr) => {
+    const st = statsAt(ptr, n, input);
+    if (st.absmax === 0) return 0;
     const rt = runtime;
     const h = rt.arena.alloc(BINS * 4);
     rt.u32.fill(0, h >> 2, (h >> 2) + BINS);
-    rt.kernels.stats_abshist_f32(ptr, x.length, st.absmax, BINS, h);
+    rt.kernels.stats_abshist_f32(ptr, n, st.absmax, BINS, h);
     const counts = rt.u32.slice(h >> 2, (h >> 2) + BINS);
     rt.arena.free(h);
-    const want = (p / 100) * x.length;
+    const want = (p / 100) * n;
     let acc = 0;
     for (let b = 0; b < BINS; b++) {
       const c = counts[b]!;
@@ -111,14 +116,14 @@ export function mseOptimalClip(x: Float32Array, format: Format | string, options
   const fine = options.refine ?? 40;
   if (!Number.isInteger(coarse) || coarse < 2) throw new FliqsError('candidates', `got ${coarse}`, 'an integer ≥ 2');
   if (!Number.isInteger(fine) || fine < 0) throw new FliqsError('refine', `got ${fine}`, 'an integer ≥ 0');
-  const st = tensorStats(x, input);
-  const result = (clip: number, mse: number): MseClip =>
-    ({ clip, mse, stdMultiple: st.std > 0 ? clip / st.std : Infinity, absmaxFraction: st.absmax > 0 ? clip / st.absmax : 1 });
-  if (st.absmax === 0) return result(f.ignoresClip ? 1 : f.maxValue, 0);
-  const k = kernelParams(f);
+  const k = kernelParams(f), n = x.length;
   return withData(x, input, (ptr) => {
+    const st = statsAt(ptr, n, input);
+    const result = (clip: number, mse: number): MseClip =>
+      ({ clip, mse, stdMultiple: st.std > 0 ? clip / st.std : Infinity, absmaxFraction: st.absmax > 0 ? clip / st.absmax : 1 });
+    if (st.absmax === 0) return result(f.ignoresClip ? 1 : f.maxValue, 0);
     const mseAt = (clip: number): number =>
-      f.kind === 'fp32' ? 0 : runtime.kernels.quant_sqerr_f32x4(ptr, x.length, k.kind, scaleOf(f, clip), k.max, k.M, k.T, k.sh, k.flip) / x.length;
+      f.kind === 'fp32' ? 0 : runtime.kernels.quant_sqerr_f32x4(ptr, n, k.kind, scaleOf(f, clip), k.max, k.M, k.T, k.sh, k.flip) / n;
     if (f.ignoresClip) return result(st.absmax, mseAt(st.absmax));
     let best = st.absmax, bestMse = Infinity, bestI = coarse;
     for (let i = 1; i <= coarse; i++) {

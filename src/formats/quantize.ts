@@ -3,7 +3,7 @@
 // cache-sized scratch block, so a 4M-element tensor never needs a 16 MB copy.
 
 import { FliqsError, describe, requirePositive } from '../core/errors.js';
-import { resident } from '../core/resident.js';
+import { residentAll } from '../core/resident.js';
 import { runtime, type Runtime } from '../core/runtime.js';
 import { parseFormat, type Format } from './format.js';
 import { kernelParams, scaleOf } from './params.js';
@@ -117,7 +117,9 @@ function checkedClips(f: Format, clips: unknown, C: number): number[] {
 }
 
 /**
- * Per-channel fake-quantization: channel c along `layout.axis` uses clips[c].
+ * Per-channel fake-quantization: channel c along `layout.axis` uses clips[c]. Like every function here it
+ * may allocate wasm memory; views of wasm memory passed in stay valid only until the memory grows, so
+ * re-derive them (WasmF32.array) after the call.
  * @example
  * // a 2×3 weight matrix, one clip per output row
  * quantizePerChannel(new Float32Array([0.5, -1, 2, 0.1, 0.2, 0.3]), 'INT8', [2, 0.3], { shape: [2, 3] });
@@ -131,16 +133,21 @@ export function quantizePerChannel(x: Float32Array, format: Format | string, cli
   const o = outputFor(x, out);
   if (f.ignoresClip) return quantize(x, f, undefined, o);
   const rt = runtime, k = kernelParams(f);
-  const [px, releaseX] = resident(rt, x);
+  // Decide where everything lives before allocating (an allocation may grow memory and detach views).
+  const outResident = rt.owns(o), outPtr = o.byteOffset, xResident = rt.owns(x);
+  const [[px], releaseX] = residentAll(rt, [x]);
   const ps = rt.arena.alloc(C * 4);
-  rt.f32.set(scales, ps >> 2);
-  // Quantize into o directly, or into x's private copy, or (x resident, o not) into a temporary.
-  const po = rt.owns(o) ? o.byteOffset : rt.owns(x) ? rt.arena.alloc(x.length * 4) : px;
-  rt.kernels.quant_pc_f32x4(px, po, outer, C, inner, ps, k.kind, k.max, k.M, k.T, k.sh, k.flip);
-  if (!rt.owns(o)) o.set(rt.f32.subarray(po >> 2, (po >> 2) + x.length));
-  if (!rt.owns(o) && rt.owns(x)) rt.arena.free(po);
-  rt.arena.free(ps);
-  releaseX();
+  try {
+    rt.f32.set(scales, ps >> 2);
+    // Quantize into o directly, or into x's private copy, or (x resident, o not) into a temporary.
+    const po = outResident ? outPtr : xResident ? rt.arena.alloc(x.length * 4) : px!;
+    rt.kernels.quant_pc_f32x4(px!, po, outer, C, inner, ps, k.kind, k.max, k.M, k.T, k.sh, k.flip);
+    if (!outResident) o.set(rt.f32.subarray(po >> 2, (po >> 2) + x.length));
+    if (!outResident && xResident) rt.arena.free(po);
+  } finally {
+    rt.arena.free(ps);
+    releaseX();
+  }
   return o;
 }
 
@@ -157,11 +164,15 @@ export function steGradient(x: Float32Array, gradOut: Float32Array, clip: number
   const c = clip === Infinity ? Infinity : requirePositive('clip', clip);
   const o = outputFor(x, gradIn, 'gradIn');
   const rt = runtime;
-  const [px, rx] = resident(rt, x);
-  const [pg, rg] = resident(rt, gradOut);
-  const po = rt.owns(o) ? o.byteOffset : rt.arena.alloc(x.length * 4);
-  rt.kernels.ste_f32x4(px, pg, po, x.length, c);
-  if (!rt.owns(o)) { o.set(rt.f32.subarray(po >> 2, (po >> 2) + x.length)); rt.arena.free(po); }
-  rx(); rg();
+  const outResident = rt.owns(o), outPtr = o.byteOffset;
+  const [[px, pg], release] = residentAll(rt, [x, gradOut]);
+  const po = outResident ? outPtr : rt.arena.alloc(x.length * 4);
+  try {
+    rt.kernels.ste_f32x4(px!, pg!, po, x.length, c);
+    if (!outResident) o.set(rt.f32.subarray(po >> 2, (po >> 2) + x.length));
+  } finally {
+    if (!outResident) rt.arena.free(po);
+    release();
+  }
   return o;
 }

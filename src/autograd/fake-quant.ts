@@ -1,0 +1,48 @@
+// The fake-quantize op: forward rounds to a Format's grid (per tensor, or per channel along the last
+// axis — the output channel of HWIO / [in, out] weights); backward is the clip-aware straight-through
+// estimator: the upstream gradient passes where |x| ≤ clip and is blocked where x was clipped.
+
+import { FliqsError, describe } from '../core/errors.js';
+import { runtime } from '../core/runtime.js';
+import { parseFormat, type Format } from '../formats/format.js';
+import { kernelParams } from '../formats/params.js';
+import { checkedScale, quantize, steGradient } from '../formats/quantize.js';
+import { Tensor, accumulate, accumulateAdd, record, scratchF32 } from './tensor.js';
+
+/**
+ * Fake-quantizes x to `format`. `clip` is one number (per tensor) or one clip per channel of the last
+ * axis (per output channel). BF16 and FP32 ignore the clip and pass every gradient; FP32 returns x
+ * itself.
+ * @example
+ * const wq = fakeQuantize(w, 'INT4', clipsPerOutputChannel);
+ * const xq = fakeQuantize(x, 'E4M3', 3 * std);
+ */
+export function fakeQuantize(x: Tensor, format: Format | string, clip?: number | ArrayLike<number>): Tensor {
+  if (!(x instanceof Tensor)) throw new FliqsError('fakeQuantize x', `got ${describe(x)}`, 'a Tensor');
+  const f = parseFormat(format);
+  if (f.kind === 'fp32') return x;
+  const y = Tensor.empty(x.shape);
+  if (f.ignoresClip) {
+    quantize(x.data, f, undefined, y.data);
+    return record(y, [x], () => accumulateAdd(x, y.grad!));
+  }
+  if (typeof clip === 'number' || clip === undefined) {
+    checkedScale(f, clip, 'fakeQuantize clip');
+    quantize(x.data, f, clip, y.data);
+    return record(y, [x], () => accumulate(x, (dx) => steGradient(x.data, y.grad!.array, clip!, dx.array)));
+  }
+  const C = x.shape[x.shape.length - 1]!, outer = x.size / C;
+  if (!(Array.isArray(clip) || ArrayBuffer.isView(clip)) || clip.length !== C) {
+    throw new FliqsError('fakeQuantize clips', `got ${describe(clip)} for x [${x.shape.join(', ')}]`, `one clip per channel of the last axis (${C})`);
+  }
+  const scales = Array.from(clip, (c, i) => checkedScale(f, c, `fakeQuantize clips[${i}]`));
+  const sBuf = scratchF32(C), cBuf = scratchF32(C);
+  sBuf.array.set(scales);
+  cBuf.array.set(clip);
+  const k = kernelParams(f);
+  // Straight to the kernels: quantizePerChannel would allocate its scales mid-call, and views of
+  // memory taken before a grow cannot be written after it.
+  runtime.kernels.quant_pc_f32x4(x.storage.ptr, y.storage.ptr, outer, C, 1, sBuf.ptr, k.kind, k.max, k.M, k.T, k.sh, k.flip);
+  return record(y, [x], () =>
+    accumulate(x, (dx) => runtime.kernels.ste_pc_f32x4(x.storage.ptr, y.grad!.ptr, dx.ptr, outer, C, 1, cBuf.ptr)));
+}

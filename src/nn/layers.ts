@@ -1,0 +1,248 @@
+// The layers: Linear, Conv2d, DepthwiseConv2d (searched QuantLayers), BatchNorm2d, LayerNorm,
+// activations, pooling, Flatten, Sequential and residual blocks. PyTorch names and default inits;
+// NHWC activations, HWIO conv weights, [in, out] linear weights.
+
+import { FliqsError, requireInt } from '../core/errors.js';
+import type { Rng } from '../core/random.js';
+import * as op from '../autograd/ops.js';
+import type { Tensor } from '../autograd/tensor.js';
+import type { PoolOptions } from '../kernels/conv.js';
+import { Module, buffer, parameter } from './module.js';
+import { defaultBound, rngOf, uniformArray } from './init.js';
+import { Quantizer, type QuantLayer, type QuantizerOptions } from './quant.js';
+
+type Pair = number | readonly [number, number];
+const pairOf = (input: string, v: Pair): [number, number] =>
+  typeof v === 'number' ? [requireInt(input, v, 1), requireInt(input, v, 1)] : [requireInt(input, v[0], 1), requireInt(input, v[1], 1)];
+
+export interface LinearOptions {
+  bias?: boolean;
+  rng?: Rng;
+  quant?: QuantizerOptions;
+}
+
+/** y = x·W + b over the last dim, W [in, out]. @example const fc = new Linear(784, 10); */
+export class Linear extends Module implements QuantLayer {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+  readonly quant: Quantizer;
+  private rowsPerExample = 1;
+
+  constructor(readonly inFeatures: number, readonly outFeatures: number, opts: LinearOptions = {}) {
+    super();
+    requireInt('inFeatures', inFeatures, 1);
+    requireInt('outFeatures', outFeatures, 1);
+    const rng = rngOf(opts.rng), bound = defaultBound(inFeatures);
+    this.weight = parameter(uniformArray(rng, inFeatures * outFeatures, bound), [inFeatures, outFeatures]);
+    this.bias = opts.bias === false ? null : parameter(uniformArray(rng, outFeatures, bound), [outFeatures]);
+    this.quant = new Quantizer(opts.quant);
+  }
+
+  /** in·out per row; rows per example (T for [B, T, in] inputs) from the last forward. */
+  get macs(): number {
+    return this.rowsPerExample * this.inFeatures * this.outFeatures;
+  }
+
+  forward(x: Tensor): Tensor {
+    if (x.shape[x.shape.length - 1] !== this.inFeatures) {
+      throw new FliqsError('Linear input', `has shape [${x.shape.join(', ')}]`, `[..., ${this.inFeatures}] (inFeatures)`);
+    }
+    this.rowsPerExample = x.shape.length > 2 ? x.size / x.shape[0]! / this.inFeatures : 1;
+    const y = op.matmul(this.quant.input(x), this.quant.weight(this.weight));
+    return this.bias ? op.biasAdd(y, this.bias) : y;
+  }
+}
+
+export interface Conv2dOptions {
+  stride?: Pair;
+  padding?: Pair;
+  groups?: number;
+  bias?: boolean;
+  rng?: Rng;
+  quant?: QuantizerOptions;
+}
+
+/**
+ * 2-D convolution, NHWC in and out, weight [KH, KW, in/groups, out]. groups = in = out runs the
+ * depthwise kernel.
+ * @example
+ * const conv = new Conv2d(3, 16, 3, { stride: 2, padding: 1 });
+ */
+export class Conv2d extends Module implements QuantLayer {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+  readonly quant: Quantizer;
+  readonly kernelSize: [number, number];
+  readonly stride: [number, number];
+  readonly padding: [number, number];
+  readonly groups: number;
+  private outPixels = 0;
+
+  constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: Pair, opts: Conv2dOptions = {}) {
+    super();
+    requireInt('inChannels', inChannels, 1);
+    requireInt('outChannels', outChannels, 1);
+    this.kernelSize = pairOf('kernelSize', kernelSize);
+    this.stride = pairOf('stride', opts.stride ?? 1);
+    this.padding = typeof opts.padding === 'number' ? [requireInt('padding', opts.padding, 0), opts.padding]
+      : opts.padding ? [requireInt('padding', opts.padding[0], 0), requireInt('padding', opts.padding[1], 0)] : [0, 0];
+    this.groups = requireInt('groups', opts.groups ?? 1, 1);
+    if (inChannels % this.groups !== 0 || outChannels % this.groups !== 0) {
+      throw new FliqsError('groups', `${this.groups} for ${inChannels} → ${outChannels} channels`, 'a divisor of both channel counts');
+    }
+    const [KH, KW] = this.kernelSize, icg = inChannels / this.groups;
+    const rng = rngOf(opts.rng), bound = defaultBound(icg * KH * KW);
+    this.weight = parameter(uniformArray(rng, KH * KW * icg * outChannels, bound), [KH, KW, icg, outChannels]);
+    this.bias = opts.bias === false ? null : parameter(uniformArray(rng, outChannels, bound), [outChannels]);
+    this.quant = new Quantizer(opts.quant);
+  }
+
+  /** OH·OW·KH·KW·(in/groups)·out per example; needs one forward to know OH·OW. */
+  get macs(): number {
+    if (this.outPixels === 0) {
+      throw new FliqsError('macs', 'of a Conv2d are unknown before its first forward (they depend on the input height and width)', 'run one forward pass first');
+    }
+    const [KH, KW] = this.kernelSize;
+    return this.outPixels * KH * KW * (this.inChannels / this.groups) * this.outChannels;
+  }
+
+  forward(x: Tensor): Tensor {
+    if (x.shape.length !== 4 || x.shape[3] !== this.inChannels) {
+      throw new FliqsError('Conv2d input', `has shape [${x.shape.join(', ')}]`, `[N, H, W, ${this.inChannels}] (NHWC)`);
+    }
+    const xq = this.quant.input(x), wq = this.quant.weight(this.weight);
+    const o = { stride: this.stride, padding: this.padding };
+    const y = this.groups === this.inChannels && this.groups === this.outChannels && this.groups > 1
+      ? op.depthwiseConv2d(xq, wq, this.bias, o)
+      : op.conv2d(xq, wq, this.bias, { ...o, groups: this.groups });
+    this.outPixels = y.shape[1]! * y.shape[2]!;
+    return y;
+  }
+}
+
+/** Depthwise convolution: Conv2d with groups = in = out. @example const dw = new DepthwiseConv2d(32, 3, { padding: 1 }); */
+export class DepthwiseConv2d extends Conv2d {
+  constructor(channels: number, kernelSize: Pair, opts: Omit<Conv2dOptions, 'groups'> = {}) {
+    super(channels, channels, kernelSize, { ...opts, groups: channels });
+  }
+}
+
+/** Batch-norm over the channel (last) dim. @example const bn = new BatchNorm2d(16); */
+export class BatchNorm2d extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor;
+  readonly runningMean: Tensor;
+  readonly runningVar: Tensor;
+
+  constructor(readonly numFeatures: number, readonly opts: { eps?: number; momentum?: number } = {}) {
+    super();
+    requireInt('numFeatures', numFeatures, 1);
+    this.weight = parameter(new Float32Array(numFeatures).fill(1), [numFeatures]);
+    this.bias = parameter(new Float32Array(numFeatures), [numFeatures]);
+    this.runningMean = buffer(new Float32Array(numFeatures), [numFeatures]);
+    this.runningVar = buffer(new Float32Array(numFeatures).fill(1), [numFeatures]);
+  }
+
+  forward(x: Tensor): Tensor {
+    return op.batchNorm(x, this.weight, this.bias, this.runningMean, this.runningVar,
+      { training: this.training, eps: this.opts.eps, momentum: this.opts.momentum });
+  }
+}
+
+/** Layer-norm over the last dim. @example const ln = new LayerNorm(64); */
+export class LayerNorm extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor;
+
+  constructor(readonly normalizedShape: number, readonly eps = 1e-5) {
+    super();
+    requireInt('normalizedShape', normalizedShape, 1);
+    this.weight = parameter(new Float32Array(normalizedShape).fill(1), [normalizedShape]);
+    this.bias = parameter(new Float32Array(normalizedShape), [normalizedShape]);
+  }
+
+  forward(x: Tensor): Tensor {
+    return op.layerNorm(x, this.weight, this.bias, this.eps);
+  }
+}
+
+/** @example new ReLU() */
+export class ReLU extends Module { forward(x: Tensor): Tensor { return op.relu(x); } }
+/** @example new ReLU6() */
+export class ReLU6 extends Module { forward(x: Tensor): Tensor { return op.relu6(x); } }
+/** GELU (tanh approximation). @example new GELU() */
+export class GELU extends Module { forward(x: Tensor): Tensor { return op.gelu(x); } }
+/** [N, ...] → [N, rest]. @example new Flatten() */
+export class Flatten extends Module { forward(x: Tensor): Tensor { return op.flatten(x); } }
+/** [N, H, W, C] → [N, C]. @example new GlobalAvgPool() */
+export class GlobalAvgPool extends Module { forward(x: Tensor): Tensor { return op.globalAvgPool(x); } }
+
+/** @example new MaxPool2d(2) */
+export class MaxPool2d extends Module {
+  constructor(readonly kernelSize: Pair, readonly opts: Omit<PoolOptions, 'kernel'> = {}) { super(); }
+  forward(x: Tensor): Tensor { return op.maxPool2d(x, { kernel: this.kernelSize, ...this.opts }); }
+}
+
+/** @example new AvgPool2d(3, { stride: 1, padding: 1 }) */
+export class AvgPool2d extends Module {
+  constructor(readonly kernelSize: Pair, readonly opts: Omit<PoolOptions, 'kernel'> = {}) { super(); }
+  forward(x: Tensor): Tensor { return op.avgPool2d(x, { kernel: this.kernelSize, ...this.opts }); }
+}
+
+/**
+ * Layers applied in order; children are named 0, 1, 2, … (as `layers.0` in state dicts).
+ * @example
+ * const mlp = new Sequential(new Linear(4, 16), new ReLU(), new Linear(16, 3));
+ */
+export class Sequential extends Module {
+  readonly layers: Module[];
+  constructor(...layers: Module[]) {
+    super();
+    this.layers = layers;
+  }
+  forward(x: Tensor): Tensor {
+    return this.layers.reduce((h, l) => l.forward(h), x);
+  }
+}
+
+/**
+ * y = body(x) + shortcut(x) (identity shortcut when none is given).
+ * @example
+ * const r = new Residual(new Sequential(new Conv2d(8, 8, 3, { padding: 1 }), new ReLU()));
+ */
+export class Residual extends Module {
+  constructor(readonly body: Module, readonly shortcut: Module | null = null) { super(); }
+  forward(x: Tensor): Tensor {
+    return op.add(this.body.forward(x), this.shortcut ? this.shortcut.forward(x) : x);
+  }
+}
+
+/**
+ * ResNet basic block: relu(bn(conv3x3(relu(bn(conv3x3(x))))) + shortcut(x)); the shortcut is a 1×1
+ * conv + bn when the stride or channel count changes.
+ * @example
+ * const block = new BasicBlock(16, 32, { stride: 2 });
+ */
+export class BasicBlock extends Module {
+  readonly conv1: Conv2d;
+  readonly bn1: BatchNorm2d;
+  readonly conv2: Conv2d;
+  readonly bn2: BatchNorm2d;
+  readonly downsample: Sequential | null;
+
+  constructor(inChannels: number, outChannels: number, opts: { stride?: number; rng?: Rng; quant?: QuantizerOptions } = {}) {
+    super();
+    const stride = opts.stride ?? 1, c = { rng: opts.rng, quant: opts.quant, bias: false };
+    this.conv1 = new Conv2d(inChannels, outChannels, 3, { ...c, stride, padding: 1 });
+    this.bn1 = new BatchNorm2d(outChannels);
+    this.conv2 = new Conv2d(outChannels, outChannels, 3, { ...c, padding: 1 });
+    this.bn2 = new BatchNorm2d(outChannels);
+    this.downsample = stride !== 1 || inChannels !== outChannels
+      ? new Sequential(new Conv2d(inChannels, outChannels, 1, { ...c, stride }), new BatchNorm2d(outChannels)) : null;
+  }
+
+  forward(x: Tensor): Tensor {
+    const h = this.bn2.forward(this.conv2.forward(op.relu(this.bn1.forward(this.conv1.forward(x)))));
+    return op.relu(op.add(h, this.downsample ? this.downsample.forward(x) : x));
+  }
+}

@@ -1,0 +1,178 @@
+// The FLIQS cost model (paper Eq. 1): BOPs = Σ_l b(α_l)² · MACs_l, the cost target parser, and the
+// reward r = Q − γ·|C(α)/C_T − 1|.
+
+import { FliqsError, describe } from '../core/errors.js';
+import { parseFormat, type Format } from '../formats/format.js';
+import { checkConfig, type Config, type SearchSpace } from './space.js';
+
+/**
+ * The cost scalar γ used when none is given. The FLIQS paper does not state γ; its absolute reward
+ * comes from TuNAS (Bender et al. 2020, the paper's ref. [29]), whose r = Q + β·|T/T₀ − 1| uses
+ * β = −0.07 (as we recall TuNAS; not verifiable from the FLIQS text), i.e. γ = 0.07 here. That makes
+ * the target soft: in test/controller.test.ts (quality = noise, 30k steps) γ = 1 often missed the
+ * target by 10–20% while γ = 10 landed within ±10%.
+ */
+export const DEFAULT_GAMMA = 0.07;
+
+/**
+ * BOPs of one layer: b² · MACs (paper Eq. 1).
+ * @example
+ * layerBops('INT8', 1000) // 64000
+ */
+export function layerBops(format: string | Format, macs: number): number {
+  const b = parseFormat(format).bits;
+  return b * b * macs;
+}
+
+/**
+ * Total BOPs of a configuration (choice index per layer).
+ * @example
+ * cost(space, [0, 1, 0]) // Σ_l bits(choice)² · macs_l
+ */
+export function cost(space: SearchSpace, config: Config): number {
+  checkConfig(space, config);
+  let c = 0;
+  for (let l = 0; l < space.layers.length; l++) {
+    const layer = space.layers[l]!;
+    const b = layer.choices[config[l]!]!.bits;
+    c += b * b * layer.macs;
+  }
+  return c;
+}
+
+/**
+ * BOPs of the whole model in one format (every layer, pinned ones included): the plain uniform
+ * baseline, e.g. "INT8", that relative targets refer to.
+ * @example
+ * uniformCost(space.layers, 'INT8') // 64 · Σ MACs
+ */
+export function uniformCost(layers: readonly { readonly macs: number }[], format: string | Format): number {
+  const b = parseFormat(format).bits;
+  let macs = 0;
+  for (const l of layers) macs += l.macs;
+  return b * b * macs;
+}
+
+export interface ReachableRange {
+  /** Smallest BOPs any configuration reaches (fewest bits in every layer). */
+  readonly min: number;
+  /** Largest BOPs any configuration reaches (most bits in every layer). */
+  readonly max: number;
+  readonly minConfig: number[];
+  readonly maxConfig: number[];
+}
+
+/**
+ * The smallest and largest cost over all configurations: per layer, the choice with fewest / most bits.
+ * @example
+ * const { min, max } = reachableRange(space)
+ */
+export function reachableRange(space: SearchSpace): ReachableRange {
+  const minConfig: number[] = [], maxConfig: number[] = [];
+  for (const layer of space.layers) {
+    let lo = 0, hi = 0;
+    layer.choices.forEach((f, i) => {
+      if (f.bits < layer.choices[lo]!.bits) lo = i;
+      if (f.bits > layer.choices[hi]!.bits) hi = i;
+    });
+    minConfig.push(lo);
+    maxConfig.push(hi);
+  }
+  return { min: cost(space, minConfig), max: cost(space, maxConfig), minConfig, maxConfig };
+}
+
+/** BOPs → a short MBOPs string for messages: `12.5 MBOPs`. */
+export function formatMbops(bops: number): string {
+  return `${Number((bops / 1e6).toPrecision(4))} MBOPs`;
+}
+
+const TARGET_HELP = 'MBOPs as a number (12.5), a number with a unit (12.5MBOPs, 0.3GBOPs, 5e5BOPs), '
+  + 'or a multiple of a uniform format (0.5xINT8, 1.1×INT4, 0.25xBF16)';
+
+/**
+ * Parses a cost target to absolute BOPs and checks it is reachable in `space`.
+ * A number means MBOPs (`--target-mbops 12.5`); a string is MBOPs, a value with a unit
+ * (`BOPs`, `kBOPs`, `MBOPs`, `GBOPs`) or a multiple of the uniform cost of a format
+ * (`0.5xINT8`, `1.1×int4`, case-insensitive). A target outside the reachable range throws a
+ * FliqsError showing the range and the uniform formats around the target.
+ * @example
+ * parseTarget('0.5xINT8', space) // 0.5 · uniformCost(space.layers, 'INT8')
+ * parseTarget(12.5, space)       // 12_500_000
+ */
+export function parseTarget(target: string | number, space: SearchSpace): number {
+  let bops: number;
+  if (typeof target === 'number') {
+    if (!Number.isFinite(target) || target <= 0) throw new FliqsError('target', `got ${describe(target)} MBOPs`, TARGET_HELP);
+    bops = target * 1e6;
+  } else if (typeof target === 'string') {
+    bops = parseTargetString(target, space);
+  } else {
+    throw new FliqsError('target', `got ${describe(target)}`, TARGET_HELP);
+  }
+  const range = reachableRange(space);
+  // Relative slack so that e.g. 1.0xINT4 on an all-INT4-capable space is not rejected by rounding.
+  const slack = 1e-12 * range.max;
+  if (bops < range.min - slack || bops > range.max + slack) {
+    throw new FliqsError('target',
+      `${formatMbops(bops)}${typeof target === 'string' ? ` (${JSON.stringify(target)})` : ''} is outside the reachable range `
+      + `${formatMbops(range.min)} to ${formatMbops(range.max)} of this search space; ${bracket(bops, space)}`,
+      `a target from ${formatMbops(range.min)} to ${formatMbops(range.max)}`);
+  }
+  return bops;
+}
+
+function parseTargetString(text: string, space: SearchSpace): number {
+  const s = text.trim();
+  const num = '(\\d+(?:\\.\\d*)?(?:e[+-]?\\d+)?|\\.\\d+(?:e[+-]?\\d+)?)';
+  let m = new RegExp(`^${num}\\s*[x×*]\\s*([a-z0-9]+)$`, 'i').exec(s);
+  if (m) {
+    const k = Number(m[1]);
+    let f: Format;
+    try {
+      f = parseFormat(m[2]!);
+    } catch (e) {
+      if (e instanceof FliqsError) throw new FliqsError('target', `${JSON.stringify(text)}: ${e.problem}`, TARGET_HELP);
+      throw e;
+    }
+    if (!(k > 0)) throw new FliqsError('target', `${JSON.stringify(text)} has a multiple of ${k}`, TARGET_HELP);
+    return k * uniformCost(space.layers, f);
+  }
+  m = new RegExp(`^${num}\\s*(bops|kbops|mbops|gbops)?$`, 'i').exec(s);
+  if (m) {
+    const v = Number(m[1]);
+    const unit = (m[2] ?? 'mbops').toLowerCase();
+    const scale = unit === 'bops' ? 1 : unit === 'kbops' ? 1e3 : unit === 'mbops' ? 1e6 : 1e9;
+    if (!(v > 0)) throw new FliqsError('target', `${JSON.stringify(text)} is not > 0`, TARGET_HELP);
+    return v * scale;
+  }
+  throw new FliqsError('target', `${JSON.stringify(text)} is not a cost target`, TARGET_HELP);
+}
+
+/** Says which uniform formats (of those the space offers) lie just below and above `bops`. */
+function bracket(bops: number, space: SearchSpace): string {
+  const seen = new Map<string, number>();
+  for (const l of space.layers) for (const f of l.choices) if (!seen.has(f.name)) seen.set(f.name, uniformCost(space.layers, f));
+  const sorted = [...seen].sort((a, b) => a[1] - b[1]);
+  const below = sorted.filter(([, c]) => c <= bops).pop();
+  const above = sorted.find(([, c]) => c > bops);
+  const show = ([n, c]: [string, number]): string => `uniform ${n} (${formatMbops(c)})`;
+  if (below && above) return `it lies between ${show(below)} and ${show(above)}`;
+  if (above) return `it is below ${show(above)}, the cheapest uniform format`;
+  if (below) return `it is above ${show(below)}, the most expensive uniform format`;
+  return 'no uniform format to compare with';
+}
+
+/**
+ * The FLIQS reward r = Q − γ·|C/C_T − 1| (paper Eq. 1 with the sign made explicit, γ > 0).
+ * @example
+ * reward(0.9, 12e6, 10e6) // 0.9 − 0.07·0.2 = 0.886
+ */
+export function reward(quality: number, bops: number, targetBops: number, gamma = DEFAULT_GAMMA): number {
+  if (typeof quality !== 'number' || !Number.isFinite(quality)) throw new FliqsError('quality', `got ${describe(quality)}`, 'a finite number');
+  if (typeof bops !== 'number' || !Number.isFinite(bops) || bops < 0) throw new FliqsError('cost', `got ${describe(bops)}`, 'a finite number ≥ 0 (BOPs)');
+  if (typeof targetBops !== 'number' || !Number.isFinite(targetBops) || targetBops <= 0) {
+    throw new FliqsError('target', `got ${describe(targetBops)}`, 'a finite number > 0 (BOPs)');
+  }
+  if (typeof gamma !== 'number' || !Number.isFinite(gamma) || gamma < 0) throw new FliqsError('gamma', `got ${describe(gamma)}`, 'a finite number ≥ 0 (0 turns the cost term off)');
+  return quality - gamma * Math.abs(bops / targetBops - 1);
+}

@@ -1,0 +1,127 @@
+// Search space and cost model: per-layer choices, pins, BOPs of a toy layer list by hand, reachable
+// range, target parsing (absolute and relative, good and bad), the unreachable-target error, reward.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { FliqsError } from '../src/core/errors.js';
+import { cost, formatMbops, layerBops, parseTarget, reachableRange, reward, uniformCost } from '../src/search/cost.js';
+import { buildSearchSpace, configFormats, configRecord } from '../src/search/space.js';
+
+// A toy network: MACs per example of three layers.
+const LAYERS = [{ name: 'conv1', macs: 1e6 }, { name: 'conv2', macs: 5e5 }, { name: 'fc', macs: 1e5 }];
+const names = (fs: readonly { name: string }[]) => fs.map((f) => f.name);
+
+describe('search space', () => {
+  it('gives every layer the preset, a user list or a joint list', () => {
+    const s = buildSearchSpace(LAYERS, { space: 'int-s' });
+    expect(s.layers.map((l) => names(l.choices))).toEqual([['INT4', 'INT8', 'BF16'], ['INT4', 'INT8', 'BF16'], ['INT4', 'INT8', 'BF16']]);
+    expect(s.layers.every((l) => !l.pinned)).toBe(true);
+    expect(names(buildSearchSpace(LAYERS, { space: 'fp-l' }).layers[1]!.choices)).toHaveLength(16);
+    expect(names(buildSearchSpace(LAYERS, { space: 'int4, e4m3' }).layers[0]!.choices)).toEqual(['INT4', 'E4M3']);
+    expect(names(buildSearchSpace(LAYERS, { space: 'int-s+fp-s' }).layers[0]!.choices)).toEqual(['INT4', 'INT8', 'BF16', 'E2M1', 'E4M3']);
+    expect(names(buildSearchSpace(LAYERS, { space: ['INT5', 'E5M2'] }).layers[2]!.choices)).toEqual(['INT5', 'E5M2']);
+  });
+
+  it('pins layers and fixes the first and last; a pin wins over fixFirstLast', () => {
+    const s = buildSearchSpace(LAYERS, { space: 'int-l', fixFirstLast: 'bf16', pins: { fc: 'INT8' } });
+    expect(s.layers.map((l) => names(l.choices))).toEqual([['BF16'], ['INT4', 'INT5', 'INT6', 'INT7', 'INT8', 'BF16'], ['INT8']]);
+    expect(s.layers.map((l) => l.pinned)).toEqual([true, false, true]);
+    expect(configRecord(s, [0, 2, 0])).toEqual({ conv1: 'BF16', conv2: 'INT6', fc: 'INT8' });
+    const one = buildSearchSpace([{ name: 'only', macs: 10 }], { space: 'int-s', fixFirstLast: 'E4M3' });
+    expect(names(one.layers[0]!.choices)).toEqual(['E4M3']);
+  });
+
+  it('rejects bad layers, spaces and pins with FliqsError', () => {
+    expect(() => buildSearchSpace([], { space: 'int-s' })).toThrow(/layers/);
+    expect(() => buildSearchSpace([{ name: 'a', macs: -1 }], { space: 'int-s' })).toThrow(/macs/);
+    expect(() => buildSearchSpace([{ name: 'a', macs: 1 }, { name: 'a', macs: 2 }], { space: 'int-s' })).toThrow(/twice/);
+    expect(() => buildSearchSpace(LAYERS, { space: 'int-xl' })).toThrow(FliqsError);
+    expect(() => buildSearchSpace(LAYERS, { space: '' })).toThrow(/space/);
+    expect(() => buildSearchSpace(LAYERS, { space: 'int-s', pins: { conv9: 'INT8' } })).toThrow(/unknown layer "conv9".*conv1, conv2, fc/);
+    expect(() => buildSearchSpace(LAYERS, { space: 'int-s', pins: { fc: 'INT1' } })).toThrow(/pins\.fc/);
+    expect(() => buildSearchSpace(LAYERS, { space: 'int-s', fixFirstLast: 'FP8' })).toThrow(/fixFirstLast/);
+    const s = buildSearchSpace(LAYERS, { space: 'int-s' });
+    expect(() => configFormats(s, [0, 3, 0])).toThrow(/config\[1\].*conv2/);
+    expect(() => cost(s, [0, 1])).toThrow(/3 layers/);
+  });
+});
+
+describe('cost model', () => {
+  const s = buildSearchSpace(LAYERS, { space: 'int-s' });
+
+  it('BOPs = Σ b²·MACs, by hand', () => {
+    expect(layerBops('INT8', 1000)).toBe(64000);
+    expect(layerBops('E4M3', 10)).toBe(640);
+    // INT4·1e6 + INT8·5e5 + BF16·1e5 = 16e6 + 32e6 + 25.6e6
+    expect(cost(s, [0, 1, 2])).toBe(73.6e6);
+    expect(uniformCost(s.layers, 'INT8')).toBe(102.4e6);
+    expect(uniformCost(LAYERS, 'E2M1')).toBe(25.6e6);
+    const r = reachableRange(s);
+    expect([r.min, r.max, r.minConfig, r.maxConfig]).toEqual([25.6e6, 409.6e6, [0, 0, 0], [2, 2, 2]]);
+    const pinned = buildSearchSpace(LAYERS, { space: 'int-s', fixFirstLast: 'BF16' });
+    // BF16·1e6 + {INT4|BF16}·5e5 + BF16·1e5
+    expect(reachableRange(pinned)).toMatchObject({ min: 256e6 + 8e6 + 25.6e6, max: 409.6e6 });
+    expect(formatMbops(73.6e6)).toBe('73.6 MBOPs');
+  });
+
+  it('every configuration costs within the reachable range, and more bits never cost less', () => {
+    const big = buildSearchSpace(LAYERS, { space: 'fp-l' });
+    const { min, max } = reachableRange(big);
+    fc.assert(fc.property(fc.array(fc.nat(15), { minLength: 3, maxLength: 3 }), fc.nat(2), (cfg, l) => {
+      const c = cost(big, cfg);
+      expect(c).toBeGreaterThanOrEqual(min);
+      expect(c).toBeLessThanOrEqual(max);
+      const up = [...cfg]; up[l] = 15; // BF16, the widest choice
+      expect(cost(big, up)).toBeGreaterThanOrEqual(c);
+    }), { numRuns: 200, seed: 3 });
+  });
+});
+
+describe('cost targets', () => {
+  const s = buildSearchSpace(LAYERS, { space: 'int-s' });
+
+  it('parses absolute MBOPs and relative multiples of uniform formats', () => {
+    expect(parseTarget(50, s)).toBe(50e6);
+    expect(parseTarget('50', s)).toBe(50e6);
+    expect(parseTarget('50 MBOPs', s)).toBe(50e6);
+    expect(parseTarget('0.1gbops', s)).toBe(1e8);
+    expect(parseTarget('3e7bops', s)).toBe(3e7);
+    expect(parseTarget('0.5xINT8', s)).toBe(51.2e6);
+    expect(parseTarget('0.5×int8', s)).toBe(51.2e6);
+    expect(parseTarget(' 1.1 X INT4 ', s)).toBeCloseTo(1.1 * 25.6e6, 3);
+    expect(parseTarget('1xINT4', s)).toBe(25.6e6); // the bottom of the range is reachable
+    expect(parseTarget('1xbf16', s)).toBe(409.6e6);
+    expect(parseTarget('2xE4M3', s)).toBe(204.8e6); // any format, not only those in the space
+  });
+
+  it('rejects malformed targets with FliqsError', () => {
+    for (const bad of ['abc', 'xINT8', '0.5xINT99', '0xINT8', '-5', '5 TBOPs', '']) {
+      expect(() => parseTarget(bad, s), bad).toThrow(FliqsError);
+    }
+    expect(() => parseTarget(0, s)).toThrow(/target/);
+    expect(() => parseTarget(Number.NaN, s)).toThrow(/target/);
+    expect(() => parseTarget('0.5xINT99', s)).toThrow(/INT99/);
+  });
+
+  it('an unreachable target names the reachable range and the uniform formats around it', () => {
+    expect(() => parseTarget('0.1xINT8', s)).toThrow(/10\.24 MBOPs.*outside the reachable range 25\.6 MBOPs to 409\.6 MBOPs.*below uniform INT4 \(25\.6 MBOPs\)/);
+    expect(() => parseTarget(500, s)).toThrow(/500 MBOPs is outside the reachable range 25\.6 MBOPs to 409\.6 MBOPs.*above uniform BF16 \(409\.6 MBOPs\)/);
+    const pinned = buildSearchSpace(LAYERS, { space: 'int-s', fixFirstLast: 'BF16' });
+    let err: unknown;
+    try { parseTarget('1xINT8', pinned); } catch (e) { err = e; }
+    expect(err).toBeInstanceOf(FliqsError);
+    expect((err as FliqsError).message).toMatch(/102\.4 MBOPs \("1xINT8"\) is outside the reachable range 289\.6 MBOPs to 409\.6 MBOPs.*between uniform INT8 \(102\.4 MBOPs\) and uniform BF16 \(409\.6 MBOPs\)/);
+  });
+});
+
+describe('reward', () => {
+  it('r = Q − γ·|C/C_T − 1|', () => {
+    expect(reward(0.9, 12e6, 10e6, 0.5)).toBeCloseTo(0.9 - 0.5 * 0.2, 15);
+    expect(reward(0.9, 8e6, 10e6, 0.5)).toBeCloseTo(0.9 - 0.5 * 0.2, 15);
+    expect(reward(0.9, 10e6, 10e6)).toBe(0.9);
+    expect(reward(0.9, 20e6, 10e6)).toBeCloseTo(0.9 - 0.07, 15); // default γ = 0.07
+    expect(reward(0.9, 20e6, 10e6, 0)).toBe(0.9);
+    expect(() => reward(Number.NaN, 1, 1)).toThrow(/quality/);
+    expect(() => reward(1, 1, 0)).toThrow(/target/);
+    expect(() => reward(1, 1, 1, -1)).toThrow(/gamma/);
+  });
+});
