@@ -2,10 +2,11 @@
 // The `fliqs` command. For now: `fliqs demo` (the default), a table of formats and their quantization
 // error on a Gaussian tensor. Node-only: this file may use node: modules, the core may not.
 
+import { runAnalyze } from './analyze.js';
 import { runDemo } from './demo.js';
 
 const [cmd = 'demo', ...rest] = process.argv.slice(2);
-const commands: Record<string, (args: string[]) => Promise<number> | number> = { demo: runDemo };
+const commands: Record<string, (args: string[]) => Promise<number> | number> = { demo: runDemo, analyze: runAnalyze };
 
 const run = commands[cmd];
 if (!run || cmd === '--help' || cmd === '-h') {
