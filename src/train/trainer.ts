@@ -1,0 +1,266 @@
+// The training loop for (quantization-aware) training: seeded batches, optimizer and LR schedule,
+// two-phase quantization (weights from the start, activations after profiling), evaluation, and exact
+// checkpoint/resume. Browser-safe; the `fliqs train` command (src/cli/train.ts) adds files and a
+// progress line. The FLIQS search drives the same loop through the `beforeStep` hook.
+
+import { FliqsError, describe, requireInt, requirePositive } from '../core/errors.js';
+import { Rng } from '../core/random.js';
+import * as op from '../autograd/ops.js';
+import { Tensor, noGrad, stepScope } from '../autograd/tensor.js';
+import { gradOf } from '../autograd/tensor.js';
+import { batches, batchCount, type Augment, type Batch } from '../data/batches.js';
+import type { Dataset, DatasetSplits } from '../data/dataset.js';
+import { parseFormat, type Format } from '../formats/format.js';
+import type { Module } from '../nn/module.js';
+import { quantLayers } from '../nn/quant.js';
+import { Adam, AdamW, RMSProp, SGD, parseSchedule, type Optimizer, type OptimizerState, type Schedule } from '../optim/index.js';
+
+export const OPTIMIZERS = ['sgd', 'adam', 'adamw', 'rmsprop'] as const;
+export type OptimizerName = (typeof OPTIMIZERS)[number];
+
+export interface TrainConfig {
+  epochs: number;
+  batchSize: number;
+  optimizer: OptimizerName;
+  lr: number;
+  /** SGD / RMSProp momentum (default 0.9 for SGD, 0 for RMSProp). */
+  momentum?: number;
+  nesterov?: boolean;
+  weightDecay?: number;
+  /** A parseSchedule() spec: 'cosine', 'constant', 'exp:0.95', with ',warmup:N' (default 'cosine'). */
+  schedule?: string;
+  labelSmoothing?: number;
+  /**
+   * The formats the searched layers may use. Uniform QAT: one format (FP32 trains in float). The search
+   * passes its whole space so every format gets an activation clip at profiling time.
+   */
+  formats?: readonly string[];
+  /** Fraction of training after which activations are profiled and then quantized (default 0.2). */
+  actQuantStart?: number;
+  /** Training batches used to profile activation statistics (default 4). */
+  profileBatches?: number;
+  /** Random-crop padding and flips for training batches (default none). */
+  augment?: Augment;
+  seed?: number;
+  /** Limits training to this many steps in total (for quick runs; default epochs × steps per epoch). */
+  maxSteps?: number;
+}
+
+export interface StepResult {
+  step: number;
+  epoch: number;
+  lr: number;
+  loss: number;
+  correct: number;
+  size: number;
+}
+
+export interface EvalResult {
+  loss: number;
+  accuracy: number;
+  count: number;
+}
+
+/** Everything needed to continue a run exactly: JSON-able meta plus named f32 tensors. */
+export interface TrainerCheckpoint {
+  meta: {
+    version: 1;
+    step: number;
+    epochRngState: number[];
+    optimizer: OptimizerState;
+    quant: QuantState[];
+    extra?: unknown;
+  };
+  tensors: Record<string, Float32Array>;
+}
+
+interface QuantState {
+  name: string;
+  weightFormat: string;
+  actFormat: string;
+  quantizeWeights: boolean;
+  quantizeActivations: boolean;
+  actStd: number | null;
+  actClips: Array<[string, number]>;
+}
+
+function makeOptimizer(model: Module, cfg: TrainConfig): Optimizer {
+  const params = model.namedParameters().map(([name, p]) => ({
+    name, param: p.storage, grad: gradOf(p),
+    // No weight decay on biases and normalization parameters (the usual practice).
+    weightDecay: p.shape.length > 1,
+  }));
+  const wd = cfg.weightDecay ?? 0;
+  switch (cfg.optimizer) {
+    case 'sgd': return new SGD(params, { lr: cfg.lr, momentum: cfg.momentum ?? 0.9, nesterov: cfg.nesterov ?? false, weightDecay: wd });
+    case 'adam': return new Adam(params, { lr: cfg.lr, weightDecay: wd });
+    case 'adamw': return new AdamW(params, { lr: cfg.lr, weightDecay: wd });
+    case 'rmsprop': return new RMSProp(params, { lr: cfg.lr, momentum: cfg.momentum ?? 0, weightDecay: wd });
+    default: throw new FliqsError('optimizer', `got ${describe(cfg.optimizer)}`, OPTIMIZERS.join(', '));
+  }
+}
+
+export class Trainer {
+  readonly optimizer: Optimizer;
+  readonly schedule: Schedule;
+  readonly stepsPerEpoch: number;
+  readonly totalSteps: number;
+  readonly formats: Format[];
+  /** Steps taken so far (the next step's index). */
+  step = 0;
+  /** Called before every training step (the search sets each layer's format here). */
+  beforeStep: ((step: number) => void) | null = null;
+  private readonly rng: Rng;
+  private epochRngState: number[];
+  private readonly actStart: number;
+  private readonly profileBatches: number;
+  private readonly inputShape: [number, number, number];
+
+  constructor(readonly model: Module, readonly data: DatasetSplits, readonly config: TrainConfig) {
+    requireInt('epochs', config.epochs, 1);
+    requireInt('batchSize', config.batchSize, 1);
+    requirePositive('lr', config.lr);
+    const smoothing = config.labelSmoothing ?? 0;
+    if (!(smoothing >= 0 && smoothing < 1)) throw new FliqsError('labelSmoothing', `got ${describe(smoothing)}`, 'a number in [0, 1)');
+    const a = config.actQuantStart ?? 0.2;
+    if (!(a >= 0 && a <= 1)) throw new FliqsError('actQuantStart', `got ${describe(a)}`, 'a fraction in [0, 1]');
+    this.formats = (config.formats ?? ['FP32']).map((f) => parseFormat(f));
+    this.inputShape = data.train.shape;
+    this.stepsPerEpoch = batchCount(data.train.labels.length, config.batchSize, true);
+    if (this.stepsPerEpoch < 1) throw new FliqsError('batchSize', `${config.batchSize} is larger than the training set (${data.train.labels.length})`, 'a smaller batch');
+    this.totalSteps = Math.min(config.epochs * this.stepsPerEpoch, config.maxSteps ?? Infinity);
+    this.actStart = Math.floor(a * this.totalSteps);
+    this.profileBatches = requireInt('profileBatches', config.profileBatches ?? 4, 1);
+    this.rng = new Rng(config.seed ?? 0);
+    this.epochRngState = this.rng.getState();
+    this.optimizer = makeOptimizer(model, config);
+    this.schedule = parseSchedule(config.schedule ?? 'cosine', { lr: config.lr, totalSteps: this.totalSteps, stepsPerEpoch: this.stepsPerEpoch });
+    if (this.formats.length === 1) for (const [, l] of quantLayers(model)) l.quant.setFormat(this.formats[0]!);
+    this.applyPhase(0);
+  }
+
+  /** Weights are quantized from step 0; activations profile for a few batches from actStart, then quantize. */
+  private applyPhase(step: number): void {
+    const layers = quantLayers(this.model);
+    const quantized = this.formats.some((f) => f.kind !== 'fp32');
+    for (const [, l] of layers) l.quant.quantizeWeights = quantized;
+    if (!quantized) return;
+    if (step === this.actStart) for (const [, l] of layers) l.quant.startProfile();
+    if (step === this.actStart + this.profileBatches) {
+      for (const [, l] of layers) { l.quant.finishProfile(this.formats); l.quant.quantizeActivations = true; }
+    }
+  }
+
+  /** True while activation statistics are being collected (checkpoints wait until it ends). */
+  get profiling(): boolean {
+    return this.step >= this.actStart && this.step < this.actStart + this.profileBatches && this.formats.some((f) => f.kind !== 'fp32');
+  }
+
+  /** One forward/backward/update on a batch. */
+  trainStep(batch: Batch): StepResult {
+    this.applyPhase(this.step);
+    this.beforeStep?.(this.step);
+    this.model.train();
+    const lr = this.schedule(this.step);
+    this.optimizer.lr = lr;
+    const { loss, correct } = stepScope(() => {
+      const x = Tensor.from(batch.images, [batch.size, ...this.inputShape]);
+      const logits = this.model.forward(x);
+      const l = op.crossEntropy(logits, batch.labels, { smoothing: this.config.labelSmoothing ?? 0 });
+      this.optimizer.zeroGrad();
+      l.backward();
+      return { loss: l.item(), correct: op.accuracyCount(logits, batch.labels) };
+    });
+    if (!Number.isFinite(loss)) {
+      throw new FliqsError('loss', `became ${loss} at step ${this.step}`, 'a finite loss: lower --lr, or use a wider format; the last checkpoint is kept');
+    }
+    this.optimizer.step();
+    const r = { step: this.step, epoch: Math.floor(this.step / this.stepsPerEpoch), lr, loss, correct, size: batch.size };
+    this.step++;
+    return r;
+  }
+
+  /**
+   * The remaining training steps, one batch each, from `this.step` (so a restored trainer resumes
+   * mid-epoch with the same batches an uninterrupted run would have seen).
+   */
+  *run(): Generator<StepResult> {
+    while (this.step < this.totalSteps) {
+      const epoch = Math.floor(this.step / this.stepsPerEpoch);
+      const skip = this.step - epoch * this.stepsPerEpoch;
+      if (skip === 0) this.epochRngState = this.rng.getState();
+      else this.rng.setState(this.epochRngState);
+      let i = 0;
+      for (const b of batches(this.data.train, this.config.batchSize, this.rng, { dropLast: true, augment: this.config.augment })) {
+        if (i++ < skip) continue;
+        if (this.step >= this.totalSteps) return;
+        yield this.trainStep(b);
+      }
+    }
+  }
+
+  /** Loss and accuracy on a dataset in eval mode (running batch-norm statistics), no gradients. */
+  evaluate(ds: Dataset, batchSize = 250, limit = Infinity): EvalResult {
+    this.model.eval();
+    let loss = 0, correct = 0, count = 0;
+    try {
+      for (const b of batches(ds, batchSize, this.rng, { shuffle: false })) {
+        if (count >= limit) break;
+        const r = stepScope(() => noGrad(() => {
+          const logits = this.model.forward(Tensor.from(b.images, [b.size, ...this.inputShape]));
+          return { l: op.crossEntropy(logits, b.labels).item(), c: op.accuracyCount(logits, b.labels) };
+        }));
+        loss += r.l * b.size; correct += r.c; count += b.size;
+      }
+    } finally {
+      this.model.train();
+    }
+    return { loss: loss / count, accuracy: correct / count, count };
+  }
+
+  /** The run's state after the last completed step. */
+  checkpoint(extra?: unknown): TrainerCheckpoint {
+    if (this.profiling) throw new FliqsError('checkpoint', `requested at step ${this.step}, inside the activation-profiling window`, 'a step outside profiling');
+    const tensors: Record<string, Float32Array> = {};
+    for (const [k, t] of this.model.namedParameters()) tensors[`param:${k}`] = t.toArray();
+    for (const [k, t] of this.model.namedBuffers()) tensors[`buffer:${k}`] = t.toArray();
+    const quant: QuantState[] = quantLayers(this.model).map(([name, l]) => ({
+      name, weightFormat: l.quant.weightFormat.name, actFormat: l.quant.actFormat.name,
+      quantizeWeights: l.quant.quantizeWeights, quantizeActivations: l.quant.quantizeActivations,
+      actStd: l.quant.actStd, actClips: [...l.quant.actClips],
+    }));
+    return { meta: { version: 1, step: this.step, epochRngState: this.epochRngState, optimizer: this.optimizer.stateDict(), quant, extra }, tensors };
+  }
+
+  /** Restores a checkpoint taken from a trainer with the same model and config. */
+  restore(ck: TrainerCheckpoint): void {
+    if (ck?.meta?.version !== 1) throw new FliqsError('checkpoint', 'has an unknown version', 'a checkpoint written by this fliqs');
+    const put = (name: string, t: Tensor): void => {
+      const v = ck.tensors[name];
+      if (!v || v.length !== t.size) throw new FliqsError('checkpoint', `has no matching ${name} (${v?.length ?? 'missing'} vs ${t.size} values)`, 'a checkpoint of the same model and width');
+      t.data.set(v);
+    };
+    for (const [k, t] of this.model.namedParameters()) put(`param:${k}`, t);
+    for (const [k, t] of this.model.namedBuffers()) put(`buffer:${k}`, t);
+    const layers = new Map(quantLayers(this.model));
+    for (const q of ck.meta.quant) {
+      const l = layers.get(q.name);
+      if (!l) throw new FliqsError('checkpoint', `names a layer ${q.name} this model does not have`, 'a checkpoint of the same model');
+      l.quant.weightFormat = parseFormat(q.weightFormat);
+      l.quant.actFormat = parseFormat(q.actFormat);
+      l.quant.quantizeWeights = q.quantizeWeights;
+      l.quant.quantizeActivations = q.quantizeActivations;
+      l.quant.actStd = q.actStd;
+      l.quant.actClips.clear();
+      for (const [f, c] of q.actClips) l.quant.actClips.set(f, c);
+    }
+    this.optimizer.loadStateDict(ck.meta.optimizer);
+    this.step = ck.meta.step;
+    this.epochRngState = ck.meta.epochRngState;
+  }
+
+  /** Frees the optimizer's state (the model's parameters stay). */
+  dispose(): void {
+    this.optimizer.dispose();
+  }
+}
