@@ -4,9 +4,10 @@
 
 import { runAnalyze } from './analyze.js';
 import { runDemo } from './demo.js';
+import { runTrain } from './train.js';
 
 const [cmd = 'demo', ...rest] = process.argv.slice(2);
-const commands: Record<string, (args: string[]) => Promise<number> | number> = { demo: runDemo, analyze: runAnalyze };
+const commands: Record<string, (args: string[]) => Promise<number> | number> = { demo: runDemo, analyze: runAnalyze, train: runTrain };
 
 const run = commands[cmd];
 if (!run || cmd === '--help' || cmd === '-h') {

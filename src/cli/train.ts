@@ -1,0 +1,140 @@
+// `fliqs train`: (quantization-aware) training of a zoo model on MNIST, Fashion-MNIST or synthetic data,
+// with a progress line, log.jsonl, atomic checkpoints, --resume, and result.json with test accuracy.
+
+import { FliqsError } from '../core/errors.js';
+import { DATASET_NAMES, loadDataset, type DatasetName } from '../data/node/load.js';
+import { parseFormat } from '../formats/format.js';
+import { createModel, describeModel, MODEL_NAMES } from '../nn/zoo.js';
+import { uniformCost } from '../search/cost.js';
+import { OPTIMIZERS, Trainer, type TrainConfig, type TrainerCheckpoint } from '../train/trainer.js';
+import { parseFlags, usage, UsageError, type FlagSpecs } from './args.js';
+import { appendJsonLine, writeJson } from './files.js';
+import { Progress } from './progress.js';
+import { RunDir } from './run-dir.js';
+
+export const TRAIN_FLAGS = {
+  model: { kind: 'string', help: 'zoo model', choices: MODEL_NAMES, default: 'lenet5' },
+  width: { kind: 'number', help: 'channel multiplier', default: 1, min: 0.0625, max: 8 },
+  data: { kind: 'string', help: 'dataset', choices: DATASET_NAMES, default: 'mnist' },
+  epochs: { kind: 'int', help: 'training epochs', default: 1, min: 1 },
+  batch: { kind: 'int', help: 'batch size', default: 64, min: 1 },
+  optimizer: { kind: 'string', help: 'optimizer', choices: OPTIMIZERS, default: 'sgd' },
+  lr: { kind: 'number', help: 'peak learning rate', default: 0.05, min: 0 },
+  momentum: { kind: 'number', help: 'SGD/RMSProp momentum', default: 0.9, min: 0, max: 0.999 },
+  'weight-decay': { kind: 'number', help: 'weight decay (conv/linear weights only)', default: 5e-4, min: 0 },
+  schedule: { kind: 'string', help: "LR schedule: cosine | constant | exp:G, optionally ',warmup:N'", default: 'cosine' },
+  'label-smoothing': { kind: 'number', help: 'label smoothing ε', default: 0, min: 0, max: 0.99 },
+  format: { kind: 'string', help: 'uniform format of every searched layer (FP32 = no quantization)', default: 'FP32' },
+  augment: { kind: 'int', help: 'random-crop padding in pixels (0 = off)', default: 0, min: 0, max: 8 },
+  limit: { kind: 'int', help: 'use only the first N training examples (quick runs)', min: 1 },
+  seed: { kind: 'int', help: 'seed of initialisation, shuffling and augmentation', default: 0, min: 0 },
+  'log-every': { kind: 'int', help: 'steps between log.jsonl lines', default: 20, min: 1 },
+  'checkpoint-every': { kind: 'int', help: 'steps between checkpoints (also at every epoch end)', default: 200, min: 1 },
+  out: { kind: 'string', help: 'run directory', default: 'runs/train' },
+  resume: { kind: 'boolean', help: 'continue the run in --out from its checkpoint' },
+  help: { kind: 'boolean', help: 'show this help' },
+} satisfies FlagSpecs;
+
+const SUMMARY = 'Trains a zoo model, optionally with uniform quantization-aware training (--format INT8, E4M3, ...).';
+
+export async function runTrain(args: string[]): Promise<number> {
+  let f;
+  try {
+    f = parseFlags(args, TRAIN_FLAGS);
+    if (f.help) { process.stdout.write(usage('train', SUMMARY, TRAIN_FLAGS)); return 0; }
+    parseFormat(f.format!);
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof FliqsError) {
+      process.stderr.write(`fliqs train: ${e.message}\n\n${usage('train', SUMMARY, TRAIN_FLAGS)}`);
+      return 2;
+    }
+    throw e;
+  }
+  const { out, resume, help: _help, ...flags } = f;
+  const run = new RunDir(out!);
+  let config: typeof flags;
+  try {
+    config = run.begin(flags, resume);
+  } catch (e) {
+    if (e instanceof FliqsError) { process.stderr.write(`fliqs train: ${e.message}\n`); return 2; }
+    throw e;
+  }
+
+  const started = Date.now();
+  const data = loadDataset(config.data as DatasetName, config.limit ? { limit: { train: config.limit } } : {});
+  const shape = data.train.shape;
+  const model = createModel(config.model!, { width: config.width, inputShape: shape, classes: data.train.classes, seed: config.seed });
+  const layers = describeModel(model, shape);
+  const format = parseFormat(config.format!);
+  const trainConfig: TrainConfig = {
+    epochs: config.epochs!, batchSize: config.batch!, optimizer: config.optimizer as TrainConfig['optimizer'], lr: config.lr!,
+    momentum: config.optimizer === 'rmsprop' ? 0 : config.momentum, weightDecay: config['weight-decay'], schedule: config.schedule,
+    labelSmoothing: config['label-smoothing'], formats: [format.name], seed: config.seed,
+    augment: config.augment ? { pad: config.augment } : undefined,
+  };
+  const trainer = new Trainer(model, data, trainConfig);
+  // Running sums since the last log line; they travel in the checkpoint so a resumed log is identical.
+  let win = { loss: 0, correct: 0, seen: 0, steps: 0 };
+  if (resume) {
+    const ck = run.loadCheckpoint();
+    if (ck) {
+      trainer.restore(ck as TrainerCheckpoint);
+      win = (ck as TrainerCheckpoint).meta.extra as typeof win;
+      run.truncateLog(trainer.step);
+      process.stderr.write(`resuming ${out} at step ${trainer.step}/${trainer.totalSteps}\n`);
+    } else {
+      run.truncateLog(0);
+      process.stderr.write(`no checkpoint in ${out}; starting from step 0\n`);
+    }
+  }
+  const mbops = uniformCost(layers, format) / 1e6;
+  process.stderr.write(`${config.model} ×${config.width} on ${config.data} (${data.train.labels.length} train / ${data.validation.labels.length} val / `
+    + `${data.test.labels.length} test), ${format.name}, ${layers.length} searched layers, ${mbops.toFixed(2)} MBOPs/image, `
+    + `${trainer.totalSteps} steps\n`);
+
+  const progress = new Progress({ total: trainer.totalSteps });
+  let windowStart = Date.now(), windowImages = 0, imagesPerSec = 0;
+  const checkpointEvery = config['checkpoint-every']!, logEvery = config['log-every']!;
+  try {
+    for (const r of trainer.run()) {
+      win.loss += r.loss; win.correct += r.correct; win.seen += r.size; win.steps++;
+      windowImages += r.size;
+      const now = Date.now();
+      if (now - windowStart > 1000) { imagesPerSec = (windowImages * 1000) / (now - windowStart); windowStart = now; windowImages = 0; }
+      const done = trainer.step;
+      if (done % logEvery === 0 || done === trainer.totalSteps) {
+        appendJsonLine(run.logFile, { step: r.step, epoch: r.epoch, lr: r.lr, loss: win.loss / win.steps, trainAccuracy: win.correct / win.seen, imagesPerSec });
+        win = { loss: 0, correct: 0, seen: 0, steps: 0 };
+      }
+      const epochEnd = done % trainer.stepsPerEpoch === 0;
+      if (epochEnd) {
+        const v = trainer.evaluate(data.validation);
+        appendJsonLine(run.logFile, { step: r.step, epoch: r.epoch, validationLoss: v.loss, validationAccuracy: v.accuracy });
+      }
+      if ((done % checkpointEvery === 0 || epochEnd) && done < trainer.totalSteps && !trainer.profiling) {
+        run.saveCheckpoint(trainer.checkpoint(win));
+      }
+      progress.update(done, `loss ${r.loss.toFixed(4)}  acc ${(r.correct / r.size).toFixed(3)}  ${imagesPerSec.toFixed(0)} img/s`);
+    }
+  } catch (e) {
+    if (e instanceof FliqsError && e.input === 'loss') {
+      process.stderr.write(`\nfliqs train: ${e.message}\nThe last good checkpoint is kept in ${run.checkpointFile}.\n`);
+      return 1;
+    }
+    throw e;
+  }
+  progress.done();
+  const val = trainer.evaluate(data.validation), test = trainer.evaluate(data.test);
+  const result = {
+    model: config.model, width: config.width, data: config.data, format: format.name, seed: config.seed,
+    steps: trainer.totalSteps, epochs: config.epochs,
+    testAccuracy: test.accuracy, testLoss: test.loss, validationAccuracy: val.accuracy,
+    mbops, layers: layers.map((l) => ({ ...l, format: format.name, bops: format.bits ** 2 * l.macs })),
+    wallSeconds: (Date.now() - started) / 1000,
+  };
+  writeJson(run.resultFile, result);
+  process.stdout.write(`test accuracy ${(100 * test.accuracy).toFixed(2)}% (validation ${(100 * val.accuracy).toFixed(2)}%), `
+    + `${mbops.toFixed(2)} MBOPs, ${result.wallSeconds.toFixed(1)} s — ${run.resultFile}\n`);
+  trainer.dispose();
+  return 0;
+}
