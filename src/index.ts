@@ -13,3 +13,6 @@ export * from './optim/index.js';
 export * from './data/index.js';
 export * from './autograd/index.js';
 export * from './nn/index.js';
+export { createModel, describeModel, MODEL_NAMES, type ModelName, type ModelOptions, type LayerInfo } from './nn/zoo.js';
+export { Trainer, OPTIMIZERS, type TrainConfig, type StepResult, type EvalResult, type TrainerCheckpoint } from './train/trainer.js';
+export { encodeCheckpoint, decodeCheckpoint, type CheckpointBlob } from './train/checkpoint-file.js';
