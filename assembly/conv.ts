@@ -2,12 +2,16 @@
 //   conv2d: one direct register-tiled core (4 output pixels × 8 output channels, eight f32x4
 //           accumulators) over weights pre-packed into 8-channel panels, used both for the forward
 //           pass and — once per stride phase, on flipped/transposed sub-kernels — for grad-input;
-//           a 4 (kh-row patch entries) × 8 (out channels) tiled reduction for grad-weight; bias grad.
+//           grad-weight as a GEMM over pixels (patch rows built per 256-pixel chunk, the shared 4×8
+//           micro-kernel of inline/gemm_ukernel.ts), or for tiny patches a direct 4 (kh-row patch
+//           entries) × 8 (out channels) tiled reduction; bias grad.
 //   depthwise conv (channel multiplier 1, weights [KH, KW, C]): vectorized over channels.
 //   pooling: max (with argmax indices), average (padding excluded from the count), global average.
 // Kernels take byte offsets and sizes, never allocate, and write every element of their output.
 // Out-of-range window taps (padding) contribute nothing; tails of channel blocks use partial
 // loads/stores so no kernel reads or writes past a tensor.
+
+import { ukernel_4x8 } from './inline/gemm_ukernel';
 
 // @ts-ignore: decorator
 @inline function fma(a: v128, b: v128, c: v128): v128 {
@@ -330,6 +334,108 @@ export function conv2d_dw_nhwc_f32_4x8(
         }
       }
     }
+  }
+}
+
+/** Pixels per chunk of the GEMM-formulated grad-weight (the GEMM's K block). */
+const DW_P: i32 = 256;
+
+/** Copies n floats from s to d (4 at a time, then one by one). */
+// @ts-ignore: decorator
+@inline function copyF(d: usize, s: usize, n: i32): void {
+  const e = d + (<usize>n << 2), e4 = d + (<usize>(n & ~3) << 2);
+  while (d < e4) { v128.store(d, v128.load(s)); d += 16; s += 16; }
+  while (d < e) { f32.store(d, f32.load(s)); d += 4; s += 4; }
+}
+
+/** Bytes of scratch conv2d_dw_nhwc_f32_gemm_4x8 needs. */
+export function conv2d_dw_gemm_scratch_bytes(KH: i32, KW: i32, ICg: i32, OCg: i32, groups: i32): i32 {
+  const Kd8 = (KH * KW * ICg + 7) & ~7;
+  return (Kd8 * DW_P + OCg * DW_P + groups * OCg * Kd8) << 2;
+}
+
+/**
+ * Grad-weight as a GEMM over pixels: dWᵀ[o, (kh,kw,i)] = Σ_p dyᵀ[o, p] · patch[p, (kh,kw,i)], per group.
+ * Pixels go in chunks of DW_P (the GEMM's K): each pixel's patch row (zeros for padding taps) is
+ * written straight into 8-column B panels, dy's chunk is transposed into A rows, and the shared 4×8
+ * micro-kernel accumulates dWᵀ in scratch (beta = 1 after the first chunk); dWᵀ is transposed into dw
+ * (HWIO) at the end. scratch: conv2d_dw_gemm_scratch_bytes(KH, KW, ICg, OCg, groups) bytes.
+ */
+export function conv2d_dw_nhwc_f32_gemm_4x8(
+  x: usize, N: i32, H: i32, W: i32, C: i32,
+  dy: usize, OH: i32, OW: i32, CO: i32,
+  dw: usize, KH: i32, KW: i32, groups: i32, sh: i32, sw: i32, pt: i32, pl: i32, scratch: usize): void {
+  const ICg = C / groups, OCg = CO / groups;
+  const Kd = KH * KW * ICg, Kd8 = (Kd + 7) & ~7;
+  const pB = scratch;
+  const pA = pB + (<usize>(Kd8 * DW_P) << 2);
+  const pC = pA + (<usize>(OCg * DW_P) << 2);
+  const ldcb = <usize>Kd8 << 2;
+  const P = N * OH * OW;
+  const runAll = KW * C;
+  for (let p0 = 0; p0 < P; p0 += DW_P) {
+    const kc = imin(DW_P, P - p0);
+    const beta: f32 = p0 == 0 ? 0 : 1;
+    for (let g = 0; g < groups; g++) {
+      // B: the chunk's patch rows, row-major with row stride Kd8 (read as 8-column panels of stride ldbb).
+      let n = p0 / (OH * OW), rem = p0 - n * OH * OW;
+      let oh = rem / OW, ow = rem - oh * OW;
+      let t = pB;
+      for (let i = 0; i < kc; i++) {
+        const iwb = ow * sw - pl;
+        const rowIn = groups == 1 && iwb >= 0 && iwb + KW <= W;
+        for (let kh = 0; kh < KH; kh++) {
+          const ih = oh * sh - pt + kh;
+          if (ih < 0 || ih >= H) {
+            memory.fill(t, 0, <usize>(KW * ICg) << 2);
+            t += <usize>(KW * ICg) << 2;
+            continue;
+          }
+          const xr = x + (<usize>((n * H + ih) * W * C + g * ICg) << 2);
+          if (rowIn) {
+            copyF(t, xr + (<usize>(iwb * C) << 2), runAll);
+            t += <usize>runAll << 2;
+          } else {
+            for (let kw = 0; kw < KW; kw++) {
+              const iw = iwb + kw;
+              if (iw < 0 || iw >= W) memory.fill(t, 0, <usize>ICg << 2);
+              else copyF(t, xr + (<usize>(iw * C) << 2), ICg);
+              t += <usize>ICg << 2;
+            }
+          }
+        }
+        if (Kd8 > Kd) { memory.fill(t, 0, <usize>(Kd8 - Kd) << 2); t += <usize>(Kd8 - Kd) << 2; }
+        if (++ow == OW) { ow = 0; if (++oh == OH) { oh = 0; n++; } }
+      }
+      // A rows: dyᵀ of this chunk and group.
+      const dyc = dy + (<usize>(p0 * CO + g * OCg) << 2);
+      const ds = <usize>CO << 2;
+      for (let o = 0; o < OCg; o++) {
+        let s = dyc + (<usize>o << 2);
+        let d = pA + (<usize>(o * kc) << 2);
+        const e = d + (<usize>kc << 2);
+        while (d < e) { f32.store(d, f32.load(s)); d += 4; s += ds; }
+      }
+      const cg = pC + <usize>(g * OCg) * ldcb;
+      const lda = <usize>kc << 2;
+      for (let jr = 0; jr < Kd; jr += 8) {
+        const nr = imin(8, Kd - jr);
+        const bp = pB + (<usize>jr << 2);
+        for (let ir = 0; ir < OCg; ir += 4) {
+          const mr = imin(4, OCg - ir);
+          const a0 = pA + <usize>ir * lda;
+          const a1 = mr > 1 ? a0 + lda : a0;
+          const a2 = mr > 2 ? a1 + lda : a0;
+          const a3 = mr > 3 ? a2 + lda : a0;
+          ukernel_4x8(kc, a0, a1, a2, a3, bp, ldcb, cg + <usize>ir * ldcb + (<usize>jr << 2), ldcb, 1, beta, mr, nr);
+        }
+      }
+    }
+  }
+  // dw[r, g·OCg + o] = dWᵀ[g·OCg + o, r]
+  for (let r = 0; r < Kd; r++) {
+    const d = dw + (<usize>(r * CO) << 2);
+    for (let c = 0; c < CO; c++) f32.store(d + (<usize>c << 2), f32.load(pC + <usize>c * ldcb + (<usize>r << 2)));
   }
 }
 

@@ -15,6 +15,7 @@
 // Kernels never allocate: the caller passes `scratch` of gemm_f32_scratch_bytes(M, N, K) bytes.
 
 import { qround } from './inline/quantize';
+import { madd, ukernel_4x8 } from './inline/gemm_ukernel';
 
 const KC: i32 = 256;
 const MC: i32 = 128;
@@ -24,9 +25,6 @@ const NC: i32 = 512;
 const NN: i32 = 0;
 const NT: i32 = 1;
 const TN: i32 = 2;
-
-// Accumulators of a partial tile go through here before the scalar epilogue (static data, not an allocation).
-const TILE: usize = memory.data(128, 16);
 
 // Quantizer state for the fused pack (set once per call; read by packB).
 let qOn = false;
@@ -41,12 +39,6 @@ let qKeep: v128 = i32x4.splat(0);
 let qSh: i32 = 0;
 let qFlip: v128 = i32x4.splat(0);
 
-// @ts-ignore: decorator
-@inline function madd(a: v128, b: v128, c: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
-  return f32x4.add(f32x4.mul(a, b), c);
-}
-
 /** Balanced K block: K split into ceil(K/KC) nearly equal blocks. */
 // @ts-ignore: decorator
 @inline function kcOf(K: i32): i32 {
@@ -60,61 +52,6 @@ export function gemm_f32_scratch_bytes(M: i32, N: i32, K: i32): usize {
   const nc = <usize>((min(N, NC) + 7) & ~7);
   const mc = <usize>((min(M, MC) + 3) & ~3);
   return (kc * nc + kc * mc) << 2;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Micro-kernel: a 4×8 tile of C from kc steps; a0..a3 are A rows (stride 4 bytes along K),
-// bp an 8-wide packed B panel (32 bytes per K step). Stores mr×nr of the tile with alpha/beta.
-
-function ukernel_4x8(kc: i32, a0: usize, a1: usize, a2: usize, a3: usize, bp: usize,
-  c: usize, ldcb: usize, alpha: f32, beta: f32, mr: i32, nr: i32): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  let k = kc;
-  while (k > 0) {
-    const b0 = v128.load(bp), b1 = v128.load(bp, 16);
-    let a = v128.load32_splat(a0); c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
-    a = v128.load32_splat(a1); c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
-    a = v128.load32_splat(a2); c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
-    a = v128.load32_splat(a3); c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
-    a0 += 4; a1 += 4; a2 += 4; a3 += 4; bp += 32;
-    k--;
-  }
-  const va = f32x4.splat(alpha);
-  if (mr == 4 && nr == 8) {
-    if (beta == 0) {
-      v128.store(c, f32x4.mul(c00, va)); v128.store(c, f32x4.mul(c01, va), 16); c += ldcb;
-      v128.store(c, f32x4.mul(c10, va)); v128.store(c, f32x4.mul(c11, va), 16); c += ldcb;
-      v128.store(c, f32x4.mul(c20, va)); v128.store(c, f32x4.mul(c21, va), 16); c += ldcb;
-      v128.store(c, f32x4.mul(c30, va)); v128.store(c, f32x4.mul(c31, va), 16);
-    } else {
-      const vb = f32x4.splat(beta);
-      v128.store(c, f32x4.add(f32x4.mul(c00, va), f32x4.mul(v128.load(c), vb)));
-      v128.store(c, f32x4.add(f32x4.mul(c01, va), f32x4.mul(v128.load(c, 16), vb)), 16); c += ldcb;
-      v128.store(c, f32x4.add(f32x4.mul(c10, va), f32x4.mul(v128.load(c), vb)));
-      v128.store(c, f32x4.add(f32x4.mul(c11, va), f32x4.mul(v128.load(c, 16), vb)), 16); c += ldcb;
-      v128.store(c, f32x4.add(f32x4.mul(c20, va), f32x4.mul(v128.load(c), vb)));
-      v128.store(c, f32x4.add(f32x4.mul(c21, va), f32x4.mul(v128.load(c, 16), vb)), 16); c += ldcb;
-      v128.store(c, f32x4.add(f32x4.mul(c30, va), f32x4.mul(v128.load(c), vb)));
-      v128.store(c, f32x4.add(f32x4.mul(c31, va), f32x4.mul(v128.load(c, 16), vb)), 16);
-    }
-    return;
-  }
-  v128.store(TILE, c00); v128.store(TILE, c01, 16);
-  v128.store(TILE, c10, 32); v128.store(TILE, c11, 48);
-  v128.store(TILE, c20, 64); v128.store(TILE, c21, 80);
-  v128.store(TILE, c30, 96); v128.store(TILE, c31, 112);
-  for (let i = 0; i < mr; i++) {
-    const t = TILE + (<usize>i << 5);
-    const ci = c + <usize>i * ldcb;
-    for (let j = 0; j < nr; j++) {
-      const o = <usize>j << 2;
-      const v = alpha * f32.load(t + o);
-      f32.store(ci + o, beta == 0 ? v : v + beta * f32.load(ci + o));
-    }
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -299,7 +236,7 @@ function gemm(layout: i32, M: i32, N: i32, K: i32, alpha: f32, A: usize, lda: i3
             const a1 = mr > 1 ? a0 + ldab : a0;
             const a2 = mr > 2 ? a1 + ldab : a0;
             const a3 = mr > 3 ? a2 + ldab : a0;
-            ukernel_4x8(kc, a0, a1, a2, a3, bp, cj + <usize>(ic + ir) * ldcb, ldcb, alpha, bt, mr, nr);
+            ukernel_4x8(kc, a0, a1, a2, a3, bp, 32, cj + <usize>(ic + ir) * ldcb, ldcb, alpha, bt, mr, nr);
           }
         }
       }

@@ -113,6 +113,21 @@ describe.each(VARIANTS)('conv family on the %s module', (variant) => {
     }
   });
 
+  it('conv2d grad-weight as a GEMM over pixels: several 256-pixel chunks, groups, strides, edge padding', () => {
+    // Patches of ≥ 32 entries take the GEMM path; N·OH·OW > 256 spans chunks (beta = 1 accumulation).
+    for (const [N, H, W, C, CO, k, st, pad, g] of [
+      [3, 11, 13, 8, 12, 3, 1, 1, 2], [2, 17, 15, 16, 9, 3, 2, [0, 1, 2, 0], 1], [1, 23, 21, 5, 7, 5, 1, 2, 1],
+      [4, 9, 10, 32, 33, 1, 1, 0, 1],
+    ] as const) {
+      const s = conv2dShape([N, H, W, C], [k, k, C / g, CO], { stride: st, padding: pad as never, groups: g });
+      const x = randomF32(N * H * W * C, C + 1), dy = randomF32(N * s.OH * s.OW * CO, CO + 2);
+      const X = alloc(rt, x), DY = alloc(rt, dy);
+      const dw = conv2d_dw_nhwc_f32_4x8(X, DY, s);
+      expectClose(dw.array, conv2dDwRef(x, dy, s), N * s.OH * s.OW, 1, `grad-weight ${tag(s)}`);
+      freeAll(X, DY, dw);
+    }
+  });
+
   it('depthwise handles wide rows (6-pixel stride-1 3×3 tiles, 4-pixel tiles, channel tails)', () => {
     for (const [C, k, st, pad] of [[16, 3, 1, 1], [9, 3, 1, 0], [24, 3, 2, 1], [8, 5, 1, 2], [3, 3, 1, 1]] as const) {
       const s = dwconv2dShape([2, 7, 19, C], [k, k, C], { stride: st, padding: pad });

@@ -187,6 +187,9 @@ export function conv2d_nhwc_f32_4x8(x: WasmF32, w: WasmF32, bias: WasmF32 | null
 
 const ceilDiv = (a: number, b: number) => Math.ceil(a / b);
 
+/** Smallest per-group patch (KH·KW·Cin/groups) for which grad-weight runs as a GEMM over pixels. */
+const DW_GEMM_MIN_PATCH = 32;
+
 /**
  * conv2d grad-input: dx[N, H, W, C] = transposed conv of dy[N, OH, OW, CO] with w. Splits dx into
  * sh·sw stride phases; each is a stride-1 direct conv of dy with a flipped, transposed sub-kernel.
@@ -225,7 +228,10 @@ export function conv2d_dx_nhwc_f32_4x8(dy: WasmF32, w: WasmF32, s: ConvShape, ou
 }
 
 /**
- * conv2d grad-weight: dw (HWIO) = Σ over N·OH·OW of input patches × dy.
+ * conv2d grad-weight: dw (HWIO) = Σ over N·OH·OW of input patches × dy. When a group's patch has at
+ * least DW_GEMM_MIN_PATCH entries (KH·KW·Cin/groups) it runs as a GEMM over pixels on the shared 4×8
+ * micro-kernel (conv2d_dw_nhwc_f32_gemm_4x8, arena scratch); tiny patches (e.g. Cin = 1) keep the
+ * direct 4×8 reduction, where the GEMM's 8-column panels would be mostly padding.
  * @example
  * const dw = conv2d_dw_nhwc_f32_4x8(x, dy, conv2dShape([2, 8, 8, 3], [3, 3, 3, 8], { padding: 1 }));
  */
@@ -235,8 +241,20 @@ export function conv2d_dw_nhwc_f32_4x8(x: WasmF32, dy: WasmF32, s: ConvShape, ou
   buf(rt, 'x', x, xLen(s), xDims(s));
   buf(rt, 'dy', dy, yLen(s), yDims(s));
   const dw = outBuf(rt, out, wLen(s), wDims(s));
-  rt.kernels.conv2d_dw_nhwc_f32_4x8(x.ptr, s.N, s.H, s.W, s.C, dy.ptr, s.OH, s.OW, s.CO, dw.ptr, s.KH, s.KW, s.groups,
-    s.sh, s.sw, s.pt, s.pl);
+  const k = rt.kernels;
+  const ICg = s.C / s.groups, OCg = s.CO / s.groups;
+  if (s.KH * s.KW * ICg >= DW_GEMM_MIN_PATCH) {
+    const scratch = rt.arena.alloc(k.conv2d_dw_gemm_scratch_bytes(s.KH, s.KW, ICg, OCg, s.groups));
+    try {
+      k.conv2d_dw_nhwc_f32_gemm_4x8(x.ptr, s.N, s.H, s.W, s.C, dy.ptr, s.OH, s.OW, s.CO, dw.ptr, s.KH, s.KW, s.groups,
+        s.sh, s.sw, s.pt, s.pl, scratch);
+    } finally {
+      rt.arena.free(scratch);
+    }
+  } else {
+    k.conv2d_dw_nhwc_f32_4x8(x.ptr, s.N, s.H, s.W, s.C, dy.ptr, s.OH, s.OW, s.CO, dw.ptr, s.KH, s.KW, s.groups,
+      s.sh, s.sw, s.pt, s.pl);
+  }
   return dw;
 }
 
