@@ -1,18 +1,40 @@
 #!/usr/bin/env -S node --experimental-wasm-relaxed-simd
-// The `fliqs` command. For now: `fliqs demo` (the default), a table of formats and their quantization
-// error on a Gaussian tensor. Node-only: this file may use node: modules, the core may not.
+// The `fliqs` command: dispatches to one file per command. Node-only: the core stays browser-safe.
 
+import { existsSync } from 'node:fs';
 import { runAnalyze } from './analyze.js';
 import { runDemo } from './demo.js';
+import { runPareto } from './pareto.js';
+import { runReport } from './report.js';
+import { DEFAULT_SEARCH_ARGS, runSearch } from './search.js';
 import { runTrain } from './train.js';
 
-const [cmd = 'demo', ...rest] = process.argv.slice(2);
-const commands: Record<string, (args: string[]) => Promise<number> | number> = { demo: runDemo, analyze: runAnalyze, train: runTrain };
-
-const run = commands[cmd];
-if (!run || cmd === '--help' || cmd === '-h') {
-  const known = Object.keys(commands).join(', ');
-  process.stderr.write(`usage: fliqs <command> [options]\ncommands: ${known}\n`);
-  process.exit(run || cmd === '--help' || cmd === '-h' ? 0 : 2);
+/** `npm start`: the default search, into the first free runs/default-search[-N]. */
+function runStart(args: string[]): number {
+  let out = 'runs/default-search';
+  for (let i = 2; existsSync(out); i++) out = `runs/default-search-${i}`;
+  const base = [...DEFAULT_SEARCH_ARGS];
+  const at = base.indexOf('--out');
+  if (at >= 0) base.splice(at, 2);
+  return runSearch([...base, '--out', out, ...args]);
 }
-process.exitCode = await run(rest);
+
+const commands: Record<string, { run: (args: string[]) => Promise<number> | number; help: string }> = {
+  start: { run: runStart, help: 'the default search (small CNN, Fashion-MNIST, int-s, 0.5×INT8 target; ~2–3 min)' },
+  search: { run: runSearch, help: 'FLIQS search: per-layer formats under a BOPs target' },
+  train: { run: runTrain, help: '(quantization-aware) training with one format for every layer' },
+  report: { run: runReport, help: 'SVG plots of a search run' },
+  pareto: { run: runPareto, help: 'uniform baselines and searches over widths/targets: CSV + accuracy-vs-MBOPs SVG' },
+  analyze: { run: runAnalyze, help: 'switching error and optimal clips on synthetic tensors (paper A.8)' },
+  demo: { run: runDemo, help: 'formats and their quantization error on a Gaussian tensor' },
+};
+
+const [cmd, ...rest] = process.argv.slice(2);
+const entry = cmd === undefined ? undefined : commands[cmd];
+if (!entry) {
+  const list = Object.entries(commands).map(([k, c]) => `  ${k.padEnd(8)} ${c.help}`).join('\n');
+  process.stderr.write(`${cmd && cmd !== '--help' && cmd !== '-h' ? `fliqs: unknown command ${JSON.stringify(cmd)}\n` : ''}`
+    + `usage: fliqs <command> [flags]   (fliqs <command> --help for its flags)\n\n${list}\n`);
+  process.exit(cmd === undefined || cmd === '--help' || cmd === '-h' ? 0 : 2);
+}
+process.exitCode = await entry.run(rest);

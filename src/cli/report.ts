@@ -1,0 +1,134 @@
+// `fliqs report RUN`: plots of a search run from its log.jsonl and result.json, written into the run
+// directory as SVG: the argmax format per layer over the logged steps (like the paper's Fig. 7),
+// entropy and cost/target over steps, the quality and reward, the final policy as a heatmap, and the
+// policy over time for a few layers. Node-only (file I/O).
+
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FliqsError } from '../core/errors.js';
+import { categoryStrip, heatmap, linePlot, type Series } from '../report/svg.js';
+import { UsageError } from './args.js';
+import { readJson, writeAtomic } from './files.js';
+import { processIo, usageFailure, type Io } from './search.js';
+
+interface LogLine {
+  step: number;
+  warmup: boolean;
+  loss: number;
+  quality: number | null;
+  reward: number | null;
+  baseline: number | null;
+  betaH: number;
+  entropy: number;
+  entropyMean: number;
+  costRatio: number;
+  argmaxCostRatio: number;
+  argmax: string[];
+  policy: Array<Record<string, number>>;
+}
+
+interface ResultFile {
+  layers: Array<{ name: string; format: string; macs: number; probabilities: Record<string, number> }>;
+  cost: { ratio: number; mbops: number; targetMbops: number };
+  test: { accuracy: number };
+  config?: { model?: string; space?: string; target?: string | number; seed?: number };
+}
+
+const USAGE = `usage: fliqs report RUN_DIR
+Writes formats.svg, entropy.svg, cost.svg, quality.svg, policy.svg and policy-<layer>.svg into RUN_DIR
+from its log.jsonl (and result.json when the run finished).
+`;
+
+/** Reads log.jsonl, skipping a torn last line. */
+export function readLog(path: string): LogLine[] {
+  if (!existsSync(path)) throw new FliqsError('run', `${path} does not exist`, 'a run directory written by fliqs search');
+  const out: LogLine[] = [];
+  for (const l of readFileSync(path, 'utf8').split('\n')) {
+    if (!l.trim()) continue;
+    try { out.push(JSON.parse(l) as LogLine); } catch { /* a torn line from a killed run */ }
+  }
+  if (out.length === 0) throw new FliqsError('run', `${path} has no logged steps`, 'a run that logged at least one step');
+  return out;
+}
+
+/** Evenly spaced indices (at most n, first and last included). */
+function pick(len: number, n: number): number[] {
+  if (len <= n) return Array.from({ length: len }, (_, i) => i);
+  return Array.from({ length: n }, (_, i) => Math.round((i * (len - 1)) / (n - 1)));
+}
+
+/**
+ * Writes the report SVGs of a run directory; returns the file names written.
+ * @example
+ * writeReport('runs/search-cnn-int-s') // ['formats.svg', 'entropy.svg', …]
+ */
+export function writeReport(dir: string): string[] {
+  const log = readLog(join(dir, 'log.jsonl'));
+  const result = existsSync(join(dir, 'result.json')) ? readJson<ResultFile>(join(dir, 'result.json'), 'result.json') : null;
+  const layerNames = result?.layers.map((l) => l.name) ?? log[0]!.argmax.map((_, i) => `layer ${i}`);
+  const cfg = result?.config;
+  const what = cfg ? `${cfg.model ?? ''} ${cfg.space ?? ''} target ${cfg.target ?? ''}` : dir;
+  const files: Record<string, string> = {};
+  const steps = log.map((l) => l.step);
+  const allFormats: string[] = [];
+  for (const p of log.at(-1)!.policy) for (const f of Object.keys(p)) if (!allFormats.includes(f)) allFormats.push(f);
+
+  const rows = pick(log.length, 40).map((i) => ({ label: `step ${log[i]!.step}${log[i]!.warmup ? ' (w)' : ''}`, cells: log[i]!.argmax }));
+  files['formats.svg'] = categoryStrip(rows, {
+    title: `Argmax format per layer, (w) = warm-up — ${what}`, columns: layerNames, categories: allFormats,
+    height: Math.max(160, 60 + rows.length * 16 + 60),
+  });
+  files['entropy.svg'] = linePlot([
+    { name: 'H (total, nats)', x: steps, y: log.map((l) => l.entropy) },
+    { name: 'H per searched layer', x: steps, y: log.map((l) => l.entropyMean) },
+    { name: 'β_H', x: steps, y: log.map((l) => l.betaH) },
+  ], { title: `Policy entropy and entropy weight (${what})`, xLabel: 'step', yLabel: 'nats / weight', markers: false });
+  files['cost.svg'] = linePlot([
+    { name: 'sampled C(α)/C_T', x: steps, y: log.map((l) => l.costRatio) },
+    { name: 'argmax C(α*)/C_T', x: steps, y: log.map((l) => l.argmaxCostRatio) },
+    { name: 'target', x: [steps[0]!, steps.at(-1)!], y: [1, 1] },
+  ], { title: `Cost relative to the target (${what})`, xLabel: 'step', yLabel: 'C / C_T', markers: false });
+  const searched = log.filter((l) => l.quality !== null);
+  const q: Series[] = [{ name: 'training loss', x: steps, y: log.map((l) => l.loss) }];
+  if (searched.length > 0) {
+    q.push({ name: 'Q (validation batch)', x: searched.map((l) => l.step), y: searched.map((l) => l.quality!) });
+    q.push({ name: 'reward', x: searched.map((l) => l.step), y: searched.map((l) => l.reward!) });
+    q.push({ name: 'baseline r̄', x: searched.map((l) => l.step), y: searched.map((l) => l.baseline!) });
+  }
+  files['quality.svg'] = linePlot(q, { title: `Loss, quality and reward (${what})`, xLabel: 'step', markers: false });
+
+  const finalPolicy = result ? result.layers.map((l) => l.probabilities) : log.at(-1)!.policy;
+  files['policy.svg'] = heatmap(finalPolicy.map((p) => allFormats.map((f) => p[f] ?? 0)), {
+    title: `Final policy π_l (${what})`, rowLabels: layerNames, colLabels: allFormats, min: 0, max: 1,
+    height: Math.max(200, 80 + 24 * layerNames.length),
+  });
+  // policy over time for up to 4 layers: first, last, and the two with the most MACs
+  const macs = result?.layers.map((l) => l.macs) ?? layerNames.map(() => 0);
+  const chosen = [...new Set([0, layerNames.length - 1, ...macs.map((m, i) => [m, i] as const).sort((a, b) => b[0] - a[0]).slice(0, 2).map(([, i]) => i)])].slice(0, 4);
+  for (const li of chosen) {
+    const fs = Object.keys(log[0]!.policy[li]!);
+    if (fs.length < 2) continue; // pinned
+    files[`policy-${layerNames[li]!.replace(/[^A-Za-z0-9.-]+/g, '_')}.svg`] = linePlot(
+      fs.map((f) => ({ name: f, x: steps, y: log.map((l) => l.policy[li]![f] ?? 0) })),
+      { title: `π over the search, layer ${layerNames[li]} (${what})`, xLabel: 'step', yLabel: 'probability', markers: false });
+  }
+  for (const [name, svg] of Object.entries(files)) writeAtomic(join(dir, name), svg);
+  return Object.keys(files);
+}
+
+/**
+ * `fliqs report RUN_DIR`: 0 on success, 2 when the directory has no usable log.
+ * @example
+ * runReport(['runs/default-search']);
+ */
+export function runReport(args: string[], io: Io = processIo): number {
+  if (args.includes('--help') || args.includes('-h')) { io.out(USAGE); return 0; }
+  try {
+    if (args.length !== 1 || args[0]!.startsWith('--')) throw new UsageError(`expected one run directory, got ${JSON.stringify(args)}`);
+    const names = writeReport(args[0]!);
+    io.err(`wrote ${args[0]}/{${names.join(', ')}}\n`);
+    return 0;
+  } catch (e) {
+    return usageFailure('report', e, io);
+  }
+}

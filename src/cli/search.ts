@@ -1,0 +1,336 @@
+// `fliqs search`: runs a FLIQS search on a zoo model and writes runs/NAME/{config.json, log.jsonl,
+// checkpoint.bin, result.json}, with a live progress line and a per-layer result table at the end.
+// `--resume` continues from checkpoint.bin to the same result. Node-only (files, process output).
+
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FliqsError } from '../core/errors.js';
+import { loadDataset, DATASET_NAMES, type DatasetName } from '../data/node/load.js';
+import type { DatasetSplits } from '../data/dataset.js';
+import { parseFormat, type Format } from '../formats/format.js';
+import { createModel, MODEL_NAMES } from '../nn/zoo.js';
+import { decodeCheckpoint, encodeCheckpoint } from '../train/checkpoint-file.js';
+import type { TrainerCheckpoint } from '../train/trainer.js';
+import { DEFAULT_GAMMA, formatMbops } from '../search/cost.js';
+import { DEFAULT_ENTROPY_END } from '../search/schedule.js';
+import { Search, retrainFixed, spaceFormats, type SearchResult, type SearchStep } from '../search/search.js';
+import { OPTIMIZERS, type OptimizerName, type TrainConfig } from '../train/trainer.js';
+import { UsageError, parseFlags, usage, type FlagSpecs } from './args.js';
+import { writeAtomic, writeJson, readJson, appendJsonLine } from './files.js';
+import { Progress, formatTime } from './progress.js';
+import { table } from './table.js';
+
+/** Where a command writes: stdout for results, stderr for progress and errors (tests capture both). */
+export interface Io {
+  out(s: string): void;
+  err(s: string): void;
+  /** Stream for the progress line (default process.stderr; tests pass a non-TTY sink). */
+  progress?: NodeJS.WriteStream;
+}
+
+export const processIo: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
+
+export const SEARCH_FLAGS = {
+  model: { kind: 'string', help: `zoo model (${MODEL_NAMES.join(', ')})`, default: 'cnn' },
+  width: { kind: 'number', help: 'channel width multiplier', default: 1, min: 0.01, max: 8 },
+  data: { kind: 'string', help: 'dataset', default: 'fashion-mnist', choices: DATASET_NAMES },
+  space: { kind: 'string', help: 'formats per layer: int-s, int-l, fp-s, fp-l, presets joined with +, or a list', default: 'int-s' },
+  target: { kind: 'string', help: 'cost target: 0.5xINT8, 1.1xINT4, 12.5MBOPs, … (or --target-mbops)' },
+  'target-mbops': { kind: 'number', help: 'cost target in MBOPs', min: 0 },
+  epochs: { kind: 'int', help: 'training epochs (T = epochs × steps per epoch)', default: 1, min: 1 },
+  steps: { kind: 'int', help: 'limit T to this many steps', min: 1 },
+  batch: { kind: 'int', help: 'training batch size', default: 64, min: 1 },
+  lr: { kind: 'number', help: 'learning rate (cosine schedule)', default: 0.05, min: 0 },
+  optimizer: { kind: 'string', help: 'optimizer', default: 'sgd', choices: OPTIMIZERS },
+  'weight-decay': { kind: 'number', help: 'weight decay', default: 0, min: 0 },
+  seed: { kind: 'int', help: 'seed of everything (init, batches, controller, validation order)', default: 0, min: 0, max: 2 ** 32 - 1 },
+  gamma: { kind: 'number', help: 'cost scalar γ of the reward r = Q − γ·|C/C_T − 1|', default: DEFAULT_GAMMA, min: 0 },
+  'entropy-end': { kind: 'number', help: 'β_H at the end (0 = no entropy regularization)', default: DEFAULT_ENTROPY_END, min: 0 },
+  quality: { kind: 'string', help: 'quality signal Q on the validation batch', default: 'accuracy', choices: ['accuracy', 'neg-loss'] },
+  'val-batch': { kind: 'int', help: 'validation examples per search step (default --batch)', min: 1 },
+  validation: { kind: 'int', help: 'examples held out of train for validation (default 5000; synthetic 500)', min: 1 },
+  limit: { kind: 'int', help: 'use at most this many training examples (quick runs)', min: 1 },
+  'fix-first-last': { kind: 'string', help: 'keep the first and last layers in this format (e.g. BF16)' },
+  pin: { kind: 'string', help: 'pin layers: name=FORMAT,name=FORMAT' },
+  retrain: { kind: 'boolean', help: 'also retrain from scratch with the argmax formats fixed (ablation, doubles the time)' },
+  resume: { kind: 'boolean', help: 'continue the run in --out from its checkpoint (its config.json wins)' },
+  'stop-after': { kind: 'int', help: 'stop (with a checkpoint) after this many steps of this invocation', min: 1 },
+  'log-every': { kind: 'int', help: 'log a line every N steps (default about T/500)', min: 1 },
+  'checkpoint-every': { kind: 'int', help: 'checkpoint every N steps (default about T/20)', min: 1 },
+  out: { kind: 'string', help: 'run directory (default runs/search-MODEL-SPACE-TARGET-sSEED)' },
+} satisfies FlagSpecs;
+
+const SUMMARY = 'Runs a FLIQS quantization search: one-shot, per-layer formats, cost target in BOPs (Σ bits²·MACs).';
+
+/**
+ * A small, fast default search for `npm start`: the small CNN on Fashion-MNIST, int-s, a target of
+ * half of uniform INT8 (between uniform INT4 and INT8), 10 epochs (8590 steps): measured 2:04 wall on the
+ * shared 2-core dev machine (≈ 70 steps/s; expect up to ~3 min when the machine is busy).
+ */
+export const DEFAULT_SEARCH_ARGS: readonly string[] = [
+  '--model', 'cnn', '--data', 'fashion-mnist', '--space', 'int-s', '--target', '0.5xINT8', '--epochs', '10', '--batch', '64',
+  '--out', 'runs/default-search',
+];
+
+/** Everything a search run depends on (config.json). */
+export interface SearchConfig {
+  model: string;
+  width: number;
+  data: DatasetName;
+  space: string;
+  target: string | number;
+  epochs: number;
+  steps: number | null;
+  batch: number;
+  lr: number;
+  optimizer: OptimizerName;
+  weightDecay: number;
+  seed: number;
+  gamma: number;
+  entropyEnd: number;
+  quality: 'accuracy' | 'neg-loss';
+  valBatch: number;
+  validation: number | null;
+  limit: number | null;
+  fixFirstLast: string | null;
+  pins: Record<string, string>;
+  retrain: boolean;
+  logEvery: number | null;
+  checkpointEvery: number | null;
+}
+
+function parsePins(s: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!s) return out;
+  for (const part of s.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^([^=]+)=([^=]+)$/.exec(part);
+    if (!m) throw new UsageError(`--pin ${JSON.stringify(part)} is not name=FORMAT`);
+    out[m[1]!.trim()] = m[2]!.trim();
+  }
+  return out;
+}
+
+/** Parses `fliqs search` flags into a config (throws UsageError / FliqsError). */
+export function searchConfig(args: readonly string[]): { config: SearchConfig; out: string; resume: boolean; stopAfter: number | null } {
+  const f = parseFlags(args, SEARCH_FLAGS);
+  if (f.target !== undefined && f['target-mbops'] !== undefined) throw new UsageError('give --target or --target-mbops, not both');
+  const target = f['target-mbops'] ?? f.target ?? '0.5xINT8';
+  const config: SearchConfig = {
+    model: f.model!, width: f.width!, data: f.data as DatasetName, space: f.space!, target, epochs: f.epochs!, steps: f.steps ?? null,
+    batch: f.batch!, lr: f.lr!, optimizer: f.optimizer as OptimizerName, weightDecay: f['weight-decay']!, seed: f.seed!, gamma: f.gamma!,
+    entropyEnd: f['entropy-end']!, quality: f.quality as 'accuracy' | 'neg-loss', valBatch: f['val-batch'] ?? f.batch!,
+    validation: f.validation ?? null, limit: f.limit ?? null, fixFirstLast: f['fix-first-last'] ?? null, pins: parsePins(f.pin),
+    retrain: f.retrain, logEvery: f['log-every'] ?? null, checkpointEvery: f['checkpoint-every'] ?? null,
+  };
+  const safe = (s: string): string => s.replace(/[^A-Za-z0-9.+-]+/g, '_');
+  const out = f.out ?? join('runs', `search-${config.model}-${safe(config.space)}-${safe(String(target))}-s${config.seed}`);
+  return { config, out, resume: f.resume, stopAfter: f['stop-after'] ?? null };
+}
+
+/** Loads the config's dataset with its limits. */
+export function loadData(c: Pick<SearchConfig, 'data' | 'limit' | 'validation'>): DatasetSplits {
+  return loadDataset(c.data, {
+    ...(c.validation !== null ? { validation: c.validation } : {}),
+    ...(c.limit !== null ? { limit: { train: c.limit } } : {}),
+  });
+}
+
+function trainConfig(c: SearchConfig): Omit<TrainConfig, 'formats'> {
+  return {
+    epochs: c.epochs, batchSize: c.batch, optimizer: c.optimizer, lr: c.lr, weightDecay: c.weightDecay, seed: c.seed,
+    ...(c.steps !== null ? { maxSteps: c.steps } : {}),
+  };
+}
+
+/** A search object for a config (model built with the config's seed and width). */
+export function makeSearch(c: SearchConfig, data: DatasetSplits): Search {
+  const model = createModel(c.model, { width: c.width, inputShape: data.train.shape, classes: data.train.classes, seed: c.seed });
+  return new Search(model, data, {
+    space: c.space, target: c.target, gamma: c.gamma, entropyEnd: c.entropyEnd, quality: c.quality, validationBatch: c.valBatch,
+    train: trainConfig(c), ...(c.fixFirstLast ? { fixFirstLast: c.fixFirstLast } : {}), ...(Object.keys(c.pins).length ? { pins: c.pins } : {}),
+  });
+}
+
+/**
+ * A one-character-ish label per format for the progress strip: INTk → k, BF16 → B, FP32 → F,
+ * ExMy → e + total bits (or ExMy when two floats of the space share a bit-width).
+ */
+export function shortNames(formats: readonly Format[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const f of formats) {
+    if (f.kind === 'int') out[f.name] = String(f.bits);
+    else if (f.kind === 'bf16') out[f.name] = 'B';
+    else if (f.kind === 'fp32') out[f.name] = 'F';
+    else out[f.name] = formats.filter((g) => g.kind === 'float' && g.bits === f.bits).length > 1 ? f.name : `e${f.bits}`;
+  }
+  return out;
+}
+
+const round = (v: number, d = 6): number => Number(v.toPrecision(d));
+
+/** One log.jsonl line: the step record plus the policy per layer (rounded). */
+function logLine(s: SearchStep, policy: Array<Record<string, number>>): Record<string, unknown> {
+  return {
+    step: s.step, warmup: s.warmup, lr: round(s.lr), loss: round(s.loss), trainAccuracy: round(s.trainAccuracy),
+    quality: s.quality === null ? null : round(s.quality), validationLoss: s.validationLoss === null ? null : round(s.validationLoss),
+    reward: s.reward === null ? null : round(s.reward), baseline: s.baseline === null ? null : round(s.baseline), advantage: round(s.advantage),
+    betaH: round(s.entropyWeight), entropy: round(s.entropy), entropyMean: round(s.entropyMean), costRatio: round(s.costRatio),
+    argmaxCostRatio: round(s.argmaxCostRatio), sampled: s.sampled, argmax: s.argmax,
+    policy: policy.map((p) => Object.fromEntries(Object.entries(p).map(([k, v]) => [k, round(v, 4)]))),
+  };
+}
+
+export interface RunOutcome {
+  /** null when stopped early by --stop-after. */
+  result: (SearchResult & { retrain: unknown; wallSeconds: number }) | null;
+  code: number;
+}
+
+/**
+ * Runs (or resumes) a search into `out` and writes its files. Returns the result (null when stopped
+ * by stopAfter). Throws FliqsError for bad input before training and when the loss turns NaN.
+ */
+export function executeSearch(config: SearchConfig, out: string, io: Io, opts: { resume?: boolean; stopAfter?: number | null; quiet?: boolean } = {}): RunOutcome {
+  const ckPath = join(out, 'checkpoint.bin'), logPath = join(out, 'log.jsonl');
+  const data = loadData(config);
+  const search = makeSearch(config, data);
+  const T = search.totalSteps;
+  const logEvery = config.logEvery ?? Math.max(1, Math.round(T / 500));
+  const ckEvery = config.checkpointEvery ?? Math.max(1, Math.round(T / 20));
+  let wallBefore = 0;
+  if (opts.resume && existsSync(ckPath)) {
+    const user = search.restore(decodeCheckpoint(new Uint8Array(readFileSync(ckPath)), ckPath) as TrainerCheckpoint) as { wallSeconds?: number } | undefined;
+    wallBefore = user?.wallSeconds ?? 0;
+    // the log keeps only the steps the checkpoint already covers; the rest is redone
+    const lines = existsSync(logPath) ? readFileSync(logPath, 'utf8').split('\n').filter((l) => l.trim()) : [];
+    const kept = lines.filter((l) => { try { return (JSON.parse(l) as { step: number }).step < search.step; } catch { return false; } });
+    writeAtomic(logPath, kept.length ? `${kept.join('\n')}\n` : '');
+    if (!opts.quiet) io.err(`resuming ${out} at step ${search.step}/${T}\n`);
+  } else {
+    writeJson(join(out, 'config.json'), config);
+    writeAtomic(logPath, '');
+  }
+  const start = Date.now();
+  const wall = (): number => wallBefore + (Date.now() - start) / 1000;
+  const saveCheckpoint = (): void => writeAtomic(ckPath, encodeCheckpoint(search.checkpoint({ wallSeconds: wall() })));
+  const names = shortNames(spaceFormats(search.space));
+  const bar = new Progress({ total: T, ...(io.progress ? { stream: io.progress } : {}), logEveryMs: opts.quiet ? 1e12 : 5000 });
+  if (!opts.quiet) {
+    io.err(`fliqs search: ${config.model} ×${config.width} on ${config.data}, ${search.space.layers.length} layers, space ${config.space}, `
+      + `target ${formatMbops(search.targetBops)}, T = ${T} steps (warm-up ${search.controller.warmupEnd})\n`);
+  }
+  let q: number | null = null, taken = 0, last: SearchStep | null = null;
+  for (const s of search.run()) {
+    last = s;
+    taken++;
+    if (s.quality !== null) q = q === null ? s.quality : 0.95 * q + 0.05 * s.quality;
+    const firstSearch = s.step === search.controller.warmupEnd;
+    if (s.step % logEvery === 0 || s.step === T - 1 || firstSearch) appendJsonLine(logPath, logLine(s, search.policy()));
+    const detail = `Q ${q === null ? '–' : q.toFixed(3)}  loss ${s.loss.toFixed(3)}  cost/target ${s.argmaxCostRatio.toFixed(2)}  `
+      + `H ${s.entropy.toFixed(2)}  | ${s.argmax.map((n) => names[n]).join(' ')}`;
+    if (!opts.quiet) bar.update(s.step + 1, detail);
+    const done = search.step >= T;
+    if (!done && search.canCheckpoint && (search.step % ckEvery === 0 || (opts.stopAfter && taken >= opts.stopAfter))) saveCheckpoint();
+    if (!done && opts.stopAfter && taken >= opts.stopAfter && search.canCheckpoint) {
+      if (!opts.quiet) { bar.done(`stopped at step ${search.step}`); io.err(`stopped at step ${search.step}/${T}; continue with --resume --out ${out}\n`); }
+      search.dispose();
+      return { result: null, code: 0 };
+    }
+  }
+  if (!opts.quiet && last) bar.done(`Q ${q?.toFixed(3) ?? '–'}  H ${last.entropy.toFixed(2)}`);
+  saveCheckpoint();
+  const r = search.result();
+  let retrain: unknown = null;
+  if (config.retrain) {
+    if (!opts.quiet) io.err('retraining from scratch with the argmax formats fixed …\n');
+    const fresh = createModel(config.model, { width: config.width, inputShape: data.train.shape, classes: data.train.classes, seed: config.seed });
+    const t0 = Date.now();
+    const rt = retrainFixed(fresh, data, r.layers.map((l) => l.format), trainConfig(config), r.clipMultiples);
+    retrain = { test: rt, wallSeconds: (Date.now() - t0) / 1000 };
+  }
+  const wallSeconds = wall();
+  search.dispose();
+  const result = { ...r, retrain, wallSeconds };
+  writeJson(join(out, 'result.json'), resultJson(config, result));
+  if (!opts.quiet) io.out(`${resultText(config, result)}\n`);
+  return { result, code: 0 };
+}
+
+/** The content of result.json. */
+function resultJson(config: SearchConfig, r: SearchResult & { retrain: unknown; wallSeconds: number }): Record<string, unknown> {
+  return {
+    kind: 'fliqs-search',
+    layers: r.layers,
+    cost: { bops: r.bops, mbops: r.bops / 1e6, targetMbops: r.targetBops / 1e6, ratio: r.costRatio },
+    test: r.test,
+    retrain: r.retrain,
+    steps: r.steps, warmupSteps: r.warmupSteps, finalEntropy: r.finalEntropy, clipMultiples: r.clipMultiples,
+    wallSeconds: r.wallSeconds,
+    config,
+  };
+}
+
+/** The per-layer table and summary printed at the end. */
+export function resultText(config: SearchConfig, r: SearchResult & { retrain: unknown; wallSeconds: number }): string {
+  const rows = r.layers.map((l) => [l.name, l.macs, l.format + (l.pinned ? ' (pinned)' : ''), l.probability.toFixed(3), (l.bops / 1e6).toPrecision(4)]);
+  const rt = r.retrain as { test: { accuracy: number } } | null;
+  return [
+    table(['layer', 'MACs', 'format', 'p', 'MBOPs'], rows),
+    '',
+    `cost ${formatMbops(r.bops)} vs target ${formatMbops(r.targetBops)} (ratio ${r.costRatio.toFixed(3)})`,
+    `test accuracy ${(100 * r.test.accuracy).toFixed(2)}% on ${r.test.count} (argmax formats, trained weights as they are, no retraining)`,
+    ...(rt ? [`retrained from scratch with these formats: ${(100 * rt.test.accuracy).toFixed(2)}%`] : []),
+    `${r.steps} steps in ${formatTime(r.wallSeconds)} (${config.model} ×${config.width}, ${config.data}, seed ${config.seed})`,
+  ].join('\n');
+}
+
+/**
+ * `fliqs search [flags]`: 0 on success, 2 for bad input (unknown model / space / format, unreachable
+ * target, bad flags), 1 when training fails (non-finite loss; the last good checkpoint is kept).
+ * @example
+ * await runSearch(['--model', 'cnn', '--data', 'synthetic', '--target', '0.5xINT8', '--out', 'runs/x']);
+ */
+export function runSearch(args: string[], io: Io = processIo): number {
+  if (args.includes('--help') || args.includes('-h')) { io.out(usage('search', SUMMARY, SEARCH_FLAGS)); return 0; }
+  let parsed: ReturnType<typeof searchConfig>;
+  try {
+    parsed = searchConfig(args);
+    if (parsed.resume) {
+      const p = join(parsed.out, 'config.json');
+      if (!existsSync(p)) throw new UsageError(`--resume: ${p} does not exist (nothing to resume)`);
+      parsed.config = readJson<SearchConfig>(p, 'config.json');
+    }
+    // validate the model / space / target before any data loading
+    if (!(MODEL_NAMES as string[]).includes(parsed.config.model)) {
+      throw new FliqsError('--model', `${JSON.stringify(parsed.config.model)} is not a zoo model`, MODEL_NAMES.join(', '));
+    }
+    if (parsed.config.fixFirstLast) parseFormat(parsed.config.fixFirstLast);
+  } catch (e) {
+    return usageFailure('search', e, io);
+  }
+  try {
+    return executeSearch(parsed.config, parsed.out, io, { resume: parsed.resume, stopAfter: parsed.stopAfter }).code;
+  } catch (e) {
+    return runFailure('search', e, io, parsed.out);
+  }
+}
+
+/** Prints a usage / input error and returns 2 (rethrows anything else). */
+export function usageFailure(cmd: string, e: unknown, io: Io): number {
+  if (e instanceof UsageError || e instanceof FliqsError) {
+    io.err(`fliqs ${cmd}: ${e.message}\n(see fliqs ${cmd} --help)\n`);
+    return 2;
+  }
+  throw e;
+}
+
+/** Errors during a run: a non-finite loss exits 1 with an explanation; other bad input exits 2. */
+export function runFailure(cmd: string, e: unknown, io: Io, out: string): number {
+  if (e instanceof FliqsError && e.input === 'loss') {
+    io.err(`\nfliqs ${cmd}: training diverged — ${e.message}\n`
+      + `The loss stopped being a finite number, so the search cannot continue. The last good checkpoint in ${out} is kept `
+      + '(if one was written); lower --lr, try --optimizer adam, pin the first/last layers (--fix-first-last BF16), or change --seed, then start over.\n');
+    return 1;
+  }
+  return usageFailure(cmd, e, io);
+}

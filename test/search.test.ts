@@ -1,0 +1,156 @@
+// The FLIQS search loop: warm-up semantics, the reward and the argmax result, exact resume through the
+// checkpoint bytes, the validation stream, and errors. Tiny models on synthetic data.
+import { describe, expect, it } from 'vitest';
+import { FliqsError } from '../src/core/errors.js';
+import { Tensor, noGrad, stepScope } from '../src/autograd/tensor.js';
+import { syntheticSplits } from '../src/data/synthetic.js';
+import { quantLayers } from '../src/nn/quant.js';
+import { createModel } from '../src/nn/zoo.js';
+import { decodeCheckpoint as decodeBlob, encodeCheckpoint } from '../src/train/checkpoint-file.js';
+import type { TrainerCheckpoint } from '../src/train/trainer.js';
+
+const decodeCheckpoint = (bytes: Uint8Array): TrainerCheckpoint => decodeBlob(bytes, 'checkpoint') as TrainerCheckpoint;
+import { DEFAULT_GAMMA } from '../src/search/cost.js';
+import { Search, searchClipMultiples, type SearchOptions, type SearchStep } from '../src/search/search.js';
+import { ValidationStream } from '../src/search/validation.js';
+import { parseSearchSpace } from '../src/formats/presets.js';
+
+const data = syntheticSplits({ train: 384, validation: 96, test: 128, shape: [12, 12, 1], classes: 4, seed: 3 });
+const opts = (o: Partial<SearchOptions> = {}): SearchOptions => ({
+  space: 'int-s', target: '0.5xINT8',
+  train: { epochs: 4, batchSize: 32, optimizer: 'sgd', lr: 0.05, seed: 5, actQuantStart: 0.2, profileBatches: 2 },
+  validationBatch: 32, ...o,
+});
+const model = () => createModel('cnn', { inputShape: [12, 12, 1], classes: 4, seed: 1 });
+
+function logits(s: Search): Float32Array {
+  s.model.eval();
+  const out = stepScope(() => noGrad(() => s.model.forward(Tensor.from(data.test.images.subarray(0, 16 * 144), [16, 12, 12, 1])).toArray()));
+  s.model.train();
+  return out;
+}
+
+describe('Search', () => {
+  it('samples during the warm-up without touching the policy, then learns and applies the argmax', () => {
+    const s = new Search(model(), data, opts());
+    const T = s.totalSteps, warm = Math.ceil(0.25 * T);
+    expect(T).toBe(4 * 12);
+    const steps: SearchStep[] = [...s.run()];
+    expect(steps.map((x) => x.step)).toEqual(Array.from({ length: T }, (_, i) => i));
+    const H0 = 3 * Math.log(3);
+    for (const x of steps.slice(0, warm)) {
+      expect(x.warmup).toBe(true);
+      expect(x.quality).toBeNull();
+      expect(x.entropy).toBeCloseTo(H0, 12); // uniform policy, untouched
+      expect(x.argmax).toEqual(['INT4', 'INT4', 'INT4']);
+    }
+    // uniform warm-up draws: more than one configuration appears
+    expect(new Set(steps.slice(0, warm).map((x) => x.sampled.join())).size).toBeGreaterThan(2);
+    const search = steps.slice(warm);
+    expect(search[0]!.warmup).toBe(false);
+    for (const x of search) {
+      expect(x.quality).toBeGreaterThanOrEqual(0);
+      expect(x.quality).toBeLessThanOrEqual(1);
+      expect(x.reward).toBeCloseTo(x.quality! - DEFAULT_GAMMA * Math.abs(x.costRatio - 1), 12);
+    }
+    expect(search.at(-1)!.entropy).toBeLessThan(H0);
+    expect(search.at(-1)!.entropyWeight).toBeGreaterThan(0.45);
+    const r = s.result();
+    expect(r.layers.map((l) => l.format)).toEqual(steps.at(-1)!.argmax);
+    for (const [i, [, l]] of quantLayers(s.model).entries()) expect(l.quant.weightFormat.name).toBe(r.layers[i]!.format);
+    const bops = r.layers.reduce((a, l) => a + l.bops, 0);
+    expect(r.bops).toBe(bops);
+    expect(r.costRatio).toBeCloseTo(bops / r.targetBops, 12);
+    for (const l of r.layers) expect(l.probability).toBe(Math.max(...Object.values(l.probabilities)));
+    expect(r.test.count).toBe(128);
+    expect(r.test.accuracy).toBeGreaterThan(0.5); // 4 classes: chance is 0.25
+  });
+
+  it('resumes from checkpoint bytes to the same result and logits, bit for bit', () => {
+    const full = new Search(model(), data, opts({ quality: 'neg-loss' }));
+    const fullSteps = [...full.run()];
+    const fullResult = full.result();
+    const fullLogits = logits(full);
+
+    const first = new Search(model(), data, opts({ quality: 'neg-loss' }));
+    const it1 = first.run();
+    for (let i = 0; i < 17; i++) it1.next(); // past the warm-up start of the search phase (12) and profiling
+    expect(first.canCheckpoint).toBe(true);
+    const bytes = encodeCheckpoint(first.checkpoint());
+    const resumed = new Search(model(), data, opts({ quality: 'neg-loss' }));
+    resumed.restore(decodeCheckpoint(bytes));
+    const rest = [...resumed.run()];
+    expect(rest).toEqual(fullSteps.slice(17));
+    expect(resumed.result()).toEqual(fullResult);
+    expect([...logits(resumed)]).toEqual([...fullLogits]);
+  });
+
+  it('refuses to checkpoint during activation profiling and rejects bad checkpoints', () => {
+    const s = new Search(model(), data, opts());
+    const it1 = s.run();
+    for (let i = 0; i < Math.floor(0.2 * s.totalSteps); i++) it1.next();
+    expect(s.canCheckpoint).toBe(false);
+    expect(() => decodeCheckpoint(new Uint8Array([1, 0, 0]))).toThrow(FliqsError);
+    const ok = encodeCheckpoint({ meta: { version: 1, step: 0, epochRngState: [], optimizer: {} as never, quant: [] }, tensors: { a: new Float32Array([1.5, -2]) } });
+    expect(decodeCheckpoint(ok).tensors.a).toEqual(new Float32Array([1.5, -2]));
+    expect(() => decodeCheckpoint(ok.subarray(0, ok.length - 1))).toThrow(/checksum|truncated|bytes/);
+    expect(() => s.restore(decodeCheckpoint(ok))).toThrow(/no search state/);
+  });
+
+  it('pins layers and honours the target: a tight target pulls the argmax down, a loose one up', () => {
+    const pinned = new Search(model(), data, opts({ fixFirstLast: 'BF16', target: '1xINT8', train: { ...opts().train, epochs: 1 } }));
+    [...pinned.run()];
+    const r = pinned.result();
+    expect(r.layers[0]!.format).toBe('BF16');
+    expect(r.layers[2]!.format).toBe('BF16');
+    expect(r.layers[0]!.probability).toBe(1);
+    // γ large: cost dominates the reward, so the policy follows the target. conv2 holds ~88% of the
+    // MACs (conv1 and fc barely move the cost, so their choice is left to the noise).
+    const lo = new Search(model(), data, opts({ gamma: 5, target: '1xINT4', train: { ...opts().train, epochs: 8 }, controller: { lr: 0.05 } }));
+    [...lo.run()];
+    const rl = lo.result();
+    expect(rl.layers[1]!.format).toBe('INT4');
+    expect(rl.costRatio).toBeLessThan(1.5);
+    const hi = new Search(model(), data, opts({ gamma: 5, target: '1xBF16', train: { ...opts().train, epochs: 8 }, controller: { lr: 0.05 } }));
+    [...hi.run()];
+    const rh = hi.result();
+    expect(rh.layers[1]!.format).toBe('BF16');
+    expect(rh.costRatio).toBeGreaterThan(0.8);
+  });
+
+  it('gives each format its own activation clip k_f·std after profiling', () => {
+    const s = new Search(model(), data, opts({ train: { ...opts().train, epochs: 1 } }));
+    [...s.run()];
+    const k = searchClipMultiples(parseSearchSpace('int-s'));
+    expect(k.INT4).toBeLessThan(k.INT8!);
+    for (const [, l] of quantLayers(s.model)) {
+      expect(l.quant.actClips.get('INT4')).toBeCloseTo(k.INT4! * l.quant.actStd!, 6);
+      expect(l.quant.actClips.get('INT8')).toBeCloseTo(k.INT8! * l.quant.actStd!, 6);
+    }
+  });
+
+  it('rejects an unreachable target with the range, an unknown space, and a bad γ', () => {
+    expect(() => new Search(model(), data, opts({ target: '0.5xINT4' }))).toThrow(/outside the reachable range .* MBOPs to .* MBOPs/);
+    expect(() => new Search(model(), data, opts({ space: 'int-q' }))).toThrow(FliqsError);
+    expect(() => new Search(model(), data, opts({ gamma: -1 }))).toThrow(/gamma/);
+  });
+});
+
+describe('ValidationStream', () => {
+  it('cycles through every example once per pass and resumes exactly', () => {
+    const s = new ValidationStream(data.validation, 32, 9);
+    const seen: number[] = [];
+    for (let i = 0; i < 3; i++) seen.push(...s.next().labels);
+    const counts = [0, 0, 0, 0];
+    for (const l of seen) counts[l]!++;
+    const want = [0, 0, 0, 0];
+    for (const l of data.validation.labels) want[l]!++;
+    expect(counts).toEqual(want);
+    s.next();
+    const st = JSON.parse(JSON.stringify(s.getState()));
+    const a = [s.next(), s.next(), s.next()].map((b) => [...b.images.slice(0, 50)]);
+    const t = new ValidationStream(data.validation, 32, 9);
+    t.setState(st);
+    expect([t.next(), t.next(), t.next()].map((b) => [...b.images.slice(0, 50)])).toEqual(a);
+  });
+});
