@@ -62,8 +62,8 @@ export interface ControllerState {
   readonly counts: number[];
   readonly totalSteps: number;
   readonly seed: number;
-  /** u32 draws taken from the controller's Rng so far (replayed on load). */
-  readonly rngDraws: number;
+  /** The controller's Rng state (Rng.getState()). */
+  readonly rng: number[];
   readonly logits: number[][];
   readonly adamM: number[][];
   readonly adamV: number[][];
@@ -71,18 +71,6 @@ export interface ControllerState {
   readonly baseline: number | null;
   readonly lastSample: number[] | null;
   readonly options: Required<Omit<ControllerOptions, 'totalSteps' | 'seed' | 'betas'>> & { betas: [number, number] };
-}
-
-/**
- * The project's Rng, counting its u32 draws. `Rng` does not expose its state, so a resumed
- * controller re-creates its Rng from the seed and replays the same number of draws.
- */
-class CountingRng extends Rng {
-  draws = 0;
-  override u32(): number {
-    this.draws++;
-    return super.u32();
-  }
 }
 
 /**
@@ -120,7 +108,7 @@ export class Controller {
   private adamSteps = 0;
   private baseline: number | null = null;
   private lastSample: number[] | null = null;
-  private rng: CountingRng;
+  private rng: Rng;
 
   constructor(space: SearchSpace | readonly number[], options: ControllerOptions) {
     const counts = Array.isArray(space) ? [...(space as readonly number[])] : spaceCounts(space as SearchSpace);
@@ -150,7 +138,7 @@ export class Controller {
     this.logits = mk(); this.logp = mk(); this.probs = mk();
     this.m = mk(); this.v = mk(); this.grad = mk();
     this.layerEntropy = new Float64Array(counts.length);
-    this.rng = new CountingRng(this.seed);
+    this.rng = new Rng(this.seed);
     this.refresh();
   }
 
@@ -256,7 +244,7 @@ export class Controller {
     const rows = (a: Float64Array[]): number[][] => a.map((r) => [...r]);
     return {
       version: 1, counts: [...this.counts], totalSteps: this.totalSteps, seed: this.seed,
-      rngDraws: this.rng.draws, logits: rows(this.logits), adamM: rows(this.m), adamV: rows(this.v),
+      rng: this.rng.getState(), logits: rows(this.logits), adamM: rows(this.m), adamV: rows(this.v),
       adamSteps: this.adamSteps, baseline: this.baseline,
       lastSample: this.lastSample ? [...this.lastSample] : null,
       options: {
@@ -268,8 +256,7 @@ export class Controller {
 
   /**
    * Restores a `stateDict()` into a controller built for the same space and total steps. The
-   * hyper-parameters come from the state. The Rng is re-seeded and fast-forwarded by replaying
-   * `rngDraws` draws (a few ms per million).
+   * hyper-parameters come from the state, the Rng continues from its saved state.
    * @example
    * const resumed = new Controller(space, { totalSteps: 1000 }); resumed.loadStateDict(saved);
    */
@@ -283,11 +270,12 @@ export class Controller {
     const rowsOk = (a: unknown): boolean => Array.isArray(a) && a.length === this.counts.length
       && a.every((r, l) => Array.isArray(r) && r.length === this.counts[l] && r.every((x) => typeof x === 'number' && Number.isFinite(x)));
     for (const k of ['logits', 'adamM', 'adamV'] as const) if (!rowsOk(state[k])) bad(`has a malformed ${k}`);
-    requireInt('state.rngDraws', state.rngDraws, 0);
     requireInt('state.adamSteps', state.adamSteps, 0);
     requireInt('state.seed', state.seed, 0, 2 ** 32 - 1);
     if (state.baseline !== null && !(typeof state.baseline === 'number' && Number.isFinite(state.baseline))) bad(`has baseline ${describe(state.baseline)}`);
     if (state.lastSample !== null) this.checkConfig(state.lastSample, 'state.lastSample');
+    const rng = new Rng(state.seed);
+    rng.setState(state.rng); // validates before anything below changes this controller
     const o = state.options;
     if (typeof o !== 'object' || o === null) bad('has no options');
     const self = this as { -readonly [K in keyof Controller]: Controller[K] };
@@ -309,8 +297,6 @@ export class Controller {
     this.adamSteps = state.adamSteps;
     this.baseline = state.baseline;
     this.lastSample = state.lastSample ? [...state.lastSample] : null;
-    const rng = new CountingRng(state.seed);
-    for (let i = 0; i < state.rngDraws; i++) rng.u32();
     this.rng = rng;
     this.refresh();
   }
