@@ -39,7 +39,10 @@ describe('Arena', () => {
     big.array[big.length - 1] = 5;
     expect(rt.f32[(big.ptr >> 2) + big.length - 1]).toBe(5);
     expect(rt.arena.peakBytes).toBeGreaterThanOrEqual(32 << 20);
-    big.free(); a.free();
+    big.free();
+    rt.arena.resetPeak();
+    expect(rt.arena.peakBytes).toBe(rt.arena.bytesInUse);
+    a.free();
   });
 
   it('rejects double frees and bad sizes', async () => {

@@ -5,6 +5,8 @@ import * as op from '../src/autograd/ops.js';
 import { Tensor, stepScope } from '../src/autograd/tensor.js';
 import { FliqsError } from '../src/core/errors.js';
 import { createModel, describeModel, MODEL_NAMES } from '../src/nn/zoo.js';
+import { parseFormat } from '../src/formats/format.js';
+import { uniformCost } from '../src/search/cost.js';
 
 describe('model zoo', () => {
   it('lenet5 MACs on 28×28×1 equal a hand count', () => {
@@ -17,6 +19,9 @@ describe('model zoo', () => {
       ['linear', 84 * 10],
     ]);
     expect(layers.reduce((a, l) => a + l.macs, 0)).toBe(416520);
+    // The cost model: BOPs = bits² · MACs, summed.
+    expect(uniformCost(layers, parseFormat('INT8'))).toBe(64 * 416520);
+    expect(uniformCost(layers, parseFormat('E2M1'))).toBe(16 * 416520);
   });
 
   it('resnet8 has 10 searched layers (stem, 6 block convs, 2 shortcuts, fc) and halves resolution twice', () => {

@@ -83,8 +83,10 @@ export class Arena {
 
   /** Bytes currently allocated. */
   get bytesInUse(): number { return this.inUse; }
-  /** Highest bytesInUse seen. */
+  /** Highest bytesInUse seen (since the start or the last resetPeak()). */
   get peakBytes(): number { return this.peak; }
+  /** Starts a new high-water mark from the current bytesInUse (to measure one phase of a program). */
+  resetPeak(): void { this.peak = this.inUse; }
   /** Bytes of linear memory (allocated or not). */
   get memoryBytes(): number { return this.memory.buffer.byteLength; }
   /** Number of live allocations. */
