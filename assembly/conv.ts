@@ -2,8 +2,8 @@
 //   conv2d: one direct register-tiled core (4 output pixels × 8 output channels, eight f32x4
 //           accumulators) over weights pre-packed into 8-channel panels, used both for the forward
 //           pass and — once per stride phase, on flipped/transposed sub-kernels — for grad-input;
-//           grad-weight as a GEMM over pixels (patch rows built per 256-pixel chunk, the shared 4×8
-//           micro-kernel of inline/gemm_ukernel.ts), or for tiny patches a direct 4 (kh-row patch
+//           grad-weight as a GEMM over pixels (patch rows built per 256-pixel chunk, dy packed in
+//           4-channel interleaved blocks, a 4×8 micro-kernel), or for tiny patches a direct 4 (kh-row patch
 //           entries) × 8 (out channels) tiled reduction; bias grad.
 //   depthwise conv (channel multiplier 1, weights [KH, KW, C]): vectorized over channels.
 //   pooling: max (with argmax indices), average (padding excluded from the count), global average.
@@ -11,11 +11,20 @@
 // Out-of-range window taps (padding) contribute nothing; tails of channel blocks use partial
 // loads/stores so no kernel reads or writes past a tensor.
 
-import { ukernel_4x8 } from './inline/gemm_ukernel';
-
 // @ts-ignore: decorator
 @inline function fma(a: v128, b: v128, c: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(f32x4.mul(a, b), c);
+}
+
+/**
+ * Separate mul + add in BOTH builds, for the direct conv core: with its 8 accumulator chains the FMA
+ * latency (4–5 cycles, vs 3 for the add that is the only link of a mul+add chain) is exposed, and
+ * FMA and mul share the same two pipes anyway, so relaxed_madd measured ~10% slower there. A wider
+ * tile (5 pixels) would hide the latency but needs 17 live registers once V8 hoists the loads, and spills.
+ */
+// @ts-ignore: decorator
+@inline function muladd(a: v128, b: v128, c: v128): v128 {
   return f32x4.add(f32x4.mul(a, b), c);
 }
 
@@ -181,10 +190,10 @@ export function conv2d_direct_nhwc_f32_4x8(
                   const x1 = v128.load32_splat(p + s1);
                   const x2 = v128.load32_splat(p + s2);
                   const x3 = v128.load32_splat(p + s3);
-                  a00 = fma(x0, w0, a00); a01 = fma(x0, w1, a01);
-                  a10 = fma(x1, w0, a10); a11 = fma(x1, w1, a11);
-                  a20 = fma(x2, w0, a20); a21 = fma(x2, w1, a21);
-                  a30 = fma(x3, w0, a30); a31 = fma(x3, w1, a31);
+                  a00 = muladd(x0, w0, a00); a01 = muladd(x0, w1, a01);
+                  a10 = muladd(x1, w0, a10); a11 = muladd(x1, w1, a11);
+                  a20 = muladd(x2, w0, a20); a21 = muladd(x2, w1, a21);
+                  a30 = muladd(x3, w0, a30); a31 = muladd(x3, w1, a31);
                   p += 4;
                   q += 32;
                 }
@@ -218,8 +227,8 @@ function conv_pixel(x: usize, xg: i32, H: i32, W: i32, C: i32, wpanel: usize, KH
       const pe = p + (<usize>ICg << 2);
       while (p < pe) {
         const xv = v128.load32_splat(p);
-        a0 = fma(xv, v128.load(q), a0);
-        a1 = fma(xv, v128.load(q, 16), a1);
+        a0 = muladd(xv, v128.load(q), a0);
+        a1 = muladd(xv, v128.load(q, 16), a1);
         p += 4;
         q += 32;
       }
@@ -348,10 +357,58 @@ const DW_P: i32 = 256;
   while (d < e) { f32.store(d, f32.load(s)); d += 4; s += 4; }
 }
 
+// Partial tiles of dw_ukernel_4x8 go through here (static data, not an allocation).
+const DW_TILE: usize = memory.data(128, 16);
+
+/**
+ * 4×8 tile of dWᵀ += A·B over kc pixels: A 4-row-interleaved (16 bytes per pixel, see the pack
+ * below), B an 8-column window of patch rows bs bytes apart. One A pointer with immediate offsets
+ * keeps the loop at two pointer bumps (with the separate row pointers of ukernel_4x8, the baseline
+ * build's mul+add loop was issue-bound). beta 0 overwrites, else adds; stores mr×nr.
+ */
+function dw_ukernel_4x8(kc: i32, ap: usize, bp: usize, bs: usize, c: usize, ldcb: usize, beta: f32, mr: i32, nr: i32): void {
+  let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  const ae = ap + (<usize>kc << 4);
+  while (ap < ae) {
+    const b0 = v128.load(bp), b1 = v128.load(bp, 16);
+    let a = v128.load32_splat(ap); c00 = fma(a, b0, c00); c01 = fma(a, b1, c01);
+    a = v128.load32_splat(ap, 4); c10 = fma(a, b0, c10); c11 = fma(a, b1, c11);
+    a = v128.load32_splat(ap, 8); c20 = fma(a, b0, c20); c21 = fma(a, b1, c21);
+    a = v128.load32_splat(ap, 12); c30 = fma(a, b0, c30); c31 = fma(a, b1, c31);
+    ap += 16; bp += bs;
+  }
+  if (mr == 4 && nr == 8) {
+    if (beta != 0) {
+      c00 = f32x4.add(c00, v128.load(c)); c01 = f32x4.add(c01, v128.load(c, 16));
+      c10 = f32x4.add(c10, v128.load(c + ldcb)); c11 = f32x4.add(c11, v128.load(c + ldcb, 16));
+      c20 = f32x4.add(c20, v128.load(c + 2 * ldcb)); c21 = f32x4.add(c21, v128.load(c + 2 * ldcb, 16));
+      c30 = f32x4.add(c30, v128.load(c + 3 * ldcb)); c31 = f32x4.add(c31, v128.load(c + 3 * ldcb, 16));
+    }
+    v128.store(c, c00); v128.store(c, c01, 16);
+    v128.store(c + ldcb, c10); v128.store(c + ldcb, c11, 16);
+    v128.store(c + 2 * ldcb, c20); v128.store(c + 2 * ldcb, c21, 16);
+    v128.store(c + 3 * ldcb, c30); v128.store(c + 3 * ldcb, c31, 16);
+    return;
+  }
+  v128.store(DW_TILE, c00); v128.store(DW_TILE, c01, 16);
+  v128.store(DW_TILE, c10, 32); v128.store(DW_TILE, c11, 48);
+  v128.store(DW_TILE, c20, 64); v128.store(DW_TILE, c21, 80);
+  v128.store(DW_TILE, c30, 96); v128.store(DW_TILE, c31, 112);
+  for (let i = 0; i < mr; i++) {
+    const t = DW_TILE + (<usize>i << 5);
+    const ci = c + <usize>i * ldcb;
+    for (let j = 0; j < nr; j++) {
+      const o = <usize>j << 2;
+      const v = f32.load(t + o);
+      f32.store(ci + o, beta == 0 ? v : v + f32.load(ci + o));
+    }
+  }
+}
+
 /** Bytes of scratch conv2d_dw_nhwc_f32_gemm_4x8 needs. */
 export function conv2d_dw_gemm_scratch_bytes(KH: i32, KW: i32, ICg: i32, OCg: i32, groups: i32): i32 {
   const Kd8 = (KH * KW * ICg + 7) & ~7;
-  return (Kd8 * DW_P + OCg * DW_P + groups * OCg * Kd8) << 2;
+  return (Kd8 * DW_P + ((OCg + 3) & ~3) * DW_P + groups * OCg * Kd8) << 2;
 }
 
 /**
@@ -369,7 +426,7 @@ export function conv2d_dw_nhwc_f32_gemm_4x8(
   const Kd = KH * KW * ICg, Kd8 = (Kd + 7) & ~7;
   const pB = scratch;
   const pA = pB + (<usize>(Kd8 * DW_P) << 2);
-  const pC = pA + (<usize>(OCg * DW_P) << 2);
+  const pC = pA + (<usize>(((OCg + 3) & ~3) * DW_P) << 2);
   const ldcb = <usize>Kd8 << 2;
   const P = N * OH * OW;
   const runAll = KW * C;
@@ -407,27 +464,29 @@ export function conv2d_dw_nhwc_f32_gemm_4x8(
         if (Kd8 > Kd) { memory.fill(t, 0, <usize>(Kd8 - Kd) << 2); t += <usize>(Kd8 - Kd) << 2; }
         if (++ow == OW) { ow = 0; if (++oh == OH) { oh = 0; n++; } }
       }
-      // A rows: dyᵀ of this chunk and group.
+      // A: dyᵀ of this chunk and group in 4-row blocks interleaved along the pixels (16 bytes per pixel:
+      // 4 consecutive channels of one dy row, one vector copy), so the micro-kernel walks one A pointer.
       const dyc = dy + (<usize>(p0 * CO + g * OCg) << 2);
       const ds = <usize>CO << 2;
-      for (let o = 0; o < OCg; o++) {
-        let s = dyc + (<usize>o << 2);
-        let d = pA + (<usize>(o * kc) << 2);
-        const e = d + (<usize>kc << 2);
-        while (d < e) { f32.store(d, f32.load(s)); d += 4; s += ds; }
+      const lda = <usize>kc << 4;
+      for (let ir = 0; ir < OCg; ir += 4) {
+        const mr = imin(4, OCg - ir);
+        let s = dyc + (<usize>ir << 2);
+        let d = pA + <usize>(ir >> 2) * lda;
+        const e = d + lda;
+        if (mr == 4) {
+          while (d < e) { v128.store(d, v128.load(s)); d += 16; s += ds; }
+        } else {
+          while (d < e) { v128.store(d, loadN(s, mr)); d += 16; s += ds; }
+        }
       }
       const cg = pC + <usize>(g * OCg) * ldcb;
-      const lda = <usize>kc << 2;
       for (let jr = 0; jr < Kd; jr += 8) {
         const nr = imin(8, Kd - jr);
         const bp = pB + (<usize>jr << 2);
         for (let ir = 0; ir < OCg; ir += 4) {
-          const mr = imin(4, OCg - ir);
-          const a0 = pA + <usize>ir * lda;
-          const a1 = mr > 1 ? a0 + lda : a0;
-          const a2 = mr > 2 ? a1 + lda : a0;
-          const a3 = mr > 3 ? a2 + lda : a0;
-          ukernel_4x8(kc, a0, a1, a2, a3, bp, ldcb, cg + <usize>ir * ldcb + (<usize>jr << 2), ldcb, 1, beta, mr, nr);
+          dw_ukernel_4x8(kc, pA + <usize>(ir >> 2) * lda, bp, ldcb, cg + <usize>ir * ldcb + (<usize>jr << 2), ldcb, beta,
+            imin(4, OCg - ir), nr);
         }
       }
     }
@@ -557,17 +616,28 @@ function dw_pixel(x: usize, n: i32, H: i32, W: i32, C: i32, w: usize, KH: i32, K
   c0: i32, m: i32, b0: v128, b1: v128, ihb: i32, iwb: i32, khlo: i32, khhi: i32): void {
   let a0 = b0, a1 = b1;
   const kwlo = imax(0, -iwb), kwhi = imin(KW, W - iwb);
-  for (let kh = khlo; kh < khhi; kh++) {
-    for (let kw = kwlo; kw < kwhi; kw++) {
-      const p = x + (<usize>(((n * H + ihb + kh) * W + iwb + kw) * C + c0) << 2);
-      const q = w + (<usize>((kh * KW + kw) * C + c0) << 2);
+  if (khlo < khhi && kwlo < kwhi) {
+    // Pointers step through the taps (no per-tap index arithmetic: edge pixels are ~1/7 of a 14-wide row).
+    const cs = <usize>C << 2, xrs = <usize>(W * C) << 2, wrs = <usize>(KW * C) << 2;
+    let prow = x + (<usize>(((n * H + ihb + khlo) * W + iwb + kwlo) * C + c0) << 2);
+    let qrow = w + (<usize>((khlo * KW + kwlo) * C + c0) << 2);
+    const nkw = kwhi - kwlo;
+    for (let kh = khlo; kh < khhi; kh++) {
+      let p = prow, q = qrow;
       if (m == 8) {
-        a0 = fma(v128.load(p), v128.load(q), a0);
-        a1 = fma(v128.load(p, 16), v128.load(q, 16), a1);
+        for (let j = 0; j < nkw; j++) {
+          a0 = fma(v128.load(p), v128.load(q), a0);
+          a1 = fma(v128.load(p, 16), v128.load(q, 16), a1);
+          p += cs; q += cs;
+        }
       } else {
-        a0 = fma(loadN(p, m), loadN(q, m), a0);
-        if (m > 4) a1 = fma(loadN(p + 16, m - 4), loadN(q + 16, m - 4), a1);
+        for (let j = 0; j < nkw; j++) {
+          a0 = fma(loadN(p, m), loadN(q, m), a0);
+          if (m > 4) a1 = fma(loadN(p + 16, m - 4), loadN(q + 16, m - 4), a1);
+          p += cs; q += cs;
+        }
       }
+      prow += xrs; qrow += wrs;
     }
   }
   store8(yp, a0, a1, m);
