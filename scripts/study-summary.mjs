@@ -1,0 +1,51 @@
+// Summarizes `fliqs pareto` CSVs (one or more) into mean ± std tables over seeds, as markdown, plus a
+// combined accuracy-vs-MBOPs SVG with error bars. Used for the README's reproduction study:
+//   node scripts/study-summary.mjs runs/pareto-w05/pareto.csv runs/pareto-w1/pareto.csv --svg bench/results/study/pareto.svg
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { scatterPlot } from '../dist/report/svg.js';
+
+const args = process.argv.slice(2);
+const svgAt = args.indexOf('--svg');
+const svgPath = svgAt >= 0 ? args[svgAt + 1] : null;
+const files = args.filter((a, i) => !a.startsWith('--') && i !== svgAt + 1);
+
+const rows = files.flatMap((f) => {
+  const [head, ...lines] = readFileSync(f, 'utf8').trim().split('\n');
+  const cols = head.split(',');
+  return lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [cols[i], v])));
+});
+
+const groups = new Map();
+for (const r of rows) {
+  const key = `${r.kind}|${r.space_or_format}|${r.width}|${r.target}`;
+  if (!groups.has(key)) groups.set(key, []);
+  groups.get(key).push(r);
+}
+
+const mean = (a) => a.reduce((s, x) => s + x, 0) / a.length;
+const std = (a) => (a.length < 2 ? 0 : Math.sqrt(a.reduce((s, x) => s + (x - mean(a)) ** 2, 0) / (a.length - 1)));
+
+const out = [];
+for (const [key, rs] of groups) {
+  const [kind, what, width, target] = key.split('|');
+  const acc = rs.map((r) => 100 * Number(r.test_accuracy)), mb = rs.map((r) => Number(r.mbops));
+  out.push({ kind, what, width: Number(width), target, n: rs.length, acc: mean(acc), accStd: std(acc), mbops: mean(mb), mbopsStd: std(mb) });
+}
+out.sort((a, b) => a.width - b.width || a.kind.localeCompare(b.kind) || a.mbops - b.mbops);
+console.log('| width | kind | format / space | target | seeds | MBOPs (mean ± std) | test accuracy % (mean ± std) |');
+console.log('|---|---|---|---|---|---|---|');
+for (const o of out) {
+  console.log(`| ${o.width}× | ${o.kind} | ${o.what} | ${o.target || '—'} | ${o.n} | ${o.mbops.toFixed(1)}${o.n > 1 ? ` ± ${o.mbopsStd.toFixed(1)}` : ''} | ${o.acc.toFixed(2)}${o.n > 1 ? ` ± ${o.accStd.toFixed(2)}` : ''} |`);
+}
+
+if (svgPath) {
+  const points = out.map((o) => ({
+    x: o.mbops, y: o.acc, yErr: o.n > 1 ? o.accStd : undefined,
+    series: o.kind === 'uniform' ? `uniform ×${o.width}` : `FLIQS ${o.what.startsWith('int') ? 'int' : 'fp'} ×${o.width}`,
+    label: o.kind === 'uniform' ? o.what : `${o.what} ${o.target}`,
+  }));
+  mkdirSync(dirname(svgPath), { recursive: true });
+  writeFileSync(svgPath, scatterPlot(points, { title: 'resnet8 on Fashion-MNIST: test accuracy vs cost', xLabel: 'MBOPs per image (log)', yLabel: 'test accuracy %', logX: true, width: 900, height: 560 }));
+  console.log(`\nwrote ${svgPath}`);
+}
