@@ -52,3 +52,22 @@ export function stats_abshist_f32(x: usize, n: i32, hi: f32, bins: i32, counts: 
     i32.store(p, i32.load(p) + 1);
   }
 }
+
+/** out[c] = max over rows of |x[r·C + c]| for a row-major [rows, C] tensor (per-output-channel weight clips). */
+export function stats_absmax_lastaxis_f32x4(x: usize, rows: i32, C: i32, out: usize): void {
+  const C4 = C & ~3;
+  for (let c = 0; c < C; c++) f32.store(out + (<usize>c << 2), 0);
+  for (let r = 0; r < rows; r++) {
+    const row = x + ((<usize>r * <usize>C) << 2);
+    let c = 0;
+    for (; c < C4; c += 4) {
+      const o = out + (<usize>c << 2);
+      v128.store(o, f32x4.pmax(v128.load(o), f32x4.abs(v128.load(row + (<usize>c << 2)))));
+    }
+    for (; c < C; c++) {
+      const o = out + (<usize>c << 2);
+      const a = Mathf.abs(f32.load(row + (<usize>c << 2)));
+      if (a > f32.load(o)) f32.store(o, a);
+    }
+  }
+}

@@ -1,8 +1,8 @@
 // Summarizes `fliqs pareto` CSVs (one or more) into mean ± std tables over seeds, as markdown, plus a
 // combined accuracy-vs-MBOPs SVG with error bars. Used for the README's reproduction study:
 //   node scripts/study-summary.mjs runs/pareto-w05/pareto.csv runs/pareto-w1/pareto.csv --svg bench/results/study/pareto.svg
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { writeAtomic } from '../dist/cli/files.js';
 import { scatterPlot } from '../dist/report/svg.js';
 
 const args = process.argv.slice(2);
@@ -45,7 +45,7 @@ if (svgPath) {
     series: o.kind === 'uniform' ? `uniform ×${o.width}` : `FLIQS ${o.what.startsWith('int') ? 'int' : 'fp'} ×${o.width}`,
     label: o.kind === 'uniform' ? o.what : `${o.what} ${o.target}`,
   }));
-  mkdirSync(dirname(svgPath), { recursive: true });
-  writeFileSync(svgPath, scatterPlot(points, { title: 'resnet8 on Fashion-MNIST: test accuracy vs cost', xLabel: 'MBOPs per image (log)', yLabel: 'test accuracy %', logX: true, width: 900, height: 560 }));
+  // temp file + rename (and the folder created), so a reader never sees a half-written SVG
+  writeAtomic(svgPath, scatterPlot(points, { title: 'resnet8 on Fashion-MNIST: test accuracy vs cost', xLabel: 'MBOPs per image (log)', yLabel: 'test accuracy %', logX: true, width: 900, height: 560 }));
   console.log(`\nwrote ${svgPath}`);
 }

@@ -279,4 +279,36 @@ describe('bad input', () => {
     expect(() => ctl.loadStateDict(other.stateDict())).toThrow(/choices/);
     expect(() => ctl.loadStateDict({ ...ctl.stateDict(), logits: [[0, 0, 0], [0]] })).toThrow(/logits/);
   });
+
+  it('a state with one bad option throws and leaves the controller untouched', () => {
+    const counts = [3, 5, 2], T = 40;
+    // A donor in the search phase, with other hyper-parameters, seed and logits than the target.
+    const donor = new Controller(counts, { totalSteps: T, seed: 8, lr: 0.5, betas: [0.5, 0.9], entropyEnd: 0.1, warmupFraction: 0 });
+    for (let t = 0; t < 5; t++) { donor.sample(t); donor.update(t, t % 2); }
+    const good = donor.stateDict();
+    const mk = () => new Controller(counts, { totalSteps: T, seed: 3 });
+    const target = mk(), untouched = mk();
+    const badStates: ControllerState[] = [
+      { ...good, options: { ...good.options, eps: -1 } },
+      { ...good, options: { ...good.options, eps: Number.NaN } },
+      { ...good, options: { ...good.options, warmupFraction: 2 } },
+      { ...good, options: { ...good.options, entropyEnd: -0.5 } },
+    ];
+    expect(() => target.loadStateDict(badStates[0]!)).toThrow(FliqsError);
+    expect(() => target.loadStateDict(badStates[0]!)).toThrow(/state\.options\.eps/);
+    for (const s of badStates.slice(1)) expect(() => target.loadStateDict(s)).toThrow(FliqsError);
+    expect(target.seed).toBe(untouched.seed);
+    expect(target.lr).toBe(untouched.lr);
+    expect(target.warmupEnd).toBe(untouched.warmupEnd);
+    expect(target.stateDict()).toEqual(untouched.stateDict());
+    for (let t = 0; t < T; t++) {
+      expect(target.sample(t), `step ${t}`).toEqual(untouched.sample(t));
+      target.update(t, t / T); untouched.update(t, t / T);
+    }
+    expect(target.stateDict()).toEqual(untouched.stateDict());
+    // The good state does load and changes the controller, so the comparison above can fail.
+    target.loadStateDict(good);
+    expect(target.stateDict()).toEqual(good);
+    expect(target.stateDict()).not.toEqual(untouched.stateDict());
+  });
 });

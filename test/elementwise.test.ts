@@ -7,24 +7,11 @@ import { FliqsError } from '../src/core/errors.js';
 import { createRuntime, type Runtime, type WasmF32 } from '../src/core/runtime.js';
 import * as K from '../src/kernels/elementwise.js';
 import * as R from '../src/kernels/elementwise.ref.js';
+import { randArray } from './quant-helpers.js';
 
 const RUNS = 150;
 const ULP = 2 ** -23; // f32 machine epsilon (spacing at 1)
 const runtimes: Runtime[] = [await createRuntime('simd'), await createRuntime('relaxed')];
-
-/** Seeded uniform values in [lo, hi), rounded to f32. */
-function randArray(seed: number, n: number, lo = -3, hi = 3): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = lo + (hi - lo) * (((t ^ (t >>> 14)) >>> 0) / 4294967296);
-  }
-  return out;
-}
 
 function randLabels(seed: number, B: number, classes: number): Int32Array {
   return Int32Array.from(randArray(seed, B, 0, 1), (u) => Math.min(classes - 1, Math.floor(u * classes)));

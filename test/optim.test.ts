@@ -10,25 +10,14 @@ import {
   Adam, AdamW, RMSProp, SGD, constant, cosine, exponential, parseSchedule, withWarmup,
   type Optimizer, type ParamGroup,
 } from '../src/optim/index.js';
+import { randArray } from './quant-helpers.js';
 
 const STEPS = 10;
 const runtimes: Runtime[] = [await createRuntime('simd'), await createRuntime('relaxed')];
 const f = Math.fround;
 
-/** Seeded uniform values in [lo, hi), rounded to f32; about 1 in 16 values is exactly 0. */
-function randArray(seed: number, n: number, lo = -3, hi = 3): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    const u = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    out[i] = (s & 15) === 0 ? 0 : lo + (hi - lo) * u;
-  }
-  return out;
-}
+/** Seeded uniform values in [lo, hi); about 1 in 16 is exactly 0 (the zero-gradient paths). */
+const rand = (seed: number, n: number, lo = -3, hi = 3): Float32Array => randArray(seed, n, lo, hi, { zeros: true });
 
 // ---------------------------------------------------------------------------------------------
 // Scalar references: PyTorch's per-element rules written out, state held as f32 values (fround after
@@ -171,7 +160,7 @@ describe.each(CASES)('$name against the PyTorch-rule scalar reference', (c) => {
     fc.assert(fc.property(
       c.hyper, lrArb, fc.integer({ min: 1, max: 37 }), fc.integer({ min: 1, max: 9 }), fc.integer(), fc.double({ min: 1e-3, max: 10, noNaN: true }),
       (h, lr, n0, n1, seed, gScale) => {
-        const init = [randArray(seed, n0), randArray(seed + 1, n1)];
+        const init = [rand(seed, n0), rand(seed + 1, n1)];
         const s = new Setup(home, init);
         const opt = c.make(s.params, h, lr, home.rt);
         try {
@@ -184,7 +173,7 @@ describe.each(CASES)('$name against the PyTorch-rule scalar reference', (c) => {
           for (let t = 1; t <= STEPS; t++) {
             const lrT = lr * (1 - (t - 1) / (2 * STEPS)); // also exercise the lr setter
             opt.lr = lrT;
-            const gs = init.map((x, i) => randArray(seed * 31 + t * 7 + i, x.length, -gScale, gScale));
+            const gs = init.map((x, i) => rand(seed * 31 + t * 7 + i, x.length, -gScale, gScale));
             s.setGrads(gs);
             opt.step();
             ref.forEach((p, i) => {
@@ -273,9 +262,9 @@ describe('minimizing a quadratic ½·Σ a_i (p_i − c_i)²', () => {
     ['RMSProp centered', (ps, rt) => new RMSProp(ps, { lr: 0.003, centered: true }, rt), 1500],
   ];
   it.each(makers)('%s converges', (_name, make, steps) => {
-    const n = 13, a = randArray(5, n, 0.5, 2), c = randArray(6, n, -2, 2);
+    const n = 13, a = rand(5, n, 0.5, 2), c = rand(6, n, -2, 2);
     const rt = runtimes[1]!;
-    const param = rt.copyIn(randArray(7, n, -3, 3)), grad = rt.allocF32(n);
+    const param = rt.copyIn(rand(7, n, -3, 3)), grad = rt.allocF32(n);
     const opt = make([{ param, grad }], rt);
     // Adam-type steps have magnitude ≈ lr near the optimum, so the lr decays to let them settle.
     const sched = cosine(opt.lr, steps, opt.lr / 100);
@@ -349,8 +338,8 @@ describe('state dict: resume equals the uninterrupted run, bit for bit', () => {
   ];
   const cases = makers.flatMap(([name, make]) => HOMES.map((home) => ({ name: `${name}, ${home.label}`, make, home })));
   it.each(cases)('$name', ({ make, home }) => {
-    const init = [randArray(1, 19), randArray(2, 4)];
-    const grads = (t: number) => init.map((x, i) => randArray(100 + 10 * t + i, x.length));
+    const init = [rand(1, 19), rand(2, 4)];
+    const grads = (t: number) => init.map((x, i) => rand(100 + 10 * t + i, x.length));
     const sched = cosine(0.05, 10);
     const train = (opt: Optimizer, s: Setup, from: number, to: number) => {
       for (let t = from; t < to; t++) { opt.lr = sched(t); s.setGrads(grads(t)); opt.step(); opt.zeroGrad(); }
@@ -399,7 +388,7 @@ describe('state dict: resume equals the uninterrupted run, bit for bit', () => {
 describe('wasm memory', () => {
   it('steps stay correct when memory grows between steps (views re-resolved)', () => {
     for (const rt of runtimes) {
-      const n = 21, param = rt.copyIn(randArray(3, n)), grad = rt.copyIn(randArray(4, n));
+      const n = 21, param = rt.copyIn(rand(3, n)), grad = rt.copyIn(rand(4, n));
       const ref = new Float32Array(param.array), refGrad = new Float32Array(grad.array);
       const opt = new Adam([{ param, grad }], { lr: 0.01 }, rt);
       const refOpt = new Adam([{ param: ref, grad: refGrad }], { lr: 0.01 }, rt);

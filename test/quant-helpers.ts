@@ -1,4 +1,5 @@
-// Shared generators for the quantizer tests: formats, f32 values (specials included), clips.
+// Shared test generators: formats, f32 values (specials included) and clips for the quantizer tests,
+// and seeded uniform arrays for the kernel and optimizer tests.
 import fc from 'fast-check';
 import { parseFormat, SEARCH_SPACES, type Format } from '../src/index.js';
 
@@ -35,4 +36,22 @@ export function firstBitMismatch(a: Float32Array, b: Float32Array): number {
     if (ua[i] !== ub[i] && !(Number.isNaN(a[i]) && Number.isNaN(b[i]))) return i;
   }
   return -1;
+}
+
+/**
+ * Seeded uniform values in [lo, hi), rounded to f32 (a splitmix-style hash of the index, so the same
+ * seed gives the same array). With `zeros`, about 1 in 16 values is exactly 0.
+ */
+export function randArray(seed: number, n: number, lo = -3, hi = 3, { zeros = false } = {}): Float32Array {
+  let s = seed >>> 0;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    const u = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    out[i] = zeros && (s & 15) === 0 ? 0 : lo + (hi - lo) * u;
+  }
+  return out;
 }

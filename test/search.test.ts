@@ -5,7 +5,7 @@ import { FliqsError } from '../src/core/errors.js';
 import { Tensor, noGrad, stepScope } from '../src/autograd/tensor.js';
 import { syntheticSplits } from '../src/data/synthetic.js';
 import { quantLayers } from '../src/nn/quant.js';
-import { createModel } from '../src/nn/zoo.js';
+import { createModel, describeModel } from '../src/nn/zoo.js';
 import { decodeCheckpoint as decodeBlob, encodeCheckpoint } from '../src/train/checkpoint-file.js';
 import type { TrainerCheckpoint } from '../src/train/trainer.js';
 
@@ -48,11 +48,31 @@ describe('Search', () => {
     expect(new Set(steps.slice(0, warm).map((x) => x.sampled.join())).size).toBeGreaterThan(2);
     const search = steps.slice(warm);
     expect(search[0]!.warmup).toBe(false);
+    // Cost ratio by hand: C = Σ_l bits(sampled_l)²·MACs_l from describeModel, and C_T = 0.5·Σ_l 8²·MACs_l
+    // (the target 0.5xINT8). The reward then uses that hand ratio, the logged Q and γ = 0.07.
+    const macs = describeModel(model(), [12, 12, 1]).map((l) => l.macs);
+    expect(macs).toHaveLength(3);
+    const bits: Record<string, number> = { INT4: 4, INT8: 8, BF16: 16 };
+    const CT = 0.5 * macs.reduce((a, m) => a + 64 * m, 0);
+    const ratioOf = (names: string[]): number => names.reduce((a, f, l) => a + bits[f]! ** 2 * macs[l]!, 0) / CT;
+    expect(s.targetBops).toBe(CT);
+    for (const x of steps) {
+      expect(x.costRatio, `step ${x.step}`).toBeCloseTo(ratioOf(x.sampled), 12);
+      expect(x.argmaxCostRatio, `step ${x.step}`).toBeCloseTo(ratioOf(x.argmax), 12);
+    }
+    expect(DEFAULT_GAMMA).toBe(0.07);
     for (const x of search) {
+      // Q is the accuracy on a validation batch of 32: a multiple of 1/32 in [0, 1].
+      expect(Number.isInteger(x.quality! * 32), `step ${x.step} Q ${x.quality}`).toBe(true);
       expect(x.quality).toBeGreaterThanOrEqual(0);
       expect(x.quality).toBeLessThanOrEqual(1);
-      expect(x.reward).toBeCloseTo(x.quality! - DEFAULT_GAMMA * Math.abs(x.costRatio - 1), 12);
+      expect(x.reward, `step ${x.step}`).toBeCloseTo(x.quality! - 0.07 * Math.abs(ratioOf(x.sampled) - 1), 12);
     }
+    // One step spelled out: all INT8 gives ratio 2 and r = Q − 0.07; all INT4 gives ratio 0.5, r = Q − 0.035.
+    expect(ratioOf(['INT8', 'INT8', 'INT8'])).toBe(2);
+    expect(ratioOf(['INT4', 'INT4', 'INT4'])).toBe(0.5);
+    const first = search[0]!;
+    expect(first.reward).toBeCloseTo(first.quality! - 0.07 * Math.abs(ratioOf(first.sampled) - 1), 12);
     expect(search.at(-1)!.entropy).toBeLessThan(H0);
     expect(search.at(-1)!.entropyWeight).toBeGreaterThan(0.45);
     const r = s.result();
@@ -88,8 +108,12 @@ describe('Search', () => {
   it('refuses to checkpoint during activation profiling and rejects bad checkpoints', () => {
     const s = new Search(model(), data, opts());
     const it1 = s.run();
-    for (let i = 0; i < Math.floor(0.2 * s.totalSteps); i++) it1.next();
-    expect(s.canCheckpoint).toBe(false);
+    // Profiling (2 batches) starts at step floor(0.2·T): some step boundary inside it must refuse.
+    const start = Math.floor(0.2 * s.totalSteps);
+    for (let i = 0; i < start; i++) it1.next();
+    while (s.canCheckpoint && s.step < start + 2) it1.next();
+    expect(s.canCheckpoint, `after ${s.step} steps`).toBe(false);
+    expect(() => s.checkpoint()).toThrow(FliqsError);
     expect(() => decodeCheckpoint(new Uint8Array([1, 0, 0]))).toThrow(FliqsError);
     const ok = encodeCheckpoint({ meta: { version: 1, step: 0, epochRngState: [], optimizer: {} as never, quant: [] }, tensors: { a: new Float32Array([1.5, -2]) } });
     expect(decodeCheckpoint(ok).tensors.a).toEqual(new Float32Array([1.5, -2]));
@@ -133,6 +157,16 @@ describe('Search', () => {
     expect(() => new Search(model(), data, opts({ target: '0.5xINT4' }))).toThrow(/outside the reachable range .* MBOPs to .* MBOPs/);
     expect(() => new Search(model(), data, opts({ space: 'int-q' }))).toThrow(FliqsError);
     expect(() => new Search(model(), data, opts({ gamma: -1 }))).toThrow(/gamma/);
+  });
+
+  it('rejects clip multiples that are not finite numbers > 0, naming the format', () => {
+    for (const v of [0, -2, Number.NaN, Number.POSITIVE_INFINITY, '3' as unknown as number]) {
+      expect(() => new Search(model(), data, opts({ clipMultiples: { INT4: v } }))).toThrow(/clipMultiples\.INT4/);
+    }
+    expect(() => new Search(model(), data, opts({ clipMultiples: { INT8: -1 } }))).toThrow(FliqsError);
+    expect(() => new Search(model(), data, opts({ clipMultiples: 3 as unknown as Record<string, number> }))).toThrow(/clipMultiples/);
+    const s = new Search(model(), data, opts({ clipMultiples: { INT4: 2.5 } }));
+    expect(s.clipMultiples.INT4).toBe(2.5);
   });
 });
 

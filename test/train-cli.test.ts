@@ -1,7 +1,7 @@
 // `fliqs train` as a user runs it: files written, a run killed mid-way resumes to the same result,
 // bad flags are usage errors.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -54,6 +54,35 @@ describe('fliqs train', () => {
     const strip = (x: Record<string, unknown>) => ({ ...x, wallSeconds: 0 });
     expect(strip(again)).toEqual(strip(result));
     expect(log(cut)).toEqual(log(full));
+  });
+
+  // Synthetic data: 2000 training images, batch 32 → 62 steps per epoch, T = 186; activation profiling covers
+  // steps 37–40. Stopping after the first epoch and right after profiling must both resume exactly.
+  it.each([62, 41])('--stop-after %i then --resume gives the uninterrupted run', (k) => {
+    const full = join(root, 'full'), cut = join(root, `stop-${k}`);
+    if (!existsSync(join(full, 'result.json'))) expect(fliqs(...ARGS, '--out', full).code).toBe(0);
+    const first = fliqs(...ARGS, '--stop-after', String(k), '--out', cut);
+    expect(first.code, first.err).toBe(0);
+    expect(first.err).toContain(`stopped after step ${k}`);
+    expect(existsSync(join(cut, 'result.json'))).toBe(false);
+    const rest = fliqs('train', '--resume', '--out', cut);
+    expect(rest.code, rest.err).toBe(0);
+    expect(rest.err).toContain(`resuming ${cut} at step ${k}/186`);
+    const strip = (x: Record<string, unknown>) => ({ ...x, wallSeconds: 0 });
+    expect(strip(JSON.parse(readFileSync(join(cut, 'result.json'), 'utf8')))).toEqual(strip(JSON.parse(readFileSync(join(full, 'result.json'), 'utf8'))));
+    expect(log(cut)).toEqual(log(full));
+  });
+
+  it('a corrupt checkpoint is a clear error, not a stack trace', () => {
+    const dir = join(root, 'corrupt');
+    expect(fliqs(...ARGS, '--stop-after', '20', '--out', dir).code).toBe(0);
+    const bytes = readFileSync(join(dir, 'checkpoint.bin'));
+    bytes[bytes.length - 3] = bytes[bytes.length - 3]! ^ 0xff;
+    writeFileSync(join(dir, 'checkpoint.bin'), bytes);
+    const r = fliqs('train', '--resume', '--out', dir);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/checkpoint\.bin: is not a usable checkpoint: checksum mismatch/);
+    expect(r.err).not.toMatch(/at .*\.js:\d+/);
   });
 
   it('refuses to overwrite a run and reports bad flags as usage errors', () => {

@@ -22,7 +22,8 @@ describe('Trainer', () => {
     for (const r of t.run()) {
       losses.push(r.loss);
       const acts = quantLayers(t.model).every(([, l]) => l.quant.quantizeActivations);
-      expect(acts, `step ${r.step}`).toBe(r.step >= Math.floor(0.2 * t.totalSteps) + 2); // after actStart + 2 profiling batches
+      // Profiling covers steps actStart and actStart + 1; activations are quantized once the last one ends.
+      expect(acts, `step ${r.step}`).toBe(r.step >= Math.floor(0.2 * t.totalSteps) + 1);
       expect(quantLayers(t.model).every(([, l]) => l.quant.quantizeWeights && l.quant.weightFormat.name === 'INT8')).toBe(true);
     }
     expect(t.step).toBe(3 * 16);
@@ -40,20 +41,48 @@ describe('Trainer', () => {
     expect(a).not.toEqual(c);
   });
 
-  it('resumes from a mid-epoch checkpoint to exactly the uninterrupted result', () => {
-    const full = make({ optimizer: 'adam', lr: 0.003, augment: { pad: 1 } });
+  // Cut points: an epoch end (16, 32), mid-epoch (21), and the first step after activation profiling (9 + 2).
+  it.each([11, 16, 21, 32])('resumes from a checkpoint after step %i to exactly the uninterrupted result', (cut) => {
+    const cfg = { optimizer: 'adam', lr: 0.003, augment: { pad: 1 } } as const;
+    const full = make(cfg);
     const fullTrace = [...full.run()].map((r) => r.loss);
-    const first = make({ optimizer: 'adam', lr: 0.003, augment: { pad: 1 } });
+    const first = make(cfg);
     const it1 = first.run();
-    for (let i = 0; i < 21; i++) it1.next(); // step 21 of 48: mid-epoch, after profiling
-    const ck = JSON.parse(JSON.stringify({ ...first.checkpoint(), tensors: {} }));
-    ck.tensors = first.checkpoint().tensors;
-    const resumed = make({ optimizer: 'adam', lr: 0.003, augment: { pad: 1 } });
+    for (let i = 0; i < cut; i++) it1.next();
+    expect(first.profiling).toBe(false);
+    const saved = first.checkpoint();
+    const ck = { meta: JSON.parse(JSON.stringify(saved.meta)), tensors: saved.tensors };
+    const resumed = make(cfg);
     resumed.restore(ck);
     const rest = [...resumed.run()].map((r) => r.loss);
-    expect(rest).toEqual(fullTrace.slice(21));
+    expect(rest).toEqual(fullTrace.slice(cut));
     const a = full.model.stateDict().values, b = resumed.model.stateDict().values;
     for (const k of Object.keys(a)) expect([...b[k]!], k).toEqual([...a[k]!]);
+  });
+
+  it('rejects a checkpoint of another model without changing anything', () => {
+    const t = make();
+    const before = t.model.stateDict().values;
+    const other = new Trainer(createModel('mlp', { inputShape: [12, 12, 1], classes: 4 }), data, base);
+    expect(() => t.restore(other.checkpoint())).toThrow(/checkpoint: has no matching param/);
+    const bad = t.checkpoint();
+    expect(() => t.restore({ ...bad, meta: { ...bad.meta, step: 10_000 } })).toThrow(/checkpoint: has step 10000/);
+    const after = t.model.stateDict().values;
+    for (const k of Object.keys(before)) expect([...after[k]!]).toEqual([...before[k]!]);
+    expect(t.step).toBe(0);
+  });
+
+  it('profiles training inputs only, not evaluation inside the profiling window', () => {
+    const t = make({ epochs: 1, actQuantStart: 0.25, profileBatches: 3 });
+    const it1 = t.run();
+    for (let i = 0; i < 5; i++) it1.next(); // steps 0..4; profiling covers steps 4, 5, 6
+    t.evaluate(data.test); // eval-mode forwards inside the window
+    const shadow = make({ epochs: 1, actQuantStart: 0.25, profileBatches: 3 });
+    for (const it2 = shadow.run(); shadow.step < 7;) it2.next();
+    for (; t.step < 7;) it1.next();
+    const std = (tr: Trainer) => quantLayers(tr.model).map(([, l]) => l.quant.actStd);
+    expect(std(t)).toEqual(std(shadow));
+    expect(std(t).every((s) => s !== null && s > 0)).toBe(true);
   });
 
   it('keeps wasm memory flat over 50 steps', () => {
@@ -68,13 +97,14 @@ describe('Trainer', () => {
 
   it('stops with a FliqsError when the loss is not finite', () => {
     const t = make({ lr: 1e6, formats: ['FP32'], optimizer: 'sgd' });
+    expect(() => make({ epochs: 1, actQuantStart: 0.95 })).toThrow(/activations would never be quantized/);
     expect(() => { for (const _ of t.run()); }).toThrow(/loss: became (NaN|Infinity)/);
   });
 
   it('refuses a checkpoint inside the profiling window and bad configs', () => {
     const t = make();
     const it1 = t.run();
-    for (let i = 0; i < Math.floor(0.2 * t.totalSteps); i++) it1.next();
+    for (let i = 0; i < Math.floor(0.2 * t.totalSteps) + 1; i++) it1.next(); // one of the two profiling steps done
     expect(t.profiling).toBe(true);
     expect(() => t.checkpoint()).toThrow(FliqsError);
     expect(() => make({ lr: -1 })).toThrow(/lr: got -1/);

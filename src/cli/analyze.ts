@@ -2,7 +2,6 @@
 // matrix and its exponential fit, and the clipping analysis — printed as tables and written to
 // --out as switching.svg, switching-matrix.svg, clipping.svg and analysis.json. Node-only (file I/O).
 
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FliqsError } from '../core/errors.js';
 import { parseSearchSpace } from '../formats/presets.js';
@@ -10,54 +9,24 @@ import { heatmap, linePlot, scatterPlot } from '../report/svg.js';
 import {
   clippingAnalysis, DEFAULT_OUTLIER_RATE, PAPER_PERCENTILES, TAIL_PERCENTILES, DEFAULT_SIGMA_T, parseOutlierRate, switchingError, type Distribution, type Progress,
 } from '../search/analyze.js';
+import { UsageError, parseFlags, usage, type FlagSpecs } from './args.js';
+import { writeAtomic } from './files.js';
 import { table } from './table.js';
 
-const USAGE = `usage: fliqs analyze [options]
-  --space NAME|LIST   int-s, int-l, fp-s, fp-l, or a comma list of formats (default int-s)
-  --dist D            gaussian or laplace (default gaussian)
-  --outliers 1:N      one outlier (3× the tensor's max) per N elements, or none (default 1:${DEFAULT_OUTLIER_RATE})
-  --tensors T         tensors for the switching error (default 1000)
-  --clip-tensors T    tensors for the clipping analysis (default min(T, 100))
-  --n N               elements per tensor (default 4096)
-  --seed S            PRNG seed (default 0)
-  --percentiles G     paper (1, 2, …, 100) or tail (90 … 99.99, log-spaced, and 100) (default paper)
-  --sigma-t K|absmax  fixed clip σ_T for the switching error: K·std or absmax (default ${DEFAULT_SIGMA_T})
-  --out DIR           output folder (default runs/analyze-SPACE-DIST)
-`;
+const SUMMARY = 'Switching error between formats and MSE-optimal clips on synthetic tensors (paper §4, Appendix A.8).';
 
-const FLAGS = ['space', 'dist', 'outliers', 'tensors', 'clip-tensors', 'n', 'seed', 'sigma-t', 'percentiles', 'out'] as const;
-type Flag = (typeof FLAGS)[number];
-
-function parseArgs(args: string[]): Partial<Record<Flag, string>> {
-  const out: Partial<Record<Flag, string>> = {};
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(a);
-    if (!m) throw new FliqsError('arguments', `unexpected ${JSON.stringify(a)}`, `flags --${FLAGS.join(', --')}`);
-    const name = m[1] as Flag;
-    if (!FLAGS.includes(name)) throw new FliqsError('arguments', `unknown flag --${m[1]}`, `flags --${FLAGS.join(', --')}`);
-    const v = m[2] ?? args[++i];
-    if (v === undefined || (m[2] === undefined && v.startsWith('--'))) throw new FliqsError(`--${name}`, 'has no value', 'a value after the flag');
-    out[name] = v;
-  }
-  return out;
-}
-
-function int(flag: string, v: string | undefined, dflt: number, min: number, max: number): number {
-  if (v === undefined) return dflt;
-  const x = Number(v);
-  if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(x) || x < min || x > max) {
-    throw new FliqsError(`--${flag}`, `got ${JSON.stringify(v)}`, `an integer from ${min} to ${max}`);
-  }
-  return x;
-}
-
-/** Writes a file atomically: to a temp name in the same folder, then renamed over the target. */
-function writeAtomic(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
-}
+export const ANALYZE_FLAGS = {
+  space: { kind: 'string', help: 'int-s, int-l, fp-s, fp-l, or a comma list of formats', default: 'int-s' },
+  dist: { kind: 'string', help: 'gaussian or laplace', default: 'gaussian' },
+  outliers: { kind: 'string', help: "one outlier (3× the tensor's max) per N elements: 1:N, or none", default: `1:${DEFAULT_OUTLIER_RATE}` },
+  tensors: { kind: 'int', help: 'tensors for the switching error', default: 1000, min: 1, max: 1e7 },
+  'clip-tensors': { kind: 'int', help: 'tensors for the clipping analysis (default min(--tensors, 100))', min: 1, max: 1e7 },
+  n: { kind: 'int', help: 'elements per tensor', default: 4096, min: 16, max: 1 << 24 },
+  seed: { kind: 'int', help: 'PRNG seed', default: 0, min: 0, max: 2 ** 32 - 1 },
+  percentiles: { kind: 'string', help: 'paper (1, 2, …, 100) or tail (90 … 99.99, log-spaced, and 100)', default: 'paper', choices: ['paper', 'tail'] },
+  'sigma-t': { kind: 'string', help: "fixed clip σ_T for the switching error: K (K·std) or absmax", default: String(DEFAULT_SIGMA_T) },
+  out: { kind: 'string', help: 'output folder (default runs/analyze-SPACE-DIST)' },
+} satisfies FlagSpecs;
 
 function progress(): Progress {
   const tty = process.stderr.isTTY === true;
@@ -81,34 +50,30 @@ const fmt = (v: number, d = 4): string => (Number.isFinite(v) ? (Math.abs(v) > 0
  * await runAnalyze(['--space', 'int-l', '--tensors', '100', '--out', 'runs/analyze-int-l']);
  */
 export function runAnalyze(args: string[]): number {
-  if (args.includes('--help') || args.includes('-h')) { process.stdout.write(USAGE); return 0; }
+  if (args.includes('--help') || args.includes('-h')) { process.stdout.write(usage('analyze', SUMMARY, ANALYZE_FLAGS)); return 0; }
   let config;
   try {
-    const a = parseArgs(args);
-    const spaceName = a.space ?? 'int-s';
+    const a = parseFlags(args, ANALYZE_FLAGS);
+    const spaceName = a.space!;
     const formats = parseSearchSpace(spaceName).map((f) => f.name);
-    const dist = (a.dist ?? 'gaussian').toLowerCase();
+    const dist = a.dist!.toLowerCase();
     if (dist !== 'gaussian' && dist !== 'laplace') throw new FliqsError('--dist', `got ${JSON.stringify(a.dist)}`, 'gaussian or laplace');
-    const outlierRate = a.outliers === undefined ? DEFAULT_OUTLIER_RATE : parseOutlierRate(a.outliers);
-    const tensors = int('tensors', a.tensors, 1000, 1, 1e7);
-    const clipTensors = int('clip-tensors', a['clip-tensors'], Math.min(tensors, 100), 1, 1e7);
-    const n = int('n', a.n, 4096, 16, 1 << 24);
-    const seed = int('seed', a.seed, 0, 0, 2 ** 32 - 1);
-    let sigmaT: number | 'absmax' = DEFAULT_SIGMA_T;
-    if (a['sigma-t'] !== undefined) {
-      sigmaT = a['sigma-t'] === 'absmax' ? 'absmax' : Number(a['sigma-t']);
-      if (sigmaT !== 'absmax' && !(Number.isFinite(sigmaT) && sigmaT > 0)) {
-        throw new FliqsError('--sigma-t', `got ${JSON.stringify(a['sigma-t'])}`, 'a std multiple > 0, or absmax');
-      }
+    const outlierRate = parseOutlierRate(a.outliers!);
+    const tensors = a.tensors!;
+    const clipTensors = a['clip-tensors'] ?? Math.min(tensors, 100);
+    const n = a.n!;
+    const seed = a.seed!;
+    const sigmaT: number | 'absmax' = a['sigma-t'] === 'absmax' ? 'absmax' : Number(a['sigma-t']);
+    if (sigmaT !== 'absmax' && !(Number.isFinite(sigmaT) && sigmaT > 0)) {
+      throw new FliqsError('--sigma-t', `got ${JSON.stringify(a['sigma-t'])}`, 'a std multiple > 0, or absmax');
     }
-    const grid = a.percentiles ?? 'paper';
-    if (grid !== 'paper' && grid !== 'tail') throw new FliqsError('--percentiles', `got ${JSON.stringify(grid)}`, 'paper or tail');
+    const grid = a.percentiles!;
     const safe = spaceName.replace(/[^A-Za-z0-9+-]+/g, '_');
     const out = a.out ?? join('runs', `analyze-${safe}-${dist}`);
     config = { space: spaceName, formats, dist: dist as Distribution, outlierRate, tensors, clipTensors, n, seed, sigmaT, percentiles: grid, out };
   } catch (e) {
-    if (!(e instanceof FliqsError)) throw e;
-    process.stderr.write(`fliqs analyze: ${e.message}\n${USAGE}`);
+    if (!(e instanceof FliqsError || e instanceof UsageError)) throw e;
+    process.stderr.write(`fliqs analyze: ${e.message}\n${usage('analyze', SUMMARY, ANALYZE_FLAGS)}`);
     return 2;
   }
   const c = config;
@@ -154,7 +119,6 @@ export function runAnalyze(args: string[]): number {
         { title: `Quantization MSE vs percentile clip (${title})`, xLabel: 'clip percentile of |x|', yLabel: 'MSE', logY: true, markers: false })
     : null;
 
-  mkdirSync(c.out, { recursive: true });
   writeAtomic(join(c.out, 'switching.svg'), switchingSvg);
   writeAtomic(join(c.out, 'switching-matrix.svg'), matrixSvg);
   if (clippingSvg) writeAtomic(join(c.out, 'clipping.svg'), clippingSvg);

@@ -2,6 +2,7 @@
 // The `fliqs` command: dispatches to one file per command. Node-only: the core stays browser-safe.
 
 import { existsSync } from 'node:fs';
+import { FliqsError } from '../core/errors.js';
 import { runAnalyze } from './analyze.js';
 import { runDemo } from './demo.js';
 import { runPareto } from './pareto.js';
@@ -37,4 +38,11 @@ if (!entry) {
     + `usage: fliqs <command> [flags]   (fliqs <command> --help for its flags)\n\n${list}\n`);
   process.exit(cmd === undefined || cmd === '--help' || cmd === '-h' ? 0 : 2);
 }
-process.exitCode = await entry.run(rest);
+try {
+  process.exitCode = await entry.run(rest);
+} catch (e) {
+  // Bad input that surfaced late (a corrupt checkpoint, a missing data package): say what, not a stack.
+  if (!(e instanceof FliqsError)) throw e;
+  process.stderr.write(`fliqs ${cmd}: ${e.message}\n`);
+  process.exitCode = 2;
+}

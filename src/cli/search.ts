@@ -2,14 +2,13 @@
 // checkpoint.bin, result.json}, with a live progress line and a per-layer result table at the end.
 // `--resume` continues from checkpoint.bin to the same result. Node-only (files, process output).
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { FliqsError } from '../core/errors.js';
 import { loadDataset, DATASET_NAMES, type DatasetName } from '../data/node/load.js';
 import type { DatasetSplits } from '../data/dataset.js';
 import { parseFormat, type Format } from '../formats/format.js';
 import { createModel, MODEL_NAMES } from '../nn/zoo.js';
-import { decodeCheckpoint, encodeCheckpoint } from '../train/checkpoint-file.js';
 import type { TrainerCheckpoint } from '../train/trainer.js';
 import { DEFAULT_GAMMA, formatMbops } from '../search/cost.js';
 import { DEFAULT_ENTROPY_END } from '../search/schedule.js';
@@ -18,6 +17,7 @@ import { OPTIMIZERS, type OptimizerName, type TrainConfig } from '../train/train
 import { UsageError, parseFlags, usage, type FlagSpecs } from './args.js';
 import { writeAtomic, writeJson, readJson, appendJsonLine } from './files.js';
 import { Progress, formatTime } from './progress.js';
+import { RunDir } from './run-dir.js';
 import { table } from './table.js';
 
 /** Where a command writes: stdout for results, stderr for progress and errors (tests capture both). */
@@ -188,31 +188,34 @@ export interface RunOutcome {
 
 /**
  * Runs (or resumes) a search into `out` and writes its files. Returns the result (null when stopped
- * by stopAfter). Throws FliqsError for bad input before training and when the loss turns NaN.
+ * by stopAfter). Throws FliqsError for bad input before training and when the loss turns NaN. A fresh
+ * start refuses an `out` that already holds a run (FliqsError naming `--out`); with `resume` it
+ * continues from checkpoint.bin, or starts over in place when there is no checkpoint yet.
  */
 export function executeSearch(config: SearchConfig, out: string, io: Io, opts: { resume?: boolean; stopAfter?: number | null; quiet?: boolean } = {}): RunOutcome {
-  const ckPath = join(out, 'checkpoint.bin'), logPath = join(out, 'log.jsonl');
+  const run = new RunDir(out);
   const data = loadData(config);
   const search = makeSearch(config, data);
   const T = search.totalSteps;
   const logEvery = config.logEvery ?? Math.max(1, Math.round(T / 500));
   const ckEvery = config.checkpointEvery ?? Math.max(1, Math.round(T / 20));
   let wallBefore = 0;
-  if (opts.resume && existsSync(ckPath)) {
-    const user = search.restore(decodeCheckpoint(new Uint8Array(readFileSync(ckPath)), ckPath) as TrainerCheckpoint) as { wallSeconds?: number } | undefined;
+  const ck = opts.resume ? run.loadCheckpoint() : null;
+  if (ck) {
+    const user = search.restore(ck as TrainerCheckpoint) as { wallSeconds?: number } | undefined;
     wallBefore = user?.wallSeconds ?? 0;
-    // the log keeps only the steps the checkpoint already covers; the rest is redone
-    const lines = existsSync(logPath) ? readFileSync(logPath, 'utf8').split('\n').filter((l) => l.trim()) : [];
-    const kept = lines.filter((l) => { try { return (JSON.parse(l) as { step: number }).step < search.step; } catch { return false; } });
-    writeAtomic(logPath, kept.length ? `${kept.join('\n')}\n` : '');
+    run.truncateLog(search.step); // the log keeps only the steps the checkpoint covers; the rest is redone
     if (!opts.quiet) io.err(`resuming ${out} at step ${search.step}/${T}\n`);
+  } else if (opts.resume) {
+    // nothing to resume from (stopped before its first checkpoint, or a new directory): start over in place
+    writeJson(run.configFile, config);
+    writeAtomic(run.logFile, '');
   } else {
-    writeJson(join(out, 'config.json'), config);
-    writeAtomic(logPath, '');
+    run.begin(config, false); // refuses a directory that already holds a run
   }
   const start = Date.now();
   const wall = (): number => wallBefore + (Date.now() - start) / 1000;
-  const saveCheckpoint = (): void => writeAtomic(ckPath, encodeCheckpoint(search.checkpoint({ wallSeconds: wall() })));
+  const saveCheckpoint = (): void => run.saveCheckpoint(search.checkpoint({ wallSeconds: wall() }));
   const names = shortNames(spaceFormats(search.space));
   const bar = new Progress({ total: T, ...(io.progress ? { stream: io.progress } : {}), logEveryMs: opts.quiet ? 1e12 : 5000 });
   if (!opts.quiet) {
@@ -225,7 +228,7 @@ export function executeSearch(config: SearchConfig, out: string, io: Io, opts: {
     taken++;
     if (s.quality !== null) q = q === null ? s.quality : 0.95 * q + 0.05 * s.quality;
     const firstSearch = s.step === search.controller.warmupEnd;
-    if (s.step % logEvery === 0 || s.step === T - 1 || firstSearch) appendJsonLine(logPath, logLine(s, search.policy()));
+    if (s.step % logEvery === 0 || s.step === T - 1 || firstSearch) appendJsonLine(run.logFile, logLine(s, search.policy()));
     const detail = `Q ${q === null ? '–' : q.toFixed(3)}  loss ${s.loss.toFixed(3)}  cost/target ${s.argmaxCostRatio.toFixed(2)}  `
       + `H ${s.entropy.toFixed(2)}  | ${s.argmax.map((n) => names[n]).join(' ')}`;
     if (!opts.quiet) bar.update(s.step + 1, detail);
@@ -251,7 +254,7 @@ export function executeSearch(config: SearchConfig, out: string, io: Io, opts: {
   const wallSeconds = wall();
   search.dispose();
   const result = { ...r, retrain, wallSeconds };
-  writeJson(join(out, 'result.json'), resultJson(config, result));
+  writeJson(run.resultFile, resultJson(config, result));
   if (!opts.quiet) io.out(`${resultText(config, result)}\n`);
   return { result, code: 0 };
 }

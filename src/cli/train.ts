@@ -31,6 +31,7 @@ export const TRAIN_FLAGS = {
   'log-every': { kind: 'int', help: 'steps between log.jsonl lines', default: 20, min: 1 },
   'checkpoint-every': { kind: 'int', help: 'steps between checkpoints (also at every epoch end)', default: 200, min: 1 },
   out: { kind: 'string', help: 'run directory', default: 'runs/train' },
+  'stop-after': { kind: 'int', help: 'stop (with a checkpoint) after this many steps of this invocation', min: 1 },
   resume: { kind: 'boolean', help: 'continue the run in --out from its checkpoint' },
   help: { kind: 'boolean', help: 'show this help' },
 } satisfies FlagSpecs;
@@ -50,7 +51,7 @@ export async function runTrain(args: string[]): Promise<number> {
     }
     throw e;
   }
-  const { out, resume, help: _help, ...flags } = f;
+  const { out, resume, help: _help, 'stop-after': stopAfter, ...flags } = f;
   const run = new RunDir(out!);
   let config: typeof flags;
   try {
@@ -61,6 +62,8 @@ export async function runTrain(args: string[]): Promise<number> {
   }
 
   const started = Date.now();
+  let wallBefore = 0;
+  const wall = (): number => wallBefore + (Date.now() - started) / 1000;
   const data = loadDataset(config.data as DatasetName, config.limit ? { limit: { train: config.limit } } : {});
   const shape = data.train.shape;
   const model = createModel(config.model!, { width: config.width, inputShape: shape, classes: data.train.classes, seed: config.seed });
@@ -73,13 +76,19 @@ export async function runTrain(args: string[]): Promise<number> {
     augment: config.augment ? { pad: config.augment } : undefined,
   };
   const trainer = new Trainer(model, data, trainConfig);
-  // Running sums since the last log line; they travel in the checkpoint so a resumed log is identical.
+  // Running sums since the last log line and the wall time so far; they travel in the checkpoint so a
+  // resumed run's log and result are those of an uninterrupted one.
   let win = { loss: 0, correct: 0, seen: 0, steps: 0 };
   if (resume) {
     const ck = run.loadCheckpoint();
     if (ck) {
+      const extra = (ck as TrainerCheckpoint).meta.extra as { kind?: string; window?: typeof win; wallSeconds?: number } | undefined;
+      if (extra?.kind !== 'fliqs-train' || !extra.window || typeof extra.wallSeconds !== 'number') {
+        throw new FliqsError(run.checkpointFile, 'was not written by fliqs train', 'the checkpoint of a fliqs train run (a search run resumes with fliqs search --resume)');
+      }
       trainer.restore(ck as TrainerCheckpoint);
-      win = (ck as TrainerCheckpoint).meta.extra as typeof win;
+      win = extra.window;
+      wallBefore = extra.wallSeconds;
       run.truncateLog(trainer.step);
       process.stderr.write(`resuming ${out} at step ${trainer.step}/${trainer.totalSteps}\n`);
     } else {
@@ -95,6 +104,7 @@ export async function runTrain(args: string[]): Promise<number> {
   const progress = new Progress({ total: trainer.totalSteps });
   let windowStart = Date.now(), windowImages = 0, imagesPerSec = 0;
   const checkpointEvery = config['checkpoint-every']!, logEvery = config['log-every']!;
+  let stepsThisRun = 0;
   try {
     for (const r of trainer.run()) {
       win.loss += r.loss; win.correct += r.correct; win.seen += r.size; win.steps++;
@@ -112,7 +122,14 @@ export async function runTrain(args: string[]): Promise<number> {
         appendJsonLine(run.logFile, { step: r.step, epoch: r.epoch, validationLoss: v.loss, validationAccuracy: v.accuracy });
       }
       if ((done % checkpointEvery === 0 || epochEnd) && done < trainer.totalSteps && !trainer.profiling) {
-        run.saveCheckpoint(trainer.checkpoint(win));
+        run.saveCheckpoint(trainer.checkpoint({ kind: 'fliqs-train', window: win, wallSeconds: wall() }));
+      }
+      if (stopAfter !== undefined && ++stepsThisRun >= stopAfter && done < trainer.totalSteps) {
+        if (trainer.profiling) continue; // a checkpoint needs a finished profile: stop right after it
+        run.saveCheckpoint(trainer.checkpoint({ kind: 'fliqs-train', window: win, wallSeconds: wall() }));
+        progress.done();
+        process.stderr.write(`stopped after step ${done} with a checkpoint; continue with: fliqs train --resume --out ${out}\n`);
+        return 0;
       }
       progress.update(done, `loss ${r.loss.toFixed(4)}  acc ${(r.correct / r.size).toFixed(3)}  ${imagesPerSec.toFixed(0)} img/s`);
     }
@@ -130,7 +147,7 @@ export async function runTrain(args: string[]): Promise<number> {
     steps: trainer.totalSteps, epochs: config.epochs,
     testAccuracy: test.accuracy, testLoss: test.loss, validationAccuracy: val.accuracy,
     mbops, layers: layers.map((l) => ({ ...l, format: format.name, bops: format.bits ** 2 * l.macs })),
-    wallSeconds: (Date.now() - started) / 1000,
+    wallSeconds: wall(),
   };
   writeJson(run.resultFile, result);
   process.stdout.write(`test accuracy ${(100 * test.accuracy).toFixed(2)}% (validation ${(100 * val.accuracy).toFixed(2)}%), `

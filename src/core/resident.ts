@@ -13,14 +13,20 @@ import type { Runtime } from './runtime.js';
 export function residentAll(rt: Runtime, arrays: readonly Float32Array[]): [number[], () => void] {
   const owned = arrays.map((a) => (rt.owns(a) ? a.byteOffset : -1));
   const copies: number[] = [];
-  const ptrs = arrays.map((a, i) => {
-    if (owned[i]! >= 0) return owned[i]!;
-    const p = rt.arena.alloc(a.length * 4);
-    rt.f32.set(a, p >> 2);
-    copies.push(p);
-    return p;
-  });
-  return [ptrs, () => { for (const p of copies) rt.arena.free(p); }];
+  const release = (): void => { for (const p of copies.splice(0)) rt.arena.free(p); };
+  try {
+    const ptrs = arrays.map((a, i) => {
+      if (owned[i]! >= 0) return owned[i]!;
+      const p = rt.arena.alloc(a.length * 4);
+      copies.push(p);
+      rt.f32.set(a, p >> 2);
+      return p;
+    });
+    return [ptrs, release];
+  } catch (e) {
+    release();
+    throw e;
+  }
 }
 
 /** residentAll for one array. */

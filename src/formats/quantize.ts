@@ -43,19 +43,27 @@ export function checkedScale(f: Format, clip: unknown, input = 'clip'): number {
   return s;
 }
 
-/** Runs `kernel(ptrIn, ptrOut, count, offset)` over x → out, in place when resident, else chunked. */
+/**
+ * Runs `kernel(ptrIn, ptrOut, count)` over x → out: directly when both live in wasm memory, else through
+ * the scratch block in chunks. Offsets are taken before the scratch is allocated (which may grow the
+ * memory and detach views); a resident array is then reached through its offset only.
+ */
 function stream(rt: Runtime, x: Float32Array, out: Float32Array, kernel: (inp: number, outp: number, n: number) => void): void {
-  if (rt.owns(x) && rt.owns(out)) {
-    kernel(x.byteOffset, out.byteOffset, x.length);
+  const n = x.length;
+  const xOff = rt.owns(x) ? x.byteOffset >> 2 : -1, oOff = rt.owns(out) ? out.byteOffset >> 2 : -1;
+  if (xOff >= 0 && oOff >= 0) {
+    kernel(xOff << 2, oOff << 2, n);
     return;
   }
-  const p = scratch(rt);
-  for (let i = 0; i < x.length; i += CHUNK) {
-    const n = Math.min(CHUNK, x.length - i);
+  const p = scratch(rt), s = p >> 2;
+  for (let i = 0; i < n; i += CHUNK) {
+    const m = Math.min(CHUNK, n - i);
     const mem = rt.f32;
-    mem.set(x.subarray(i, i + n), p >> 2);
-    kernel(p, p, n);
-    out.set(rt.f32.subarray(p >> 2, (p >> 2) + n), i);
+    if (xOff >= 0) mem.copyWithin(s, xOff + i, xOff + i + m);
+    else mem.set(x.subarray(i, i + m), s);
+    kernel(p, p, m);
+    if (oOff >= 0) rt.f32.copyWithin(oOff + i, s, s + m);
+    else out.set(rt.f32.subarray(s, s + m), i);
   }
 }
 
@@ -134,18 +142,20 @@ export function quantizePerChannel(x: Float32Array, format: Format | string, cli
   if (f.ignoresClip) return quantize(x, f, undefined, o);
   const rt = runtime, k = kernelParams(f);
   // Decide where everything lives before allocating (an allocation may grow memory and detach views).
-  const outResident = rt.owns(o), outPtr = o.byteOffset, xResident = rt.owns(x);
+  const outResident = rt.owns(o), outPtr = o.byteOffset, xResident = rt.owns(x), n = x.length;
   const [[px], releaseX] = residentAll(rt, [x]);
-  const ps = rt.arena.alloc(C * 4);
+  let ps = -1, temp = -1;
   try {
+    ps = rt.arena.alloc(C * 4);
     rt.f32.set(scales, ps >> 2);
     // Quantize into o directly, or into x's private copy, or (x resident, o not) into a temporary.
-    const po = outResident ? outPtr : xResident ? rt.arena.alloc(x.length * 4) : px!;
+    if (!outResident && xResident) temp = rt.arena.alloc(n * 4);
+    const po = outResident ? outPtr : xResident ? temp : px!;
     rt.kernels.quant_pc_f32x4(px!, po, outer, C, inner, ps, k.kind, k.max, k.M, k.T, k.sh, k.flip);
-    if (!outResident) o.set(rt.f32.subarray(po >> 2, (po >> 2) + x.length));
-    if (!outResident && xResident) rt.arena.free(po);
+    if (!outResident) o.set(rt.f32.subarray(po >> 2, (po >> 2) + n));
   } finally {
-    rt.arena.free(ps);
+    if (temp >= 0) rt.arena.free(temp);
+    if (ps >= 0) rt.arena.free(ps);
     releaseX();
   }
   return o;
@@ -165,13 +175,16 @@ export function steGradient(x: Float32Array, gradOut: Float32Array, clip: number
   const o = outputFor(x, gradIn, 'gradIn');
   const rt = runtime;
   const outResident = rt.owns(o), outPtr = o.byteOffset;
+  const n = x.length;
   const [[px, pg], release] = residentAll(rt, [x, gradOut]);
-  const po = outResident ? outPtr : rt.arena.alloc(x.length * 4);
+  let temp = -1;
   try {
-    rt.kernels.ste_f32x4(px!, pg!, po, x.length, c);
-    if (!outResident) o.set(rt.f32.subarray(po >> 2, (po >> 2) + x.length));
+    if (!outResident) temp = rt.arena.alloc(n * 4);
+    const po = outResident ? outPtr : temp;
+    rt.kernels.ste_f32x4(px!, pg!, po, n, c);
+    if (!outResident) o.set(rt.f32.subarray(po >> 2, (po >> 2) + n));
   } finally {
-    if (!outResident) rt.arena.free(po);
+    if (temp >= 0) rt.arena.free(temp);
     release();
   }
   return o;

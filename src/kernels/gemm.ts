@@ -43,8 +43,9 @@ const scratchOf = new WeakMap<Runtime, { ptr: number; bytes: number }>();
 function scratch(rt: Runtime, bytes: number): number {
   let s = scratchOf.get(rt);
   if (!s || s.bytes < bytes) {
+    const ptr = rt.arena.alloc(bytes); // before freeing the old block: if this throws, the old one stays valid
     if (s) rt.arena.free(s.ptr);
-    s = { ptr: rt.arena.alloc(bytes), bytes };
+    s = { ptr, bytes };
     scratchOf.set(rt, s);
   }
   return s.ptr;
@@ -100,15 +101,25 @@ function place(rt: Runtime, xs: F32Operand[]): Operand[] {
   const here = xs.map((x) => x instanceof WasmF32 || rt.owns(x));
   const ops: Operand[] = xs.map((x, i) => (x instanceof WasmF32 ? { ptr: x.ptr, length: x.length, copy: null }
     : { ptr: here[i] ? x.byteOffset : -1, length: x.length, copy: here[i] ? null : x }));
-  for (const o of ops) {
-    if (o.copy) { o.ptr = rt.arena.alloc(o.length * 4); rt.f32.set(o.copy, o.ptr >> 2); }
+  try {
+    for (const o of ops) {
+      if (o.copy) { o.ptr = rt.arena.alloc(o.length * 4); rt.f32.set(o.copy, o.ptr >> 2); }
+    }
+  } catch (e) {
+    release(rt, ops);
+    throw e;
   }
   return ops;
 }
 
-function finish(rt: Runtime, ops: Operand[], out: Operand): void {
+/** Copies a copied-in output back to its JS array. */
+function copyOut(rt: Runtime, out: Operand): void {
   if (out.copy) out.copy.set(rt.f32.subarray(out.ptr >> 2, (out.ptr >> 2) + out.length));
-  for (const o of ops) if (o.copy) rt.arena.free(o.ptr);
+}
+
+/** Frees the copies place() made. */
+function release(rt: Runtime, ops: Operand[]): void {
+  for (const o of ops) if (o.copy && o.ptr >= 0) { rt.arena.free(o.ptr); o.ptr = -1; }
 }
 
 interface QuantArgs { s: number; scales: number[] | null; max: number; M: number; T: number; sh: number; flip: number }
@@ -157,20 +168,22 @@ export function gemm(layout: GemmLayout, M: number, N: number, K: number, alpha:
   checkMatrix('C', lengthOf(rt, 'C', C), M, N, ldc, 'ldc', shapes);
   const q = options.quantB === undefined ? null : quantArgs(options.quantB, N);
 
-  const [pa, pb, pc] = place(rt, [A, B, C]) as [Operand, Operand, Operand];
-  const ps = scratch(rt, rt.kernels.gemm_f32_scratch_bytes(M, N, K));
+  const ops = place(rt, [A, B, C]);
+  const [pa, pb, pc] = ops as [Operand, Operand, Operand];
   let pscales = 0;
-  if (q?.scales) { pscales = rt.arena.alloc(N * 4); rt.f32.set(q.scales, pscales >> 2); }
   try {
+    const ps = scratch(rt, rt.kernels.gemm_f32_scratch_bytes(M, N, K));
+    if (q?.scales) { pscales = rt.arena.alloc(N * 4); rt.f32.set(q.scales, pscales >> 2); }
     if (q) {
       rt.kernels.gemm_qb_f32_4x8(LAYOUT_CODE[lay], M, N, K, alpha, pa.ptr, lda, pb.ptr, ldb, beta, pc.ptr, ldc, ps,
         q.s, pscales, q.max, q.M, q.T, q.sh, q.flip);
     } else {
       rt.kernels[GEMM_KERNELS[lay]](M, N, K, alpha, pa.ptr, lda, pb.ptr, ldb, beta, pc.ptr, ldc, ps);
     }
-    finish(rt, [pa, pb, pc], pc);
+    copyOut(rt, pc);
   } finally {
     if (pscales) rt.arena.free(pscales);
+    release(rt, ops);
   }
 }
 
@@ -202,9 +215,14 @@ export function gemmBatched(layout: GemmLayout, batch: number, M: number, N: num
   checkMatrix('B', lengthOf(rt, 'B', B), b[0], b[1], ldb, 'ldb', shapes, batch, strideB);
   checkMatrix('C', lengthOf(rt, 'C', C), M, N, ldc, 'ldc', shapes, batch, strideC);
 
-  const [pa, pb, pc] = place(rt, [A, B, C]) as [Operand, Operand, Operand];
-  const ps = scratch(rt, rt.kernels.gemm_f32_scratch_bytes(M, N, K));
-  rt.kernels.gemm_batched_f32_4x8(LAYOUT_CODE[lay], batch, M, N, K, alpha, pa.ptr, strideA, lda, pb.ptr, strideB, ldb,
-    beta, pc.ptr, strideC, ldc, ps);
-  finish(rt, [pa, pb, pc], pc);
+  const ops = place(rt, [A, B, C]);
+  const [pa, pb, pc] = ops as [Operand, Operand, Operand];
+  try {
+    const ps = scratch(rt, rt.kernels.gemm_f32_scratch_bytes(M, N, K));
+    rt.kernels.gemm_batched_f32_4x8(LAYOUT_CODE[lay], batch, M, N, K, alpha, pa.ptr, strideA, lda, pb.ptr, strideB, ldb,
+      beta, pc.ptr, strideC, ldc, ps);
+    copyOut(rt, pc);
+  } finally {
+    release(rt, ops);
+  }
 }

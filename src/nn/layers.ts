@@ -48,7 +48,7 @@ export class Linear extends Module implements QuantLayer {
       throw new FliqsError('Linear input', `has shape [${x.shape.join(', ')}]`, `[..., ${this.inFeatures}] (inFeatures)`);
     }
     this.rowsPerExample = x.shape.length > 2 ? x.size / x.shape[0]! / this.inFeatures : 1;
-    const y = op.matmul(this.quant.input(x), this.quant.weight(this.weight));
+    const y = op.matmul(this.quant.input(x, this.training), this.quant.weight(this.weight));
     return this.bias ? op.biasAdd(y, this.bias) : y;
   }
 }
@@ -110,7 +110,7 @@ export class Conv2d extends Module implements QuantLayer {
     if (x.shape.length !== 4 || x.shape[3] !== this.inChannels) {
       throw new FliqsError('Conv2d input', `has shape [${x.shape.join(', ')}]`, `[N, H, W, ${this.inChannels}] (NHWC)`);
     }
-    const xq = this.quant.input(x), wq = this.quant.weight(this.weight);
+    const xq = this.quant.input(x, this.training), wq = this.quant.weight(this.weight);
     const o = { stride: this.stride, padding: this.padding };
     const y = this.groups === this.inChannels && this.groups === this.outChannels && this.groups > 1
       ? op.depthwiseConv2d(xq, wq, this.bias, o)

@@ -7,6 +7,7 @@
 import { FliqsError, describe } from '../core/errors.js';
 import { fakeQuantize } from '../autograd/fake-quant.js';
 import type { Tensor } from '../autograd/tensor.js';
+import { runtime } from '../core/runtime.js';
 import { parseFormat, type Format } from '../formats/format.js';
 import { mseOptimalClip } from '../formats/clip.js';
 import type { Module } from './module.js';
@@ -121,22 +122,25 @@ export class Quantizer {
       }
       return c;
     }
-    const C = w.shape[w.shape.length - 1]!, d = w.data, clips = new Float32Array(C);
-    for (let i = 0; i < d.length; i++) {
-      const a = Math.abs(d[i]!), c = i % C;
-      if (a > clips[c]!) clips[c] = a;
-    }
+    const C = w.shape[w.shape.length - 1]!;
+    const buf = runtime.allocF32(C);
+    runtime.kernels.stats_absmax_lastaxis_f32x4(w.storage.ptr, w.size / C, C, buf.ptr);
+    const clips = buf.array.slice();
+    buf.free();
     for (let c = 0; c < C; c++) if (!(clips[c]! > 0)) clips[c] = 1; // all-zero channel: any clip gives zeros
     return clips;
   }
 
-  /** The layer's input after profiling / fake quantization (x itself when off). */
-  input(x: Tensor): Tensor {
-    if (this.profiling) {
-      const d = x.data;
-      let s = 0, s2 = 0;
-      for (let i = 0; i < d.length; i++) { const v = d[i]!; s += v; s2 += v * v; }
-      this.n += d.length; this.sum += s; this.sumSq += s2;
+  /** The layer's input after profiling (in training mode) / fake quantization (x itself when off). */
+  input(x: Tensor, training = true): Tensor {
+    // Only a layer in training mode profiles, so evaluation (and the search's validation forward, both in
+    // eval mode) inside the profiling window does not leak validation data into the clips.
+    if (this.profiling && training) {
+      const sums = runtime.allocF32(4);
+      runtime.kernels.stats_sums_f32x4(x.storage.ptr, x.size, sums.ptr);
+      const f64 = runtime.f64;
+      this.n += x.size; this.sum += f64[sums.ptr >> 3]!; this.sumSq += f64[(sums.ptr >> 3) + 1]!;
+      sums.free();
     }
     if (!this.quantizeActivations || this.actFormat.kind === 'fp32') return x;
     return fakeQuantize(x, this.actFormat, this.actFormat.ignoresClip ? undefined : this.actClip());

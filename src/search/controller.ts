@@ -7,7 +7,7 @@
 //   ∂J/∂θ_l[a] = A · (1[a = α_l] − π_l(a)) + β_H(s) · π_l(a) · (log π_l(a) + H_l)
 // (the last term because ∂H_l/∂θ_l[a] = −π_l(a)·(log π_l(a) + H_l)), and θ ← θ + Adam(∂J/∂θ).
 
-import { FliqsError, describe, requireInt } from '../core/errors.js';
+import { FliqsError, describe, requireInt, requirePositive } from '../core/errors.js';
 import { Rng } from '../core/random.js';
 import { DEFAULT_ENTROPY_END, DEFAULT_WARMUP_FRACTION, entropyWeight, warmupSteps } from './schedule.js';
 import { choiceCounts, type Config, type SearchSpace } from './space.js';
@@ -120,12 +120,12 @@ export class Controller {
     this.counts = Object.freeze(counts);
     this.totalSteps = requireInt('totalSteps', options.totalSteps, 1);
     this.seed = requireInt('seed', options.seed ?? 0, 0, 2 ** 32 - 1);
-    this.lr = positive('lr', options.lr ?? DEFAULT_CONTROLLER_LR);
+    this.lr = requirePositive('lr', options.lr ?? DEFAULT_CONTROLLER_LR);
     const betas = options.betas ?? DEFAULT_CONTROLLER_BETAS;
     if (!Array.isArray(betas) || betas.length !== 2) throw new FliqsError('betas', `got ${describe(betas)}`, '[β1, β2], each in [0, 1)');
     this.beta1 = unit('betas[0]', betas[0]);
     this.beta2 = unit('betas[1]', betas[1]);
-    this.eps = positive('eps', options.eps ?? DEFAULT_CONTROLLER_EPS);
+    this.eps = requirePositive('eps', options.eps ?? DEFAULT_CONTROLLER_EPS);
     this.baselineMomentum = unit('baselineMomentum', options.baselineMomentum ?? DEFAULT_BASELINE_MOMENTUM);
     const entropyEnd = options.entropyEnd ?? DEFAULT_ENTROPY_END;
     if (typeof entropyEnd !== 'number' || !Number.isFinite(entropyEnd) || entropyEnd < 0) {
@@ -278,17 +278,25 @@ export class Controller {
     rng.setState(state.rng); // validates before anything below changes this controller
     const o = state.options;
     if (typeof o !== 'object' || o === null) bad('has no options');
+    // Validate every field into locals first, so a bad state leaves this controller untouched.
+    const lr = requirePositive('state.options.lr', o.lr);
+    if (!Array.isArray(o.betas) || o.betas.length !== 2) bad(`has betas ${describe(o.betas)}`);
+    const beta1 = unit('state.options.betas[0]', o.betas[0]);
+    const beta2 = unit('state.options.betas[1]', o.betas[1]);
+    const eps = requirePositive('state.options.eps', o.eps);
+    const baselineMomentum = unit('state.options.baselineMomentum', o.baselineMomentum);
+    if (typeof o.entropyEnd !== 'number' || !Number.isFinite(o.entropyEnd) || o.entropyEnd < 0) bad(`has entropyEnd ${describe(o.entropyEnd)}`);
+    const warmupEnd = warmupSteps(this.totalSteps, o.warmupFraction); // validates warmupFraction
     const self = this as { -readonly [K in keyof Controller]: Controller[K] };
     self.seed = state.seed;
-    self.lr = positive('state.options.lr', o.lr);
-    self.beta1 = unit('state.options.betas[0]', o.betas?.[0]);
-    self.beta2 = unit('state.options.betas[1]', o.betas?.[1]);
-    self.eps = positive('state.options.eps', o.eps);
-    self.baselineMomentum = unit('state.options.baselineMomentum', o.baselineMomentum);
-    if (typeof o.entropyEnd !== 'number' || !Number.isFinite(o.entropyEnd) || o.entropyEnd < 0) bad(`has entropyEnd ${describe(o.entropyEnd)}`);
+    self.lr = lr;
+    self.beta1 = beta1;
+    self.beta2 = beta2;
+    self.eps = eps;
+    self.baselineMomentum = baselineMomentum;
     self.entropyEnd = o.entropyEnd;
     self.warmupFraction = o.warmupFraction;
-    self.warmupEnd = warmupSteps(this.totalSteps, o.warmupFraction);
+    self.warmupEnd = warmupEnd;
     for (let l = 0; l < this.counts.length; l++) {
       this.logits[l]!.set(state.logits[l]!);
       this.m[l]!.set(state.adamM[l]!);
@@ -361,11 +369,6 @@ function spaceCounts(space: SearchSpace): number[] {
     throw new FliqsError('space', `got ${describe(space)}`, 'a SearchSpace from buildSearchSpace() or an array of choice counts');
   }
   return choiceCounts(space);
-}
-
-function positive(input: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new FliqsError(input, `got ${describe(v)}`, 'a finite number > 0');
-  return v;
 }
 
 function unit(input: string, v: unknown): number {

@@ -4,7 +4,7 @@
 // the controller is updated with r = Q − γ·|C(α)/C_T − 1|. At the end the argmax configuration is
 // applied to the trained weights as they are and evaluated on the test split. Browser-safe.
 
-import { FliqsError, describe } from '../core/errors.js';
+import { FliqsError, describe, requirePositive } from '../core/errors.js';
 import * as op from '../autograd/ops.js';
 import { Tensor, noGrad, stepScope } from '../autograd/tensor.js';
 import type { DatasetSplits } from '../data/dataset.js';
@@ -185,7 +185,12 @@ export class Search {
     if (this.quality !== 'accuracy' && this.quality !== 'neg-loss') throw new FliqsError('quality', `got ${describe(this.quality)}`, "'accuracy' or 'neg-loss'");
     const formats = spaceFormats(this.space);
     this.layers = quantLayers(model).map(([, l]) => l);
-    const k = { ...searchClipMultiples(formats), ...(options.clipMultiples ?? {}) };
+    const userK = options.clipMultiples ?? {};
+    if (typeof userK !== 'object' || userK === null || Array.isArray(userK)) {
+      throw new FliqsError('clipMultiples', `got ${describe(userK)}`, '{ [format]: a finite number > 0 }');
+    }
+    for (const [f, v] of Object.entries(userK)) requirePositive(`clipMultiples.${f}`, v);
+    const k = { ...searchClipMultiples(formats), ...userK };
     this.clipMultiples = {};
     for (const l of this.layers) {
       for (const f of formats) {

@@ -55,6 +55,9 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string): CheckpointBlo
   } catch {
     return bad('unreadable header');
   }
+  if (!Array.isArray(header?.table) || !header.table.every((e) => Array.isArray(e) && typeof e[0] === 'string' && Number.isInteger(e[1]) && e[1] >= 0)) {
+    bad('malformed tensor table');
+  }
   let off = 16 + Math.ceil(hlen / 4) * 4;
   const tensors: Record<string, Float32Array> = {};
   for (const [name, n] of header.table) {

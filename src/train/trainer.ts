@@ -82,6 +82,7 @@ interface QuantState {
   quantizeActivations: boolean;
   actStd: number | null;
   actClips: Array<[string, number]>;
+  weightClips: Array<[string, number]>;
 }
 
 function makeOptimizer(model: Module, cfg: TrainConfig): Optimizer {
@@ -115,6 +116,10 @@ export class Trainer {
   private readonly actStart: number;
   private readonly profileBatches: number;
   private readonly inputShape: [number, number, number];
+  private readonly layers: ReturnType<typeof quantLayers>;
+  private readonly quantized: boolean;
+  /** Steps between recomputations of cached ('mse') weight clips. */
+  private static readonly WEIGHT_CLIP_REFRESH = 100;
 
   constructor(readonly model: Module, readonly data: DatasetSplits, readonly config: TrainConfig) {
     requireInt('epochs', config.epochs, 1);
@@ -131,34 +136,43 @@ export class Trainer {
     this.totalSteps = Math.min(config.epochs * this.stepsPerEpoch, config.maxSteps ?? Infinity);
     this.actStart = Math.floor(a * this.totalSteps);
     this.profileBatches = requireInt('profileBatches', config.profileBatches ?? 4, 1);
+    this.layers = quantLayers(model);
+    this.quantized = this.formats.some((f) => f.kind !== 'fp32');
+    if (this.quantized && this.actStart + this.profileBatches >= this.totalSteps) {
+      throw new FliqsError('actQuantStart', `${a} starts activation profiling at step ${this.actStart}, and with ${this.profileBatches} profiling batches activations would never be quantized in ${this.totalSteps} steps`,
+        'an earlier start, fewer profileBatches, or more steps');
+    }
     this.rng = new Rng(config.seed ?? 0);
     this.epochRngState = this.rng.getState();
     this.optimizer = makeOptimizer(model, config);
     this.schedule = parseSchedule(config.schedule ?? 'cosine', { lr: config.lr, totalSteps: this.totalSteps, stepsPerEpoch: this.stepsPerEpoch });
-    if (this.formats.length === 1) for (const [, l] of quantLayers(model)) l.quant.setFormat(this.formats[0]!);
-    this.applyPhase(0);
+    if (this.formats.length === 1) for (const [, l] of this.layers) l.quant.setFormat(this.formats[0]!);
+    for (const [, l] of this.layers) l.quant.quantizeWeights = this.quantized;
   }
 
-  /** Weights are quantized from step 0; activations profile for a few batches from actStart, then quantize. */
-  private applyPhase(step: number): void {
-    const layers = quantLayers(this.model);
-    const quantized = this.formats.some((f) => f.kind !== 'fp32');
-    for (const [, l] of layers) l.quant.quantizeWeights = quantized;
-    if (!quantized) return;
-    if (step === this.actStart) for (const [, l] of layers) l.quant.startProfile();
-    if (step === this.actStart + this.profileBatches) {
-      for (const [, l] of layers) { l.quant.finishProfile(this.formats); l.quant.quantizeActivations = true; }
-    }
+  /**
+   * Weights are quantized from step 0. Activations: profiling starts with step actStart and ends with the
+   * end of step actStart + profileBatches − 1, so a checkpoint after any step never holds a half profile.
+   */
+  private startPhase(step: number): void {
+    if (!this.quantized) return;
+    if (step === this.actStart) for (const [, l] of this.layers) l.quant.startProfile();
+    if (step % Trainer.WEIGHT_CLIP_REFRESH === 0) for (const [, l] of this.layers) l.quant.refreshWeightClips();
+  }
+
+  private endPhase(stepsDone: number): void {
+    if (!this.quantized || stepsDone !== this.actStart + this.profileBatches) return;
+    for (const [, l] of this.layers) { l.quant.finishProfile(this.formats); l.quant.quantizeActivations = true; }
   }
 
   /** True while activation statistics are being collected (checkpoints wait until it ends). */
   get profiling(): boolean {
-    return this.step >= this.actStart && this.step < this.actStart + this.profileBatches && this.formats.some((f) => f.kind !== 'fp32');
+    return this.quantized && this.step > this.actStart && this.step < this.actStart + this.profileBatches;
   }
 
   /** One forward/backward/update on a batch. */
   trainStep(batch: Batch): StepResult {
-    this.applyPhase(this.step);
+    this.startPhase(this.step);
     this.beforeStep?.(this.step);
     this.model.train();
     const lr = this.schedule(this.step);
@@ -177,6 +191,7 @@ export class Trainer {
     this.optimizer.step();
     const r = { step: this.step, epoch: Math.floor(this.step / this.stepsPerEpoch), lr, loss, correct, size: batch.size };
     this.step++;
+    this.endPhase(this.step);
     return r;
   }
 
@@ -188,13 +203,15 @@ export class Trainer {
     while (this.step < this.totalSteps) {
       const epoch = Math.floor(this.step / this.stepsPerEpoch);
       const skip = this.step - epoch * this.stepsPerEpoch;
-      if (skip === 0) this.epochRngState = this.rng.getState();
-      else this.rng.setState(this.epochRngState);
+      // The generator's state at the start of this epoch (saved when the previous epoch ended, or restored).
+      this.rng.setState(this.epochRngState);
       let i = 0;
       for (const b of batches(this.data.train, this.config.batchSize, this.rng, { dropLast: true, augment: this.config.augment })) {
         if (i++ < skip) continue;
         if (this.step >= this.totalSteps) return;
-        yield this.trainStep(b);
+        const r = this.trainStep(b);
+        if (this.step % this.stepsPerEpoch === 0) this.epochRngState = this.rng.getState();
+        yield r;
       }
     }
   }
@@ -224,39 +241,54 @@ export class Trainer {
     const tensors: Record<string, Float32Array> = {};
     for (const [k, t] of this.model.namedParameters()) tensors[`param:${k}`] = t.toArray();
     for (const [k, t] of this.model.namedBuffers()) tensors[`buffer:${k}`] = t.toArray();
-    const quant: QuantState[] = quantLayers(this.model).map(([name, l]) => ({
+    const quant: QuantState[] = this.layers.map(([name, l]) => ({
       name, weightFormat: l.quant.weightFormat.name, actFormat: l.quant.actFormat.name,
       quantizeWeights: l.quant.quantizeWeights, quantizeActivations: l.quant.quantizeActivations,
-      actStd: l.quant.actStd, actClips: [...l.quant.actClips],
+      actStd: l.quant.actStd, actClips: [...l.quant.actClips], weightClips: [...l.quant.weightClips],
     }));
     return { meta: { version: 1, step: this.step, epochRngState: this.epochRngState, optimizer: this.optimizer.stateDict(), quant, extra }, tensors };
   }
 
-  /** Restores a checkpoint taken from a trainer with the same model and config. */
+  /**
+   * Restores a checkpoint taken from a trainer with the same model and config. Everything is checked
+   * before anything is written, so a rejected checkpoint leaves the trainer as it was.
+   */
   restore(ck: TrainerCheckpoint): void {
-    if (ck?.meta?.version !== 1) throw new FliqsError('checkpoint', 'has an unknown version', 'a checkpoint written by this fliqs');
-    const put = (name: string, t: Tensor): void => {
-      const v = ck.tensors[name];
-      if (!v || v.length !== t.size) throw new FliqsError('checkpoint', `has no matching ${name} (${v?.length ?? 'missing'} vs ${t.size} values)`, 'a checkpoint of the same model and width');
-      t.data.set(v);
+    const bad = (why: string): never => { throw new FliqsError('checkpoint', why, 'a checkpoint of the same model, width and config'); };
+    if (ck?.meta?.version !== 1) bad('has an unknown version');
+    const { meta } = ck;
+    if (!Number.isInteger(meta.step) || meta.step < 0 || meta.step > this.totalSteps) bad(`has step ${describe(meta.step)} (this run has ${this.totalSteps})`);
+    if (!Array.isArray(meta.epochRngState) || meta.epochRngState.length !== 5) bad('has no generator state');
+    const writes: Array<[Tensor, Float32Array]> = [];
+    const want = (name: string, t: Tensor): void => {
+      const v = ck.tensors?.[name];
+      if (!(v instanceof Float32Array) || v.length !== t.size) bad(`has no matching ${name} (${v?.length ?? 'missing'} vs ${t.size} values)`);
+      writes.push([t, v!]);
     };
-    for (const [k, t] of this.model.namedParameters()) put(`param:${k}`, t);
-    for (const [k, t] of this.model.namedBuffers()) put(`buffer:${k}`, t);
-    const layers = new Map(quantLayers(this.model));
-    for (const q of ck.meta.quant) {
+    for (const [k, t] of this.model.namedParameters()) want(`param:${k}`, t);
+    for (const [k, t] of this.model.namedBuffers()) want(`buffer:${k}`, t);
+    const layers = new Map(this.layers);
+    if (!Array.isArray(meta.quant) || meta.quant.length !== layers.size) bad(`describes ${describe(meta.quant)} quantized layers, this model has ${layers.size}`);
+    const quant = meta.quant.map((q) => {
       const l = layers.get(q.name);
-      if (!l) throw new FliqsError('checkpoint', `names a layer ${q.name} this model does not have`, 'a checkpoint of the same model');
-      l.quant.weightFormat = parseFormat(q.weightFormat);
-      l.quant.actFormat = parseFormat(q.actFormat);
+      if (!l) return bad(`names a layer ${q.name} this model does not have`);
+      return { l, q, wf: parseFormat(q.weightFormat), af: parseFormat(q.actFormat) };
+    });
+    this.optimizer.loadStateDict(meta.optimizer); // checks its state completely before writing
+    for (const [t, v] of writes) t.data.set(v);
+    for (const { l, q, wf, af } of quant) {
+      l.quant.weightFormat = wf;
+      l.quant.actFormat = af;
       l.quant.quantizeWeights = q.quantizeWeights;
       l.quant.quantizeActivations = q.quantizeActivations;
       l.quant.actStd = q.actStd;
       l.quant.actClips.clear();
       for (const [f, c] of q.actClips) l.quant.actClips.set(f, c);
+      l.quant.weightClips.clear();
+      for (const [f, c] of q.weightClips ?? []) l.quant.weightClips.set(f, c);
     }
-    this.optimizer.loadStateDict(ck.meta.optimizer);
-    this.step = ck.meta.step;
-    this.epochRngState = ck.meta.epochRngState;
+    this.step = meta.step;
+    this.epochRngState = meta.epochRngState;
   }
 
   /** Frees the optimizer's state (the model's parameters stay). */
