@@ -12,6 +12,7 @@ import { createModel, MODEL_NAMES } from '../nn/zoo.js';
 import type { TrainerCheckpoint } from '../train/trainer.js';
 import { DEFAULT_GAMMA, formatMbops } from '../search/cost.js';
 import { DEFAULT_ENTROPY_END } from '../search/schedule.js';
+import { DEFAULT_CONTROLLER_LR } from '../search/controller.js';
 import { Search, retrainFixed, spaceFormats, type SearchResult, type SearchStep } from '../search/search.js';
 import { OPTIMIZERS, type OptimizerName, type TrainConfig } from '../train/trainer.js';
 import { UsageError, parseFlags, usage, type FlagSpecs } from './args.js';
@@ -45,6 +46,7 @@ export const SEARCH_FLAGS = {
   'weight-decay': { kind: 'number', help: 'weight decay', default: 0, min: 0 },
   seed: { kind: 'int', help: 'seed of everything (init, batches, controller, validation order)', default: 0, min: 0, max: 2 ** 32 - 1 },
   gamma: { kind: 'number', help: 'cost scalar γ of the reward r = Q − γ·|C/C_T − 1|', default: DEFAULT_GAMMA, min: 0 },
+  'controller-lr': { kind: 'number', help: 'Adam learning rate of the policy logits', default: DEFAULT_CONTROLLER_LR, min: 0 },
   'entropy-end': { kind: 'number', help: 'β_H at the end (0 = no entropy regularization)', default: DEFAULT_ENTROPY_END, min: 0 },
   quality: { kind: 'string', help: 'quality signal Q on the validation batch', default: 'accuracy', choices: ['accuracy', 'neg-loss'] },
   'val-batch': { kind: 'int', help: 'validation examples per search step (default --batch)', min: 1 },
@@ -87,6 +89,8 @@ export interface SearchConfig {
   weightDecay: number;
   seed: number;
   gamma: number;
+  /** Adam learning rate of the controller (absent in configs written before the flag existed: the default). */
+  controllerLr?: number;
   entropyEnd: number;
   quality: 'accuracy' | 'neg-loss';
   valBatch: number;
@@ -118,7 +122,7 @@ export function searchConfig(args: readonly string[]): { config: SearchConfig; o
   const config: SearchConfig = {
     model: f.model!, width: f.width!, data: f.data as DatasetName, space: f.space!, target, epochs: f.epochs!, steps: f.steps ?? null,
     batch: f.batch!, lr: f.lr!, optimizer: f.optimizer as OptimizerName, weightDecay: f['weight-decay']!, seed: f.seed!, gamma: f.gamma!,
-    entropyEnd: f['entropy-end']!, quality: f.quality as 'accuracy' | 'neg-loss', valBatch: f['val-batch'] ?? f.batch!,
+    controllerLr: f['controller-lr']!, entropyEnd: f['entropy-end']!, quality: f.quality as 'accuracy' | 'neg-loss', valBatch: f['val-batch'] ?? f.batch!,
     validation: f.validation ?? null, limit: f.limit ?? null, fixFirstLast: f['fix-first-last'] ?? null, pins: parsePins(f.pin),
     retrain: f.retrain, logEvery: f['log-every'] ?? null, checkpointEvery: f['checkpoint-every'] ?? null,
   };
@@ -147,7 +151,7 @@ export function makeSearch(c: SearchConfig, data: DatasetSplits): Search {
   const model = createModel(c.model, { width: c.width, inputShape: data.train.shape, classes: data.train.classes, seed: c.seed });
   return new Search(model, data, {
     space: c.space, target: c.target, gamma: c.gamma, entropyEnd: c.entropyEnd, quality: c.quality, validationBatch: c.valBatch,
-    train: trainConfig(c), ...(c.fixFirstLast ? { fixFirstLast: c.fixFirstLast } : {}), ...(Object.keys(c.pins).length ? { pins: c.pins } : {}),
+    train: trainConfig(c), controller: { lr: c.controllerLr ?? DEFAULT_CONTROLLER_LR }, ...(c.fixFirstLast ? { fixFirstLast: c.fixFirstLast } : {}), ...(Object.keys(c.pins).length ? { pins: c.pins } : {}),
   });
 }
 
