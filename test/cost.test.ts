@@ -118,7 +118,7 @@ describe('reward', () => {
     expect(reward(0.9, 12e6, 10e6, 0.5)).toBeCloseTo(0.9 - 0.5 * 0.2, 15);
     expect(reward(0.9, 8e6, 10e6, 0.5)).toBeCloseTo(0.9 - 0.5 * 0.2, 15);
     expect(reward(0.9, 10e6, 10e6)).toBe(0.9);
-    expect(reward(0.9, 20e6, 10e6)).toBeCloseTo(0.9 - 0.07, 15); // default γ = 0.07
+    expect(reward(0.9, 20e6, 10e6)).toBeCloseTo(0.9 - 5, 15); // default γ = 5
     expect(reward(0.9, 20e6, 10e6, 0)).toBe(0.9);
     expect(() => reward(Number.NaN, 1, 1)).toThrow(/quality/);
     expect(() => reward(1, 1, 0)).toThrow(/target/);

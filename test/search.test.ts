@@ -49,7 +49,7 @@ describe('Search', () => {
     const search = steps.slice(warm);
     expect(search[0]!.warmup).toBe(false);
     // Cost ratio by hand: C = Σ_l bits(sampled_l)²·MACs_l from describeModel, and C_T = 0.5·Σ_l 8²·MACs_l
-    // (the target 0.5xINT8). The reward then uses that hand ratio, the logged Q and γ = 0.07.
+    // (the target 0.5xINT8). The reward then uses that hand ratio, the logged Q and γ = 5.
     const macs = describeModel(model(), [12, 12, 1]).map((l) => l.macs);
     expect(macs).toHaveLength(3);
     const bits: Record<string, number> = { INT4: 4, INT8: 8, BF16: 16 };
@@ -60,19 +60,19 @@ describe('Search', () => {
       expect(x.costRatio, `step ${x.step}`).toBeCloseTo(ratioOf(x.sampled), 12);
       expect(x.argmaxCostRatio, `step ${x.step}`).toBeCloseTo(ratioOf(x.argmax), 12);
     }
-    expect(DEFAULT_GAMMA).toBe(0.07);
+    expect(DEFAULT_GAMMA).toBe(5);
     for (const x of search) {
       // Q is the accuracy on a validation batch of 32: a multiple of 1/32 in [0, 1].
       expect(Number.isInteger(x.quality! * 32), `step ${x.step} Q ${x.quality}`).toBe(true);
       expect(x.quality).toBeGreaterThanOrEqual(0);
       expect(x.quality).toBeLessThanOrEqual(1);
-      expect(x.reward, `step ${x.step}`).toBeCloseTo(x.quality! - 0.07 * Math.abs(ratioOf(x.sampled) - 1), 12);
+      expect(x.reward, `step ${x.step}`).toBeCloseTo(x.quality! - 5 * Math.abs(ratioOf(x.sampled) - 1), 12);
     }
-    // One step spelled out: all INT8 gives ratio 2 and r = Q − 0.07; all INT4 gives ratio 0.5, r = Q − 0.035.
+    // One step spelled out: all INT8 gives ratio 2 and r = Q − 5; all INT4 gives ratio 0.5, r = Q − 2.5.
     expect(ratioOf(['INT8', 'INT8', 'INT8'])).toBe(2);
     expect(ratioOf(['INT4', 'INT4', 'INT4'])).toBe(0.5);
     const first = search[0]!;
-    expect(first.reward).toBeCloseTo(first.quality! - 0.07 * Math.abs(ratioOf(first.sampled) - 1), 12);
+    expect(first.reward).toBeCloseTo(first.quality! - 5 * Math.abs(ratioOf(first.sampled) - 1), 12);
     expect(search.at(-1)!.entropy).toBeLessThan(H0);
     expect(search.at(-1)!.entropyWeight).toBeGreaterThan(0.45);
     const r = s.result();

@@ -13,7 +13,7 @@ import { createModel, describeModel, MODEL_NAMES } from '../nn/zoo.js';
 import { scatterPlot } from '../report/svg.js';
 import { DEFAULT_GAMMA, uniformCost } from '../search/cost.js';
 import { DEFAULT_ENTROPY_END } from '../search/schedule.js';
-import { DEFAULT_CONTROLLER_LR } from '../search/controller.js';
+import { DEFAULT_SEARCH_CONTROLLER_LR } from '../search/search.js';
 import { searchClipMultiples } from '../search/search.js';
 import { OPTIMIZERS, Trainer, type OptimizerName } from '../train/trainer.js';
 import { UsageError, parseFlags, usage, type FlagSpecs } from './args.js';
@@ -35,7 +35,7 @@ const FLAGS = {
   optimizer: { kind: 'string', help: 'optimizer', default: 'sgd', choices: OPTIMIZERS },
   seeds: { kind: 'int', help: 'number of seeds (0 … N−1)', default: 1, min: 1 },
   gamma: { kind: 'number', help: 'γ of the FLIQS reward', default: DEFAULT_GAMMA, min: 0 },
-  'controller-lr': { kind: 'number', help: 'Adam learning rate of the policy logits', default: DEFAULT_CONTROLLER_LR, min: 0 },
+  'controller-lr': { kind: 'number', help: 'Adam learning rate of the policy logits', default: DEFAULT_SEARCH_CONTROLLER_LR, min: 0 },
   'entropy-end': { kind: 'number', help: 'β_H at the end', default: DEFAULT_ENTROPY_END, min: 0 },
   limit: { kind: 'int', help: 'training examples (quick runs)', min: 1 },
   validation: { kind: 'int', help: 'validation examples held out of train', min: 1 },

@@ -13,6 +13,7 @@ import type { TrainerCheckpoint } from '../train/trainer.js';
 import { DEFAULT_GAMMA, formatMbops } from '../search/cost.js';
 import { DEFAULT_ENTROPY_END } from '../search/schedule.js';
 import { DEFAULT_CONTROLLER_LR } from '../search/controller.js';
+import { DEFAULT_SEARCH_CONTROLLER_LR } from '../search/search.js';
 import { Search, retrainFixed, spaceFormats, type SearchResult, type SearchStep } from '../search/search.js';
 import { OPTIMIZERS, type OptimizerName, type TrainConfig } from '../train/trainer.js';
 import { UsageError, parseFlags, usage, type FlagSpecs } from './args.js';
@@ -46,7 +47,7 @@ export const SEARCH_FLAGS = {
   'weight-decay': { kind: 'number', help: 'weight decay', default: 0, min: 0 },
   seed: { kind: 'int', help: 'seed of everything (init, batches, controller, validation order)', default: 0, min: 0, max: 2 ** 32 - 1 },
   gamma: { kind: 'number', help: 'cost scalar γ of the reward r = Q − γ·|C/C_T − 1|', default: DEFAULT_GAMMA, min: 0 },
-  'controller-lr': { kind: 'number', help: 'Adam learning rate of the policy logits', default: DEFAULT_CONTROLLER_LR, min: 0 },
+  'controller-lr': { kind: 'number', help: 'Adam learning rate of the policy logits', default: DEFAULT_SEARCH_CONTROLLER_LR, min: 0 },
   'entropy-end': { kind: 'number', help: 'β_H at the end (0 = no entropy regularization)', default: DEFAULT_ENTROPY_END, min: 0 },
   quality: { kind: 'string', help: 'quality signal Q on the validation batch', default: 'accuracy', choices: ['accuracy', 'neg-loss'] },
   'val-batch': { kind: 'int', help: 'validation examples per search step (default --batch)', min: 1 },

@@ -22,6 +22,14 @@ import { ValidationStream, type ValidationStreamState } from './validation.js';
 
 export type QualitySignal = 'accuracy' | 'neg-loss';
 
+/**
+ * The controller's Adam learning rate in a search. The paper's 4.6e-3 (the Controller's own default) is
+ * for runs far longer than a laptop's: measured here, a 1,300-step search (resnet8 ×0.5, 2 epochs of
+ * Fashion-MNIST) ended with 16.3 nats of entropy over 10 layers at 4.6e-3 — nearly uniform — and with
+ * 0.011 nats per layer at 0.05.
+ */
+export const DEFAULT_SEARCH_CONTROLLER_LR = 0.05;
+
 export interface SearchOptions {
   /** Formats of every searched layer: a preset (`int-s`, `fp-l`, …), presets joined with +, or a list. */
   space: string | readonly string[];
@@ -41,7 +49,7 @@ export interface SearchOptions {
   quality?: QualitySignal;
   /** Examples in each validation batch (default the training batch size). */
   validationBatch?: number;
-  /** Other controller options (lr, baseline momentum, warm-up fraction). */
+  /** Other controller options (lr — default DEFAULT_SEARCH_CONTROLLER_LR —, baseline momentum, warm-up fraction). */
   controller?: Omit<ControllerOptions, 'totalSteps' | 'seed' | 'entropyEnd'>;
   /**
    * Activation clip multiples k_f by format (clip_f = k_f·std). Default: searchClipMultiples(space).
@@ -201,7 +209,7 @@ export class Search {
     const seed = options.train.seed ?? 0;
     this.trainer = new Trainer(model, data, { ...options.train, seed, formats: formats.map((f) => f.name) });
     this.controller = new Controller(this.space, {
-      ...(options.controller ?? {}), totalSteps: this.trainer.totalSteps, seed: derivedSeed(seed, 'controller'),
+      lr: DEFAULT_SEARCH_CONTROLLER_LR, ...(options.controller ?? {}), totalSteps: this.trainer.totalSteps, seed: derivedSeed(seed, 'controller'),
       entropyEnd: options.entropyEnd ?? DEFAULT_ENTROPY_END,
     });
     this.validation = new ValidationStream(data.validation, options.validationBatch ?? options.train.batchSize, derivedSeed(seed, 'validation'));
