@@ -14,5 +14,5 @@ for (const d of dirs) {
   const searched = r.layers.filter((l) => !l.pinned).length || 1;
   const name = d.split('/').filter(Boolean).slice(-1)[0];
   console.log(`| ${name} | ${c.space} | ${c.target} | ${c.gamma} | ${c.entropyEnd} | ${r.cost.ratio.toFixed(3)} | ${(r.finalEntropy / searched).toFixed(4)} | `
-    + `${(100 * r.test.accuracy).toFixed(2)} | ${r.retrain ? (100 * r.retrain.accuracy).toFixed(2) : '—'} | ${r.layers.map((l) => short(l.format)).join(' ')} |`);
+    + `${(100 * r.test.accuracy).toFixed(2)} | ${r.retrain ? (100 * (r.retrain.test?.accuracy ?? r.retrain.accuracy)).toFixed(2) : '—'} | ${r.layers.map((l) => short(l.format)).join(' ')} |`);
 }

@@ -1,6 +1,7 @@
 // Summarizes `fliqs pareto` CSVs (one or more) into mean ± std tables over seeds, as markdown, plus a
 // combined accuracy-vs-MBOPs SVG with error bars. Used for the README's reproduction study:
-//   node scripts/study-summary.mjs runs/pareto-w05/pareto.csv runs/pareto-w1/pareto.csv --svg bench/results/study/pareto.svg
+//   node scripts/study-summary.mjs runs/pareto-w05/pareto.csv=γ0.07 runs/pareto-w1/pareto.csv --svg bench/results/study/pareto.svg
+// A `=label` after a file tags its FLIQS rows (to tell apart searches run with different settings).
 import { readFileSync } from 'node:fs';
 import { writeAtomic } from '../dist/cli/files.js';
 import { scatterPlot } from '../dist/report/svg.js';
@@ -8,12 +9,14 @@ import { scatterPlot } from '../dist/report/svg.js';
 const args = process.argv.slice(2);
 const svgAt = args.indexOf('--svg');
 const svgPath = svgAt >= 0 ? args[svgAt + 1] : null;
-const files = args.filter((a, i) => !a.startsWith('--') && i !== svgAt + 1);
+const files = args.filter((a, i) => !a.startsWith('--') && (svgAt < 0 || i !== svgAt + 1));
 
-const rows = files.flatMap((f) => {
+const rows = files.flatMap((arg) => {
+  const [f, tag] = arg.split('=');
   const [head, ...lines] = readFileSync(f, 'utf8').trim().split('\n');
   const cols = head.split(',');
-  return lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [cols[i], v])));
+  return lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [cols[i], v])))
+    .map((r) => (tag && r.kind !== 'uniform' ? { ...r, kind: `${r.kind} ${tag}` } : r));
 });
 
 const groups = new Map();
@@ -42,7 +45,7 @@ for (const o of out) {
 if (svgPath) {
   const points = out.map((o) => ({
     x: o.mbops, y: o.acc, yErr: o.n > 1 ? o.accStd : undefined,
-    series: o.kind === 'uniform' ? `uniform ×${o.width}` : `FLIQS ${o.what.startsWith('int') ? 'int' : 'fp'} ×${o.width}`,
+    series: o.kind === 'uniform' ? `uniform ×${o.width}` : `FLIQS${o.kind.slice(5)} ${o.what.startsWith('int') ? 'int' : 'fp'} ×${o.width}`,
     label: o.kind === 'uniform' ? o.what : `${o.what} ${o.target}`,
   }));
   // temp file + rename (and the folder created), so a reader never sees a half-written SVG
