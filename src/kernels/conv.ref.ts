@@ -18,79 +18,50 @@ export function outExtent(n: number, k: number, s: number, p0: number, p1: numbe
   return Math.floor((n + p0 + p1 - k) / s) + 1;
 }
 
-/** y[n,oh,ow,g·OCg+o] = bias + Σ_{kh,kw,i} x[n, oh·sh-pt+kh, ow·sw-pl+kw, g·ICg+i] · w[kh,kw,i,g·OCg+o]. */
-export function conv2dRef(x: Arr, w: Arr, bias: Arr | null, s: ConvShape): Float64Array {
+/**
+ * Every product term of the convolution: visit(xi, wi, yi) for each output element yi = [n, oh, ow, co], each
+ * tap (kh, kw) inside the input and each input channel i of co's group, where xi = [n, oh·sh−pt+kh,
+ * ow·sw−pl+kw, g·ICg+i] and wi = [kh, kw, i, co]. Forward and both gradients are sums over these terms.
+ */
+function eachTerm(s: ConvShape, visit: (xi: number, wi: number, yi: number) => void): void {
   const { N, H, W, C, CO, KH, KW, OH, OW, sh, sw, pt, pl, groups } = s;
   const ICg = C / groups, OCg = CO / groups;
-  const y = new Float64Array(N * OH * OW * CO);
   for (let n = 0; n < N; n++) for (let oh = 0; oh < OH; oh++) for (let ow = 0; ow < OW; ow++) {
     for (let co = 0; co < CO; co++) {
       const g = Math.floor(co / OCg);
-      let a = bias ? bias[co]! : 0;
+      const yi = ((n * OH + oh) * OW + ow) * CO + co;
       for (let kh = 0; kh < KH; kh++) {
         const ih = oh * sh - pt + kh;
         if (ih < 0 || ih >= H) continue;
         for (let kw = 0; kw < KW; kw++) {
           const iw = ow * sw - pl + kw;
           if (iw < 0 || iw >= W) continue;
-          for (let i = 0; i < ICg; i++) {
-            a += x[((n * H + ih) * W + iw) * C + g * ICg + i]! * w[((kh * KW + kw) * ICg + i) * CO + co]!;
-          }
+          for (let i = 0; i < ICg; i++) visit(((n * H + ih) * W + iw) * C + g * ICg + i, ((kh * KW + kw) * ICg + i) * CO + co, yi);
         }
       }
-      y[((n * OH + oh) * OW + ow) * CO + co] = a;
     }
   }
+}
+
+/** y[n,oh,ow,g·OCg+o] = bias + Σ_{kh,kw,i} x[n, oh·sh-pt+kh, ow·sw-pl+kw, g·ICg+i] · w[kh,kw,i,g·OCg+o]. */
+export function conv2dRef(x: Arr, w: Arr, bias: Arr | null, s: ConvShape): Float64Array {
+  const y = new Float64Array(s.N * s.OH * s.OW * s.CO);
+  if (bias) for (let yi = 0; yi < y.length; yi++) y[yi] = bias[yi % s.CO]!;
+  eachTerm(s, (xi, wi, yi) => { y[yi]! += x[xi]! * w[wi]!; });
   return y;
 }
 
 /** Gradient of Σ dy·conv2d(x, w) w.r.t. x (a transposed convolution). */
 export function conv2dDxRef(dy: Arr, w: Arr, s: ConvShape): Float64Array {
-  const { N, H, W, C, CO, KH, KW, OH, OW, sh, sw, pt, pl, groups } = s;
-  const ICg = C / groups, OCg = CO / groups;
-  const dx = new Float64Array(N * H * W * C);
-  for (let n = 0; n < N; n++) for (let oh = 0; oh < OH; oh++) for (let ow = 0; ow < OW; ow++) {
-    for (let co = 0; co < CO; co++) {
-      const g = Math.floor(co / OCg);
-      const d = dy[((n * OH + oh) * OW + ow) * CO + co]!;
-      for (let kh = 0; kh < KH; kh++) {
-        const ih = oh * sh - pt + kh;
-        if (ih < 0 || ih >= H) continue;
-        for (let kw = 0; kw < KW; kw++) {
-          const iw = ow * sw - pl + kw;
-          if (iw < 0 || iw >= W) continue;
-          for (let i = 0; i < ICg; i++) {
-            dx[((n * H + ih) * W + iw) * C + g * ICg + i]! += d * w[((kh * KW + kw) * ICg + i) * CO + co]!;
-          }
-        }
-      }
-    }
-  }
+  const dx = new Float64Array(s.N * s.H * s.W * s.C);
+  eachTerm(s, (xi, wi, yi) => { dx[xi]! += dy[yi]! * w[wi]!; });
   return dx;
 }
 
 /** Gradient of Σ dy·conv2d(x, w) w.r.t. w, HWIO. */
 export function conv2dDwRef(x: Arr, dy: Arr, s: ConvShape): Float64Array {
-  const { N, H, W, C, CO, KH, KW, OH, OW, sh, sw, pt, pl, groups } = s;
-  const ICg = C / groups, OCg = CO / groups;
-  const dw = new Float64Array(KH * KW * ICg * CO);
-  for (let n = 0; n < N; n++) for (let oh = 0; oh < OH; oh++) for (let ow = 0; ow < OW; ow++) {
-    for (let co = 0; co < CO; co++) {
-      const g = Math.floor(co / OCg);
-      const d = dy[((n * OH + oh) * OW + ow) * CO + co]!;
-      for (let kh = 0; kh < KH; kh++) {
-        const ih = oh * sh - pt + kh;
-        if (ih < 0 || ih >= H) continue;
-        for (let kw = 0; kw < KW; kw++) {
-          const iw = ow * sw - pl + kw;
-          if (iw < 0 || iw >= W) continue;
-          for (let i = 0; i < ICg; i++) {
-            dw[((kh * KW + kw) * ICg + i) * CO + co]! += d * x[((n * H + ih) * W + iw) * C + g * ICg + i]!;
-          }
-        }
-      }
-    }
-  }
+  const dw = new Float64Array(s.KH * s.KW * (s.C / s.groups) * s.CO);
+  eachTerm(s, (xi, wi, yi) => { dw[wi]! += dy[yi]! * x[xi]!; });
   return dw;
 }
 
