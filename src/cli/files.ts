@@ -1,15 +1,13 @@
 // Files that must never be torn: everything fliqs writes goes to a temp path first and is renamed.
 
-import { mkdirSync, renameSync, writeFileSync, appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { mkdirSync, appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { writeAtomic as writeFileAtomic } from '../data/node/files.js';
 import { dirname } from 'node:path';
 import { FliqsError } from '../core/errors.js';
 
 /** Writes `data` to `path` atomically (temp file in the same directory, then rename). */
 export function writeAtomic(path: string, data: string | Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
+  writeFileAtomic(path, data, 'a writable directory for --out');
 }
 
 /** Writes pretty JSON atomically. */

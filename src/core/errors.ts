@@ -30,6 +30,12 @@ export function describe(value: unknown): string {
   return typeof value === 'object' ? (value.constructor?.name ?? 'object') : typeof value;
 }
 
+/** Throws unless `value` is a finite number. */
+export function requireFinite(input: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new FliqsError(input, `got ${describe(value)}`, 'a finite number');
+  return value;
+}
+
 /** Throws unless `value` is a finite number > 0. */
 export function requirePositive(input: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {

@@ -1,36 +1,54 @@
-// Getting JavaScript Float32Arrays into wasm memory for the duration of one call.
+// Getting operands into wasm memory for the duration of one call: the one placement rule every
+// kernel wrapper uses.
 //
-// An allocation may grow the memory, which detaches every view of the old buffer. So ownership is
-// decided for all arrays first, while their views are still attached, and afterwards only byte
+// An allocation may grow the memory, which detaches every view of the old buffer. So where each operand
+// lives is decided for all of them first, while their views are still attached, and afterwards only byte
 // offsets are used: a resident array's data stays where it was, only its JS view goes stale.
 
-import type { Runtime } from './runtime.js';
+import { WasmF32, type Runtime } from './runtime.js';
+
+/** A kernel operand: a wasm-resident buffer, a view of wasm memory, or a plain typed array (copied in). */
+export type Operand = WasmF32 | Float32Array | Int32Array;
+
+export interface Placed {
+  /** Byte offset of each operand in wasm memory. */
+  readonly ptrs: number[];
+  /** Copies an output operand that was copied in back to its JS array (`n` elements; default all). */
+  copyBack(i: number, n?: number): void;
+  /** Frees the copies. Call it in a finally block. */
+  release(): void;
+}
 
 /**
- * Returns [ptrs, release]: each array's own offset when it already lives in rt's memory, else a
- * fresh copy that `release()` frees. Call release() in a finally block.
+ * Places every operand in rt's memory: WasmF32s and views of rt's memory where they are, other arrays as
+ * fresh copies. On an allocation failure the copies made so far are freed before rethrowing.
  */
-export function residentAll(rt: Runtime, arrays: readonly Float32Array[]): [number[], () => void] {
-  const owned = arrays.map((a) => (rt.owns(a) ? a.byteOffset : -1));
+export function place(rt: Runtime, xs: readonly Operand[]): Placed {
+  const ptrs = xs.map((x) => (x instanceof WasmF32 ? x.ptr : rt.owns(x) ? x.byteOffset : -1));
   const copies: number[] = [];
   const release = (): void => { for (const p of copies.splice(0)) rt.arena.free(p); };
+  const copied = ptrs.map((p) => p < 0);
   try {
-    const ptrs = arrays.map((a, i) => {
-      if (owned[i]! >= 0) return owned[i]!;
+    xs.forEach((x, i) => {
+      if (!copied[i]) return;
+      const a = x as Float32Array | Int32Array;
       const p = rt.arena.alloc(a.length * 4);
       copies.push(p);
-      rt.f32.set(a, p >> 2);
-      return p;
+      ptrs[i] = p;
+      if (a instanceof Int32Array) rt.i32.set(a, p >> 2); else rt.f32.set(a, p >> 2);
     });
-    return [ptrs, release];
   } catch (e) {
     release();
     throw e;
   }
+  const copyBack = (i: number, n = (xs[i] as Float32Array).length): void => {
+    if (copied[i]) (xs[i] as Float32Array).set(rt.f32.subarray(ptrs[i]! >> 2, (ptrs[i]! >> 2) + n));
+  };
+  return { ptrs, copyBack, release };
 }
 
-/** residentAll for one array. */
+/** place() for one array: [ptr, release]. */
 export function resident(rt: Runtime, x: Float32Array): [number, () => void] {
-  const [[p], release] = residentAll(rt, [x]);
-  return [p!, release];
+  const { ptrs, release } = place(rt, [x]);
+  return [ptrs[0]!, release];
 }

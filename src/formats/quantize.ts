@@ -3,7 +3,7 @@
 // cache-sized scratch block, so a 4M-element tensor never needs a 16 MB copy.
 
 import { FliqsError, describe, requirePositive } from '../core/errors.js';
-import { residentAll } from '../core/resident.js';
+import { place } from '../core/resident.js';
 import { runtime, type Runtime } from '../core/runtime.js';
 import { parseFormat, type Format } from './format.js';
 import { kernelParams, scaleOf } from './params.js';
@@ -143,7 +143,7 @@ export function quantizePerChannel(x: Float32Array, format: Format | string, cli
   const rt = runtime, k = kernelParams(f);
   // Decide where everything lives before allocating (an allocation may grow memory and detach views).
   const outResident = rt.owns(o), outPtr = o.byteOffset, xResident = rt.owns(x), n = x.length;
-  const [[px], releaseX] = residentAll(rt, [x]);
+  const { ptrs: [px], release: releaseX } = place(rt, [x]);
   let ps = -1, temp = -1;
   try {
     ps = rt.arena.alloc(C * 4);
@@ -176,7 +176,7 @@ export function steGradient(x: Float32Array, gradOut: Float32Array, clip: number
   const rt = runtime;
   const outResident = rt.owns(o), outPtr = o.byteOffset;
   const n = x.length;
-  const [[px, pg], release] = residentAll(rt, [x, gradOut]);
+  const { ptrs: [px, pg], release } = place(rt, [x, gradOut]);
   let temp = -1;
   try {
     if (!outResident) temp = rt.arena.alloc(n * 4);

@@ -6,7 +6,8 @@
 // Layout: [rows, C] row-major, C innermost (NHWC activations are [N·H·W, C]). Outputs may alias
 // same-shaped inputs.
 
-import { FliqsError, describe, requireInt, requirePositive } from '../core/errors.js';
+import { place } from '../core/resident.js';
+import { FliqsError, describe, requireFinite, requireInt, requirePositive } from '../core/errors.js';
 import { runtime, WasmF32, type Runtime } from '../core/runtime.js';
 
 /** An f32 operand: a WasmF32, or a Float32Array (used in place when it is a view of the runtime's memory). */
@@ -17,11 +18,6 @@ interface Slot {
   x: F32Operand | Int32Array;
   n: number;
   out?: boolean;
-}
-
-function requireNumber(input: string, x: unknown): number {
-  if (typeof x !== 'number' || !Number.isFinite(x)) throw new FliqsError(input, `got ${describe(x)}`, 'a finite number');
-  return x;
 }
 
 function lengthOf(rt: Runtime, s: Slot, shape: string): void {
@@ -42,31 +38,16 @@ function lengthOf(rt: Runtime, s: Slot, shape: string): void {
  */
 function run<T>(rt: Runtime, shape: string, slots: Slot[], scratchFloats: number, body: (p: number[], scratch: number) => T): T {
   for (const s of slots) lengthOf(rt, s, shape);
-  const here = slots.map((s) => s.x instanceof WasmF32 || rt.owns(s.x));
-  if (scratchFloats === 0 && here.every(Boolean)) {
-    return body(slots.map((s) => (s.x instanceof WasmF32 ? s.x.ptr : s.x.byteOffset)), 0);
-  }
-  const ptrs: number[] = slots.map((s, i) => (!here[i] ? -1 : s.x instanceof WasmF32 ? s.x.ptr : s.x.byteOffset));
-  const owned: number[] = [];
+  const placed = place(rt, slots.map((s) => s.x));
+  let scratch = 0;
   try {
-    for (let i = 0; i < slots.length; i++) {
-      if (ptrs[i]! >= 0) continue;
-      const x = slots[i]!.x as Float32Array | Int32Array;
-      const p = rt.arena.alloc(x.length * 4);
-      owned.push(p);
-      ptrs[i] = p;
-      if (x instanceof Int32Array) rt.i32.set(x, p >> 2); else rt.f32.set(x, p >> 2);
-    }
-    const scratch = scratchFloats > 0 ? rt.arena.alloc(scratchFloats * 4) : 0;
-    if (scratch) owned.push(scratch);
-    const result = body(ptrs, scratch);
-    for (let i = 0; i < slots.length; i++) {
-      const s = slots[i]!;
-      if (!here[i] && s.out) (s.x as Float32Array).set(rt.f32.subarray(ptrs[i]! >> 2, (ptrs[i]! >> 2) + s.n));
-    }
+    if (scratchFloats > 0) scratch = rt.arena.alloc(scratchFloats * 4);
+    const result = body(placed.ptrs, scratch);
+    slots.forEach((s, i) => { if (s.out) placed.copyBack(i, s.n); });
     return result;
   } finally {
-    for (const p of owned) rt.arena.free(p);
+    if (scratch) rt.arena.free(scratch);
+    placed.release();
   }
 }
 
@@ -188,7 +169,7 @@ export function mul_f32x4(a: F32Operand, b: F32Operand, out: F32Operand, rt: Run
  * scale_f32x4(x, 0.5, x); // x.array = [0.5, 1]
  */
 export function scale_f32x4(x: F32Operand, s: number, out: F32Operand, rt: Runtime = runtime): void {
-  requireNumber('s', s);
+  requireFinite('s', s);
   unary(rt, x, out, 'out', (a, b, n) => rt.kernels.scale_f32x4(a, b, n, s));
 }
 
@@ -199,7 +180,7 @@ export function scale_f32x4(x: F32Operand, s: number, out: F32Operand, rt: Runti
  * axpy_f32x4(-0.5, x, y); // y.array = [9.5, 9]
  */
 export function axpy_f32x4(a: number, x: F32Operand, y: F32Operand, rt: Runtime = runtime): void {
-  requireNumber('a', a);
+  requireFinite('a', a);
   const n = lenOf(x, 'x');
   run(rt, `x of ${n} elements`, [{ name: 'x', x, n }, { name: 'y', x: y, n, out: true }], 0,
     ([px, py]) => rt.kernels.axpy_f32x4(px!, py!, n, a));
@@ -274,7 +255,7 @@ export interface BatchNormTrainArgs {
 export function batchnorm_train_f32x4(a: BatchNormTrainArgs, rt: Runtime = runtime): void {
   const rows = requireSize('rows', a.rows), C = requireSize('C', a.C);
   if (rows < 2) throw new FliqsError('rows', `is ${rows}: training batch-norm needs more than one value per channel`, 'an integer ≥ 2 (N·H·W)');
-  const momentum = requireNumber('momentum', a.momentum ?? 0.1);
+  const momentum = requireFinite('momentum', a.momentum ?? 0.1);
   if (momentum < 0 || momentum > 1) throw new FliqsError('momentum', `got ${momentum}`, 'a number in [0, 1]');
   const eps = requirePositive('eps', a.eps ?? 1e-5);
   const update = a.runningMean !== undefined || a.runningVar !== undefined;
@@ -440,7 +421,7 @@ export interface SoftmaxCEGradArgs {
 export function softmax_ce_grad_f32x4(a: SoftmaxCEGradArgs, rt: Runtime = runtime): void {
   const B = requireSize('B', a.B), K = requireSize('K', a.K);
   const eps = requireSmoothing(a.smoothing ?? 0);
-  const g = requireNumber('g', a.g ?? 1);
+  const g = requireFinite('g', a.g ?? 1);
   requireLabels(a.labels, K);
   const n = B * K;
   run(rt, `[B, K] = [${B}, ${K}]`, [

@@ -2,7 +2,8 @@
 // operands into wasm memory, hands the kernel a scratch block from the arena, and copies C back out
 // when it did not live there. Optionally fake-quantizes op(B) while packing it (fused weight quantization).
 
-import { FliqsError, describe, requireInt } from '../core/errors.js';
+import { place } from '../core/resident.js';
+import { FliqsError, describe, requireFinite, requireInt } from '../core/errors.js';
 import { runtime, WasmF32, type Runtime } from '../core/runtime.js';
 import { parseFormat, type Format } from '../formats/format.js';
 import { kernelParams } from '../formats/params.js';
@@ -58,11 +59,6 @@ function requireLayout(layout: unknown): GemmLayout {
   return layout;
 }
 
-function requireNumber(input: string, x: unknown): number {
-  if (typeof x !== 'number' || !Number.isFinite(x)) throw new FliqsError(input, `got ${describe(x)}`, 'a finite number');
-  return x;
-}
-
 /** Rows and columns of A, B as stored (not as used), for a layout. */
 function storedShapes(layout: GemmLayout, M: number, N: number, K: number): { a: [number, number]; b: [number, number] } {
   return {
@@ -70,8 +66,6 @@ function storedShapes(layout: GemmLayout, M: number, N: number, K: number): { a:
     b: layout === 'nt' ? [N, K] : [K, N],
   };
 }
-
-interface Operand { ptr: number; length: number; copy: Float32Array | null }
 
 function lengthOf(rt: Runtime, name: string, x: unknown): number {
   if (x instanceof WasmF32) {
@@ -91,35 +85,6 @@ function checkMatrix(name: string, len: number, rows: number, cols: number, ld: 
     const what = batch > 1 ? `${batch} × [${rows},${cols}] with stride ${stride}, row stride ${ld}` : `[${rows},${cols}] with row stride ${ld}`;
     throw new FliqsError(name, `has ${len} elements but ${what} needs ${need} (${shapes})`, `at least ${need} elements`);
   }
-}
-
-/**
- * Offsets of the operands in rt's memory, copying in those that live elsewhere. Residency is decided for
- * all of them before anything is allocated, since an allocation may grow (and so detach) the memory.
- */
-function place(rt: Runtime, xs: F32Operand[]): Operand[] {
-  const here = xs.map((x) => x instanceof WasmF32 || rt.owns(x));
-  const ops: Operand[] = xs.map((x, i) => (x instanceof WasmF32 ? { ptr: x.ptr, length: x.length, copy: null }
-    : { ptr: here[i] ? x.byteOffset : -1, length: x.length, copy: here[i] ? null : x }));
-  try {
-    for (const o of ops) {
-      if (o.copy) { o.ptr = rt.arena.alloc(o.length * 4); rt.f32.set(o.copy, o.ptr >> 2); }
-    }
-  } catch (e) {
-    release(rt, ops);
-    throw e;
-  }
-  return ops;
-}
-
-/** Copies a copied-in output back to its JS array. */
-function copyOut(rt: Runtime, out: Operand): void {
-  if (out.copy) out.copy.set(rt.f32.subarray(out.ptr >> 2, (out.ptr >> 2) + out.length));
-}
-
-/** Frees the copies place() made. */
-function release(rt: Runtime, ops: Operand[]): void {
-  for (const o of ops) if (o.copy && o.ptr >= 0) { rt.arena.free(o.ptr); o.ptr = -1; }
 }
 
 interface QuantArgs { s: number; scales: number[] | null; max: number; M: number; T: number; sh: number; flip: number }
@@ -160,7 +125,7 @@ export function gemm(layout: GemmLayout, M: number, N: number, K: number, alpha:
   const lay = requireLayout(layout);
   requireInt('M', M, 1, 2 ** 31 - 1); requireInt('N', N, 1, 2 ** 31 - 1); requireInt('K', K, 1, 2 ** 31 - 1);
   requireInt('lda', lda, 1, 2 ** 31 - 1); requireInt('ldb', ldb, 1, 2 ** 31 - 1); requireInt('ldc', ldc, 1, 2 ** 31 - 1);
-  requireNumber('alpha', alpha); requireNumber('beta', beta);
+  requireFinite('alpha', alpha); requireFinite('beta', beta);
   const { a, b } = storedShapes(lay, M, N, K);
   const shapes = `${lay}: M=${M}, N=${N}, K=${K}, A [${a}], B [${b}], C [${M},${N}]`;
   checkMatrix('A', lengthOf(rt, 'A', A), a[0], a[1], lda, 'lda', shapes);
@@ -169,21 +134,21 @@ export function gemm(layout: GemmLayout, M: number, N: number, K: number, alpha:
   const q = options.quantB === undefined ? null : quantArgs(options.quantB, N);
 
   const ops = place(rt, [A, B, C]);
-  const [pa, pb, pc] = ops as [Operand, Operand, Operand];
+  const [pa, pb, pc] = ops.ptrs as [number, number, number];
   let pscales = 0;
   try {
     const ps = scratch(rt, rt.kernels.gemm_f32_scratch_bytes(M, N, K));
     if (q?.scales) { pscales = rt.arena.alloc(N * 4); rt.f32.set(q.scales, pscales >> 2); }
     if (q) {
-      rt.kernels.gemm_qb_f32_4x8(LAYOUT_CODE[lay], M, N, K, alpha, pa.ptr, lda, pb.ptr, ldb, beta, pc.ptr, ldc, ps,
+      rt.kernels.gemm_qb_f32_4x8(LAYOUT_CODE[lay], M, N, K, alpha, pa, lda, pb, ldb, beta, pc, ldc, ps,
         q.s, pscales, q.max, q.M, q.T, q.sh, q.flip);
     } else {
-      rt.kernels[GEMM_KERNELS[lay]](M, N, K, alpha, pa.ptr, lda, pb.ptr, ldb, beta, pc.ptr, ldc, ps);
+      rt.kernels[GEMM_KERNELS[lay]](M, N, K, alpha, pa, lda, pb, ldb, beta, pc, ldc, ps);
     }
-    copyOut(rt, pc);
+    ops.copyBack(2);
   } finally {
     if (pscales) rt.arena.free(pscales);
-    release(rt, ops);
+    ops.release();
   }
 }
 
@@ -206,7 +171,7 @@ export function gemmBatched(layout: GemmLayout, batch: number, M: number, N: num
   requireInt('M', M, 1, 2 ** 31 - 1); requireInt('N', N, 1, 2 ** 31 - 1); requireInt('K', K, 1, 2 ** 31 - 1);
   requireInt('lda', lda, 1, 2 ** 31 - 1); requireInt('ldb', ldb, 1, 2 ** 31 - 1); requireInt('ldc', ldc, 1, 2 ** 31 - 1);
   requireInt('strideA', strideA, 0, 2 ** 31 - 1); requireInt('strideB', strideB, 0, 2 ** 31 - 1);
-  requireNumber('alpha', alpha); requireNumber('beta', beta);
+  requireFinite('alpha', alpha); requireFinite('beta', beta);
   const { a, b } = storedShapes(lay, M, N, K);
   const shapes = `${lay}: batch=${batch}, M=${M}, N=${N}, K=${K}, A [${a}], B [${b}], C [${M},${N}]`;
   const cSize = (M - 1) * ldc + N;
@@ -216,13 +181,13 @@ export function gemmBatched(layout: GemmLayout, batch: number, M: number, N: num
   checkMatrix('C', lengthOf(rt, 'C', C), M, N, ldc, 'ldc', shapes, batch, strideC);
 
   const ops = place(rt, [A, B, C]);
-  const [pa, pb, pc] = ops as [Operand, Operand, Operand];
+  const [pa, pb, pc] = ops.ptrs as [number, number, number];
   try {
     const ps = scratch(rt, rt.kernels.gemm_f32_scratch_bytes(M, N, K));
-    rt.kernels.gemm_batched_f32_4x8(LAYOUT_CODE[lay], batch, M, N, K, alpha, pa.ptr, strideA, lda, pb.ptr, strideB, ldb,
-      beta, pc.ptr, strideC, ldc, ps);
-    copyOut(rt, pc);
+    rt.kernels.gemm_batched_f32_4x8(LAYOUT_CODE[lay], batch, M, N, K, alpha, pa, strideA, lda, pb, strideB, ldb,
+      beta, pc, strideC, ldc, ps);
+    ops.copyBack(2);
   } finally {
-    release(rt, ops);
+    ops.release();
   }
 }

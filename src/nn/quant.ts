@@ -4,7 +4,7 @@
 // quantizeWeights and quantizeActivations are switched on separately. Activation clips come from
 // profiling the input's std (clip_f = k_f · std); weight clips from the current weights.
 
-import { FliqsError, describe } from '../core/errors.js';
+import { FliqsError, describe, requirePositive } from '../core/errors.js';
 import { fakeQuantize } from '../autograd/fake-quant.js';
 import type { Tensor } from '../autograd/tensor.js';
 import { runtime } from '../core/runtime.js';
@@ -52,8 +52,8 @@ export class Quantizer {
   private sumSq = 0;
 
   constructor(opts: QuantizerOptions = {}) {
-    this.actK = positive('actK', opts.actK ?? 3);
-    this.actKByFormat = new Map(Object.entries(opts.actKByFormat ?? {}).map(([k, v]) => [parseFormat(k).name, positive(`actKByFormat.${k}`, v)]));
+    this.actK = requirePositive('actK', opts.actK ?? 3);
+    this.actKByFormat = new Map(Object.entries(opts.actKByFormat ?? {}).map(([k, v]) => [parseFormat(k).name, requirePositive(`actKByFormat.${k}`, v)]));
     const m = opts.weightClip ?? 'absmax';
     if (m !== 'absmax' && m !== 'mse') throw new FliqsError('weightClip', `got ${describe(m)}`, '"absmax" or "mse"');
     this.weightClipMethod = m;
@@ -151,11 +151,6 @@ export class Quantizer {
     if (!this.quantizeWeights || this.weightFormat.kind === 'fp32') return w;
     return fakeQuantize(w, this.weightFormat, this.weightFormat.ignoresClip ? undefined : this.weightClip(w));
   }
-}
-
-function positive(input: string, v: unknown): number {
-  if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) throw new FliqsError(input, `got ${describe(v)}`, 'a finite number > 0');
-  return v;
 }
 
 /** A searched layer: conv, linear or attention projection. */

@@ -29,8 +29,12 @@ export function readBytes(file: string, fix: string): Uint8Array {
   }
 }
 
-/** Writes `bytes` to a temp file beside `file` and renames it over `file`, so a kill never leaves a torn file. */
-export function writeAtomic(file: string, bytes: Uint8Array): void {
+/**
+ * Writes `bytes` to a temp file beside `file` and renames it over `file`, so a kill never leaves a torn file.
+ * A failure removes the temp file and names the file; `fix` says what to do about it.
+ */
+export function writeAtomic(file: string, bytes: Uint8Array | string,
+  fix = 'a writable cache directory; set the cacheDir option or FLIQS_CACHE_DIR'): void {
   mkdirSync(dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
@@ -38,8 +42,7 @@ export function writeAtomic(file: string, bytes: Uint8Array): void {
     renameSync(tmp, file);
   } catch (e) {
     rmSync(tmp, { force: true });
-    throw new FliqsError(file, `cannot be written (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
-      'a writable cache directory; set the cacheDir option or FLIQS_CACHE_DIR');
+    throw new FliqsError(file, `cannot be written (${(e as NodeJS.ErrnoException).code ?? String(e)})`, fix);
   }
 }
 
