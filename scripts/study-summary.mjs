@@ -1,6 +1,7 @@
 // Summarizes `fliqs pareto` CSVs (one or more) into mean ± std tables over seeds, as markdown, plus a
 // combined accuracy-vs-MBOPs SVG with error bars. Used for the README's reproduction study:
 //   node scripts/study-summary.mjs runs/pareto-w05/pareto.csv=γ0.07 runs/pareto-w1/pareto.csv --svg bench/results/study/pareto.svg
+// (--title sets the plot's title; the default names resnet8.)
 // A `=label` after a file tags its FLIQS rows (to tell apart searches run with different settings).
 import { readFileSync } from 'node:fs';
 import { writeAtomic } from '../dist/cli/files.js';
@@ -9,7 +10,10 @@ import { scatterPlot } from '../dist/report/svg.js';
 const args = process.argv.slice(2);
 const svgAt = args.indexOf('--svg');
 const svgPath = svgAt >= 0 ? args[svgAt + 1] : null;
-const files = args.filter((a, i) => !a.startsWith('--') && (svgAt < 0 || i !== svgAt + 1));
+const titleAt = args.indexOf('--title');
+const title = titleAt >= 0 ? args[titleAt + 1] : 'resnet8 on Fashion-MNIST: test accuracy vs cost';
+const flagValues = new Set([svgAt, titleAt].filter((i) => i >= 0).map((i) => i + 1));
+const files = args.filter((a, i) => !a.startsWith('--') && !flagValues.has(i));
 
 const rows = files.flatMap((arg) => {
   const [f, tag] = arg.split('=');
@@ -49,6 +53,6 @@ if (svgPath) {
     label: o.kind === 'uniform' ? o.what : `${o.what} ${o.target}`,
   }));
   // temp file + rename (and the folder created), so a reader never sees a half-written SVG
-  writeAtomic(svgPath, scatterPlot(points, { title: 'resnet8 on Fashion-MNIST: test accuracy vs cost', xLabel: 'MBOPs per image (log)', yLabel: 'test accuracy %', logX: true, width: 900, height: 560 }));
+  writeAtomic(svgPath, scatterPlot(points, { title, xLabel: 'MBOPs per image (log)', yLabel: 'test accuracy %', logX: true, width: 900, height: 560 }));
   console.log(`\nwrote ${svgPath}`);
 }
