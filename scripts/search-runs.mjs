@@ -29,6 +29,6 @@ for (const d of dirs) {
   if (r.finalEntropy / searched < 0.05) lowEntropy++;
   const name = d.split('/').filter(Boolean).slice(-1)[0];
   console.log(`| ${name} | ${c.space} | ${c.target} | ${c.gamma} | ${c.entropyEnd} | ${r.cost.ratio.toFixed(3)} | ${settledAt(d) ?? '—'} / ${r.steps} | ${(r.finalEntropy / searched).toFixed(4)} | `
-    + `${(100 * r.test.accuracy).toFixed(2)} | ${r.retrain ? (100 * (r.retrain.test?.accuracy ?? r.retrain.accuracy)).toFixed(2) : '—'} | ${r.layers.map((l) => short(l.format)).join(' ')} |`);
+    + `${(100 * r.test.accuracy).toFixed(2)} | ${r.retrain ? (100 * r.retrain.test.accuracy).toFixed(2) : '—'} | ${r.layers.map((l) => short(l.format)).join(' ')} |`);
 }
 console.log(`\ncost within ±10% of the target: ${withinCost} of ${dirs.length}; final entropy < 0.05 nats per layer: ${lowEntropy} of ${dirs.length}`);

@@ -20,12 +20,12 @@ const rows = files.flatMap((arg) => {
   const [head, ...lines] = readFileSync(f, 'utf8').trim().split('\n');
   const cols = head.split(',');
   return lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [cols[i], v])))
-    .map((r) => (tag && r.kind !== 'uniform' ? { ...r, kind: `${r.kind} ${tag}` } : r));
+    .map((r) => ({ ...r, tag: r.kind === 'uniform' ? '' : tag ?? '' }));
 });
 
 const groups = new Map();
 for (const r of rows) {
-  const key = `${r.kind}|${r.space_or_format}|${r.width}|${r.target}`;
+  const key = `${r.kind}|${r.tag}|${r.space_or_format}|${r.width}|${r.target}`;
   if (!groups.has(key)) groups.set(key, []);
   groups.get(key).push(r);
 }
@@ -35,21 +35,21 @@ const std = (a) => (a.length < 2 ? 0 : Math.sqrt(a.reduce((s, x) => s + (x - mea
 
 const out = [];
 for (const [key, rs] of groups) {
-  const [kind, what, width, target] = key.split('|');
+  const [kind, tag, what, width, target] = key.split('|');
   const acc = rs.map((r) => 100 * Number(r.test_accuracy)), mb = rs.map((r) => Number(r.mbops));
-  out.push({ kind, what, width: Number(width), target, n: rs.length, acc: mean(acc), accStd: std(acc), mbops: mean(mb), mbopsStd: std(mb) });
+  out.push({ kind, tag, what, width: Number(width), target, n: rs.length, acc: mean(acc), accStd: std(acc), mbops: mean(mb), mbopsStd: std(mb) });
 }
-out.sort((a, b) => a.width - b.width || a.kind.localeCompare(b.kind) || a.mbops - b.mbops);
+out.sort((a, b) => a.width - b.width || a.kind.localeCompare(b.kind) || a.tag.localeCompare(b.tag) || a.mbops - b.mbops);
 console.log('| width | kind | format / space | target | seeds | MBOPs (mean ± std) | test accuracy % (mean ± std) |');
 console.log('|---|---|---|---|---|---|---|');
 for (const o of out) {
-  console.log(`| ${o.width}× | ${o.kind} | ${o.what} | ${o.target || '—'} | ${o.n} | ${o.mbops.toFixed(1)}${o.n > 1 ? ` ± ${o.mbopsStd.toFixed(1)}` : ''} | ${o.acc.toFixed(2)}${o.n > 1 ? ` ± ${o.accStd.toFixed(2)}` : ''} |`);
+  console.log(`| ${o.width}× | ${o.tag ? `${o.kind} ${o.tag}` : o.kind} | ${o.what} | ${o.target || '—'} | ${o.n} | ${o.mbops.toFixed(1)}${o.n > 1 ? ` ± ${o.mbopsStd.toFixed(1)}` : ''} | ${o.acc.toFixed(2)}${o.n > 1 ? ` ± ${o.accStd.toFixed(2)}` : ''} |`);
 }
 
 if (svgPath) {
   const points = out.map((o) => ({
     x: o.mbops, y: o.acc, yErr: o.n > 1 ? o.accStd : undefined,
-    series: o.kind === 'uniform' ? `uniform ×${o.width}` : `FLIQS${o.kind.slice(5)} ${o.what.startsWith('int') ? 'int' : 'fp'} ×${o.width}`,
+    series: o.kind === 'uniform' ? `uniform ×${o.width}` : `FLIQS${o.tag ? ` ${o.tag}` : ''} ${o.what.startsWith('int') ? 'int' : 'fp'} ×${o.width}`,
     label: o.kind === 'uniform' ? o.what : `${o.what} ${o.target}`,
   }));
   // temp file + rename (and the folder created), so a reader never sees a half-written SVG

@@ -13,8 +13,7 @@ import type { TrainerCheckpoint } from '../train/trainer.js';
 import { DEFAULT_GAMMA, formatMbops } from '../search/cost.js';
 import { DEFAULT_ENTROPY_END } from '../search/schedule.js';
 import { DEFAULT_CONTROLLER_LR } from '../search/controller.js';
-import { DEFAULT_SEARCH_CONTROLLER_LR } from '../search/search.js';
-import { Search, retrainFixed, spaceFormats, type SearchResult, type SearchStep } from '../search/search.js';
+import { DEFAULT_SEARCH_CONTROLLER_LR, Search, retrainFixed, spaceFormats, type SearchResult, type SearchStep } from '../search/search.js';
 import { OPTIMIZERS, type OptimizerName, type TrainConfig } from '../train/trainer.js';
 import { UsageError, parseFlags, usage, type FlagSpecs } from './args.js';
 import { writeAtomic, writeJson, readJson, appendJsonLine } from './files.js';
@@ -90,7 +89,10 @@ export interface SearchConfig {
   weightDecay: number;
   seed: number;
   gamma: number;
-  /** Adam learning rate of the controller (absent in configs written before the flag existed: the default). */
+  /**
+   * Adam learning rate of the controller. Absent in configs written before the flag existed; those runs used
+   * the Controller's own default (DEFAULT_CONTROLLER_LR), so resuming one keeps it.
+   */
   controllerLr?: number;
   entropyEnd: number;
   quality: 'accuracy' | 'neg-loss';

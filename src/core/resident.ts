@@ -19,11 +19,15 @@ export interface Placed {
   release(): void;
 }
 
+/** The wasm view with the same element type as a (plain) operand. */
+const viewOf = (rt: Runtime, a: Float32Array | Int32Array): Float32Array | Int32Array => (a instanceof Int32Array ? rt.i32 : rt.f32);
+
 /**
  * Places every operand in rt's memory: WasmF32s and views of rt's memory where they are, other arrays as
- * fresh copies. On an allocation failure the copies made so far are freed before rethrowing.
+ * fresh copies. `writeOnly` lists operands the kernel only writes (outputs): their copies are allocated but
+ * not filled. On an allocation failure the copies made so far are freed before rethrowing.
  */
-export function place(rt: Runtime, xs: readonly Operand[]): Placed {
+export function place(rt: Runtime, xs: readonly Operand[], writeOnly: readonly number[] = []): Placed {
   const ptrs = xs.map((x) => (x instanceof WasmF32 ? x.ptr : rt.owns(x) ? x.byteOffset : -1));
   const copies: number[] = [];
   const release = (): void => { for (const p of copies.splice(0)) rt.arena.free(p); };
@@ -35,14 +39,16 @@ export function place(rt: Runtime, xs: readonly Operand[]): Placed {
       const p = rt.arena.alloc(a.length * 4);
       copies.push(p);
       ptrs[i] = p;
-      if (a instanceof Int32Array) rt.i32.set(a, p >> 2); else rt.f32.set(a, p >> 2);
+      if (!writeOnly.includes(i)) viewOf(rt, a).set(a, p >> 2);
     });
   } catch (e) {
     release();
     throw e;
   }
-  const copyBack = (i: number, n = (xs[i] as Float32Array).length): void => {
-    if (copied[i]) (xs[i] as Float32Array).set(rt.f32.subarray(ptrs[i]! >> 2, (ptrs[i]! >> 2) + n));
+  const copyBack = (i: number, n?: number): void => {
+    if (!copied[i]) return;
+    const a = xs[i] as Float32Array | Int32Array, at = ptrs[i]! >> 2;
+    a.set(viewOf(rt, a).subarray(at, at + (n ?? a.length)));
   };
   return { ptrs, copyBack, release };
 }

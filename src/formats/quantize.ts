@@ -141,22 +141,17 @@ export function quantizePerChannel(x: Float32Array, format: Format | string, cli
   const o = outputFor(x, out);
   if (f.ignoresClip) return quantize(x, f, undefined, o);
   const rt = runtime, k = kernelParams(f);
-  // Decide where everything lives before allocating (an allocation may grow memory and detach views).
-  const outResident = rt.owns(o), outPtr = o.byteOffset, xResident = rt.owns(x), n = x.length;
-  const { ptrs: [px], release: releaseX } = place(rt, [x]);
-  let ps = -1, temp = -1;
+  const placed = place(rt, [x, o], [1]);
+  const [px, po] = placed.ptrs as [number, number];
+  let ps = -1;
   try {
     ps = rt.arena.alloc(C * 4);
     rt.f32.set(scales, ps >> 2);
-    // Quantize into o directly, or into x's private copy, or (x resident, o not) into a temporary.
-    if (!outResident && xResident) temp = rt.arena.alloc(n * 4);
-    const po = outResident ? outPtr : xResident ? temp : px!;
-    rt.kernels.quant_pc_f32x4(px!, po, outer, C, inner, ps, k.kind, k.max, k.M, k.T, k.sh, k.flip);
-    if (!outResident) o.set(rt.f32.subarray(po >> 2, (po >> 2) + n));
+    rt.kernels.quant_pc_f32x4(px, po, outer, C, inner, ps, k.kind, k.max, k.M, k.T, k.sh, k.flip);
+    placed.copyBack(1);
   } finally {
-    if (temp >= 0) rt.arena.free(temp);
     if (ps >= 0) rt.arena.free(ps);
-    releaseX();
+    placed.release();
   }
   return o;
 }
@@ -174,18 +169,13 @@ export function steGradient(x: Float32Array, gradOut: Float32Array, clip: number
   const c = clip === Infinity ? Infinity : requirePositive('clip', clip);
   const o = outputFor(x, gradIn, 'gradIn');
   const rt = runtime;
-  const outResident = rt.owns(o), outPtr = o.byteOffset;
-  const n = x.length;
-  const { ptrs: [px, pg], release } = place(rt, [x, gradOut]);
-  let temp = -1;
+  const placed = place(rt, [x, gradOut, o], [2]);
+  const [px, pg, po] = placed.ptrs as [number, number, number];
   try {
-    if (!outResident) temp = rt.arena.alloc(n * 4);
-    const po = outResident ? outPtr : temp;
-    rt.kernels.ste_f32x4(px!, pg!, po, n, c);
-    if (!outResident) o.set(rt.f32.subarray(po >> 2, (po >> 2) + n));
+    rt.kernels.ste_f32x4(px, pg, po, x.length, c);
+    placed.copyBack(2);
   } finally {
-    if (temp >= 0) rt.arena.free(temp);
-    release();
+    placed.release();
   }
   return o;
 }
