@@ -25,7 +25,7 @@ for (const d of dirs) {
   const r = JSON.parse(readFileSync(join(d, 'result.json'), 'utf8'));
   const c = JSON.parse(readFileSync(join(d, 'config.json'), 'utf8'));
   const searched = r.layers.filter((l) => !l.pinned).length || 1;
-  if (Math.abs(r.cost.ratio - 1) <= 0.1) withinCost++;
+  if (r.cost.ratio >= 0.9 && r.cost.ratio <= 1.1) withinCost++;
   if (r.finalEntropy / searched < 0.05) lowEntropy++;
   const name = d.split('/').filter(Boolean).slice(-1)[0];
   console.log(`| ${name} | ${c.space} | ${c.target} | ${c.gamma} | ${c.entropyEnd} | ${r.cost.ratio.toFixed(3)} | ${settledAt(d) ?? '—'} / ${r.steps} | ${(r.finalEntropy / searched).toFixed(4)} | `

@@ -17,3 +17,4 @@ export { createModel, describeModel, MODEL_NAMES, type ModelName, type ModelOpti
 export { Trainer, OPTIMIZERS, type TrainConfig, type StepResult, type EvalResult, type TrainerCheckpoint } from './train/trainer.js';
 export { encodeCheckpoint, decodeCheckpoint, type CheckpointBlob } from './train/checkpoint-file.js';
 export * as kernels from './kernels/index.js';
+export * from './search/index.js';

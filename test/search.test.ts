@@ -11,7 +11,8 @@ import type { TrainerCheckpoint } from '../src/train/trainer.js';
 
 const decodeCheckpoint = (bytes: Uint8Array): TrainerCheckpoint => decodeBlob(bytes, 'checkpoint') as TrainerCheckpoint;
 import { DEFAULT_GAMMA } from '../src/search/cost.js';
-import { Search, searchClipMultiples, type SearchOptions, type SearchStep } from '../src/search/search.js';
+// through the package root, as an app embedding the search imports it
+import { COST_TOLERANCE, SETTLED_ENTROPY, Search, searchClipMultiples, searchWarnings, type SearchOptions, type SearchStep } from '../src/index.js';
 import { ValidationStream } from '../src/search/validation.js';
 import { parseSearchSpace } from '../src/formats/presets.js';
 
@@ -84,6 +85,26 @@ describe('Search', () => {
     for (const l of r.layers) expect(l.probability).toBe(Math.max(...Object.values(l.probabilities)));
     expect(r.test.count).toBe(128);
     expect(r.test.accuracy).toBeGreaterThan(0.5); // 4 classes: chance is 0.25
+    // the warnings say exactly what the numbers say (3 searched layers)
+    expect(r.warnings.some((w) => w.includes('× the target'))).toBe(r.costRatio > 1 + COST_TOLERANCE || r.costRatio < 1 - COST_TOLERANCE);
+    expect(r.warnings.some((w) => w.includes('not settled'))).toBe(r.finalEntropy / 3 >= SETTLED_ENTROPY);
+  });
+
+  it('warns when the cost misses ±10% of the target or the policy has not settled', () => {
+    expect(searchWarnings(1.1, 0.49, 10)).toEqual([]);
+    expect(searchWarnings(0.9, 0, 10)).toEqual([]);
+    const over = searchWarnings(1.28, 0.2, 10);
+    expect(over).toHaveLength(1);
+    expect(over[0]).toMatch(/costs 1\.28× the target \(outside ±10%\): the policy settled before/);
+    const both = searchWarnings(1.28, 1, 10); // unsettled: the cost warning does not claim the policy settled
+    expect(both).toHaveLength(2);
+    expect(both[0]).not.toMatch(/settled before/);
+    expect(searchWarnings(0.85, 0.2, 10)[0]).toMatch(/0\.85× the target/);
+    const unsettled = searchWarnings(1, 0.5, 10); // 0.05 nats per layer is not below 0.05
+    expect(unsettled).toHaveLength(1);
+    expect(unsettled[0]).toMatch(/entropy 0\.050 nats per layer/);
+    expect(searchWarnings(2, 1, 4)).toHaveLength(2);
+    expect(searchWarnings(1, 0, 0)).toEqual([]); // every layer pinned: nothing to settle
   });
 
   it('resumes from checkpoint bytes to the same result and logits, bit for bit', () => {
@@ -128,6 +149,8 @@ describe('Search', () => {
     expect(r.layers[0]!.format).toBe('BF16');
     expect(r.layers[2]!.format).toBe('BF16');
     expect(r.layers[0]!.probability).toBe(1);
+    // entropy per searched layer: the two pinned layers (entropy 0) do not dilute it
+    expect(r.warnings.some((w) => w.includes('not settled'))).toBe(r.finalEntropy / 1 >= SETTLED_ENTROPY);
     // γ large: cost dominates the reward, so the policy follows the target. conv2 holds ~88% of the
     // MACs (conv1 and fc barely move the cost, so their choice is left to the noise).
     const lo = new Search(model(), data, opts({ gamma: 5, target: '1xINT4', train: { ...opts().train, epochs: 8 }, controller: { lr: 0.05 } }));

@@ -275,6 +275,7 @@ function resultJson(config: SearchConfig, r: SearchResult & { retrain: unknown; 
     test: r.test,
     retrain: r.retrain,
     steps: r.steps, warmupSteps: r.warmupSteps, finalEntropy: r.finalEntropy, clipMultiples: r.clipMultiples,
+    warnings: r.warnings,
     wallSeconds: r.wallSeconds,
     config,
   };
@@ -291,6 +292,7 @@ export function resultText(config: SearchConfig, r: SearchResult & { retrain: un
     `test accuracy ${(100 * r.test.accuracy).toFixed(2)}% on ${r.test.count} (argmax formats, trained weights as they are, no retraining)`,
     ...(rt ? [`retrained from scratch with these formats: ${(100 * rt.test.accuracy).toFixed(2)}%`] : []),
     `${r.steps} steps in ${formatTime(r.wallSeconds)} (${config.model} ×${config.width}, ${config.data}, seed ${config.seed})`,
+    ...r.warnings.map((w) => `warning: ${w}`),
   ].join('\n');
 }
 

@@ -108,6 +108,35 @@ export interface SearchResult {
   finalEntropy: number;
   /** The activation clip multiples k_f used. */
   clipMultiples: Record<string, number>;
+  /** Where the result misses what a search aims for (cost within ±COST_TOLERANCE, a settled policy); empty when it does not. */
+  warnings: string[];
+}
+
+/** A search aims to end within this fraction of its cost target (the issue's ±10%). */
+export const COST_TOLERANCE = 0.1;
+/** A policy counts as settled below this entropy per searched (not pinned) layer, in nats. */
+export const SETTLED_ENTROPY = 0.05;
+
+/**
+ * The warnings of a finished search: the argmax cost outside ±COST_TOLERANCE of the target, or a policy
+ * that has not settled. Both happen when the controller runs out of steps; in the study a 4× longer search
+ * (resnet8 ×0.5, 8 epochs instead of 2) moved two fp-l searches from 1.275×/1.206× the target to 1.085×/1.103×.
+ * @example
+ * searchWarnings(1.3, 0.2, 10); // ['the argmax configuration costs 1.30× the target …']
+ */
+export function searchWarnings(costRatio: number, finalEntropy: number, searchedLayers: number): string[] {
+  const w: string[] = [];
+  const perLayer = searchedLayers > 0 ? finalEntropy / searchedLayers : 0;
+  const settled = perLayer < SETTLED_ENTROPY;
+  if (costRatio > 1 + COST_TOLERANCE || costRatio < 1 - COST_TOLERANCE) { // not |r − 1|: 1.1 − 1 > 0.1 in floating point
+    w.push(`the argmax configuration costs ${costRatio.toFixed(2)}× the target (outside ±${100 * COST_TOLERANCE}%)`
+      + `${settled ? ': the policy settled before the cost reached the target' : ''}; a longer search or a larger γ may bring it closer`);
+  }
+  if (!settled) {
+    w.push(`the policy has not settled (entropy ${perLayer.toFixed(3)} nats per layer, settled is < ${SETTLED_ENTROPY}): `
+      + 'a longer search may pick other formats');
+  }
+  return w;
 }
 
 /** What the search keeps in the trainer checkpoint's `meta.extra`. */
@@ -327,10 +356,11 @@ export class Search {
       name: l.name, macs: l.macs, format: fs[i]!.name, probability: p[i]![am[i]!]!, bops: fs[i]!.bits ** 2 * l.macs, pinned: l.pinned,
       probabilities: Object.fromEntries(l.choices.map((f, a) => [f.name, p[i]![a]!])),
     }));
-    const bops = cost(this.space, am);
+    const bops = cost(this.space, am), finalEntropy = this.controller.entropy().total;
     return {
       layers, bops, targetBops: this.targetBops, costRatio: bops / this.targetBops, test, steps: this.trainer.step,
-      warmupSteps: this.controller.warmupEnd, finalEntropy: this.controller.entropy().total, clipMultiples: { ...this.clipMultiples },
+      warmupSteps: this.controller.warmupEnd, finalEntropy, clipMultiples: { ...this.clipMultiples },
+      warnings: searchWarnings(bops / this.targetBops, finalEntropy, layers.filter((l) => !l.pinned).length),
     };
   }
 
