@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FliqsError } from '../src/core/errors.js';
-import { cost, formatMbops, layerBops, parseTarget, reachableRange, reward, uniformCost } from '../src/search/cost.js';
+import { cost, formatMbops, layerBops, nearestCosts, parseTarget, reachableRange, reward, uniformCost } from '../src/search/cost.js';
 import { buildSearchSpace, configFormats, configRecord } from '../src/search/space.js';
 
 // A toy network: MACs per example of three layers.
@@ -73,6 +73,54 @@ describe('cost model', () => {
       const up = [...cfg]; up[l] = 15; // BF16, the widest choice
       expect(cost(big, up)).toBeGreaterThanOrEqual(c);
     }), { numRuns: 200, seed: 3 });
+  });
+});
+
+describe('nearestCosts', () => {
+  // every configuration's cost, enumerated
+  const allCosts = (space: ReturnType<typeof buildSearchSpace>): number[] => space.layers.reduce<number[]>(
+    (acc, l) => acc.flatMap((a) => l.choices.map((f) => a + f.bits * f.bits * l.macs)), [0]);
+
+  it('finds the nearest reachable costs on both sides, by hand', () => {
+    const s = buildSearchSpace(LAYERS, { space: 'int-s' }); // 27 configurations
+    // INT4·1e6 + INT8·5e5 + INT8·1e5 = 16e6 + 32e6 + 6.4e6 = 54.4e6 and INT8·1e6 + INT4·5e5 + INT4·1e5 =
+    // 64e6 + 8e6 + 1.6e6 = 73.6e6 straddle 60e6
+    expect(allCosts(s).filter((c) => c > 54.4e6 && c < 73.6e6)).toEqual([]);
+    expect(nearestCosts(s, 60e6)).toEqual({ below: 54.4e6, above: 73.6e6 });
+    expect(nearestCosts(s, 73.6e6)).toEqual({ below: 73.6e6, above: 73.6e6 });
+    expect(nearestCosts(s, 10e6)).toEqual({ below: null, above: 25.6e6 });
+    expect(nearestCosts(s, 500e6)).toEqual({ below: 409.6e6, above: null });
+    expect(() => nearestCosts(s, 0)).toThrow(FliqsError);
+  });
+
+  it('agrees with enumeration on random spaces: each value is a real cost, within layers·resolution of the true nearest', () => {
+    const fmts = ['INT2', 'INT3', 'INT4', 'INT5', 'INT8', 'E2M1', 'E4M3', 'E5M2', 'BF16'];
+    fc.assert(fc.property(
+      fc.array(fc.integer({ min: 1, max: 5e6 }), { minLength: 1, maxLength: 6 }),
+      fc.uniqueArray(fc.constantFrom(...fmts), { minLength: 1, maxLength: 4 }),
+      fc.double({ min: 0.05, max: 1.5, noNaN: true }),
+      fc.constantFrom(1e-5, 1e-3),
+      (macs, space, where, resolution) => {
+        const s = buildSearchSpace(macs.map((m, i) => ({ name: `l${i}`, macs: m })), { space });
+        const costs = allCosts(s);
+        const { min, max } = reachableRange(s);
+        const target = min + where * (max - min) + 1;
+        const n = nearestCosts(s, target, resolution);
+        const below = costs.filter((c) => c <= target), above = costs.filter((c) => c >= target);
+        const slack = macs.length * resolution * target;
+        if (below.length === 0) expect(n.below).toBeNull();
+        else {
+          expect(costs).toContain(n.below);
+          expect(n.below!).toBeLessThanOrEqual(target);
+          expect(n.below!).toBeGreaterThanOrEqual(Math.max(...below) - slack);
+        }
+        if (above.length === 0) expect(n.above).toBeNull();
+        else {
+          expect(costs).toContain(n.above);
+          expect(n.above!).toBeGreaterThanOrEqual(target);
+          expect(n.above!).toBeLessThanOrEqual(Math.min(...above) + slack);
+        }
+      }), { numRuns: 300, seed: 11 });
   });
 });
 

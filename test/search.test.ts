@@ -90,21 +90,25 @@ describe('Search', () => {
     expect(r.warnings.some((w) => w.includes('not settled'))).toBe(r.finalEntropy / 3 >= SETTLED_ENTROPY);
   });
 
-  it('warns when the cost misses ±10% of the target or the policy has not settled', () => {
-    expect(searchWarnings(1.1, 0.49, 10)).toEqual([]);
-    expect(searchWarnings(0.9, 0, 10)).toEqual([]);
-    const over = searchWarnings(1.28, 0.2, 10);
+  it('warns when the cost misses ±10% of the target or the policy has not settled, and says which cause', () => {
+    const near = { below: 0.97, above: 1.02 }; // configurations exist within ±10%
+    expect(searchWarnings(1.1, 0.49, 10, near)).toEqual([]);
+    expect(searchWarnings(0.9, 0, 10, near)).toEqual([]);
+    const over = searchWarnings(1.28, 0.2, 10, near);
     expect(over).toHaveLength(1);
     expect(over[0]).toMatch(/costs 1\.28× the target \(outside ±10%\): the policy settled before/);
-    const both = searchWarnings(1.28, 1, 10); // unsettled: the cost warning does not claim the policy settled
+    expect(searchWarnings(0.85, 0.2, 10, near)[0]).toMatch(/0\.85× the target/);
+    const both = searchWarnings(1.28, 1, 10, near); // unsettled: the cost warning does not claim the policy settled
     expect(both).toHaveLength(2);
     expect(both[0]).not.toMatch(/settled before/);
-    expect(searchWarnings(0.85, 0.2, 10)[0]).toMatch(/0\.85× the target/);
-    const unsettled = searchWarnings(1, 0.5, 10); // 0.05 nats per layer is not below 0.05
+    const unsettled = searchWarnings(1, 0.5, 10, near); // 0.05 nats per layer is not below 0.05
     expect(unsettled).toHaveLength(1);
     expect(unsettled[0]).toMatch(/entropy 0\.050 nats per layer/);
-    expect(searchWarnings(2, 1, 4)).toHaveLength(2);
-    expect(searchWarnings(1, 0, 0)).toEqual([]); // every layer pinned: nothing to settle
+    expect(searchWarnings(1, 0, 0, near)).toEqual([]); // every layer pinned: nothing to settle
+    // nothing reachable within ±10%: say so instead of blaming the controller
+    const gap = searchWarnings(0.78, 0, 3, { below: 0.78, above: 1.32 });
+    expect(gap).toEqual(['the argmax configuration costs 0.78× the target: no configuration of this space comes within ±10% (the nearest cost 0.78× and 1.32× the target)']);
+    expect(searchWarnings(1.5, 0, 3, { below: 0.5, above: null })[0]).toMatch(/nearest cost 0\.50× the target/);
   });
 
   it('resumes from checkpoint bytes to the same result and logits, bit for bit', () => {

@@ -81,6 +81,57 @@ export function reachableRange(space: SearchSpace): ReachableRange {
   return { min: cost(space, minConfig), max: cost(space, maxConfig), minConfig, maxConfig };
 }
 
+export interface NearestCosts {
+  /** The largest cost of a configuration at or below the target (null: every configuration costs more). */
+  readonly below: number | null;
+  /** The smallest cost of a configuration at or above the target (null: every configuration costs less). */
+  readonly above: number | null;
+}
+
+/**
+ * The reachable costs nearest a target, on each side. Costs come in steps (b²·MACs per layer), so a model
+ * whose MACs sit in one layer may have no configuration near the target at all; a search cannot do better.
+ * Dynamic programming over partial sums ≤ `window`·target, merged on a grid of `resolution`·target: every
+ * value returned is the exact cost of some configuration, and at most (layers · resolution · target) from
+ * the true nearest one. A configuration above the window is priced when its path first crosses it, with
+ * the cheapest choice in every later layer.
+ * @example
+ * const { below, above } = nearestCosts(space, targetBops); // e.g. 0.78·T and 1.32·T for the small cnn
+ */
+export function nearestCosts(space: SearchSpace, targetBops: number, resolution = 1e-5, window = 1.1): NearestCosts {
+  if (!(targetBops > 0 && Number.isFinite(targetBops))) throw new FliqsError('targetBops', `got ${describe(targetBops)}`, 'a finite number > 0');
+  const layerCosts = space.layers.map((l) => l.choices.map((f) => f.bits * f.bits * l.macs));
+  // cheapest completion from layer l on
+  const minRest = new Float64Array(layerCosts.length + 1);
+  for (let l = layerCosts.length - 1; l >= 0; l--) minRest[l] = minRest[l + 1]! + Math.min(...layerCosts[l]!);
+  const cap = window * targetBops, step = resolution * targetBops;
+  const buckets = Math.floor(cap / step) + 1;
+  let states = new Float64Array(buckets).fill(Number.NaN);
+  states[0] = 0;
+  let crossing = Number.POSITIVE_INFINITY; // cheapest configuration that leaves the window
+  for (let l = 0; l < layerCosts.length; l++) {
+    const next = new Float64Array(buckets).fill(Number.NaN);
+    for (let i = 0; i < buckets; i++) {
+      const s = states[i]!;
+      if (Number.isNaN(s)) continue;
+      for (const c of layerCosts[l]!) {
+        const v = s + c;
+        if (v > cap) { crossing = Math.min(crossing, v + minRest[l + 1]!); continue; }
+        const b = Math.floor(v / step);
+        if (Number.isNaN(next[b]!)) next[b] = v;
+      }
+    }
+    states = next;
+  }
+  let below: number | null = null, above: number | null = Number.isFinite(crossing) ? crossing : null;
+  for (const v of states) {
+    if (Number.isNaN(v)) continue;
+    if (v <= targetBops && (below === null || v > below)) below = v;
+    if (v >= targetBops && (above === null || v < above)) above = v;
+  }
+  return { below, above };
+}
+
 /** BOPs → a short MBOPs string for messages: `12.5 MBOPs`. */
 export function formatMbops(bops: number): string {
   return `${Number((bops / 1e6).toPrecision(4))} MBOPs`;

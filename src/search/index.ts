@@ -9,7 +9,7 @@ export {
   Controller, DEFAULT_CONTROLLER_LR, DEFAULT_CONTROLLER_BETAS, DEFAULT_BASELINE_MOMENTUM,
   type ControllerOptions, type ControllerState, type UpdateResult,
 } from './controller.js';
-export { cost as configCost, layerBops, uniformCost, reachableRange, parseTarget, reward, formatMbops, DEFAULT_GAMMA, type ReachableRange } from './cost.js';
+export { cost as configCost, layerBops, uniformCost, reachableRange, nearestCosts, parseTarget, reward, formatMbops, DEFAULT_GAMMA, type ReachableRange, type NearestCosts } from './cost.js';
 export { entropyWeight, warmupSteps, DEFAULT_ENTROPY_END, DEFAULT_WARMUP_FRACTION } from './schedule.js';
 export { buildSearchSpace, configFormats, configRecord, type SearchSpace, type SearchLayer, type SearchSpaceOptions, type Config } from './space.js';
 export {
