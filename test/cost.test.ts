@@ -91,6 +91,10 @@ describe('nearestCosts', () => {
     expect(nearestCosts(s, 10e6)).toEqual({ below: null, above: 25.6e6 });
     expect(nearestCosts(s, 500e6)).toEqual({ below: 409.6e6, above: null });
     expect(() => nearestCosts(s, 0)).toThrow(FliqsError);
+    expect(() => nearestCosts(s, Number.NaN)).toThrow(/targetBops/);
+    expect(() => nearestCosts(s, 60e6, 0)).toThrow(/resolution/);
+    expect(() => nearestCosts(s, 60e6, 1e-9)).toThrow(/resolution/);
+    expect(() => nearestCosts(s, 60e6, 1e-5, 0.5)).toThrow(/window/);
   });
 
   it('agrees with enumeration on random spaces: each value is a real cost, within layers·resolution of the true nearest', () => {

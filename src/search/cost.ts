@@ -1,5 +1,5 @@
-// The FLIQS cost model (paper Eq. 1): BOPs = Σ_l b(α_l)² · MACs_l, the cost target parser, and the
-// reward r = Q − γ·|C(α)/C_T − 1|.
+// The FLIQS cost model (paper Eq. 1): BOPs = Σ_l b(α_l)² · MACs_l, the reachable costs (range, nearest to
+// a target), the cost target parser, and the reward r = Q − γ·|C(α)/C_T − 1|.
 
 import { FliqsError, describe } from '../core/errors.js';
 import { parseFormat, type Format } from '../formats/format.js';
@@ -100,6 +100,11 @@ export interface NearestCosts {
  */
 export function nearestCosts(space: SearchSpace, targetBops: number, resolution = 1e-5, window = 1.1): NearestCosts {
   if (!(targetBops > 0 && Number.isFinite(targetBops))) throw new FliqsError('targetBops', `got ${describe(targetBops)}`, 'a finite number > 0');
+  if (!(window >= 1 && Number.isFinite(window))) throw new FliqsError('window', `got ${describe(window)}`, 'a finite multiple of the target ≥ 1');
+  // the grid has window/resolution cells; 1e7 of them is 80 MB
+  if (!(resolution > 0 && window / resolution <= 1e7)) {
+    throw new FliqsError('resolution', `got ${describe(resolution)}`, `a fraction of the target with window/resolution ≤ 1e7 (≥ ${window / 1e7})`);
+  }
   const layerCosts = space.layers.map((l) => l.choices.map((f) => f.bits * f.bits * l.macs));
   // cheapest completion from layer l on
   const minRest = new Float64Array(layerCosts.length + 1);
