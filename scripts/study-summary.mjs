@@ -2,7 +2,8 @@
 // combined accuracy-vs-MBOPs SVG with error bars. Used for the README's reproduction study:
 //   node scripts/study-summary.mjs runs/pareto-w05/pareto.csv=γ0.07 runs/pareto-w1/pareto.csv --svg bench/results/study/pareto.svg
 // (--title sets the plot's title; the default names resnet8.)
-// A `=label` after a file tags its FLIQS rows (to tell apart searches run with different settings).
+// A `=label` after a file tags its FLIQS rows (to tell apart searches run with different settings). A run found
+// in several files (one sweep split over processes) counts once.
 import { readFileSync } from 'node:fs';
 import { writeAtomic } from '../dist/cli/files.js';
 import { scatterPlot } from '../dist/report/svg.js';
@@ -15,13 +16,22 @@ const title = titleAt >= 0 ? args[titleAt + 1] : 'resnet8 on Fashion-MNIST: test
 const flagValues = new Set([svgAt, titleAt].filter((i) => i >= 0).map((i) => i + 1));
 const files = args.filter((a, i) => !a.startsWith('--') && !flagValues.has(i));
 
-const rows = files.flatMap((arg) => {
+const all = files.flatMap((arg) => {
   const [f, tag] = arg.split('=');
   const [head, ...lines] = readFileSync(f, 'utf8').trim().split('\n');
   const cols = head.split(',');
   return lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [cols[i], v])))
     .map((r) => ({ ...r, tag: r.kind === 'uniform' ? '' : tag ?? '' }));
 });
+// A sweep split over several processes (and CSVs) repeats the rows it was started from: keep one per run.
+const byRun = new Map();
+for (const r of all) {
+  const k = [r.kind, r.tag, r.space_or_format, r.width, r.target, r.seed].join('|');
+  const seen = byRun.get(k);
+  if (!seen) byRun.set(k, r);
+  else if (seen.test_accuracy !== r.test_accuracy || seen.mbops !== r.mbops) console.error(`two different results for ${k}; kept the first`);
+}
+const rows = [...byRun.values()];
 
 const groups = new Map();
 for (const r of rows) {
