@@ -29,7 +29,7 @@ for (const r of all) {
   const k = [r.kind, r.tag, r.space_or_format, r.width, r.target, r.seed].join('|');
   const seen = byRun.get(k);
   if (!seen) byRun.set(k, r);
-  else if (seen.test_accuracy !== r.test_accuracy || seen.mbops !== r.mbops) console.error(`two different results for ${k}; kept the first`);
+  else if (seen.test_accuracy !== r.test_accuracy || seen.mbops !== r.mbops) console.error(`two different results for ${k}; kept the first (sweeps with different settings: tag their files with =label)`);
 }
 const rows = [...byRun.values()];
 

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { FliqsError } from '../src/core/errors.js';
 import { Rng } from '../src/core/random.js';
 import { Controller, DEFAULT_BASELINE_MOMENTUM, type ControllerState } from '../src/search/controller.js';
-import { cost, parseTarget, reward } from '../src/search/cost.js';
+import { configCost, parseTarget, reward } from '../src/search/cost.js';
 import { entropyWeight, progress, warmupSteps } from '../src/search/schedule.js';
 import { buildSearchSpace } from '../src/search/space.js';
 
@@ -177,9 +177,9 @@ describe('convergence', () => {
       const ctl = new Controller(space, { totalSteps: T, seed });
       for (let t = 0; t < T; t++) {
         const c = ctl.sample(t);
-        ctl.update(t, reward(0.01 * env.normal(), cost(space, c), C_T, 10));
+        ctl.update(t, reward(0.01 * env.normal(), configCost(space, c), C_T, 10));
       }
-      const ratio = cost(space, ctl.argmax()) / C_T;
+      const ratio = configCost(space, ctl.argmax()) / C_T;
       expect(ratio, target).toBeGreaterThan(0.9);
       expect(ratio, target).toBeLessThan(1.1);
       expect(ctl.entropy().total, target).toBeLessThan(0.05 * layers.length);

@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FliqsError } from '../src/core/errors.js';
-import { cost, formatMbops, layerBops, nearestCosts, parseTarget, reachableRange, reward, uniformCost } from '../src/search/cost.js';
+import { configCost, formatMbops, layerBops, nearestCosts, parseTarget, reachableRange, reward, uniformCost } from '../src/search/cost.js';
 import { buildSearchSpace, configFormats, configRecord } from '../src/search/space.js';
 
 // A toy network: MACs per example of three layers.
@@ -41,7 +41,7 @@ describe('search space', () => {
     expect(() => buildSearchSpace(LAYERS, { space: 'int-s', fixFirstLast: 'FP8' })).toThrow(/fixFirstLast/);
     const s = buildSearchSpace(LAYERS, { space: 'int-s' });
     expect(() => configFormats(s, [0, 3, 0])).toThrow(/config\[1\].*conv2/);
-    expect(() => cost(s, [0, 1])).toThrow(/3 layers/);
+    expect(() => configCost(s, [0, 1])).toThrow(/3 layers/);
   });
 });
 
@@ -52,7 +52,7 @@ describe('cost model', () => {
     expect(layerBops('INT8', 1000)).toBe(64000);
     expect(layerBops('E4M3', 10)).toBe(640);
     // INT4·1e6 + INT8·5e5 + BF16·1e5 = 16e6 + 32e6 + 25.6e6
-    expect(cost(s, [0, 1, 2])).toBe(73.6e6);
+    expect(configCost(s, [0, 1, 2])).toBe(73.6e6);
     expect(uniformCost(s.layers, 'INT8')).toBe(102.4e6);
     expect(uniformCost(LAYERS, 'E2M1')).toBe(25.6e6);
     const r = reachableRange(s);
@@ -67,11 +67,11 @@ describe('cost model', () => {
     const big = buildSearchSpace(LAYERS, { space: 'fp-l' });
     const { min, max } = reachableRange(big);
     fc.assert(fc.property(fc.array(fc.nat(15), { minLength: 3, maxLength: 3 }), fc.nat(2), (cfg, l) => {
-      const c = cost(big, cfg);
+      const c = configCost(big, cfg);
       expect(c).toBeGreaterThanOrEqual(min);
       expect(c).toBeLessThanOrEqual(max);
       const up = [...cfg]; up[l] = 15; // BF16, the widest choice
-      expect(cost(big, up)).toBeGreaterThanOrEqual(c);
+      expect(configCost(big, up)).toBeGreaterThanOrEqual(c);
     }), { numRuns: 200, seed: 3 });
   });
 });
@@ -90,7 +90,14 @@ describe('nearestCosts', () => {
     expect(nearestCosts(s, 73.6e6)).toEqual({ below: 73.6e6, above: 73.6e6 });
     expect(nearestCosts(s, 10e6)).toEqual({ below: null, above: 25.6e6 });
     expect(nearestCosts(s, 500e6)).toEqual({ below: 409.6e6, above: null });
+    // A coarse grid must not push the nearest cost below across the target: INT4·1e4 + INT8·10001 = 800,064 and
+    // INT8·1e4 + INT4·10001 = 800,016 share a cell at resolution 1e-3; keeping the larger one put INT8, INT4, INT4
+    // (16,800,016) above 16,800,040 and returned 16,320,016 as the nearest below.
+    const tight = buildSearchSpace([{ name: 'a', macs: 10000 }, { name: 'b', macs: 10001 }, { name: 'c', macs: 1e6 }], { space: 'int-s' });
+    expect(nearestCosts(tight, 16_800_040, 1e-3).below).toBe(16_800_016);
+    expect(nearestCosts(tight, 16_800_040, 1e-3).above).toBe(16_800_064);
     expect(() => nearestCosts(s, 0)).toThrow(FliqsError);
+    expect(() => nearestCosts(s, 60e6, Number.POSITIVE_INFINITY)).toThrow(/resolution/);
     expect(() => nearestCosts(s, Number.NaN)).toThrow(/targetBops/);
     expect(() => nearestCosts(s, 60e6, 0)).toThrow(/resolution/);
     expect(() => nearestCosts(s, 60e6, 1e-9)).toThrow(/resolution/);

@@ -79,7 +79,7 @@ export interface ControllerState {
  * const ctl = new Controller(space, { totalSteps: 1000, seed: 1 });
  * for (let t = 0; t < 1000; t++) {
  *   const config = ctl.sample(t);          // choice index per layer
- *   const r = reward(evalQuality(config), cost(space, config), target);
+ *   const r = reward(evalQuality(config), configCost(space, config), target);
  *   ctl.update(t, r);                       // no-op during the warm-up
  * }
  * ctl.argmax();                             // α*_l = argmax π_l

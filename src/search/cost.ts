@@ -27,9 +27,9 @@ export function layerBops(format: string | Format, macs: number): number {
 /**
  * Total BOPs of a configuration (choice index per layer).
  * @example
- * cost(space, [0, 1, 0]) // Σ_l bits(choice)² · macs_l
+ * configCost(space, [0, 1, 0]) // Σ_l bits(choice)² · macs_l
  */
-export function cost(space: SearchSpace, config: Config): number {
+export function configCost(space: SearchSpace, config: Config): number {
   checkConfig(space, config);
   let c = 0;
   for (let l = 0; l < space.layers.length; l++) {
@@ -78,7 +78,7 @@ export function reachableRange(space: SearchSpace): ReachableRange {
     minConfig.push(lo);
     maxConfig.push(hi);
   }
-  return { min: cost(space, minConfig), max: cost(space, maxConfig), minConfig, maxConfig };
+  return { min: configCost(space, minConfig), max: configCost(space, maxConfig), minConfig, maxConfig };
 }
 
 export interface NearestCosts {
@@ -91,50 +91,54 @@ export interface NearestCosts {
 /**
  * The reachable costs nearest a target, on each side. Costs come in steps (b²·MACs per layer), so a model
  * whose MACs sit in one layer may have no configuration near the target at all; a search cannot do better.
- * Dynamic programming over partial sums ≤ `window`·target, merged on a grid of `resolution`·target: every
- * value returned is the exact cost of some configuration, and at most (layers · resolution · target) from
- * the true nearest one. A configuration above the window is priced when its path first crosses it, with
- * the cheapest choice in every later layer.
+ * Dynamic programming over partial sums ≤ `window`·target on a grid of `resolution`·target cells. Two
+ * passes: one keeps the smallest sum per cell (its sums never exceed the true ones, so `below` stays on its
+ * side), one the largest (for `above`). Every value returned is the exact cost of some configuration and at
+ * most layers · resolution · target from the true nearest one. A configuration above the window is priced
+ * when its path first crosses it, with the cheapest choice in every later layer.
  * @example
  * const { below, above } = nearestCosts(space, targetBops); // e.g. 0.78·T and 1.32·T for the small cnn
  */
 export function nearestCosts(space: SearchSpace, targetBops: number, resolution = 1e-5, window = 1.1): NearestCosts {
   if (!(targetBops > 0 && Number.isFinite(targetBops))) throw new FliqsError('targetBops', `got ${describe(targetBops)}`, 'a finite number > 0');
   if (!(window >= 1 && Number.isFinite(window))) throw new FliqsError('window', `got ${describe(window)}`, 'a finite multiple of the target ≥ 1');
-  // the grid has window/resolution cells; 1e7 of them is 80 MB
-  if (!(resolution > 0 && window / resolution <= 1e7)) {
-    throw new FliqsError('resolution', `got ${describe(resolution)}`, `a fraction of the target with window/resolution ≤ 1e7 (≥ ${window / 1e7})`);
+  // the grid has window/resolution cells; 1e7 of them is 160 MB over the two arrays alive at once
+  if (!(resolution > 0 && Number.isFinite(resolution) && window / resolution <= 1e7)) {
+    throw new FliqsError('resolution', `got ${describe(resolution)}`, `a finite fraction of the target with window/resolution ≤ 1e7 (≥ ${window / 1e7})`);
   }
   const layerCosts = space.layers.map((l) => l.choices.map((f) => f.bits * f.bits * l.macs));
-  // cheapest completion from layer l on
-  const minRest = new Float64Array(layerCosts.length + 1);
-  for (let l = layerCosts.length - 1; l >= 0; l--) minRest[l] = minRest[l + 1]! + Math.min(...layerCosts[l]!);
   const cap = window * targetBops, step = resolution * targetBops;
-  const buckets = Math.floor(cap / step) + 1;
-  let states = new Float64Array(buckets).fill(Number.NaN);
+  const low = partialSums(layerCosts, cap, step, 'min');
+  const high = partialSums(layerCosts, cap, step, 'max');
+  let below: number | null = null, above: number | null = Number.isFinite(high.crossing) ? high.crossing : null;
+  for (const v of low.sums) if (v <= targetBops && (below === null || v > below)) below = v;
+  for (const v of high.sums) if (v >= targetBops && (above === null || v < above)) above = v;
+  return { below, above };
+}
+
+/** The reachable sums ≤ cap, one per grid cell (the smallest or the largest landing there), and the cheapest sum that crosses cap. */
+function partialSums(layerCosts: readonly number[][], cap: number, step: number, keep: 'min' | 'max'): { sums: number[]; crossing: number } {
+  const minRest = new Float64Array(layerCosts.length + 1); // cheapest completion from layer l on
+  for (let l = layerCosts.length - 1; l >= 0; l--) minRest[l] = minRest[l + 1]! + Math.min(...layerCosts[l]!);
+  const cells = Math.floor(cap / step) + 1;
+  let states = new Float64Array(cells).fill(Number.NaN);
   states[0] = 0;
-  let crossing = Number.POSITIVE_INFINITY; // cheapest configuration that leaves the window
+  let crossing = Number.POSITIVE_INFINITY;
   for (let l = 0; l < layerCosts.length; l++) {
-    const next = new Float64Array(buckets).fill(Number.NaN);
-    for (let i = 0; i < buckets; i++) {
+    const next = new Float64Array(cells).fill(Number.NaN);
+    for (let i = 0; i < cells; i++) {
       const s = states[i]!;
       if (Number.isNaN(s)) continue;
       for (const c of layerCosts[l]!) {
         const v = s + c;
         if (v > cap) { crossing = Math.min(crossing, v + minRest[l + 1]!); continue; }
-        const b = Math.floor(v / step);
-        if (Number.isNaN(next[b]!)) next[b] = v;
+        const b = Math.floor(v / step), old = next[b]!;
+        if (Number.isNaN(old) || (keep === 'min' ? v < old : v > old)) next[b] = v;
       }
     }
     states = next;
   }
-  let below: number | null = null, above: number | null = Number.isFinite(crossing) ? crossing : null;
-  for (const v of states) {
-    if (Number.isNaN(v)) continue;
-    if (v <= targetBops && (below === null || v > below)) below = v;
-    if (v >= targetBops && (above === null || v < above)) above = v;
-  }
-  return { below, above };
+  return { sums: [...states].filter((v) => !Number.isNaN(v)), crossing };
 }
 
 /** BOPs → a short MBOPs string for messages: `12.5 MBOPs`. */

@@ -2,17 +2,18 @@
 // the A.8 analysis. Browser-safe; the CLI (`fliqs search`, `pareto`, `analyze`) is built on these.
 
 export {
-  Search, retrainFixed, searchWarnings, searchClipMultiples, COST_TOLERANCE, SETTLED_ENTROPY, DEFAULT_SEARCH_CONTROLLER_LR,
+  Search, retrainFixed, searchWarnings, searchClipMultiples, spaceFormats, COST_TOLERANCE, SETTLED_ENTROPY, DEFAULT_SEARCH_CONTROLLER_LR,
   type SearchOptions, type SearchStep, type SearchResult, type LayerResult, type QualitySignal,
 } from './search.js';
 export {
   Controller, DEFAULT_CONTROLLER_LR, DEFAULT_CONTROLLER_BETAS, DEFAULT_BASELINE_MOMENTUM,
   type ControllerOptions, type ControllerState, type UpdateResult,
 } from './controller.js';
-export { cost as configCost, layerBops, uniformCost, reachableRange, nearestCosts, parseTarget, reward, formatMbops, DEFAULT_GAMMA, type ReachableRange, type NearestCosts } from './cost.js';
+export { configCost, layerBops, uniformCost, reachableRange, nearestCosts, parseTarget, reward, formatMbops, DEFAULT_GAMMA, type ReachableRange, type NearestCosts } from './cost.js';
 export { entropyWeight, warmupSteps, DEFAULT_ENTROPY_END, DEFAULT_WARMUP_FRACTION } from './schedule.js';
-export { buildSearchSpace, configFormats, configRecord, type SearchSpace, type SearchLayer, type SearchSpaceOptions, type Config } from './space.js';
+export { buildSearchSpace, configFormats, configRecord, choiceCounts, type SearchSpace, type SearchLayer, type SearchSpaceOptions, type Config } from './space.js';
 export {
   switchingError, clippingAnalysis, defaultClipMultiples, expFit,
-  type SwitchingOptions, type SwitchingResult, type ClippingOptions, type ClippingResult, type ExpFit,
+  type SwitchingOptions, type SwitchingResult, type SwitchingPoint, type ClippingOptions, type ClippingResult, type ClipRow,
+  type ExpFit, type TensorSpec, type Distribution, type Progress,
 } from './analyze.js';

@@ -4,7 +4,7 @@
 // the controller is updated with r = Q − γ·|C(α)/C_T − 1|. At the end the argmax configuration is
 // applied to the trained weights as they are and evaluated on the test split. Browser-safe.
 
-import { FliqsError, describe, requirePositive } from '../core/errors.js';
+import { FliqsError, describe, requireFinite, requireInt, requirePositive } from '../core/errors.js';
 import * as op from '../autograd/ops.js';
 import { Tensor, noGrad, stepScope } from '../autograd/tensor.js';
 import type { DatasetSplits } from '../data/dataset.js';
@@ -15,7 +15,7 @@ import { describeModel } from '../nn/zoo.js';
 import { Trainer, type EvalResult, type TrainConfig, type TrainerCheckpoint } from '../train/trainer.js';
 import { defaultClipMultiples } from './analyze.js';
 import { Controller, type ControllerOptions, type ControllerState } from './controller.js';
-import { DEFAULT_GAMMA, cost, nearestCosts, parseTarget, reward } from './cost.js';
+import { DEFAULT_GAMMA, configCost, nearestCosts, parseTarget, reward } from './cost.js';
 import { DEFAULT_ENTROPY_END } from './schedule.js';
 import { buildSearchSpace, configFormats, type SearchSpace } from './space.js';
 import { ValidationStream, type ValidationStreamState } from './validation.js';
@@ -124,22 +124,32 @@ export const SETTLED_ENTROPY = 0.05;
  * steps — in the study a 4× longer search (resnet8 ×0.5, 8 epochs instead of 2) moved two fp-l searches
  * from 1.275×/1.206× the target to 1.085×/1.103×.
  * @example
- * searchWarnings(1.3, 0.2, 10, { below: 0.97, above: 1.02 }); // ['the argmax configuration costs 1.30× the target …']
+ * searchWarnings(1.3, 0.2, 10, { below: 0.97, above: 1.02 }); // ['the argmax configuration costs 1.300× the target …']
  */
 export function searchWarnings(costRatio: number, finalEntropy: number, searchedLayers: number,
   nearest: { below: number | null; above: number | null }): string[] {
+  requirePositive('costRatio', costRatio);
+  requireFinite('finalEntropy', finalEntropy);
+  requireInt('searchedLayers', searchedLayers, 0);
+  if (typeof nearest !== 'object' || nearest === null || ![nearest.below, nearest.above].every((r) => r === null || (typeof r === 'number' && r > 0))) {
+    throw new FliqsError('nearest', `got ${describe(nearest)}`, '{ below, above }: costs / target, each a number > 0 or null');
+  }
   const w: string[] = [];
+  const x = (r: number): string => `${r.toFixed(3)}×`;
   const perLayer = searchedLayers > 0 ? finalEntropy / searchedLayers : 0;
   const settled = perLayer < SETTLED_ENTROPY;
   const inBand = (r: number | null): boolean => r !== null && r <= 1 + COST_TOLERANCE && r >= 1 - COST_TOLERANCE;
   if (!inBand(costRatio)) {
     const band = `±${100 * COST_TOLERANCE}%`;
     if (!inBand(nearest.below) && !inBand(nearest.above)) {
-      const near = [nearest.below, nearest.above].filter((r) => r !== null).map((r) => `${r!.toFixed(2)}×`).join(' and ');
-      w.push(`the argmax configuration costs ${costRatio.toFixed(2)}× the target: no configuration of this space comes within ${band} `
-        + `(the nearest cost ${near} the target)`);
+      const near = [nearest.below, nearest.above].filter((r) => r !== null).map((r) => x(r!)).join(' and ');
+      // the nearest cost on the argmax's own side; nearestCosts is exact to ~1e-4 of the target
+      const side = costRatio > 1 ? nearest.above : nearest.below;
+      const missed = side !== null && Math.abs(costRatio - side) > 1e-3 ? `; ${x(side)} was reachable on the same side` : '';
+      w.push(`the argmax configuration costs ${x(costRatio)} the target: no configuration of this space comes within ${band} `
+        + `(the nearest cost ${near} the target)${missed}`);
     } else {
-      w.push(`the argmax configuration costs ${costRatio.toFixed(2)}× the target (outside ${band})`
+      w.push(`the argmax configuration costs ${x(costRatio)} the target (outside ${band})`
         + `${settled ? ': the policy settled before the cost reached the target' : ''}; a longer search or a larger γ may bring it closer`);
     }
   }
@@ -299,7 +309,7 @@ export class Search {
     for (const s of this.trainer.run()) {
       const t = s.step;
       const config = this.current!;
-      const c = cost(this.space, config);
+      const c = configCost(this.space, config);
       const warmup = this.controller.isWarmup(t);
       let quality: number | null = null, validationLoss: number | null = null, r: number | null = null;
       let advantage = 0, entropyW = 0;
@@ -318,7 +328,7 @@ export class Search {
         step: t, warmup, lr: s.lr, loss: s.loss, trainAccuracy: s.correct / s.size, quality, validationLoss, reward: r, advantage,
         baseline: this.controller.baselineValue(), entropyWeight: entropyW, entropy: h.total,
         entropyMean: this.searched > 0 ? h.total / this.searched : 0, costRatio: c / this.targetBops,
-        sampled: this.names(config), argmax: this.names(am), argmaxCostRatio: cost(this.space, am) / this.targetBops,
+        sampled: this.names(config), argmax: this.names(am), argmaxCostRatio: configCost(this.space, am) / this.targetBops,
       };
     }
   }
@@ -367,7 +377,7 @@ export class Search {
       name: l.name, macs: l.macs, format: fs[i]!.name, probability: p[i]![am[i]!]!, bops: fs[i]!.bits ** 2 * l.macs, pinned: l.pinned,
       probabilities: Object.fromEntries(l.choices.map((f, a) => [f.name, p[i]![a]!])),
     }));
-    const bops = cost(this.space, am), finalEntropy = this.controller.entropy().total;
+    const bops = configCost(this.space, am), finalEntropy = this.controller.entropy().total;
     return {
       layers, bops, targetBops: this.targetBops, costRatio: bops / this.targetBops, test, steps: this.trainer.step,
       warmupSteps: this.controller.warmupEnd, finalEntropy, clipMultiples: { ...this.clipMultiples },
