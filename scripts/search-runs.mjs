@@ -4,6 +4,7 @@
 //   node scripts/search-runs.mjs runs/pareto-w05-tuned/fliqs-* runs/abl-*
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { COST_TOLERANCE, SETTLED_ENTROPY } from '../dist/search/search.js';
 
 const dirs = process.argv.slice(2).filter((d) => existsSync(join(d, 'result.json')));
 /** First logged step from which the argmax stays the final one, or null when log.jsonl has no argmax. */
@@ -25,10 +26,10 @@ for (const d of dirs) {
   const r = JSON.parse(readFileSync(join(d, 'result.json'), 'utf8'));
   const c = JSON.parse(readFileSync(join(d, 'config.json'), 'utf8'));
   const searched = r.layers.filter((l) => !l.pinned).length || 1;
-  if (r.cost.ratio >= 0.9 && r.cost.ratio <= 1.1) withinCost++;
-  if (r.finalEntropy / searched < 0.05) lowEntropy++;
+  if (r.cost.ratio >= 1 - COST_TOLERANCE && r.cost.ratio <= 1 + COST_TOLERANCE) withinCost++;
+  if (r.finalEntropy / searched < SETTLED_ENTROPY) lowEntropy++;
   const name = d.split('/').filter(Boolean).slice(-1)[0];
   console.log(`| ${name} | ${c.space} | ${c.target} | ${c.gamma} | ${c.entropyEnd} | ${r.cost.ratio.toFixed(3)} | ${settledAt(d) ?? '—'} / ${r.steps} | ${(r.finalEntropy / searched).toFixed(4)} | `
     + `${(100 * r.test.accuracy).toFixed(2)} | ${r.retrain ? (100 * r.retrain.test.accuracy).toFixed(2) : '—'} | ${r.layers.map((l) => short(l.format)).join(' ')} |`);
 }
-console.log(`\ncost within ±10% of the target: ${withinCost} of ${dirs.length}; final entropy < 0.05 nats per layer: ${lowEntropy} of ${dirs.length}`);
+console.log(`\ncost within ±${100 * COST_TOLERANCE}% of the target: ${withinCost} of ${dirs.length}; final entropy < ${SETTLED_ENTROPY} nats per layer: ${lowEntropy} of ${dirs.length}`);

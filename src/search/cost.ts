@@ -107,19 +107,22 @@ export function nearestCosts(space: SearchSpace, targetBops: number, resolution 
     throw new FliqsError('resolution', `got ${describe(resolution)}`, `a finite fraction of the target with window/resolution ≤ 1e7 (≥ ${window / 1e7})`);
   }
   const layerCosts = space.layers.map((l) => l.choices.map((f) => f.bits * f.bits * l.macs));
+  const minRest = new Float64Array(layerCosts.length + 1); // cheapest completion from layer l on
+  for (let l = layerCosts.length - 1; l >= 0; l--) minRest[l] = minRest[l + 1]! + Math.min(...layerCosts[l]!);
   const cap = window * targetBops, step = resolution * targetBops;
-  const low = partialSums(layerCosts, cap, step, 'min');
-  const high = partialSums(layerCosts, cap, step, 'max');
+  const low = partialSums(layerCosts, minRest, cap, step, 'min');
+  const high = partialSums(layerCosts, minRest, cap, step, 'max');
   let below: number | null = null, above: number | null = Number.isFinite(high.crossing) ? high.crossing : null;
-  for (const v of low.sums) if (v <= targetBops && (below === null || v > below)) below = v;
+  for (const v of low.sums) if (v <= targetBops && (below === null || v > below)) below = v; // NaN (empty cell) fails both tests
   for (const v of high.sums) if (v >= targetBops && (above === null || v < above)) above = v;
   return { below, above };
 }
 
-/** The reachable sums ≤ cap, one per grid cell (the smallest or the largest landing there), and the cheapest sum that crosses cap. */
-function partialSums(layerCosts: readonly number[][], cap: number, step: number, keep: 'min' | 'max'): { sums: number[]; crossing: number } {
-  const minRest = new Float64Array(layerCosts.length + 1); // cheapest completion from layer l on
-  for (let l = layerCosts.length - 1; l >= 0; l--) minRest[l] = minRest[l + 1]! + Math.min(...layerCosts[l]!);
+/**
+ * The reachable sums ≤ cap, one per grid cell (the smallest or the largest landing there; NaN for an empty
+ * cell), and the cheapest sum that crosses cap.
+ */
+function partialSums(layerCosts: readonly number[][], minRest: Float64Array, cap: number, step: number, keep: 'min' | 'max'): { sums: Float64Array; crossing: number } {
   const cells = Math.floor(cap / step) + 1;
   let states = new Float64Array(cells).fill(Number.NaN);
   states[0] = 0;
@@ -138,7 +141,7 @@ function partialSums(layerCosts: readonly number[][], cap: number, step: number,
     }
     states = next;
   }
-  return { sums: [...states].filter((v) => !Number.isNaN(v)), crossing };
+  return { sums: states, crossing };
 }
 
 /** BOPs → a short MBOPs string for messages: `12.5 MBOPs`. */

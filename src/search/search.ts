@@ -381,7 +381,7 @@ export class Search {
     return {
       layers, bops, targetBops: this.targetBops, costRatio: bops / this.targetBops, test, steps: this.trainer.step,
       warmupSteps: this.controller.warmupEnd, finalEntropy, clipMultiples: { ...this.clipMultiples },
-      warnings: searchWarnings(bops / this.targetBops, finalEntropy, layers.filter((l) => !l.pinned).length, this.nearestRatios()),
+      warnings: searchWarnings(bops / this.targetBops, finalEntropy, this.searched, this.nearestRatios()),
     };
   }
 
