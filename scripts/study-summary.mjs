@@ -1,11 +1,16 @@
-// Summarizes `fliqs pareto` CSVs (one or more) into mean ± std tables over seeds, as markdown, plus a
+// Summarizes `fliqs pareto` outputs (one or more) into mean ± std tables over seeds, as markdown, plus a
 // combined accuracy-vs-MBOPs SVG with error bars. Used for the README's reproduction study:
-//   node scripts/study-summary.mjs runs/pareto-w05/pareto.csv=γ0.07 runs/pareto-w1/pareto.csv --svg bench/results/study/pareto.svg
-// (--title sets the plot's title; the default names resnet8.)
-// A `=label` after a file tags its FLIQS rows (to tell apart searches run with different settings). A run found
-// in several files (one sweep split over processes) counts once.
-import { readFileSync } from 'node:fs';
+//   node scripts/study-summary.mjs runs/pareto-w05=γ0.07 runs/pareto-w1 bench/results/study/pareto-w2.csv --svg bench/results/study/pareto.svg
+// Each argument is a pareto output directory (its pareto.csv is read) or a pareto.csv itself. (--title sets the
+// plot's title; the default names resnet8.) A `=label` after an argument tags its non-uniform rows (to tell apart
+// searches run with different settings). A run found in several files (one sweep split over processes) counts once.
+// When the sweeps ran with --controls, a second table compares each FLIQS search with its two controls (the
+// constant-Q search and the random configuration at equal cost), seed by seed; the share of layers on which FLIQS
+// and constant-Q chose the same format is read from the runs' result.json in the given directories.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { writeAtomic } from '../dist/cli/files.js';
+import { runDirName } from '../dist/cli/pareto.js';
 import { scatterPlot } from '../dist/report/svg.js';
 
 const args = process.argv.slice(2);
@@ -14,11 +19,14 @@ const svgPath = svgAt >= 0 ? args[svgAt + 1] : null;
 const titleAt = args.indexOf('--title');
 const title = titleAt >= 0 ? args[titleAt + 1] : 'resnet8 on Fashion-MNIST: test accuracy vs cost';
 const flagValues = new Set([svgAt, titleAt].filter((i) => i >= 0).map((i) => i + 1));
-const files = args.filter((a, i) => !a.startsWith('--') && !flagValues.has(i));
+const inputs = args.filter((a, i) => !a.startsWith('--') && !flagValues.has(i));
 
-const all = files.flatMap((arg) => {
-  const [f, tag] = arg.split('=');
-  const [head, ...lines] = readFileSync(f, 'utf8').trim().split('\n');
+const sources = [];
+const all = inputs.flatMap((arg) => {
+  const [path, tag] = arg.split('=');
+  const csv = existsSync(path) && statSync(path).isDirectory() ? join(path, 'pareto.csv') : path;
+  sources.push(dirname(csv));
+  const [head, ...lines] = readFileSync(csv, 'utf8').trim().split('\n');
   const cols = head.split(',');
   return lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [cols[i], v])))
     .map((r) => ({ ...r, tag: r.kind === 'uniform' ? '' : tag ?? '' }));
@@ -42,6 +50,8 @@ for (const r of rows) {
 
 const mean = (a) => a.reduce((s, x) => s + x, 0) / a.length;
 const std = (a) => (a.length < 2 ? 0 : Math.sqrt(a.reduce((s, x) => s + (x - mean(a)) ** 2, 0) / (a.length - 1)));
+const KINDS = ['fliqs', 'constant-q', 'random', 'uniform'];
+const SERIES = { fliqs: 'FLIQS', 'constant-q': 'constant-Q', random: 'random at equal cost' };
 
 const out = [];
 for (const [key, rs] of groups) {
@@ -49,17 +59,55 @@ for (const [key, rs] of groups) {
   const acc = rs.map((r) => 100 * Number(r.test_accuracy)), mb = rs.map((r) => Number(r.mbops));
   out.push({ kind, tag, what, width: Number(width), target, n: rs.length, acc: mean(acc), accStd: std(acc), mbops: mean(mb), mbopsStd: std(mb) });
 }
-out.sort((a, b) => a.width - b.width || a.kind.localeCompare(b.kind) || a.tag.localeCompare(b.tag) || a.mbops - b.mbops);
+out.sort((a, b) => a.width - b.width || KINDS.indexOf(a.kind) - KINDS.indexOf(b.kind) || a.tag.localeCompare(b.tag) || a.mbops - b.mbops);
+const pm = (m, s, n, d) => `${m.toFixed(d)}${n > 1 ? ` ± ${s.toFixed(d)}` : ''}`;
 console.log('| width | kind | format / space | target | seeds | MBOPs (mean ± std) | test accuracy % (mean ± std) |');
 console.log('|---|---|---|---|---|---|---|');
 for (const o of out) {
-  console.log(`| ${o.width}× | ${o.tag ? `${o.kind} ${o.tag}` : o.kind} | ${o.what} | ${o.target || '—'} | ${o.n} | ${o.mbops.toFixed(1)}${o.n > 1 ? ` ± ${o.mbopsStd.toFixed(1)}` : ''} | ${o.acc.toFixed(2)}${o.n > 1 ? ` ± ${o.accStd.toFixed(2)}` : ''} |`);
+  console.log(`| ${o.width}× | ${o.tag ? `${o.kind} ${o.tag}` : o.kind} | ${o.what} | ${o.target || '—'} | ${o.n} | ${pm(o.mbops, o.mbopsStd, o.n, 1)} | ${pm(o.acc, o.accStd, o.n, 2)} |`);
+}
+
+// FLIQS against its controls, per (tag, width, space, target): each kind's mean ± std over its seeds, the
+// differences over the seeds both ran (± the std of the per-seed differences: the seed noise), and the share of
+// searched layers on which FLIQS and constant-Q with the same seed chose the same format.
+const bySeed = (kind, g) => new Map((groups.get(`${kind}|${g.tag}|${g.what}|${g.width}|${g.target}`) ?? []).map((r) => [r.seed, r]));
+const compared = out.filter((o) => o.kind === 'fliqs' && ['constant-q', 'random'].some((k) => groups.has(`${k}|${o.tag}|${o.what}|${o.width}|${o.target}`)));
+if (compared.length > 0) {
+  const summary = (m) => {
+    const acc = [...m.values()].map((r) => 100 * Number(r.test_accuracy)), mb = [...m.values()].map((r) => Number(r.mbops));
+    return acc.length === 0 ? '—' : `${pm(mean(acc), std(acc), acc.length, 2)} at ${pm(mean(mb), std(mb), mb.length, 1)}`;
+  };
+  const diff = (a, b) => {
+    const d = [...a.keys()].filter((s) => b.has(s)).map((s) => 100 * (Number(a.get(s).test_accuracy) - Number(b.get(s).test_accuracy)));
+    return d.length === 0 ? '—' : `${mean(d) >= 0 ? '+' : ''}${mean(d).toFixed(2)}${d.length > 1 ? ` ± ${std(d).toFixed(2)}` : ''} (${d.length})`;
+  };
+  const result = (kind, o, seed) => {
+    const name = runDirName(kind, o.what, o.width, o.target, Number(seed));
+    const dir = sources.find((s) => existsSync(join(s, name, 'result.json')));
+    return dir === undefined ? null : JSON.parse(readFileSync(join(dir, name, 'result.json'), 'utf8'));
+  };
+  const agreement = (o, fl, cq) => {
+    const shares = [...fl.keys()].filter((s) => cq.has(s)).map((s) => {
+      const a = result('fliqs', o, s), b = result('constant-q', o, s);
+      if (!a || !b) return null;
+      const layers = a.layers.filter((l) => !l.pinned);
+      return layers.filter((l) => b.layers.find((m) => m.name === l.name)?.format === l.format).length / layers.length;
+    }).filter((x) => x !== null);
+    return shares.length === 0 ? '—' : `${(100 * mean(shares)).toFixed(0)}% (${shares.length})`;
+  };
+  console.log('\nFLIQS against its controls (test accuracy % and MBOPs, mean ± std over seeds; differences in accuracy points over the seeds both ran, ± the std of the per-seed differences):\n');
+  console.log('| width | space | target | FLIQS | constant-Q | random at equal cost | FLIQS − constant-Q | FLIQS − random | same format as constant-Q |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const o of compared) {
+    const fl = bySeed('fliqs', o), cq = bySeed('constant-q', o), rnd = bySeed('random', o);
+    console.log(`| ${o.width}× | ${o.what}${o.tag ? ` ${o.tag}` : ''} | ${o.target} | ${summary(fl)} | ${summary(cq)} | ${summary(rnd)} | ${diff(fl, cq)} | ${diff(fl, rnd)} | ${agreement(o, fl, cq)} |`);
+  }
 }
 
 if (svgPath) {
   const points = out.map((o) => ({
     x: o.mbops, y: o.acc, yErr: o.n > 1 ? o.accStd : undefined,
-    series: o.kind === 'uniform' ? `uniform ×${o.width}` : `FLIQS${o.tag ? ` ${o.tag}` : ''} ${o.what.startsWith('int') ? 'int' : 'fp'} ×${o.width}`,
+    series: o.kind === 'uniform' ? `uniform ×${o.width}` : `${SERIES[o.kind] ?? o.kind}${o.tag ? ` ${o.tag}` : ''} ${o.what.startsWith('int') ? 'int' : 'fp'} ×${o.width}`,
     label: o.kind === 'uniform' ? o.what : `${o.what} ${o.target}`,
   }));
   // temp file + rename (and the folder created), so a reader never sees a half-written SVG

@@ -3,7 +3,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FliqsError } from '../src/core/errors.js';
-import { configCost, formatMbops, layerBops, nearestCosts, parseTarget, reachableRange, reward, uniformCost } from '../src/search/cost.js';
+import { Rng } from '../src/core/random.js';
+import { MIN_QUALITY_NOISE, configCost, formatMbops, layerBops, nearestCosts, parseTarget, qualityNoise, reachableRange, reward, uniformCost } from '../src/search/cost.js';
 import { buildSearchSpace, configFormats, configRecord } from '../src/search/space.js';
 
 // A toy network: MACs per example of three layers.
@@ -172,15 +173,31 @@ describe('cost targets', () => {
   });
 });
 
+describe('qualityNoise', () => {
+  it('is the std of Q from successive differences: a trend does not count, a floor keeps it > 0', () => {
+    expect(qualityNoise([0.8, 0.9, 0.8, 0.9])).toBeCloseTo(0.1 / Math.SQRT2, 15);
+    // a straight rise: every difference 0.01, √(0.01²/2) — the level itself is ignored
+    expect(qualityNoise([0.5, 0.51, 0.52, 0.53])).toBeCloseTo(0.01 / Math.SQRT2, 15);
+    // i.i.d. noise of known σ: the estimate lands near it (4000 draws: relative error ≈ 1/√(2·4000)·√1.5)
+    const rng = new Rng(4);
+    const qs = Array.from({ length: 4000 }, (_, i) => 0.7 + i * 1e-5 + 0.04 * rng.normal());
+    expect(Math.abs(qualityNoise(qs) / 0.04 - 1)).toBeLessThan(0.05);
+    expect(qualityNoise([0.9, 0.9, 0.9])).toBe(MIN_QUALITY_NOISE);
+    expect(qualityNoise([0.9, 0.9, 0.9, 0.92], 1 / 64)).toBe(1 / 64); // an accuracy's resolution on 64 images
+    expect(() => qualityNoise([0.9, 0.8], 0)).toThrow(/floor/);
+    for (const bad of [[], [0.5], [0.5, Number.NaN], 'x']) expect(() => qualityNoise(bad as number[])).toThrow(FliqsError);
+  });
+});
+
 describe('reward', () => {
   it('r = Q − γ·|C/C_T − 1|', () => {
     expect(reward(0.9, 12e6, 10e6, 0.5)).toBeCloseTo(0.9 - 0.5 * 0.2, 15);
     expect(reward(0.9, 8e6, 10e6, 0.5)).toBeCloseTo(0.9 - 0.5 * 0.2, 15);
-    expect(reward(0.9, 10e6, 10e6)).toBe(0.9);
-    expect(reward(0.9, 20e6, 10e6)).toBeCloseTo(0.9 - 5, 15); // default γ = 5
+    expect(reward(0.9, 10e6, 10e6, 5)).toBe(0.9);
+    expect(reward(0.9, 20e6, 10e6, 5)).toBeCloseTo(0.9 - 5, 15);
     expect(reward(0.9, 20e6, 10e6, 0)).toBe(0.9);
-    expect(() => reward(Number.NaN, 1, 1)).toThrow(/quality/);
-    expect(() => reward(1, 1, 0)).toThrow(/target/);
+    expect(() => reward(Number.NaN, 1, 1, 1)).toThrow(/quality/);
+    expect(() => reward(1, 1, 0, 1)).toThrow(/target/);
     expect(() => reward(1, 1, 1, -1)).toThrow(/gamma/);
   });
 });

@@ -161,7 +161,49 @@ describe('fliqs pareto', () => {
     expect(readParetoCsv(join(out, 'pareto.csv')).map((r) => r.spaceOrFormat)).toEqual(['INT8', 'INT4', 'int-s', 'E4M3']);
   });
 
-  it('rejects bad lists with exit 2', () => {
+  it('--controls adds the constant-Q search and a random configuration at equal cost; search flags are passed on; a rerun skips them', () => {
+    const out = join(root, 'pareto-controls');
+    // 12 steps per epoch, 3 epochs: a warm-up of 9 steps, enough to measure the noise of Q (γ 3 scaled by it)
+    const args = ['--model', 'cnn', '--data', 'synthetic', '--limit', '600', '--batch', '50', '--epochs', '3', '--widths', '0.5',
+      '--targets', '0.5xINT8', '--spaces', 'int-s', '--uniform', 'INT8', '--controls', '--gamma', '3', '--out', out];
+    const c = io();
+    expect(runPareto(args, c), c.e).toBe(0);
+    const rows = readParetoCsv(join(out, 'pareto.csv'));
+    expect(rows.map((r) => `${r.kind} ${r.spaceOrFormat} ${r.target}`)).toEqual(['uniform INT8 ', 'fliqs int-s 0.5xINT8', 'constant-q int-s 0.5xINT8', 'random int-s 0.5xINT8']);
+    const [i8, , , rnd] = rows as [typeof rows[0], typeof rows[0], typeof rows[0], typeof rows[0]];
+    const target = 0.5 * i8.mbops;
+    expect(rnd.mbops / target).toBeGreaterThanOrEqual(0.9 - 1e-5);
+    expect(rnd.mbops / target).toBeLessThanOrEqual(1.1 + 1e-5);
+    expect(rnd.testAccuracy).toBeGreaterThan(0.2); // trained: chance is 0.1 on the 10 synthetic classes
+    // the searches: one directory each, the control with a constant Q, both with the forwarded γ
+    const jsonl = lines(join(out, 'runs.jsonl'));
+    const fl = json(join(out, jsonl[1].dir, 'result.json')), cq = json(join(out, jsonl[2].dir, 'result.json'));
+    expect([jsonl[1].dir, jsonl[2].dir]).toEqual(['fliqs-int-s-w0.5-0.5xINT8-s0', 'fliqs-int-s-w0.5-0.5xINT8-s0-constq']);
+    expect([fl.config.quality, cq.config.quality]).toEqual(['accuracy', 'constant']);
+    expect([fl.config.gamma, cq.config.gamma]).toEqual([3, 3]);
+    expect({ ...cq.config, quality: 'accuracy' }).toEqual(fl.config);
+    // the random row's formats (runs.jsonl) cost what its row says, by the layers' MACs of the search's result
+    const drawn = jsonl[3];
+    expect(Object.keys(drawn.formats)).toEqual(fl.layers.map((l: { name: string }) => l.name));
+    const bits: Record<string, number> = { INT4: 4, INT8: 8, BF16: 16 };
+    const bops = fl.layers.reduce((s: number, l: { name: string; macs: number }) => s + bits[drawn.formats[l.name]]! ** 2 * l.macs, 0);
+    expect(bops / 1e6).toBeCloseTo(rnd.mbops, 3);
+    expect(drawn.bandConfigs).toBeGreaterThanOrEqual(1);
+    const svg = readFileSync(join(out, 'pareto.svg'), 'utf8');
+    expect(checkXml(svg).error).toBeNull();
+    expect(svg).toContain('constant-Q int-s');
+    expect(svg).toContain('random at equal cost int-s');
+    const c2 = io();
+    expect(runPareto(args, c2), c2.e).toBe(0);
+    expect(c2.e).toContain('4 finished runs');
+    expect(readParetoCsv(join(out, 'pareto.csv'))).toEqual(rows);
+  });
+
+  it('rejects bad lists, and search flags the sweep sets itself, with exit 2', () => {
+    const c = io();
+    expect(runPareto(['--seed', '3'], c)).toBe(2);
+    expect(c.e).toMatch(/--seed is set by the sweep/);
+    expect(runPareto(['--gamma', 'lots'], io())).toBe(2);
     expect(runPareto(['--widths', 'wide'], io())).toBe(2);
     expect(runPareto(['--spaces', 'int-q'], io())).toBe(2);
     expect(runPareto(['--uniform', 'INT99'], io())).toBe(2);

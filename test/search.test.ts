@@ -10,10 +10,12 @@ import { decodeCheckpoint as decodeBlob, encodeCheckpoint } from '../src/train/c
 import type { TrainerCheckpoint } from '../src/train/trainer.js';
 
 const decodeCheckpoint = (bytes: Uint8Array): TrainerCheckpoint => decodeBlob(bytes, 'checkpoint') as TrainerCheckpoint;
-import { DEFAULT_GAMMA } from '../src/search/cost.js';
+import { DEFAULT_GAMMA_PER_SIGMA, qualityNoise } from '../src/search/cost.js';
+import { calibrationStart } from '../src/search/search.js';
 // through the package root, as an app embedding the search imports it
 import { COST_TOLERANCE, SETTLED_ENTROPY, Search, searchClipMultiples, searchWarnings, type SearchOptions, type SearchStep } from '../src/index.js';
 import { ValidationStream } from '../src/search/validation.js';
+import { mostProbableInBand } from '../src/search/budget.js';
 import { parseSearchSpace } from '../src/formats/presets.js';
 
 const data = syntheticSplits({ train: 384, validation: 96, test: 128, shape: [12, 12, 1], classes: 4, seed: 3 });
@@ -39,9 +41,12 @@ describe('Search', () => {
     const steps: SearchStep[] = [...s.run()];
     expect(steps.map((x) => x.step)).toEqual(Array.from({ length: T }, (_, i) => i));
     const H0 = 3 * Math.log(3);
+    const cal = calibrationStart(warm);
+    expect(cal).toBe(4); // Q is measured over the last 8 warm-up steps (at least 8) to calibrate γ
     for (const x of steps.slice(0, warm)) {
       expect(x.warmup).toBe(true);
-      expect(x.quality).toBeNull();
+      expect(x.quality === null).toBe(x.step < cal);
+      expect(x.reward).toBeNull();
       expect(x.entropy).toBeCloseTo(H0, 12); // uniform policy, untouched
       expect(x.argmax).toEqual(['INT4', 'INT4', 'INT4']);
     }
@@ -50,7 +55,8 @@ describe('Search', () => {
     const search = steps.slice(warm);
     expect(search[0]!.warmup).toBe(false);
     // Cost ratio by hand: C = Σ_l bits(sampled_l)²·MACs_l from describeModel, and C_T = 0.5·Σ_l 8²·MACs_l
-    // (the target 0.5xINT8). The reward then uses that hand ratio, the logged Q and γ = 5.
+    // (the target 0.5xINT8). The reward then uses that hand ratio, the logged Q and γ = κ·σ, σ the noise of
+    // the Q measured over the calibration steps.
     const macs = describeModel(model(), [12, 12, 1]).map((l) => l.macs);
     expect(macs).toHaveLength(3);
     const bits: Record<string, number> = { INT4: 4, INT8: 8, BF16: 16 };
@@ -61,23 +67,28 @@ describe('Search', () => {
       expect(x.costRatio, `step ${x.step}`).toBeCloseTo(ratioOf(x.sampled), 12);
       expect(x.argmaxCostRatio, `step ${x.step}`).toBeCloseTo(ratioOf(x.argmax), 12);
     }
-    expect(DEFAULT_GAMMA).toBe(5);
+    // σ is floored at an accuracy's resolution on the 32-image validation batch
+    const gamma = DEFAULT_GAMMA_PER_SIGMA * qualityNoise(steps.slice(cal, warm).map((x) => x.quality!), 1 / 32);
+    expect(s.gamma).toBe(gamma);
+    expect(gamma).toBeGreaterThan(0);
     for (const x of search) {
       // Q is the accuracy on a validation batch of 32: a multiple of 1/32 in [0, 1].
       expect(Number.isInteger(x.quality! * 32), `step ${x.step} Q ${x.quality}`).toBe(true);
       expect(x.quality).toBeGreaterThanOrEqual(0);
       expect(x.quality).toBeLessThanOrEqual(1);
-      expect(x.reward, `step ${x.step}`).toBeCloseTo(x.quality! - 5 * Math.abs(ratioOf(x.sampled) - 1), 12);
+      expect(x.reward, `step ${x.step}`).toBeCloseTo(x.quality! - gamma * Math.abs(ratioOf(x.sampled) - 1), 12);
     }
-    // One step spelled out: all INT8 gives ratio 2 and r = Q − 5; all INT4 gives ratio 0.5, r = Q − 2.5.
+    // One step spelled out: all INT8 gives ratio 2 and r = Q − γ; all INT4 gives ratio 0.5, r = Q − γ/2.
     expect(ratioOf(['INT8', 'INT8', 'INT8'])).toBe(2);
     expect(ratioOf(['INT4', 'INT4', 'INT4'])).toBe(0.5);
     const first = search[0]!;
-    expect(first.reward).toBeCloseTo(first.quality! - 5 * Math.abs(ratioOf(first.sampled) - 1), 12);
+    expect(first.reward).toBeCloseTo(first.quality! - gamma * Math.abs(ratioOf(first.sampled) - 1), 12);
+    expect(s.controller.estimator).toBe('local');
     expect(search.at(-1)!.entropy).toBeLessThan(H0);
     expect(search.at(-1)!.entropyWeight).toBeGreaterThan(0.45);
     const r = s.result();
     expect(r.layers.map((l) => l.format)).toEqual(steps.at(-1)!.argmax);
+    expect(r.qualityNoise! * DEFAULT_GAMMA_PER_SIGMA).toBeCloseTo(gamma, 15);
     for (const [i, [, l]] of quantLayers(s.model).entries()) expect(l.quant.weightFormat.name).toBe(r.layers[i]!.format);
     const bops = r.layers.reduce((a, l) => a + l.bops, 0);
     expect(r.bops).toBe(bops);
@@ -178,6 +189,28 @@ describe('Search', () => {
     const rh = hi.result();
     expect(rh.layers[1]!.format).toBe('BF16');
     expect(rh.costRatio).toBeGreaterThan(0.8);
+  });
+
+  it("reads the result in budget: the argmax if within ±10% of the target, else the most probable configuration that is", () => {
+    const s = new Search(model(), data, opts({ target: '1xINT8', train: { ...opts().train, epochs: 1 } }));
+    [...s.run()];
+    // a policy whose argmax is all BF16 (4× the target), with INT8 second
+    const logits = s.space.layers.map(() => [0, 1, 3]);
+    s.controller.loadStateDict({ ...s.controller.stateDict(), logits });
+    const r = s.result();
+    expect(r.argmax).toEqual(['BF16', 'BF16', 'BF16']);
+    expect(r.argmaxCostRatio).toBeCloseTo(4, 12);
+    const want = mostProbableInBand(s.space, s.controller.logProbabilities(), s.targetBops, COST_TOLERANCE)!;
+    expect(r.layers.map((l) => l.format)).toEqual(want.map((a) => ['INT4', 'INT8', 'BF16'][a]));
+    expect(Math.abs(r.costRatio - 1)).toBeLessThanOrEqual(COST_TOLERANCE);
+    expect(r.warnings[0]).toMatch(/argmax costs 4\.000× the target; the most probable configuration within ±10% was taken instead/);
+    for (const [i, [, l]] of quantLayers(s.model).entries()) expect(l.quant.weightFormat.name).toBe(r.layers[i]!.format);
+    // resultRule 'argmax': the paper's α*, whatever it costs
+    const a = new Search(model(), data, opts({ target: '1xINT8', resultRule: 'argmax', train: { ...opts().train, epochs: 1 } }));
+    [...a.run()];
+    a.controller.loadStateDict({ ...a.controller.stateDict(), logits });
+    expect(a.result().layers.map((l) => l.format)).toEqual(['BF16', 'BF16', 'BF16']);
+    expect(() => new Search(model(), data, opts({ resultRule: 'best' as 'argmax' }))).toThrow(/resultRule/);
   });
 
   it('gives each format its own activation clip k_f·std after profiling', () => {

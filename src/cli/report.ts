@@ -88,12 +88,13 @@ export function writeReport(dir: string): string[] {
     { name: 'argmax C(α*)/C_T', x: steps, y: log.map((l) => l.argmaxCostRatio) },
     { name: 'target', x: [steps[0]!, steps.at(-1)!], y: [1, 1] },
   ], { title: `Cost relative to the target (${what})`, xLabel: 'step', yLabel: 'C / C_T', markers: false });
-  const searched = log.filter((l) => l.quality !== null);
+  // Q is measured from the calibration steps at the end of the warm-up on; rewards from the first search step
+  const measured = log.filter((l) => l.quality !== null), searched = log.filter((l) => l.reward !== null);
   const q: Series[] = [{ name: 'training loss', x: steps, y: log.map((l) => l.loss) }];
+  if (measured.length > 0) q.push({ name: 'Q (validation batch)', x: measured.map((l) => l.step), y: measured.map((l) => l.quality!) });
   if (searched.length > 0) {
-    q.push({ name: 'Q (validation batch)', x: searched.map((l) => l.step), y: searched.map((l) => l.quality!) });
     q.push({ name: 'reward', x: searched.map((l) => l.step), y: searched.map((l) => l.reward!) });
-    q.push({ name: 'baseline r̄', x: searched.map((l) => l.step), y: searched.map((l) => l.baseline!) });
+    q.push({ name: 'baseline (r̄; Q̄ with the local estimator)', x: searched.map((l) => l.step), y: searched.map((l) => l.baseline!) });
   }
   files['quality.svg'] = linePlot(q, { title: `Loss, quality and reward (${what})`, xLabel: 'step', markers: false });
 

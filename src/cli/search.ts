@@ -10,10 +10,13 @@ import type { DatasetSplits } from '../data/dataset.js';
 import { parseFormat, type Format } from '../formats/format.js';
 import { createModel, MODEL_NAMES } from '../nn/zoo.js';
 import type { TrainerCheckpoint } from '../train/trainer.js';
-import { DEFAULT_GAMMA, formatMbops } from '../search/cost.js';
-import { DEFAULT_ENTROPY_END } from '../search/schedule.js';
-import { DEFAULT_CONTROLLER_LR } from '../search/controller.js';
-import { DEFAULT_SEARCH_CONTROLLER_LR, Search, retrainFixed, spaceFormats, type SearchResult, type SearchStep } from '../search/search.js';
+import { DEFAULT_GAMMA_PER_SIGMA, formatMbops } from '../search/cost.js';
+import { DEFAULT_CONTROLLER_LR, ESTIMATORS, type Estimator } from '../search/controller.js';
+import {
+  DEFAULT_SEARCH_CONTROLLER_LR, DEFAULT_SEARCH_ENTROPY_END, DEFAULT_SEARCH_LABEL_SMOOTHING, QUALITY_SIGNALS, Search, retrainFixed, spaceFormats,
+  type QualitySignal, type ResultRule, type RewardScaleMode, type SearchResult, type SearchStep,
+} from '../search/search.js';
+import type { WeightClipMethod } from '../nn/quant.js';
 import { OPTIMIZERS, type OptimizerName, type TrainConfig } from '../train/trainer.js';
 import { UsageError, parseFlags, usage, type FlagSpecs } from './args.js';
 import { writeAtomic, writeJson, readJson, appendJsonLine } from './files.js';
@@ -45,10 +48,16 @@ export const SEARCH_FLAGS = {
   optimizer: { kind: 'string', help: 'optimizer', default: 'sgd', choices: OPTIMIZERS },
   'weight-decay': { kind: 'number', help: 'weight decay', default: 0, min: 0 },
   seed: { kind: 'int', help: 'seed of everything (init, batches, controller, validation order)', default: 0, min: 0, max: 2 ** 32 - 1 },
-  gamma: { kind: 'number', help: 'cost scalar γ of the reward r = Q − γ·|C/C_T − 1|', default: DEFAULT_GAMMA, min: 0 },
+  gamma: { kind: 'string', help: "cost scalar γ of the reward r = Q − γ·|C/C_T − 1|: a number ≥ 0, or 'auto' (γ = κ·σ of Q, measured in the warm-up)", default: 'auto' },
+  'gamma-per-sigma': { kind: 'number', help: "κ of γ = κ·σ with --gamma auto", default: DEFAULT_GAMMA_PER_SIGMA, min: 0 },
+  estimator: { kind: 'string', help: "policy gradient: 'local' (cost term exact per layer) or 'reinforce' (the paper's, the old default)", default: 'local', choices: ESTIMATORS },
+  result: { kind: 'string', help: "the result's formats: 'in-budget' (the argmax, or if it misses ±10% of the target the most probable configuration that does not) or 'argmax' (always, the paper's; the old default)", default: 'in-budget', choices: ['in-budget', 'argmax'] },
+  'reward-scale': { kind: 'string', help: "divide rewards by the measured noise σ of Q ('noise') or not ('none', the old default)", default: 'noise', choices: ['noise', 'none'] },
   'controller-lr': { kind: 'number', help: 'Adam learning rate of the policy logits', default: DEFAULT_SEARCH_CONTROLLER_LR, min: 0 },
-  'entropy-end': { kind: 'number', help: 'β_H at the end (0 = no entropy regularization)', default: DEFAULT_ENTROPY_END, min: 0 },
-  quality: { kind: 'string', help: 'quality signal Q on the validation batch', default: 'accuracy', choices: ['accuracy', 'neg-loss'] },
+  'entropy-end': { kind: 'number', help: 'β_H at the end, in units of the reward scale (0 = no entropy regularization; the paper: 0.5 with --reward-scale none)', default: DEFAULT_SEARCH_ENTROPY_END, min: 0 },
+  quality: { kind: 'string', help: "quality signal Q on the validation batch ('constant': the control, the controller hears only the cost)", default: 'accuracy', choices: QUALITY_SIGNALS },
+  'label-smoothing': { kind: 'number', help: 'label smoothing of the training loss (paper A.4)', default: DEFAULT_SEARCH_LABEL_SMOOTHING, min: 0, max: 0.99 },
+  'weight-clip': { kind: 'string', help: "weight clips: 'absmax' per output channel, or 'mse' (one MSE-optimal clip per format, switched with it)", default: 'absmax', choices: ['absmax', 'mse'] },
   'val-batch': { kind: 'int', help: 'validation examples per search step (default --batch)', min: 1 },
   validation: { kind: 'int', help: 'examples held out of train for validation (default 5000; synthetic 500)', min: 1 },
   limit: { kind: 'int', help: 'use at most this many training examples (quick runs)', min: 1 },
@@ -88,14 +97,30 @@ export interface SearchConfig {
   optimizer: OptimizerName;
   weightDecay: number;
   seed: number;
-  gamma: number;
+  /** A number, or 'auto' (γ = gammaPerSigma·σ of Q). */
+  gamma: number | 'auto';
+  /**
+   * The fields below marked "absent: old" are missing from configs written before they existed; resuming one
+   * keeps the behaviour it ran with (the 'reinforce' estimator, raw rewards, no label smoothing, absmax weight clips).
+   */
+  gammaPerSigma?: number;
+  /** Absent: old ('reinforce'). */
+  estimator?: Estimator;
+  /** Absent: old ('none'). */
+  rewardScale?: RewardScaleMode;
+  /** Absent: old ('argmax'). */
+  resultRule?: ResultRule;
+  /** Absent: old (0). */
+  labelSmoothing?: number;
+  /** Absent: old ('absmax'). */
+  weightClip?: WeightClipMethod;
   /**
    * Adam learning rate of the controller. Absent in configs written before the flag existed; those runs used
    * the Controller's own default (DEFAULT_CONTROLLER_LR), so resuming one keeps it.
    */
   controllerLr?: number;
   entropyEnd: number;
-  quality: 'accuracy' | 'neg-loss';
+  quality: QualitySignal;
   valBatch: number;
   validation: number | null;
   limit: number | null;
@@ -122,10 +147,14 @@ export function searchConfig(args: readonly string[]): { config: SearchConfig; o
   const f = parseFlags(args, SEARCH_FLAGS);
   if (f.target !== undefined && f['target-mbops'] !== undefined) throw new UsageError('give --target or --target-mbops, not both');
   const target = f['target-mbops'] ?? f.target ?? '0.5xINT8';
+  const gamma = f.gamma === 'auto' ? 'auto' : Number(f.gamma);
+  if (gamma !== 'auto' && !(f.gamma!.trim() !== '' && Number.isFinite(gamma) && gamma >= 0)) throw new UsageError(`--gamma ${JSON.stringify(f.gamma)} is not a number ≥ 0 or 'auto'`);
   const config: SearchConfig = {
     model: f.model!, width: f.width!, data: f.data as DatasetName, space: f.space!, target, epochs: f.epochs!, steps: f.steps ?? null,
-    batch: f.batch!, lr: f.lr!, optimizer: f.optimizer as OptimizerName, weightDecay: f['weight-decay']!, seed: f.seed!, gamma: f.gamma!,
-    controllerLr: f['controller-lr']!, entropyEnd: f['entropy-end']!, quality: f.quality as 'accuracy' | 'neg-loss', valBatch: f['val-batch'] ?? f.batch!,
+    batch: f.batch!, lr: f.lr!, optimizer: f.optimizer as OptimizerName, weightDecay: f['weight-decay']!, seed: f.seed!, gamma,
+    gammaPerSigma: f['gamma-per-sigma']!, estimator: f.estimator as Estimator, resultRule: f.result as ResultRule, rewardScale: f['reward-scale'] as RewardScaleMode,
+    labelSmoothing: f['label-smoothing']!, weightClip: f['weight-clip'] as WeightClipMethod,
+    controllerLr: f['controller-lr']!, entropyEnd: f['entropy-end']!, quality: f.quality as QualitySignal, valBatch: f['val-batch'] ?? f.batch!,
     validation: f.validation ?? null, limit: f.limit ?? null, fixFirstLast: f['fix-first-last'] ?? null, pins: parsePins(f.pin),
     retrain: f.retrain, logEvery: f['log-every'] ?? null, checkpointEvery: f['checkpoint-every'] ?? null,
   };
@@ -142,18 +171,24 @@ export function loadData(c: Pick<SearchConfig, 'data' | 'limit' | 'validation'>)
   });
 }
 
-function trainConfig(c: SearchConfig): Omit<TrainConfig, 'formats'> {
+/** The training settings of a search config (also used to train its controls the same way). */
+export function trainConfig(c: SearchConfig): Omit<TrainConfig, 'formats'> {
   return {
     epochs: c.epochs, batchSize: c.batch, optimizer: c.optimizer, lr: c.lr, weightDecay: c.weightDecay, seed: c.seed,
-    ...(c.steps !== null ? { maxSteps: c.steps } : {}),
+    labelSmoothing: c.labelSmoothing ?? 0, ...(c.steps !== null ? { maxSteps: c.steps } : {}),
   };
+}
+
+/** The zoo model of a config, initialized from its seed (the search's, and its controls'). */
+export function configModel(c: SearchConfig, data: DatasetSplits): ReturnType<typeof createModel> {
+  return createModel(c.model, { width: c.width, inputShape: data.train.shape, classes: data.train.classes, seed: c.seed, quant: { weightClip: c.weightClip ?? 'absmax' } });
 }
 
 /** A search object for a config (model built with the config's seed and width). */
 export function makeSearch(c: SearchConfig, data: DatasetSplits): Search {
-  const model = createModel(c.model, { width: c.width, inputShape: data.train.shape, classes: data.train.classes, seed: c.seed });
-  return new Search(model, data, {
-    space: c.space, target: c.target, gamma: c.gamma, entropyEnd: c.entropyEnd, quality: c.quality, validationBatch: c.valBatch,
+  return new Search(configModel(c, data), data, {
+    space: c.space, target: c.target, gamma: c.gamma, gammaPerSigma: c.gammaPerSigma ?? DEFAULT_GAMMA_PER_SIGMA, estimator: c.estimator ?? 'reinforce',
+    rewardScale: c.rewardScale ?? 'none', resultRule: c.resultRule ?? 'argmax', entropyEnd: c.entropyEnd, quality: c.quality, validationBatch: c.valBatch,
     train: trainConfig(c), controller: { lr: c.controllerLr ?? DEFAULT_CONTROLLER_LR }, ...(c.fixFirstLast ? { fixFirstLast: c.fixFirstLast } : {}), ...(Object.keys(c.pins).length ? { pins: c.pins } : {}),
   });
 }
@@ -253,7 +288,7 @@ export function executeSearch(config: SearchConfig, out: string, io: Io, opts: {
   let retrain: unknown = null;
   if (config.retrain) {
     if (!opts.quiet) io.err('retraining from scratch with the argmax formats fixed …\n');
-    const fresh = createModel(config.model, { width: config.width, inputShape: data.train.shape, classes: data.train.classes, seed: config.seed });
+    const fresh = configModel(config, data);
     const t0 = Date.now();
     const rt = retrainFixed(fresh, data, r.layers.map((l) => l.format), trainConfig(config), r.clipMultiples);
     retrain = { test: rt, wallSeconds: (Date.now() - t0) / 1000 };
@@ -275,6 +310,8 @@ function resultJson(config: SearchConfig, r: SearchResult & { retrain: unknown; 
     test: r.test,
     retrain: r.retrain,
     steps: r.steps, warmupSteps: r.warmupSteps, finalEntropy: r.finalEntropy, clipMultiples: r.clipMultiples,
+    reward: { estimator: r.estimator, gamma: r.gamma, qualityNoise: r.qualityNoise },
+    argmax: { formats: r.argmax, costRatio: r.argmaxCostRatio },
     warnings: r.warnings,
     wallSeconds: r.wallSeconds,
     config,
@@ -289,7 +326,8 @@ export function resultText(config: SearchConfig, r: SearchResult & { retrain: un
     table(['layer', 'MACs', 'format', 'p', 'MBOPs'], rows),
     '',
     `cost ${formatMbops(r.bops)} vs target ${formatMbops(r.targetBops)} (ratio ${r.costRatio.toFixed(3)})`,
-    `test accuracy ${(100 * r.test.accuracy).toFixed(2)}% on ${r.test.count} (argmax formats, trained weights as they are, no retraining)`,
+    `test accuracy ${(100 * r.test.accuracy).toFixed(2)}% on ${r.test.count} (${r.argmax.every((f, i) => f === r.layers[i]!.format) ? 'argmax formats' : 'the most probable formats within ±10% of the target'}, trained weights as they are, no retraining)`,
+    `reward: γ ${Number(r.gamma.toPrecision(4))}${r.qualityNoise === null ? '' : ` = ${Number((r.gamma / r.qualityNoise).toPrecision(4))}·σ, σ of Q ${Number(r.qualityNoise.toPrecision(3))}`}, estimator ${r.estimator}`,
     ...(rt ? [`retrained from scratch with these formats: ${(100 * rt.test.accuracy).toFixed(2)}%`] : []),
     `${r.steps} steps in ${formatTime(r.wallSeconds)} (${config.model} ×${config.width}, ${config.data}, seed ${config.seed})`,
     ...r.warnings.map((w) => `warning: ${w}`),

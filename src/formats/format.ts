@@ -1,5 +1,5 @@
 // Format: the one small trait every part of fliqs reads (kernels, reference, codes, cost model).
-// parseFormat() turns a name from ../../shared/spec/quantization.md into a frozen, cached Format.
+// parseFormat() turns a name from docs/quantization.md into a frozen, cached Format.
 
 import { FliqsError, describe } from '../core/errors.js';
 

@@ -1,4 +1,4 @@
-// The scalar reference quantizer: the living definition of ../../shared/spec/quantization.md and the
+// The scalar reference quantizer: the living definition of docs/quantization.md and the
 // oracle the wasm kernels are tested against, bit for bit. Written for clarity, not speed: it works
 // in f64 with explicit exponents and rounds to f32 (Math.fround) exactly where the spec's f32
 // arithmetic rounds (x * s and q / s; f64 then f32 is correctly rounded for these operations).

@@ -1,14 +1,23 @@
-// The FLIQS RL controller: one softmax policy per layer, REINFORCE with a moving-average baseline,
-// cosine entropy regularization, and gradient ascent with a small inline Adam on the logits.
+// The FLIQS RL controller: one softmax policy per layer, a policy gradient with a moving-average
+// baseline, cosine entropy regularization, and gradient ascent with a small inline Adam on the logits.
 //
 //   π_l = softmax(θ_l)                       α_l ~ π_l (uniform during the warm-up, t < 0.25 T)
-//   A = r − r̄,  then r̄ ← m·r̄ + (1 − m)·r     (r̄ starts at the first search-phase reward, so A₁ = 0)
-//   J = A · Σ_l log π_l(α_l) − β_H(s) · H,    H = Σ_l H_l,  H_l = −Σ_a π_l(a) log π_l(a)
-//   ∂J/∂θ_l[a] = A · (1[a = α_l] − π_l(a)) + β_H(s) · π_l(a) · (log π_l(a) + H_l)
-// (the last term because ∂H_l/∂θ_l[a] = −π_l(a)·(log π_l(a) + H_l)), and θ ← θ + Adam(∂J/∂θ).
+//   r = Q − γ·|C(α)/C_T − 1|                 (with a cost term; without one the caller's value is r)
+//   J = E_π[r]/σ − β_H(s)·H,                 H = Σ_l H_l,  H_l = −Σ_a π_l(a) log π_l(a)
+// σ is the reward scale (1, or the measured noise of Q: then β_H is in units of that noise).
+// Two estimators of ∂E_π[r]/∂θ:
+//   'reinforce' (the paper): A = r − r̄, r̄ ← m·r̄ + (1 − m)·r; ∂/∂θ_l[a] ≈ A·(1[a = α_l] − π_l(a))/σ.
+//   'local': the same for Q alone (A = Q − Q̄), plus the cost term's gradient summed exactly over layer
+//     l's own choices with the other layers as sampled (a local expectation: the cost is a known function,
+//     so only Q needs a sample). With K_l(a) = γ·|C(α with α_l = a)/C_T − 1| and K̄_l = Σ_a π_l(a)·K_l(a):
+//     ∂/∂θ_l[a] ≈ A·(1[a = α_l] − π_l(a))/σ − π_l(a)·(K_l(a) − K̄_l)/σ.
+//     The REINFORCE estimate of the cost part carries the other layers' cost as noise, which at a γ
+//     large enough to hold the target drowns Q (README "The reward").
+// Entropy: ∂(−β_H·H)/∂θ_l[a] = β_H·π_l(a)·(log π_l(a) + H_l); then θ ← θ + Adam(∂J/∂θ).
 
 import { FliqsError, describe, requireInt, requirePositive } from '../core/errors.js';
 import { Rng } from '../core/random.js';
+import { reward as costReward } from './cost.js';
 import { DEFAULT_ENTROPY_END, DEFAULT_WARMUP_FRACTION, entropyWeight, warmupSteps } from './schedule.js';
 import { choiceCounts, type Config, type SearchSpace } from './space.js';
 
@@ -23,6 +32,17 @@ export const DEFAULT_CONTROLLER_EPS = 1e-8;
  * We use 0.95 too: an average over ~20 steps, short enough to follow the rising accuracy.
  */
 export const DEFAULT_BASELINE_MOMENTUM = 0.95;
+
+/** How the policy gradient is estimated (see the header of controller.ts). */
+export type Estimator = 'local' | 'reinforce';
+export const ESTIMATORS: readonly Estimator[] = ['local', 'reinforce'];
+
+/** The cost term of the reward: per layer and choice b²·MACs, the target C_T and γ. */
+export interface CostTerm {
+  readonly layerCosts: readonly (readonly number[])[];
+  readonly targetBops: number;
+  readonly gamma: number;
+}
 
 export interface ControllerOptions {
   /** T, the number of training steps of the whole run (warm-up included). */
@@ -41,6 +61,15 @@ export interface ControllerOptions {
   entropyEnd?: number;
   /** Fraction of T spent in the warm-up (default 0.25). */
   warmupFraction?: number;
+  /**
+   * The reward's cost term. With it, update() takes the quality Q and forms r = Q − γ·|C/C_T − 1| itself;
+   * without it, update() takes r as given.
+   */
+  cost?: CostTerm;
+  /** Policy-gradient estimator (default 'local'; it needs `cost`, else 'reinforce' is used). */
+  estimator?: Estimator;
+  /** σ that rewards are divided by (default 1); see calibrate(). */
+  rewardScale?: number;
 }
 
 /** What one `update` did. */
@@ -48,9 +77,9 @@ export interface UpdateResult {
   /** False during the warm-up (nothing changed). */
   readonly updated: boolean;
   readonly reward: number;
-  /** A = r − r̄ with r̄ before this update (0 during the warm-up and on the first update). */
+  /** A = r − r̄ ('local': Q − Q̄) with the baseline before this update (0 during the warm-up and on the first update). */
   readonly advantage: number;
-  /** r̄ after this update (null until the first search-phase update). */
+  /** r̄ ('local': Q̄) after this update (null until the first search-phase update). */
   readonly baseline: number | null;
   /** β_H(t/T) used for this update (0 during the warm-up). */
   readonly entropyWeight: number;
@@ -58,7 +87,8 @@ export interface UpdateResult {
 
 /** Everything needed to resume a controller bit for bit; plain JSON. */
 export interface ControllerState {
-  readonly version: 1;
+  /** 1: written before estimators existed (a 'reinforce' controller, reward scale 1). */
+  readonly version: 1 | 2;
   readonly counts: number[];
   readonly totalSteps: number;
   readonly seed: number;
@@ -70,7 +100,11 @@ export interface ControllerState {
   readonly adamSteps: number;
   readonly baseline: number | null;
   readonly lastSample: number[] | null;
-  readonly options: Required<Omit<ControllerOptions, 'totalSteps' | 'seed' | 'betas'>> & { betas: [number, number] };
+  readonly options: Required<Omit<ControllerOptions, 'totalSteps' | 'seed' | 'betas' | 'cost' | 'estimator' | 'rewardScale'>> & { betas: [number, number] };
+  /** Version 2: the estimator, the reward scale and γ (both may have been set by calibrate()). */
+  readonly estimator?: Estimator;
+  readonly rewardScale?: number;
+  readonly gamma?: number | null;
 }
 
 /**
@@ -97,7 +131,11 @@ export class Controller {
   readonly baselineMomentum: number;
   readonly entropyEnd: number;
   readonly warmupFraction: number;
+  readonly estimator: Estimator;
+  /** σ the rewards are divided by. */
+  readonly rewardScale: number;
 
+  private readonly cost: { layerCosts: Float64Array[]; targetBops: number; gamma: number } | null;
   private readonly logits: Float64Array[];
   private readonly logp: Float64Array[];
   private readonly probs: Float64Array[];
@@ -134,6 +172,13 @@ export class Controller {
     this.entropyEnd = entropyEnd;
     this.warmupFraction = options.warmupFraction ?? DEFAULT_WARMUP_FRACTION;
     this.warmupEnd = warmupSteps(this.totalSteps, this.warmupFraction);
+    this.cost = options.cost === undefined ? null : checkCost(options.cost, counts);
+    const estimator = options.estimator ?? (this.cost ? 'local' : 'reinforce');
+    if (!ESTIMATORS.includes(estimator)) throw new FliqsError('estimator', `got ${describe(estimator)}`, ESTIMATORS.map((e) => `'${e}'`).join(' or '));
+    if (estimator === 'local' && !this.cost) throw new FliqsError('estimator', "is 'local' without a cost term", "options.cost, or estimator 'reinforce'");
+    this.estimator = estimator;
+    this.rewardScale = requirePositive('rewardScale', options.rewardScale ?? 1);
+
     const mk = (): Float64Array[] => counts.map((n) => new Float64Array(n));
     this.logits = mk(); this.logp = mk(); this.probs = mk();
     this.m = mk(); this.v = mk(); this.grad = mk();
@@ -154,12 +199,18 @@ export class Controller {
    * ctl.sample(0) // e.g. [2, 0, 1]
    */
   sample(t: number): number[] {
-    const warm = this.isWarmup(t);
+    const out = this.draw(this.isWarmup(t));
+    this.lastSample = out;
+    return [...out];
+  }
+
+  /** One configuration from π (uniform when `uniform`); layers with one choice give 0 and draw nothing. */
+  private draw(uniform = false): number[] {
     const out = new Array<number>(this.counts.length);
     for (let l = 0; l < this.counts.length; l++) {
       const n = this.counts[l]!;
       if (n === 1) { out[l] = 0; continue; }
-      if (warm) { out[l] = this.rng.int(n); continue; }
+      if (uniform) { out[l] = this.rng.int(n); continue; }
       const p = this.probs[l]!;
       const u = this.rng.uniform();
       let acc = 0, a = n - 1;
@@ -169,31 +220,58 @@ export class Controller {
       }
       out[l] = a;
     }
-    this.lastSample = out;
-    return [...out];
+    return out;
+  }
+
+  /** γ of the cost term (null without one). */
+  get gamma(): number | null {
+    return this.cost ? this.cost.gamma : null;
   }
 
   /**
-   * Feeds the reward of the configuration sampled at step t (default: the last `sample`) and takes
-   * one Adam ascent step on J. During the warm-up it changes nothing.
+   * Sets the reward scale σ and, optionally, γ — before the first search-phase update (the search measures
+   * the noise of Q over the end of the warm-up and calls this once).
    * @example
-   * ctl.update(t, 0.91) // { updated: true, advantage: …, baseline: …, entropyWeight: … }
+   * ctl.calibrate(0.045, 8 * 0.045) // rewards in units of σ(Q); a 10% cost miss costs 0.8 σ
    */
-  update(t: number, reward: number, config?: Config): UpdateResult {
+  calibrate(rewardScale: number, gamma?: number): void {
+    if (this.adamSteps > 0 || this.baseline !== null) throw new FliqsError('calibrate', 'was called after the policy started updating', 'a call before the first search-phase update');
+    const scale = requirePositive('rewardScale', rewardScale);
+    const self = this as { -readonly [K in keyof Controller]: Controller[K] };
+    if (gamma !== undefined) {
+      if (!this.cost) throw new FliqsError('gamma', 'was given to a controller without a cost term', 'options.cost at construction');
+      if (typeof gamma !== 'number' || !Number.isFinite(gamma) || gamma < 0) throw new FliqsError('gamma', `got ${describe(gamma)}`, 'a finite number ≥ 0');
+      this.cost.gamma = gamma;
+    }
+    self.rewardScale = scale;
+  }
+
+  /**
+   * Feeds the outcome of the configuration sampled at step t (default: the last `sample`) and takes one
+   * Adam ascent step on J. With a cost term the value is the quality Q (the reward is formed here);
+   * without one it is the reward r. During the warm-up it changes nothing.
+   * @example
+   * ctl.update(t, 0.91) // { updated: true, reward: …, advantage: …, baseline: …, entropyWeight: … }
+   */
+  update(t: number, value: number, config?: Config): UpdateResult {
     const warm = this.isWarmup(t);
-    if (typeof reward !== 'number' || !Number.isFinite(reward)) throw new FliqsError('reward', `got ${describe(reward)}`, 'a finite number');
-    if (warm) return { updated: false, reward, advantage: 0, baseline: this.baseline, entropyWeight: 0 };
-    const alpha = config ?? this.lastSample;
-    if (alpha === null) throw new FliqsError('config', 'is missing and nothing was sampled yet', 'call sample(t) first or pass the configuration');
-    this.checkConfig(alpha);
-    const advantage = this.baseline === null ? 0 : reward - this.baseline;
+    const what = this.cost ? 'quality' : 'reward';
+    if (typeof value !== 'number' || !Number.isFinite(value)) throw new FliqsError(what, `got ${describe(value)}`, 'a finite number');
+    const alpha = warm ? null : config ?? this.lastSample;
+    if (!warm && alpha === null) throw new FliqsError('config', 'is missing and nothing was sampled yet', 'call sample(t) first or pass the configuration');
+    if (alpha !== null) this.checkConfig(alpha);
+    const r = this.cost && alpha !== null ? costReward(value, this.configCost(alpha), this.cost.targetBops, this.cost.gamma) : value;
+    if (warm || alpha === null) return { updated: false, reward: r, advantage: 0, baseline: this.baseline, entropyWeight: 0 };
+    const tracked = this.estimator === 'local' ? value : r; // 'local' leaves the cost term to its exact gradient
+    const advantage = this.baseline === null ? 0 : tracked - this.baseline;
     const mb = this.baselineMomentum;
-    this.baseline = this.baseline === null ? reward : mb * this.baseline + (1 - mb) * reward;
+    this.baseline = this.baseline === null ? tracked : mb * this.baseline + (1 - mb) * tracked;
     const betaH = entropyWeight(t / this.totalSteps, this.entropyEnd);
-    this.gradientInto(this.grad, alpha, advantage, betaH);
+    this.gradientInto(this.grad, alpha, advantage / this.rewardScale, betaH);
+    if (this.estimator === 'local') this.addCostGradient(this.grad, alpha);
     this.adamAscent(this.grad);
     this.refresh();
-    return { updated: true, reward, advantage, baseline: this.baseline, entropyWeight: betaH };
+    return { updated: true, reward: r, advantage, baseline: this.baseline, entropyWeight: betaH };
   }
 
   /**
@@ -223,6 +301,11 @@ export class Controller {
     return this.probs.map((p) => p.slice());
   }
 
+  /** log π_l for every layer (copies). */
+  logProbabilities(): Float64Array[] {
+    return this.logp.map((p) => p.slice());
+  }
+
   /** The logits θ_l (copies). */
   logitValues(): Float64Array[] {
     return this.logits.map((p) => p.slice());
@@ -234,7 +317,7 @@ export class Controller {
     return { perLayer, total: perLayer.reduce((a, b) => a + b, 0) };
   }
 
-  /** The reward baseline r̄ (null before the first search-phase update). */
+  /** The baseline r̄ ('local': Q̄; null before the first search-phase update). */
   baselineValue(): number | null {
     return this.baseline;
   }
@@ -243,7 +326,7 @@ export class Controller {
   stateDict(): ControllerState {
     const rows = (a: Float64Array[]): number[][] => a.map((r) => [...r]);
     return {
-      version: 1, counts: [...this.counts], totalSteps: this.totalSteps, seed: this.seed,
+      version: 2, counts: [...this.counts], totalSteps: this.totalSteps, seed: this.seed,
       rng: this.rng.getState(), logits: rows(this.logits), adamM: rows(this.m), adamV: rows(this.v),
       adamSteps: this.adamSteps, baseline: this.baseline,
       lastSample: this.lastSample ? [...this.lastSample] : null,
@@ -251,6 +334,7 @@ export class Controller {
         lr: this.lr, betas: [this.beta1, this.beta2], eps: this.eps, baselineMomentum: this.baselineMomentum,
         entropyEnd: this.entropyEnd, warmupFraction: this.warmupFraction,
       },
+      estimator: this.estimator, rewardScale: this.rewardScale, gamma: this.gamma,
     };
   }
 
@@ -262,7 +346,16 @@ export class Controller {
    */
   loadStateDict(state: ControllerState): void {
     const bad = (what: string): never => { throw new FliqsError('state', what, `a stateDict() of a controller over ${this.counts.length} layers with choices [${this.counts.join(', ')}] and totalSteps ${this.totalSteps}`); };
-    if (typeof state !== 'object' || state === null || state.version !== 1) bad(`got ${describe(state)}, not a version-1 controller state`);
+    if (typeof state !== 'object' || state === null || (state.version !== 1 && state.version !== 2)) bad(`got ${describe(state)}, not a version-1 or -2 controller state`);
+    // version 1 predates estimators: a 'reinforce' controller with reward scale 1 and the reward formed outside
+    const estimator = state.version === 1 ? 'reinforce' : state.estimator;
+    if (estimator !== this.estimator) bad(`has estimator ${describe(estimator)} (this controller: '${this.estimator}')`);
+    const rewardScale = state.version === 1 ? 1 : requirePositive('state.rewardScale', state.rewardScale);
+
+    const gamma = state.version === 1 ? this.gamma : state.gamma ?? null;
+    if ((gamma === null) !== (this.cost === null) || (gamma !== null && !(typeof gamma === 'number' && Number.isFinite(gamma) && gamma >= 0))) {
+      bad(`has gamma ${describe(gamma)} (this controller ${this.cost ? 'has' : 'has no'} cost term)`);
+    }
     if (!Array.isArray(state.counts) || state.counts.length !== this.counts.length || state.counts.some((n, i) => n !== this.counts[i])) {
       bad(`has choices [${Array.isArray(state.counts) ? state.counts.join(', ') : describe(state.counts)}]`);
     }
@@ -297,6 +390,9 @@ export class Controller {
     self.entropyEnd = o.entropyEnd;
     self.warmupFraction = o.warmupFraction;
     self.warmupEnd = warmupEnd;
+    self.rewardScale = rewardScale;
+
+    if (this.cost && typeof gamma === 'number') this.cost.gamma = gamma;
     for (let l = 0; l < this.counts.length; l++) {
       this.logits[l]!.set(state.logits[l]!);
       this.m[l]!.set(state.adamM[l]!);
@@ -348,6 +444,28 @@ export class Controller {
     }
   }
 
+  /** C(α): Σ_l b(α_l)²·MACs_l from the cost term's table, summed in layer order as configCost does. */
+  private configCost(config: Config): number {
+    let c = 0;
+    for (let l = 0; l < this.counts.length; l++) c += this.cost!.layerCosts[l]![config[l]!]!;
+    return c;
+  }
+
+  /** Adds −π_l(a)·(K_l(a) − K̄_l)/σ: the exact gradient of −E[γ·|C/C_T − 1|] over each layer's own choice. */
+  private addCostGradient(g: Float64Array[], config: Config): void {
+    const { layerCosts, targetBops, gamma } = this.cost!;
+    const total = this.configCost(config), k = new Float64Array(Math.max(...this.counts));
+    for (let l = 0; l < this.counts.length; l++) {
+      const p = this.probs[l]!, gl = g[l]!, cl = layerCosts[l]!, rest = total - cl[config[l]!]!;
+      let mean = 0;
+      for (let a = 0; a < gl.length; a++) {
+        k[a] = gamma * Math.abs((rest + cl[a]!) / targetBops - 1);
+        mean += p[a]! * k[a]!;
+      }
+      for (let a = 0; a < gl.length; a++) gl[a] = gl[a]! - p[a]! * (k[a]! - mean) / this.rewardScale;
+    }
+  }
+
   /** θ += lr/(1 − β1^k) · m / (√v/√(1 − β2^k) + eps): PyTorch's Adam, as ascent. */
   private adamAscent(g: Float64Array[]): void {
     const b1 = this.beta1, b2 = this.beta2, k = ++this.adamSteps;
@@ -369,6 +487,17 @@ function spaceCounts(space: SearchSpace): number[] {
     throw new FliqsError('space', `got ${describe(space)}`, 'a SearchSpace from buildSearchSpace() or an array of choice counts');
   }
   return choiceCounts(space);
+}
+
+function checkCost(cost: CostTerm, counts: readonly number[]): { layerCosts: Float64Array[]; targetBops: number; gamma: number } {
+  const accepted = `{ layerCosts: per layer, one finite cost ≥ 0 per choice (${counts.length} layers with [${counts.join(', ')}] choices), targetBops > 0, gamma ≥ 0 }`;
+  if (typeof cost !== 'object' || cost === null || !Array.isArray(cost.layerCosts) || cost.layerCosts.length !== counts.length
+    || cost.layerCosts.some((r, l) => !Array.isArray(r) || r.length !== counts[l] || r.some((c) => typeof c !== 'number' || !(c >= 0) || !Number.isFinite(c)))) {
+    throw new FliqsError('cost', `got ${describe(cost)}`, accepted);
+  }
+  if (typeof cost.targetBops !== 'number' || !(cost.targetBops > 0) || !Number.isFinite(cost.targetBops)) throw new FliqsError('cost.targetBops', `got ${describe(cost.targetBops)}`, 'a finite number > 0');
+  if (typeof cost.gamma !== 'number' || !(cost.gamma >= 0) || !Number.isFinite(cost.gamma)) throw new FliqsError('cost.gamma', `got ${describe(cost.gamma)}`, 'a finite number ≥ 0');
+  return { layerCosts: cost.layerCosts.map((r) => Float64Array.from(r)), targetBops: cost.targetBops, gamma: cost.gamma };
 }
 
 function unit(input: string, v: unknown): number {

@@ -1,18 +1,42 @@
 // The FLIQS cost model (paper Eq. 1): BOPs = Σ_l b(α_l)² · MACs_l, the reachable costs (range, nearest to
-// a target), the cost target parser, and the reward r = Q − γ·|C(α)/C_T − 1|.
+// a target), the cost target parser, the reward r = Q − γ·|C(α)/C_T − 1|, and the noise of Q that γ is
+// calibrated against.
 
 import { FliqsError, describe } from '../core/errors.js';
 import { parseFormat, type Format } from '../formats/format.js';
 import { checkConfig, type Config, type SearchSpace } from './space.js';
 
 /**
- * The cost scalar γ used when none is given. The FLIQS paper does not state γ. Measured here (resnet8 ×0.5,
- * Fashion-MNIST, int-l, target 1.1×INT4, 2 epochs, controller lr 0.05): γ = 1 converged to 1.21× the target,
- * γ = 5 to 1.09×; with TuNAS's 0.07 the cost term barely counts next to the validation-batch noise of Q.
- * Over the README's reproduction study γ = 5 ended within ±10% of the target in 50 of 72 resnet8 searches;
- * the misses are mostly short searches that settled above a 1.1×INT4 target.
+ * The fixed γ of the old default search ('reinforce' estimator, raw reward, controller lr 0.05), kept for
+ * `--gamma 5`: with it the cost term spread ~100× wider than Q, so the search ignored quality (README "The reward").
  */
-export const DEFAULT_GAMMA = 5;
+export const LEGACY_GAMMA = 5;
+
+/**
+ * κ of the calibrated γ = κ·σ, σ the noise of Q: a cost miss of 10% weighs 0.8 σ. Chosen on the known-answer
+ * toy (test/search-quality.test.ts) and the resnet8 searches in README "The reward".
+ */
+export const DEFAULT_GAMMA_PER_SIGMA = 8;
+
+/** The default least σ qualityNoise returns (a validation batch scored the same at every step would give 0). */
+export const MIN_QUALITY_NOISE = 1e-3;
+
+/**
+ * The noise σ of a series of Q values from successive differences, √(Σ(q_i − q_{i−1})² / (2(n − 1))), so the
+ * rise of Q as the model trains does not count as noise; at least `floor` (the search passes 1/B for an
+ * accuracy on batches of B: its resolution).
+ * @example
+ * qualityNoise([0.8, 0.9, 0.8, 0.9]) // 0.0707… (= 0.1/√2)
+ */
+export function qualityNoise(qs: readonly number[], floor = MIN_QUALITY_NOISE): number {
+  if (!Array.isArray(qs) || qs.length < 2 || qs.some((q) => typeof q !== 'number' || !Number.isFinite(q))) {
+    throw new FliqsError('qualities', `got ${describe(qs)}`, 'at least 2 finite Q values');
+  }
+  if (typeof floor !== 'number' || !(floor > 0) || !Number.isFinite(floor)) throw new FliqsError('floor', `got ${describe(floor)}`, 'a finite number > 0');
+  let ss = 0;
+  for (let i = 1; i < qs.length; i++) ss += (qs[i]! - qs[i - 1]!) ** 2;
+  return Math.max(floor, Math.sqrt(ss / (2 * (qs.length - 1))));
+}
 
 /**
  * BOPs of one layer: b² · MACs (paper Eq. 1).
@@ -228,9 +252,9 @@ function bracket(bops: number, space: SearchSpace): string {
 /**
  * The FLIQS reward r = Q − γ·|C/C_T − 1| (paper Eq. 1 with the sign made explicit, γ > 0).
  * @example
- * reward(0.9, 12e6, 10e6) // 0.9 − 5·0.2 = −0.1
+ * reward(0.9, 12e6, 10e6, 5) // 0.9 − 5·0.2 = −0.1
  */
-export function reward(quality: number, bops: number, targetBops: number, gamma = DEFAULT_GAMMA): number {
+export function reward(quality: number, bops: number, targetBops: number, gamma: number): number {
   if (typeof quality !== 'number' || !Number.isFinite(quality)) throw new FliqsError('quality', `got ${describe(quality)}`, 'a finite number');
   if (typeof bops !== 'number' || !Number.isFinite(bops) || bops < 0) throw new FliqsError('cost', `got ${describe(bops)}`, 'a finite number ≥ 0 (BOPs)');
   if (typeof targetBops !== 'number' || !Number.isFinite(targetBops) || targetBops <= 0) {

@@ -3,13 +3,16 @@
 
 export {
   Search, retrainFixed, searchWarnings, searchClipMultiples, spaceFormats, COST_TOLERANCE, SETTLED_ENTROPY, DEFAULT_SEARCH_CONTROLLER_LR,
-  type SearchOptions, type SearchStep, type SearchResult, type LayerResult, type QualitySignal,
+  DEFAULT_SEARCH_LABEL_SMOOTHING, DEFAULT_SEARCH_ENTROPY_END, CONSTANT_QUALITY, QUALITY_SIGNALS, CALIBRATION_MIN_STEPS, calibrationStart,
+  type SearchOptions, type SearchStep, type SearchResult, type LayerResult, type QualitySignal, type RewardScaleMode, type ResultRule,
 } from './search.js';
 export {
-  Controller, DEFAULT_CONTROLLER_LR, DEFAULT_CONTROLLER_BETAS, DEFAULT_BASELINE_MOMENTUM,
-  type ControllerOptions, type ControllerState, type UpdateResult,
+  Controller, DEFAULT_CONTROLLER_LR, DEFAULT_CONTROLLER_BETAS, DEFAULT_BASELINE_MOMENTUM, ESTIMATORS,
+  type ControllerOptions, type ControllerState, type UpdateResult, type Estimator, type CostTerm,
 } from './controller.js';
-export { configCost, layerBops, uniformCost, reachableRange, nearestCosts, parseTarget, reward, formatMbops, DEFAULT_GAMMA, type ReachableRange, type NearestCosts } from './cost.js';
+export { configCost, layerBops, uniformCost, reachableRange, nearestCosts, parseTarget, reward, formatMbops, LEGACY_GAMMA, DEFAULT_GAMMA_PER_SIGMA, MIN_QUALITY_NOISE, qualityNoise, type ReachableRange, type NearestCosts } from './cost.js';
+export { sampleConfigNearCost, countConfigsNearCost, equalCostSampler, DEFAULT_EQUAL_COST_RESOLUTION, type EqualCostSampler, type EqualCostOptions } from './equal-cost.js';
+export { mostProbableInBand, DEFAULT_BUDGET_RESOLUTION } from './budget.js';
 export { entropyWeight, warmupSteps, DEFAULT_ENTROPY_END, DEFAULT_WARMUP_FRACTION } from './schedule.js';
 export { buildSearchSpace, configFormats, configRecord, choiceCounts, type SearchSpace, type SearchLayer, type SearchSpaceOptions, type Config } from './space.js';
 export {

@@ -1,8 +1,10 @@
-// The FLIQS search loop (DESIGN.md "FLIQS, precisely"): each training step the controller picks a
+// The FLIQS search loop (docs/DESIGN.md "FLIQS, precisely"): each training step the controller picks a
 // format per searched layer (uniformly during the warm-up, from π after it), the trainer takes one
 // step with those formats, one forward pass on a held-out validation batch gives the quality Q, and
-// the controller is updated with r = Q − γ·|C(α)/C_T − 1|. At the end the argmax configuration is
-// applied to the trained weights as they are and evaluated on the test split. Browser-safe.
+// the controller is updated with r = Q − γ·|C(α)/C_T − 1|. Over the last quarter of the warm-up Q is
+// measured too, without updates, to calibrate: the noise σ of Q sets the reward's scale and γ = κ·σ.
+// At the end the argmax configuration is applied to the trained weights as they are and evaluated on
+// the test split. Browser-safe.
 
 import { FliqsError, describe, requireFinite, requireInt, requirePositive } from '../core/errors.js';
 import * as op from '../autograd/ops.js';
@@ -14,38 +16,70 @@ import { quantLayers, type QuantLayer } from '../nn/quant.js';
 import { describeModel } from '../nn/zoo.js';
 import { Trainer, type EvalResult, type TrainConfig, type TrainerCheckpoint } from '../train/trainer.js';
 import { defaultClipMultiples } from './analyze.js';
-import { Controller, type ControllerOptions, type ControllerState } from './controller.js';
-import { DEFAULT_GAMMA, configCost, nearestCosts, parseTarget, reward } from './cost.js';
-import { DEFAULT_ENTROPY_END } from './schedule.js';
+import { Controller, ESTIMATORS, type ControllerOptions, type ControllerState, type Estimator } from './controller.js';
+import { DEFAULT_GAMMA_PER_SIGMA, MIN_QUALITY_NOISE, configCost, nearestCosts, parseTarget, qualityNoise } from './cost.js';
+import { mostProbableInBand } from './budget.js';
 import { buildSearchSpace, configFormats, type SearchSpace } from './space.js';
 import { ValidationStream, type ValidationStreamState } from './validation.js';
 
-export type QualitySignal = 'accuracy' | 'neg-loss';
+/** Q: validation-batch accuracy, its negative loss, or a constant (the control: the controller hears only the cost). */
+export type QualitySignal = 'accuracy' | 'neg-loss' | 'constant';
+export const QUALITY_SIGNALS: readonly QualitySignal[] = ['accuracy', 'neg-loss', 'constant'];
+/** The Q fed to the controller by `quality: 'constant'`. */
+export const CONSTANT_QUALITY = 0.9;
+/** How the result's configuration is read from the policy (see SearchOptions.resultRule). */
+export type ResultRule = 'in-budget' | 'argmax';
+/** What the reward is divided by: the measured noise σ of Q ('noise'), or nothing ('none', the paper's raw reward). */
+export type RewardScaleMode = 'noise' | 'none';
 
 /**
- * The controller's Adam learning rate in a search. The paper's 4.6e-3 (the Controller's own default) is
- * for runs far longer than a laptop's: measured here, a 1,718-step search (1,288 after the warm-up;
- * resnet8 ×0.5, 2 epochs of Fashion-MNIST) ended with 16.3 nats of entropy over 10 layers at 4.6e-3 —
- * nearly uniform — and with 0.011 nats per layer at 0.05.
+ * The controller's Adam learning rate in a search (README "The reward": measured on the known-answer toy
+ * and resnet8 ×0.5 searches of 1,718 steps with the 'local' estimator and σ-scaled rewards). The paper's
+ * 4.6e-3 (the Controller's own default) left the toy's policy unsettled (0.12–0.17 nats per layer);
+ * 0.05, the old default with the 'reinforce' estimator, locked in early noise.
  */
-export const DEFAULT_SEARCH_CONTROLLER_LR = 0.05;
+export const DEFAULT_SEARCH_CONTROLLER_LR = 0.01;
+/**
+ * β_H at the end of a search, in units of the reward's scale: with rewards divided by σ of Q (the default) the
+ * paper's 0.5 (its raw-reward value, DEFAULT_ENTROPY_END) left resnet8 ×0.5 searches of 1,718 steps unsettled
+ * (0.1–0.23 nats per layer); 2 settles them (README "The reward").
+ */
+export const DEFAULT_SEARCH_ENTROPY_END = 2;
+/** Label smoothing of the search's training loss (paper Appendix A.4: 0.1). */
+export const DEFAULT_SEARCH_LABEL_SMOOTHING = 0.1;
 
 export interface SearchOptions {
   /** Formats of every searched layer: a preset (`int-s`, `fp-l`, …), presets joined with +, or a list. */
   space: string | readonly string[];
   /** Cost target: MBOPs as a number, or a string such as `0.5xINT8` or `12.5MBOPs` (see parseTarget). */
   target: string | number;
-  /** γ of the reward (default DEFAULT_GAMMA from cost.ts). */
-  gamma?: number;
-  /** β_H at the end of training (default 0.5; 0 turns entropy regularization off, the ablation). */
+  /**
+   * γ of the reward: a number, or 'auto' (default): γ = gammaPerSigma · σ, σ the noise of Q measured over the
+   * end of the warm-up.
+   */
+  gamma?: number | 'auto';
+  /** κ of γ = κ·σ when gamma is 'auto' (default DEFAULT_GAMMA_PER_SIGMA): a cost miss of 10% weighs 0.1·κ σ of Q. */
+  gammaPerSigma?: number;
+  /** Policy-gradient estimator (default 'local'; 'reinforce' is the paper's, see controller.ts). */
+  estimator?: Estimator;
+  /** Divide rewards by the measured noise of Q (default 'noise') or not ('none'). */
+  rewardScale?: RewardScaleMode;
+  /**
+   * Which configuration is the result: 'in-budget' (default) — the policy's argmax if its cost is within
+   * ±COST_TOLERANCE of the target, else the most probable configuration that is (mostProbableInBand);
+   * 'argmax' — the argmax always (the paper's α*).
+   */
+  resultRule?: ResultRule;
+
+  /** β_H at the end of training (default DEFAULT_SEARCH_ENTROPY_END; 0 turns entropy regularization off, the ablation). */
   entropyEnd?: number;
   /** Layers pinned by name to a format. */
   pins?: Record<string, string>;
   /** Keeps the first and last layers in this format (e.g. 'BF16'). */
   fixFirstLast?: string;
-  /** Training: epochs, batch, optimizer, lr, seed, maxSteps, … (`formats` is set by the search). */
+  /** Training: epochs, batch, optimizer, lr, seed, maxSteps, … (`formats` is set by the search; labelSmoothing defaults to 0.1). */
   train: Omit<TrainConfig, 'formats'>;
-  /** Quality signal Q: validation-batch accuracy (default) or the negative validation loss. */
+  /** Quality signal Q: validation-batch accuracy (default), the negative validation loss, or a constant (a control). */
   quality?: QualitySignal;
   /** Examples in each validation batch (default the training batch size). */
   validationBatch?: number;
@@ -66,7 +100,10 @@ export interface SearchStep {
   /** Training loss and accuracy of the step's batch. */
   loss: number;
   trainAccuracy: number;
-  /** Q, validation-batch loss and reward; null during the warm-up (no quality forward is run then). */
+  /**
+   * Q, validation-batch loss and reward; null during the warm-up, except that Q and the loss are measured over its
+   * last quarter to calibrate (reward still null). With quality 'constant', Q is the constant fed to the controller.
+   */
   quality: number | null;
   validationLoss: number | null;
   reward: number | null;
@@ -108,6 +145,13 @@ export interface SearchResult {
   finalEntropy: number;
   /** The activation clip multiples k_f used. */
   clipMultiples: Record<string, number>;
+  /** The policy's argmax formats and their cost / target (the same as `layers` unless resultRule 'in-budget' moved them into the band). */
+  argmax: string[];
+  argmaxCostRatio: number;
+  /** γ of the reward as used (calibrated when 'auto'), σ of Q measured over the warm-up (null when not measured), the estimator. */
+  gamma: number;
+  qualityNoise: number | null;
+  estimator: Estimator;
   /** Where the result misses what a search aims for (cost within ±COST_TOLERANCE, a settled policy); empty when it does not. */
   warnings: string[];
 }
@@ -160,11 +204,27 @@ export function searchWarnings(costRatio: number, finalEntropy: number, searched
   return w;
 }
 
+/** Fewest warm-up steps over which Q is measured to calibrate the reward (all of a shorter warm-up; at least 2). */
+export const CALIBRATION_MIN_STEPS = 8;
+
+/**
+ * The first step whose Q is measured to calibrate the reward: the last quarter of the warm-up, at least
+ * CALIBRATION_MIN_STEPS steps (the whole warm-up when it is shorter).
+ * @example
+ * calibrationStart(430) // 322: Q measured on steps 322…429, the controller calibrated at step 430
+ */
+export function calibrationStart(warmupEnd: number): number {
+  requireInt('warmupEnd', warmupEnd, 0);
+  return Math.max(0, warmupEnd - Math.max(CALIBRATION_MIN_STEPS, Math.ceil(warmupEnd / 4)));
+}
+
 /** What the search keeps in the trainer checkpoint's `meta.extra`. */
 interface SearchExtra {
   kind: 'fliqs-search';
   controller: ControllerState;
   validation: ValidationStreamState;
+  /** Q measured so far over the calibration steps (absent in checkpoints from before calibration existed). */
+  calibration?: number[];
   /** Whatever the caller passed to checkpoint() (the CLI keeps its wall time here). */
   user?: unknown;
 }
@@ -222,8 +282,13 @@ export class Search {
   readonly targetBops: number;
   readonly trainer: Trainer;
   readonly controller: Controller;
-  readonly gamma: number;
   readonly quality: QualitySignal;
+  readonly rewardScale: RewardScaleMode;
+  /** First step whose Q is measured to calibrate (the warm-up's end when there is nothing to calibrate). */
+  readonly calibrationStart: number;
+  private readonly autoGamma: number | null;
+  readonly resultRule: ResultRule;
+  private calibration: number[] = [];
   readonly clipMultiples: Record<string, number>;
   private readonly validation: ValidationStream;
   private readonly layers: Array<Module & QuantLayer>;
@@ -235,12 +300,19 @@ export class Search {
     const info = describeModel(model, data.train.shape);
     this.space = buildSearchSpace(info, { space: options.space, pins: options.pins, fixFirstLast: options.fixFirstLast });
     this.targetBops = parseTarget(options.target, this.space);
-    this.gamma = options.gamma ?? DEFAULT_GAMMA;
-    if (typeof this.gamma !== 'number' || !Number.isFinite(this.gamma) || this.gamma < 0) {
-      throw new FliqsError('gamma', `got ${describe(this.gamma)}`, 'a finite number ≥ 0');
+    const gamma = options.gamma ?? 'auto';
+    if (gamma !== 'auto' && (typeof gamma !== 'number' || !Number.isFinite(gamma) || gamma < 0)) {
+      throw new FliqsError('gamma', `got ${describe(gamma)}`, "a finite number ≥ 0, or 'auto' (γ = κ·σ of Q)");
     }
+    this.autoGamma = gamma === 'auto' ? requirePositive('gammaPerSigma', options.gammaPerSigma ?? DEFAULT_GAMMA_PER_SIGMA) : null;
     this.quality = options.quality ?? 'accuracy';
-    if (this.quality !== 'accuracy' && this.quality !== 'neg-loss') throw new FliqsError('quality', `got ${describe(this.quality)}`, "'accuracy' or 'neg-loss'");
+    if (!QUALITY_SIGNALS.includes(this.quality)) throw new FliqsError('quality', `got ${describe(this.quality)}`, QUALITY_SIGNALS.map((q) => `'${q}'`).join(', '));
+    this.rewardScale = options.rewardScale ?? 'noise';
+    if (this.rewardScale !== 'noise' && this.rewardScale !== 'none') throw new FliqsError('rewardScale', `got ${describe(this.rewardScale)}`, "'noise' or 'none'");
+    this.resultRule = options.resultRule ?? 'in-budget';
+    if (this.resultRule !== 'in-budget' && this.resultRule !== 'argmax') throw new FliqsError('resultRule', `got ${describe(this.resultRule)}`, "'in-budget' or 'argmax'");
+    const estimator = options.estimator ?? 'local';
+    if (!ESTIMATORS.includes(estimator)) throw new FliqsError('estimator', `got ${describe(estimator)}`, ESTIMATORS.map((e) => `'${e}'`).join(' or '));
     const formats = spaceFormats(this.space);
     this.layers = quantLayers(model).map(([, l]) => l);
     const userK = options.clipMultiples ?? {};
@@ -257,11 +329,21 @@ export class Search {
       }
     }
     const seed = options.train.seed ?? 0;
-    this.trainer = new Trainer(model, data, { ...options.train, seed, formats: formats.map((f) => f.name) });
+    this.trainer = new Trainer(model, data, {
+      labelSmoothing: DEFAULT_SEARCH_LABEL_SMOOTHING, ...options.train, seed, formats: formats.map((f) => f.name),
+    });
     this.controller = new Controller(this.space, {
       lr: DEFAULT_SEARCH_CONTROLLER_LR, ...(options.controller ?? {}), totalSteps: this.trainer.totalSteps, seed: derivedSeed(seed, 'controller'),
-      entropyEnd: options.entropyEnd ?? DEFAULT_ENTROPY_END,
+      entropyEnd: options.entropyEnd ?? DEFAULT_SEARCH_ENTROPY_END, estimator,
+      cost: { layerCosts: this.space.layers.map((l) => l.choices.map((f) => f.bits * f.bits * l.macs)), targetBops: this.targetBops, gamma: gamma === 'auto' ? 0 : gamma },
     });
+    const warm = this.controller.warmupEnd;
+    const calibrate = this.autoGamma !== null || this.rewardScale === 'noise';
+    if (calibrate && warm < 2) {
+      throw new FliqsError('gamma', `'auto' (or rewardScale 'noise') needs Q measured over at least 2 warm-up steps; this warm-up has ${warm}`,
+        "a longer run or warm-up, or a numeric gamma with rewardScale 'none'");
+    }
+    this.calibrationStart = calibrate ? calibrationStart(warm) : warm;
     this.validation = new ValidationStream(data.validation, options.validationBatch ?? options.train.batchSize, derivedSeed(seed, 'validation'));
     this.searched = this.space.layers.filter((l) => !l.pinned).length;
     this.trainer.beforeStep = (t) => {
@@ -269,6 +351,11 @@ export class Search {
       this.current = config;
       this.apply(config);
     };
+  }
+
+  /** γ of the reward (0 until an 'auto' γ is calibrated at the end of the warm-up). */
+  get gamma(): number {
+    return this.controller.gamma!;
   }
 
   /** T, the total number of steps. */
@@ -287,7 +374,10 @@ export class Search {
     return configFormats(this.space, config).map((f) => f.name);
   }
 
-  /** Q and the loss on the next validation batch, with the model in eval mode and no gradients. */
+  /**
+   * Q and the loss on the next validation batch, with the model in eval mode and no gradients. With quality
+   * 'constant' this is the accuracy the search it controls would hear (it calibrates γ as that search does).
+   */
   private measure(): { quality: number; loss: number } {
     const b = this.validation.next();
     this.model.eval();
@@ -296,7 +386,7 @@ export class Search {
         const logits = this.model.forward(Tensor.from(b.images, [b.size, ...this.data.validation.shape]));
         return { loss: op.crossEntropy(logits, b.labels).item(), correct: op.accuracyCount(logits, b.labels) };
       }));
-      return { quality: this.quality === 'accuracy' ? r.correct / b.size : -r.loss, loss: r.loss };
+      return { quality: this.quality === 'neg-loss' ? -r.loss : r.correct / b.size, loss: r.loss };
     } finally {
       this.model.train();
     }
@@ -313,14 +403,20 @@ export class Search {
       const warmup = this.controller.isWarmup(t);
       let quality: number | null = null, validationLoss: number | null = null, r: number | null = null;
       let advantage = 0, entropyW = 0;
-      if (!warmup) {
+      if (t >= this.calibrationStart) {
         const m = this.measure();
-        quality = m.quality;
         validationLoss = m.loss;
-        r = reward(m.quality, c, this.targetBops, this.gamma);
-        const u = this.controller.update(t, r, config);
-        advantage = u.advantage;
-        entropyW = u.entropyWeight;
+        if (warmup) {
+          this.calibration.push(m.quality);
+          quality = m.quality;
+        } else {
+          if (t === this.controller.warmupEnd && this.calibrationStart < t) this.finishCalibration();
+          quality = this.quality === 'constant' ? CONSTANT_QUALITY : m.quality;
+          const u = this.controller.update(t, quality, config);
+          r = u.reward;
+          advantage = u.advantage;
+          entropyW = u.entropyWeight;
+        }
       }
       const h = this.controller.entropy();
       const am = this.controller.argmax();
@@ -333,6 +429,25 @@ export class Search {
     }
   }
 
+  /** σ of Q over the calibration steps; null before they are over (or when there are none). */
+  get qualityNoise(): number | null {
+    return this.step > this.controller.warmupEnd && this.calibration.length > 0 ? qualityNoise(this.calibration, this.noiseFloor) : null;
+  }
+
+  /**
+   * The least σ of Q: an accuracy on a batch of B moves in steps of 1/B, so a model that scores the same on
+   * nearly every batch (σ ≪ 1/B) must not make one miss look like many σ. −loss is continuous.
+   */
+  private get noiseFloor(): number {
+    return this.quality === 'neg-loss' ? MIN_QUALITY_NOISE : Math.max(MIN_QUALITY_NOISE, 1 / this.validation.batchSize);
+  }
+
+  /** Sets the controller's reward scale and γ from the Q measured over the calibration steps. */
+  private finishCalibration(): void {
+    const sigma = qualityNoise(this.calibration, this.noiseFloor);
+    this.controller.calibrate(this.rewardScale === 'noise' ? sigma : 1, this.autoGamma === null ? undefined : this.autoGamma * sigma);
+  }
+
   /** True when a checkpoint can be taken now (not inside the trainer's activation-profiling window). */
   get canCheckpoint(): boolean {
     return !this.trainer.profiling;
@@ -343,7 +458,9 @@ export class Search {
    * stream), plus any JSON-able `user` value, which restore() returns.
    */
   checkpoint(user?: unknown): TrainerCheckpoint {
-    const extra: SearchExtra = { kind: 'fliqs-search', controller: this.controller.stateDict(), validation: this.validation.getState(), user };
+    const extra: SearchExtra = {
+      kind: 'fliqs-search', controller: this.controller.stateDict(), validation: this.validation.getState(), calibration: [...this.calibration], user,
+    };
     return this.trainer.checkpoint(extra);
   }
 
@@ -354,6 +471,9 @@ export class Search {
     this.trainer.restore(ck);
     this.controller.loadStateDict(extra.controller);
     this.validation.setState(extra.validation);
+    const cal = extra.calibration ?? [];
+    if (!Array.isArray(cal) || cal.some((q) => typeof q !== 'number' || !Number.isFinite(q))) throw new FliqsError('checkpoint', 'has a malformed calibration', 'finite Q values');
+    this.calibration = [...cal];
     return extra.user;
   }
 
@@ -364,24 +484,38 @@ export class Search {
   }
 
   /**
-   * The result: α*_l = argmax π_l applied to the trained model as it is (no retraining), evaluated on
-   * the test split in eval mode. The model keeps the argmax formats afterwards.
+   * The result: α*_l = argmax π_l — or, with resultRule 'in-budget' and an argmax outside ±COST_TOLERANCE of the
+   * target, the most probable configuration inside it — applied to the trained model as it is (no retraining),
+   * evaluated on the test split in eval mode. The model keeps those formats afterwards.
    */
   result(): SearchResult {
     const am = this.controller.argmax();
-    this.apply(am);
+    const ratio = (c: readonly number[]): number => configCost(this.space, c) / this.targetBops;
+    let chosen = am;
+    if (this.resultRule === 'in-budget' && Math.abs(ratio(am) - 1) > COST_TOLERANCE) {
+      chosen = mostProbableInBand(this.space, this.controller.logProbabilities(), this.targetBops, COST_TOLERANCE) ?? am;
+    }
+    this.apply(chosen);
     const test = this.trainer.evaluate(this.data.test);
     const p = this.controller.probabilities();
-    const fs = configFormats(this.space, am);
+    const fs = configFormats(this.space, chosen);
     const layers = this.space.layers.map((l, i): LayerResult => ({
-      name: l.name, macs: l.macs, format: fs[i]!.name, probability: p[i]![am[i]!]!, bops: fs[i]!.bits ** 2 * l.macs, pinned: l.pinned,
+      name: l.name, macs: l.macs, format: fs[i]!.name, probability: p[i]![chosen[i]!]!, bops: fs[i]!.bits ** 2 * l.macs, pinned: l.pinned,
       probabilities: Object.fromEntries(l.choices.map((f, a) => [f.name, p[i]![a]!])),
     }));
-    const bops = configCost(this.space, am), finalEntropy = this.controller.entropy().total;
+    const bops = configCost(this.space, chosen), finalEntropy = this.controller.entropy().total;
+    const warnings = searchWarnings(bops / this.targetBops, finalEntropy, this.searched, this.nearestRatios());
+    const moved = chosen.filter((a, l) => a !== am[l]).length;
+    if (moved > 0) {
+      warnings.unshift(`the policy's argmax costs ${ratio(am).toFixed(3)}× the target; the most probable configuration within ±${100 * COST_TOLERANCE}% `
+        + `was taken instead (${moved} of ${chosen.length} layers differ; resultRule 'argmax' keeps the argmax)`);
+    }
     return {
       layers, bops, targetBops: this.targetBops, costRatio: bops / this.targetBops, test, steps: this.trainer.step,
       warmupSteps: this.controller.warmupEnd, finalEntropy, clipMultiples: { ...this.clipMultiples },
-      warnings: searchWarnings(bops / this.targetBops, finalEntropy, this.searched, this.nearestRatios()),
+      argmax: this.names(am), argmaxCostRatio: ratio(am),
+      gamma: this.gamma, qualityNoise: this.qualityNoise, estimator: this.controller.estimator,
+      warnings,
     };
   }
 
