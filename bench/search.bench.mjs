@@ -1,6 +1,8 @@
 // Search overhead: wall time and peak wasm memory of a FLIQS search vs plain QAT of the same model, data and
 // number of steps, in the same process (goal: ≤ 1.4× the time, ≤ 1.2× the memory). The search does one
-// training step plus one validation-batch forward and a controller update per step.
+// training step plus one validation-batch forward and a controller update per step. Also the search with the
+// old defaults (flags: 'reinforce' estimator, γ 5 on raw rewards, controller lr 0.05, no label smoothing, the
+// argmax result): the quality-calibrated defaults must not cost more than 1.15× per step.
 import { createModel } from '../dist/nn/zoo.js';
 import { Trainer } from '../dist/train/trainer.js';
 import { Search } from '../dist/search/search.js';
@@ -44,12 +46,20 @@ export default async function run() {
         { space: 'int-s', target: '0.5xINT8', train: { ...train, actQuantStart: 0.02 }, controller: { warmupFraction: 0.02 } });
       return { gen: s.run(), dispose: () => s.dispose() };
     });
+    const old = measure(`${name} FLIQS int-s, old defaults`, () => {
+      const s = new Search(createModel(name, { inputShape: data.train.shape, seed: 0 }), data, {
+        space: 'int-s', target: '0.5xINT8', estimator: 'reinforce', gamma: 5, rewardScale: 'none', entropyEnd: 0.5, resultRule: 'argmax',
+        train: { ...train, actQuantStart: 0.02, labelSmoothing: 0 }, controller: { warmupFraction: 0.02, lr: 0.05 },
+      });
+      return { gen: s.run(), dispose: () => s.dispose() };
+    });
     const timeRatio = search.msPerStep / qat.msPerStep, memRatio = search.arenaPeakBytes / qat.arenaPeakBytes;
-    results.push({ model: name, steps: STEPS, qat, search, timeRatio, memRatio });
-    rows.push([name, qat.msPerStep.toFixed(2), search.msPerStep.toFixed(2), `${timeRatio.toFixed(2)}×`,
+    const vsOld = search.msPerStep / old.msPerStep;
+    results.push({ model: name, steps: STEPS, qat, search, old, timeRatio, memRatio, vsOld });
+    rows.push([name, qat.msPerStep.toFixed(2), search.msPerStep.toFixed(2), `${timeRatio.toFixed(2)}×`, old.msPerStep.toFixed(2), `${vsOld.toFixed(2)}×`,
       (qat.arenaPeakBytes / 2 ** 20).toFixed(1), (search.arenaPeakBytes / 2 ** 20).toFixed(1), `${memRatio.toFixed(2)}×`]);
   }
-  printTable(['model', 'QAT ms/step', 'search ms/step', 'time ratio', 'QAT peak MiB', 'search peak MiB', 'memory ratio'], rows);
+  printTable(['model', 'QAT ms/step', 'search ms/step', 'time ratio', 'old-defaults ms/step', 'search / old', 'QAT peak MiB', 'search peak MiB', 'memory ratio'], rows);
   console.log('(peak = the wasm arena high-water mark of each run: weights, gradients, optimizer state, activations and scratch)');
   const path = save('search', { environment: environment({ variant: runtime.variant, steps: STEPS }), results });
   console.log(`\nsaved ${path}`);

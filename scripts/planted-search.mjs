@@ -13,6 +13,9 @@ const settings = [
   ['defaults', {}, true],
   ['defaults, Q constant (the control)', { quality: 'constant' }, true],
   ['defaults, no special layer (control data)', {}, false],
+  ['Q = −validation loss', { quality: 'neg-loss' }, true],
+  ['validation batch 128 (2× the training batch)', { validationBatch: 128 }, true],
+  ["estimator 'reinforce'", { estimator: 'reinforce' }, true],
   ['old defaults (reinforce, γ 5, raw reward, lr 0.05, β_end 0.5, no label smoothing)', legacy, true],
 ];
 console.log(`${SEEDS} seeds per row; mlp ×0.25, input [4, 8, 1], 4 classes, space INT4/INT8, target 0.62×INT8, 15 epochs of 2,048 (480 steps).\n`);

@@ -102,6 +102,26 @@ if (compared.length > 0) {
     const fl = bySeed('fliqs', o), cq = bySeed('constant-q', o), rnd = bySeed('random', o);
     console.log(`| ${o.width}× | ${o.what}${o.tag ? ` ${o.tag}` : ''} | ${o.target} | ${summary(fl)} | ${summary(cq)} | ${summary(rnd)} | ${diff(fl, cq)} | ${diff(fl, rnd)} | ${agreement(o, fl, cq)} |`);
   }
+  // where each search's cost landed: its result, and the policy's argmax (result.json's `argmax`, when recorded)
+  const landed = { fliqs: [0, 0, 0, 0], 'constant-q': [0, 0, 0, 0] }; // runs, result in band, argmax recorded, argmax in band
+  for (const o of compared) {
+    for (const kind of ['fliqs', 'constant-q']) {
+      for (const seed of bySeed(kind, o).keys()) {
+        const r = result(kind, o, seed);
+        if (!r) continue;
+        const c = landed[kind];
+        c[0]++;
+        if (Math.abs(r.cost.ratio - 1) <= 0.1) c[1]++;
+        if (r.argmax) { c[2]++; if (Math.abs(r.argmax.costRatio - 1) <= 0.1) c[3]++; }
+      }
+    }
+  }
+  console.log('\nCost within ±10% of the target:\n');
+  console.log('| searches | runs | result in band | argmax in band |');
+  console.log('|---|---|---|---|');
+  for (const [kind, [n, inBand, recorded, argmaxIn]] of Object.entries(landed)) {
+    if (n > 0) console.log(`| ${SERIES[kind]} | ${n} | ${inBand} | ${recorded === n ? argmaxIn : `${argmaxIn} of ${recorded} recorded`} |`);
+  }
 }
 
 if (svgPath) {

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FliqsError } from '../src/core/errors.js';
 import { Rng } from '../src/core/random.js';
-import { Controller, DEFAULT_BASELINE_MOMENTUM, type ControllerState } from '../src/search/controller.js';
+import { Controller, DEFAULT_BASELINE_MOMENTUM, type ControllerOptions, type ControllerState } from '../src/search/controller.js';
 import { configCost, parseTarget, reward } from '../src/search/cost.js';
 import { entropyWeight, progress, warmupSteps } from '../src/search/schedule.js';
 import { buildSearchSpace } from '../src/search/space.js';
@@ -310,5 +310,70 @@ describe('bad input', () => {
     target.loadStateDict(good);
     expect(target.stateDict()).toEqual(good);
     expect(target.stateDict()).not.toEqual(untouched.stateDict());
+  });
+});
+
+describe("the cost term, the 'local' estimator and calibration", () => {
+  // three layers; costs per choice; target 100
+  const layerCosts = [[10, 40, 90], [20, 50], [5, 30, 60, 80]];
+  const cost = { layerCosts, targetBops: 100, gamma: 0.7 };
+  const logits = [[0.3, -1.2, 0.8], [0.5, -0.4], [-0.2, 1.1, 0.0, -0.9]];
+  const withCost = (o: Partial<ControllerOptions> = {}): Controller => {
+    const ctl = new Controller(layerCosts.map((r) => r.length), { totalSteps: 100, warmupFraction: 0, cost, ...o });
+    ctl.loadStateDict({ ...ctl.stateDict(), logits: logits.map((r) => [...r]) });
+    return ctl;
+  };
+
+  it('the cost part of the local gradient is −∂/∂θ of each layer\'s expected cost term (others as sampled), by finite differences', () => {
+    const config = [2, 0, 1], sigma = 0.05;
+    const ctl = withCost({ rewardScale: sigma });
+    const g = ctl.gradient(config, 0, 0); // A = 0, β_H = 0: only the cost part
+    const total = config.reduce((s, a, l) => s + layerCosts[l]![a]!, 0);
+    // F(θ) = −Σ_l Σ_a π_l(a)·γ·|(C − c_l(α_l) + c_l(a))/C_T − 1| / σ
+    const F = (th: number[][]): number => -th.reduce((s, row, l) => {
+      const p = refLogSoftmax(row).map(Math.exp), rest = total - layerCosts[l]![config[l]!]!;
+      return s + p.reduce((t, q, a) => t + q * 0.7 * Math.abs((rest + layerCosts[l]![a]!) / 100 - 1), 0) / sigma;
+    }, 0);
+    const fd = centralDiff(F, logits);
+    g.forEach((row, l) => row.forEach((v, a) => expect(v).toBeCloseTo(fd[l]![a]!, 6)));
+    // with the 'reinforce' estimator the cost enters only through the reward: no cost part
+    expect(withCost({ estimator: 'reinforce' }).gradient(config, 0, 0).flatMap((r) => [...r]).every((v) => v === 0)).toBe(true);
+  });
+
+  it('forms r = Q − γ·|C/C_T − 1| itself; the local baseline tracks Q, the reinforce baseline r', () => {
+    const loc = withCost(), rf = withCost({ estimator: 'reinforce' });
+    const config = [1, 1, 2]; // cost 40 + 50 + 60 = 150: r = Q − 0.7·0.5
+    const a = loc.update(0, 0.8, config), b = rf.update(0, 0.8, config);
+    expect(a.reward).toBeCloseTo(0.8 - 0.35, 15);
+    expect(b.reward).toBeCloseTo(0.8 - 0.35, 15);
+    expect(a.baseline).toBe(0.8);
+    expect(b.baseline).toBeCloseTo(0.45, 15);
+    expect(loc.update(1, 0.9, config).advantage).toBeCloseTo(0.1, 15);
+  });
+
+  it('calibrate sets σ and γ before the first update only; the state keeps them; a version-1 state loads as reinforce', () => {
+    const ctl = new Controller([3, 2, 4], { totalSteps: 100, warmupFraction: 0.1, cost: { ...cost, gamma: 0 } });
+    ctl.calibrate(0.04, 0.32);
+    expect(ctl.rewardScale).toBe(0.04);
+    expect(ctl.gamma).toBe(0.32);
+    expect(() => ctl.calibrate(0, 1)).toThrow(/rewardScale/);
+    expect(() => ctl.calibrate(0.1, -1)).toThrow(/gamma/);
+    for (let t = 0; t < 12; t++) { const c = ctl.sample(t); ctl.update(t, 0.5 + 0.01 * t, c); }
+    expect(() => ctl.calibrate(0.05)).toThrow(/after the policy started updating/);
+    const st = ctl.stateDict();
+    expect([st.version, st.estimator, st.rewardScale, st.gamma]).toEqual([2, 'local', 0.04, 0.32]);
+    const back = new Controller([3, 2, 4], { totalSteps: 100, warmupFraction: 0.1, cost: { ...cost, gamma: 0 } });
+    back.loadStateDict(st);
+    expect([back.rewardScale, back.gamma]).toEqual([0.04, 0.32]);
+    expect(back.stateDict()).toEqual(st);
+    // a local controller refuses a reinforce (or version-1) state, and a reinforce one takes version 1
+    const v1 = { ...st, version: 1 as const, estimator: undefined, rewardScale: undefined, gamma: undefined };
+    expect(() => back.loadStateDict(v1)).toThrow(/estimator/);
+    const old = new Controller([3, 2, 4], { totalSteps: 100, warmupFraction: 0.1, estimator: 'reinforce', cost });
+    old.loadStateDict(v1);
+    expect([old.rewardScale, old.gamma]).toEqual([1, 0.7]);
+    expect(() => new Controller([3, 2], { totalSteps: 10, estimator: 'local' })).toThrow(/without a cost term/);
+    expect(() => new Controller([3, 2], { totalSteps: 10, cost: { layerCosts: [[1, 2, 3]], targetBops: 1, gamma: 1 } })).toThrow(/cost/);
+    expect(() => new Controller([2], { totalSteps: 10, cost: { layerCosts: [[1, 2]], targetBops: 0, gamma: 1 } })).toThrow(/targetBops/);
   });
 });

@@ -13,7 +13,7 @@ const decodeCheckpoint = (bytes: Uint8Array): TrainerCheckpoint => decodeBlob(by
 import { DEFAULT_GAMMA_PER_SIGMA, qualityNoise } from '../src/search/cost.js';
 import { calibrationStart } from '../src/search/search.js';
 // through the package root, as an app embedding the search imports it
-import { COST_TOLERANCE, SETTLED_ENTROPY, Search, searchClipMultiples, searchWarnings, type SearchOptions, type SearchStep } from '../src/index.js';
+import { CONSTANT_QUALITY, COST_TOLERANCE, SETTLED_ENTROPY, Search, searchClipMultiples, searchWarnings, type SearchOptions, type SearchStep } from '../src/index.js';
 import { ValidationStream } from '../src/search/validation.js';
 import { mostProbableInBand } from '../src/search/budget.js';
 import { parseSearchSpace } from '../src/formats/presets.js';
@@ -211,6 +211,18 @@ describe('Search', () => {
     a.controller.loadStateDict({ ...a.controller.stateDict(), logits });
     expect(a.result().layers.map((l) => l.format)).toEqual(['BF16', 'BF16', 'BF16']);
     expect(() => new Search(model(), data, opts({ resultRule: 'best' as 'argmax' }))).toThrow(/resultRule/);
+  });
+
+  it("quality 'constant' (the control): the same calibration as the accuracy search, then a constant Q", () => {
+    const real = new Search(model(), data, opts()), control = new Search(model(), data, opts({ quality: 'constant' }));
+    const a = [...real.run()], b = [...control.run()];
+    const warm = real.controller.warmupEnd;
+    // identical up to the first search step: same seed, data order, calibration (on accuracy) and γ
+    expect(b.slice(0, warm)).toEqual(a.slice(0, warm));
+    expect(control.gamma).toBe(real.gamma);
+    for (const x of b.slice(warm)) expect(x.quality).toBe(CONSTANT_QUALITY);
+    // the constant's advantage is 0: the policy moves by the cost and entropy terms alone
+    for (const x of b.slice(warm)) expect(x.advantage).toBe(0);
   });
 
   it('gives each format its own activation clip k_f·std after profiling', () => {

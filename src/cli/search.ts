@@ -51,7 +51,7 @@ export const SEARCH_FLAGS = {
   gamma: { kind: 'string', help: "cost scalar γ of the reward r = Q − γ·|C/C_T − 1|: a number ≥ 0, or 'auto' (γ = κ·σ of Q, measured in the warm-up)", default: 'auto' },
   'gamma-per-sigma': { kind: 'number', help: "κ of γ = κ·σ with --gamma auto", default: DEFAULT_GAMMA_PER_SIGMA, min: 0 },
   estimator: { kind: 'string', help: "policy gradient: 'local' (cost term exact per layer) or 'reinforce' (the paper's, the old default)", default: 'local', choices: ESTIMATORS },
-  result: { kind: 'string', help: "the result's formats: 'in-budget' (the argmax, or if it misses ±10% of the target the most probable configuration that does not) or 'argmax' (always, the paper's; the old default)", default: 'in-budget', choices: ['in-budget', 'argmax'] },
+  result: { kind: 'string', help: "the result's formats: 'in-budget' (the argmax if within ±10% of the target, else the most probable configuration within ±10%) or 'argmax' (always, the paper's; the old default)", default: 'in-budget', choices: ['in-budget', 'argmax'] },
   'reward-scale': { kind: 'string', help: "divide rewards by the measured noise σ of Q ('noise') or not ('none', the old default)", default: 'noise', choices: ['noise', 'none'] },
   'controller-lr': { kind: 'number', help: 'Adam learning rate of the policy logits', default: DEFAULT_SEARCH_CONTROLLER_LR, min: 0 },
   'entropy-end': { kind: 'number', help: 'β_H at the end, in units of the reward scale (0 = no entropy regularization; the paper: 0.5 with --reward-scale none)', default: DEFAULT_SEARCH_ENTROPY_END, min: 0 },

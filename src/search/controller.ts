@@ -110,13 +110,14 @@ export interface ControllerState {
 /**
  * The FLIQS controller over a search space (or a plain list of choice counts per layer).
  * @example
- * const ctl = new Controller(space, { totalSteps: 1000, seed: 1 });
+ * const layerCosts = space.layers.map((l) => l.choices.map((f) => f.bits ** 2 * l.macs));
+ * const ctl = new Controller(space, { totalSteps: 1000, seed: 1, cost: { layerCosts, targetBops, gamma: 0.3 } });
  * for (let t = 0; t < 1000; t++) {
  *   const config = ctl.sample(t);          // choice index per layer
- *   const r = reward(evalQuality(config), configCost(space, config), target);
- *   ctl.update(t, r);                       // no-op during the warm-up
+ *   ctl.update(t, evalQuality(config));     // Q; the reward r = Q − γ·|C/C_T − 1| is formed inside; no-op in the warm-up
  * }
  * ctl.argmax();                             // α*_l = argmax π_l
+ * // without `cost`, update(t, r) takes the whole reward (estimator 'reinforce')
  */
 export class Controller {
   readonly counts: readonly number[];
@@ -178,7 +179,6 @@ export class Controller {
     if (estimator === 'local' && !this.cost) throw new FliqsError('estimator', "is 'local' without a cost term", "options.cost, or estimator 'reinforce'");
     this.estimator = estimator;
     this.rewardScale = requirePositive('rewardScale', options.rewardScale ?? 1);
-
     const mk = (): Float64Array[] => counts.map((n) => new Float64Array(n));
     this.logits = mk(); this.logp = mk(); this.probs = mk();
     this.m = mk(); this.v = mk(); this.grad = mk();
@@ -199,18 +199,12 @@ export class Controller {
    * ctl.sample(0) // e.g. [2, 0, 1]
    */
   sample(t: number): number[] {
-    const out = this.draw(this.isWarmup(t));
-    this.lastSample = out;
-    return [...out];
-  }
-
-  /** One configuration from π (uniform when `uniform`); layers with one choice give 0 and draw nothing. */
-  private draw(uniform = false): number[] {
+    const warm = this.isWarmup(t);
     const out = new Array<number>(this.counts.length);
     for (let l = 0; l < this.counts.length; l++) {
       const n = this.counts[l]!;
       if (n === 1) { out[l] = 0; continue; }
-      if (uniform) { out[l] = this.rng.int(n); continue; }
+      if (warm) { out[l] = this.rng.int(n); continue; }
       const p = this.probs[l]!;
       const u = this.rng.uniform();
       let acc = 0, a = n - 1;
@@ -220,7 +214,8 @@ export class Controller {
       }
       out[l] = a;
     }
-    return out;
+    this.lastSample = out;
+    return [...out];
   }
 
   /** γ of the cost term (null without one). */
@@ -275,8 +270,8 @@ export class Controller {
   }
 
   /**
-   * ∂J/∂θ at the current logits for a configuration, advantage A and entropy weight β_H (a copy;
-   * `update` uses the same routine).
+   * ∂J/∂θ at the current logits for a configuration, advantage A (already divided by σ) and entropy weight
+   * β_H, with the 'local' estimator's exact cost part (a copy; `update` uses the same routines).
    * @example
    * ctl.gradient([0, 2], 0.1, 0.25) // [Float64Array(n0), Float64Array(n1)]
    */
@@ -284,6 +279,7 @@ export class Controller {
     this.checkConfig(config);
     const g = this.counts.map((n) => new Float64Array(n));
     this.gradientInto(g, config, advantage, betaH);
+    if (this.estimator === 'local') this.addCostGradient(g, config);
     return g;
   }
 
@@ -351,7 +347,6 @@ export class Controller {
     const estimator = state.version === 1 ? 'reinforce' : state.estimator;
     if (estimator !== this.estimator) bad(`has estimator ${describe(estimator)} (this controller: '${this.estimator}')`);
     const rewardScale = state.version === 1 ? 1 : requirePositive('state.rewardScale', state.rewardScale);
-
     const gamma = state.version === 1 ? this.gamma : state.gamma ?? null;
     if ((gamma === null) !== (this.cost === null) || (gamma !== null && !(typeof gamma === 'number' && Number.isFinite(gamma) && gamma >= 0))) {
       bad(`has gamma ${describe(gamma)} (this controller ${this.cost ? 'has' : 'has no'} cost term)`);
@@ -391,7 +386,6 @@ export class Controller {
     self.warmupFraction = o.warmupFraction;
     self.warmupEnd = warmupEnd;
     self.rewardScale = rewardScale;
-
     if (this.cost && typeof gamma === 'number') this.cost.gamma = gamma;
     for (let l = 0; l < this.counts.length; l++) {
       this.logits[l]!.set(state.logits[l]!);

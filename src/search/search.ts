@@ -33,10 +33,10 @@ export type ResultRule = 'in-budget' | 'argmax';
 export type RewardScaleMode = 'noise' | 'none';
 
 /**
- * The controller's Adam learning rate in a search (README "The reward": measured on the known-answer toy
- * and resnet8 ×0.5 searches of 1,718 steps with the 'local' estimator and σ-scaled rewards). The paper's
- * 4.6e-3 (the Controller's own default) left the toy's policy unsettled (0.12–0.17 nats per layer);
- * 0.05, the old default with the 'reinforce' estimator, locked in early noise.
+ * The controller's Adam learning rate in a search (README "The reward", measured on the known-answer toy over
+ * 1,718 steps with the other defaults): the paper's 4.6e-3 (the Controller's own default) found the answer in
+ * 40/40 seeds but settled only to 0.054 nats per layer; 0.02 found it in 37/40, 0.05 (the old default) in 30/40 —
+ * a faster policy locks early noise in.
  */
 export const DEFAULT_SEARCH_CONTROLLER_LR = 0.01;
 /**
@@ -70,7 +70,6 @@ export interface SearchOptions {
    * 'argmax' — the argmax always (the paper's α*).
    */
   resultRule?: ResultRule;
-
   /** β_H at the end of training (default DEFAULT_SEARCH_ENTROPY_END; 0 turns entropy regularization off, the ablation). */
   entropyEnd?: number;
   /** Layers pinned by name to a format. */
@@ -84,7 +83,7 @@ export interface SearchOptions {
   /** Examples in each validation batch (default the training batch size). */
   validationBatch?: number;
   /** Other controller options (lr — default DEFAULT_SEARCH_CONTROLLER_LR —, baseline momentum, warm-up fraction). */
-  controller?: Omit<ControllerOptions, 'totalSteps' | 'seed' | 'entropyEnd'>;
+  controller?: Omit<ControllerOptions, 'totalSteps' | 'seed' | 'entropyEnd' | 'cost' | 'estimator' | 'rewardScale'>;
   /**
    * Activation clip multiples k_f by format (clip_f = k_f·std). Default: searchClipMultiples(space).
    * Multiples the model was created with (createModel's quant.actKByFormat) take precedence.
@@ -232,15 +231,15 @@ interface SearchExtra {
 /**
  * The default activation clip multiples k_f (clip_f = k_f·std of the layer's profiled input): analyze.ts's
  * defaultClipMultiples — the mean MSE-optimal clip over unit-std Gaussian tensors with outliers at
- * 1:1000 (INT4 ≈3.9, INT8 ≈10.3, E2M1 ≈6.7, E4M3 ≈10.3).
+ * 1:1000 (INT4 ≈3.9, INT8 ≈10.4, E2M1 ≈6.8, E4M3 ≈10.4).
  *
- * Chosen by measurement, not by taste. The MSE-optimal k of the inputs of the searched layers of
- * cnn, lenet5 and resnet8 after a few hundred steps on Fashion-MNIST (post-ReLU activations, whose
- * max is 8–14 σ) was INT4 4.6–7.2, INT8 6.9–13.6, E2M1 5.4–8.4, E4M3 7.2–14.0. The 1:1000-outlier
- * Gaussian table lands inside or just below those ranges. Two alternatives fit worse: Laplace
- * without outliers (3.5 / 6.4 / 4.2 / 6.4) clips far too much, and Gaussian without outliers
- * (2.5 / 3.9) even more. The one exception is the first layer: its input is the normalized image,
- * bounded at ≈2σ, where every k ≥ 2 means no clipping (INT4 pays a coarser grid there).
+ * Measured by scripts/clip-multiples.mjs (bench/results/clip-multiples.md): the MSE-optimal k of the inputs of
+ * the searched layers of cnn, lenet5 and resnet8 ×0.5 after 300 FP32 steps on Fashion-MNIST, first layers aside
+ * (post-ReLU activations whose max is 6–14 σ), was INT4 4.0–7.8, INT8 5.9–13.5, E2M1 4.4–9.2, E4M3 5.9–13.8 (seed
+ * 0; seed 1 moves the ends by up to ≈1). The defaults cost 1.14–1.80× the per-layer optimal MSE (geometric mean
+ * over layers; INT4's 3.9 sits below every layer's optimum). Laplace without outliers (3.5 / 6.4 / 4.2 / 6.4)
+ * costs 1.7–6.2×, Gaussian without outliers (2.5 / 3.8 / 3.0 / 3.8) 4–150×. The first layer's input is the
+ * normalized image, bounded at 2σ, where every k ≥ 2 means no clipping and every format pays a coarser grid.
  * @example
  * searchClipMultiples(parseSearchSpace('int-s')) // { INT4: ≈3.94, INT8: ≈10.37, BF16: … }
  */
