@@ -6,8 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { configModel, loadData, trainConfig } from '../dist/cli/search.js';
-import { retrainFixed, searchClipMultiples } from '../dist/search/search.js';
-import { parseFormat } from '../dist/formats/format.js';
+import { retrainFixed } from '../dist/search/search.js';
 
 const dirs = process.argv.slice(2);
 if (dirs.length === 0) { console.error('usage: node scripts/retrain-choice.mjs RUN_DIR …'); process.exit(2); }
@@ -17,8 +16,7 @@ for (const dir of dirs) {
   const r = JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8'));
   const c = r.config, data = loadData(c);
   const formats = r.layers.map((l) => l.format);
-  const spaceFormats = [...new Set(formats)].map((f) => parseFormat(f));
-  // the clip multiples of the whole space, as the search and the random control use them
-  const test = retrainFixed(configModel(c, data), data, formats, trainConfig(c), { ...searchClipMultiples(spaceFormats), ...r.clipMultiples });
+  // the search's clip multiples: the space's defaults, as the random control uses them
+  const test = retrainFixed(configModel(c, data), data, formats, trainConfig(c), r.clipMultiples);
   console.log(`| ${dir} | ${formats.join(' ')} | ${(100 * r.test.accuracy).toFixed(2)} | ${(100 * test.accuracy).toFixed(2)} |`);
 }

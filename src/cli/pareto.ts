@@ -25,7 +25,7 @@ import { UsageError, parseFlags, usage, type FlagSpecs } from './args.js';
 import { appendJsonLine, writeAtomic } from './files.js';
 import { formatTime } from './progress.js';
 import {
-  SEARCH_FLAGS, configModel, executeSearch, loadData, processIo, runFailure, searchConfig, trainConfig, usageFailure, type Io, type SearchConfig,
+  SEARCH_FLAGS, configModel, safeName, executeSearch, loadData, processIo, runFailure, searchConfig, trainConfig, usageFailure, type Io, type SearchConfig,
 } from './search.js';
 
 const FLAGS = {
@@ -73,7 +73,6 @@ export interface ParetoRow {
 const key = (r: Pick<ParetoRow, 'kind' | 'spaceOrFormat' | 'width' | 'target' | 'seed'>): string =>
   [r.kind, r.spaceOrFormat, r.width, r.target, r.seed].join('|');
 
-const safe = (s: string): string => s.replace(/[^A-Za-z0-9.+-]+/g, '_');
 
 /**
  * The run directory (inside the sweep's --out) of a search or its constant-Q control.
@@ -82,7 +81,7 @@ const safe = (s: string): string => s.replace(/[^A-Za-z0-9.+-]+/g, '_');
  * runDirName('constant-q', 'int-s', 0.5, '1.1xINT4', 2) // 'fliqs-int-s-w0.5-1.1xINT4-s2-constq'
  */
 export function runDirName(kind: 'fliqs' | 'constant-q', space: string, width: number, target: string, seed: number): string {
-  return `fliqs-${safe(space)}-w${width}-${safe(target)}-s${seed}${kind === 'constant-q' ? '-constq' : ''}`;
+  return `fliqs-${safeName(space)}-w${width}-${safeName(target)}-s${seed}${kind === 'constant-q' ? '-constq' : ''}`;
 }
 
 /** The seed of the random control's draw, derived from the run seed (and apart from the search's own streams). */

@@ -142,6 +142,9 @@ function parsePins(s: string | undefined): Record<string, string> {
   return out;
 }
 
+/** A space or target as a piece of a directory name: anything but letters, digits and `.+-` becomes `_`. */
+export const safeName = (s: string): string => s.replace(/[^A-Za-z0-9.+-]+/g, '_');
+
 /** Parses `fliqs search` flags into a config (throws UsageError / FliqsError). */
 export function searchConfig(args: readonly string[]): { config: SearchConfig; out: string; resume: boolean; stopAfter: number | null } {
   const f = parseFlags(args, SEARCH_FLAGS);
@@ -158,8 +161,7 @@ export function searchConfig(args: readonly string[]): { config: SearchConfig; o
     validation: f.validation ?? null, limit: f.limit ?? null, fixFirstLast: f['fix-first-last'] ?? null, pins: parsePins(f.pin),
     retrain: f.retrain, logEvery: f['log-every'] ?? null, checkpointEvery: f['checkpoint-every'] ?? null,
   };
-  const safe = (s: string): string => s.replace(/[^A-Za-z0-9.+-]+/g, '_');
-  const out = f.out ?? join('runs', `search-${config.model}-${safe(config.space)}-${safe(String(target))}-s${config.seed}`);
+  const out = f.out ?? join('runs', `search-${config.model}-${safeName(config.space)}-${safeName(String(target))}-s${config.seed}`);
   return { config, out, resume: f.resume, stopAfter: f['stop-after'] ?? null };
 }
 

@@ -10,6 +10,7 @@
 // and otherwise can miss only configurations within layers·resolution·T of the band's edges.
 
 import { FliqsError, describe } from '../core/errors.js';
+import { layerCosts } from './cost.js';
 import { checkConfig, type SearchSpace } from './space.js';
 
 /** Cell size as a fraction of the target (1.1e5 cells at ±10%). */
@@ -39,7 +40,7 @@ export function mostProbableInBand(space: SearchSpace, logProbs: readonly (Array
     throw new FliqsError('resolution', `got ${describe(resolution)}`, `a fraction of the target with (1 + tolerance)/resolution ≤ 1e7 (≥ ${(1 + tolerance) / 1e7})`);
   }
   const step = resolution * targetBops, cells = Math.floor(top / step) + 1;
-  const costs = (space.layers as SearchSpace['layers']).map((layer) => layer.choices.map((f) => f.bits * f.bits * layer.macs));
+  const costs = layerCosts(space);
   let best = new Float64Array(cells).fill(Number.NEGATIVE_INFINITY), sum = new Float64Array(cells);
   best[0] = 0;
   // per layer and end cell: the choice taken and the cell it came from

@@ -110,8 +110,7 @@ export interface ControllerState {
 /**
  * The FLIQS controller over a search space (or a plain list of choice counts per layer).
  * @example
- * const layerCosts = space.layers.map((l) => l.choices.map((f) => f.bits ** 2 * l.macs));
- * const ctl = new Controller(space, { totalSteps: 1000, seed: 1, cost: { layerCosts, targetBops, gamma: 0.3 } });
+ * const ctl = new Controller(space, { totalSteps: 1000, seed: 1, cost: { layerCosts: layerCosts(space), targetBops, gamma: 0.3 } });
  * for (let t = 0; t < 1000; t++) {
  *   const config = ctl.sample(t);          // choice index per layer
  *   ctl.update(t, evalQuality(config));     // Q; the reward r = Q − γ·|C/C_T − 1| is formed inside; no-op in the warm-up
@@ -141,6 +140,8 @@ export class Controller {
   private readonly logp: Float64Array[];
   private readonly probs: Float64Array[];
   private readonly layerEntropy: Float64Array;
+  /** K_l(a) of addCostGradient, one layer at a time (no allocation per update). */
+  private readonly costScratch: Float64Array;
   private readonly m: Float64Array[];
   private readonly v: Float64Array[];
   private readonly grad: Float64Array[];
@@ -183,6 +184,7 @@ export class Controller {
     this.logits = mk(); this.logp = mk(); this.probs = mk();
     this.m = mk(); this.v = mk(); this.grad = mk();
     this.layerEntropy = new Float64Array(counts.length);
+    this.costScratch = new Float64Array(Math.max(...counts));
     this.rng = new Rng(this.seed);
     this.refresh();
   }
@@ -255,7 +257,8 @@ export class Controller {
     const alpha = warm ? null : config ?? this.lastSample;
     if (!warm && alpha === null) throw new FliqsError('config', 'is missing and nothing was sampled yet', 'call sample(t) first or pass the configuration');
     if (alpha !== null) this.checkConfig(alpha);
-    const r = this.cost && alpha !== null ? costReward(value, this.configCost(alpha), this.cost.targetBops, this.cost.gamma) : value;
+    const c = this.cost && alpha !== null ? this.configCost(alpha) : 0;
+    const r = this.cost && alpha !== null ? costReward(value, c, this.cost.targetBops, this.cost.gamma) : value;
     if (warm || alpha === null) return { updated: false, reward: r, advantage: 0, baseline: this.baseline, entropyWeight: 0 };
     const tracked = this.estimator === 'local' ? value : r; // 'local' leaves the cost term to its exact gradient
     const advantage = this.baseline === null ? 0 : tracked - this.baseline;
@@ -263,7 +266,7 @@ export class Controller {
     this.baseline = this.baseline === null ? tracked : mb * this.baseline + (1 - mb) * tracked;
     const betaH = entropyWeight(t / this.totalSteps, this.entropyEnd);
     this.gradientInto(this.grad, alpha, advantage / this.rewardScale, betaH);
-    if (this.estimator === 'local') this.addCostGradient(this.grad, alpha);
+    if (this.estimator === 'local') this.addCostGradient(this.grad, alpha, c);
     this.adamAscent(this.grad);
     this.refresh();
     return { updated: true, reward: r, advantage, baseline: this.baseline, entropyWeight: betaH };
@@ -279,7 +282,7 @@ export class Controller {
     this.checkConfig(config);
     const g = this.counts.map((n) => new Float64Array(n));
     this.gradientInto(g, config, advantage, betaH);
-    if (this.estimator === 'local') this.addCostGradient(g, config);
+    if (this.estimator === 'local') this.addCostGradient(g, config, this.configCost(config));
     return g;
   }
 
@@ -445,10 +448,13 @@ export class Controller {
     return c;
   }
 
-  /** Adds −π_l(a)·(K_l(a) − K̄_l)/σ: the exact gradient of −E[γ·|C/C_T − 1|] over each layer's own choice. */
-  private addCostGradient(g: Float64Array[], config: Config): void {
+  /**
+   * Adds −π_l(a)·(K_l(a) − K̄_l)/σ: the exact gradient of −E[γ·|C/C_T − 1|] over each layer's own choice, the
+   * other layers as in `config` (whose cost is `total`).
+   */
+  private addCostGradient(g: Float64Array[], config: Config, total: number): void {
     const { layerCosts, targetBops, gamma } = this.cost!;
-    const total = this.configCost(config), k = new Float64Array(Math.max(...this.counts));
+    const k = this.costScratch;
     for (let l = 0; l < this.counts.length; l++) {
       const p = this.probs[l]!, gl = g[l]!, cl = layerCosts[l]!, rest = total - cl[config[l]!]!;
       let mean = 0;

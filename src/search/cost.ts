@@ -49,6 +49,15 @@ export function layerBops(format: string | Format, macs: number): number {
 }
 
 /**
+ * b²·MACs of every choice of every layer: the table configCost sums (the same products, so sums agree to the bit).
+ * @example
+ * layerCosts(space)[l][a] // BOPs of layer l in its a-th format
+ */
+export function layerCosts(space: SearchSpace): number[][] {
+  return space.layers.map((l) => l.choices.map((f) => f.bits * f.bits * l.macs));
+}
+
+/**
  * Total BOPs of a configuration (choice index per layer).
  * @example
  * configCost(space, [0, 1, 0]) // Σ_l bits(choice)² · macs_l
@@ -130,12 +139,12 @@ export function nearestCosts(space: SearchSpace, targetBops: number, resolution 
   if (!(resolution > 0 && Number.isFinite(resolution) && window / resolution <= 1e7)) {
     throw new FliqsError('resolution', `got ${describe(resolution)}`, `a finite fraction of the target with window/resolution ≤ 1e7 (≥ ${window / 1e7})`);
   }
-  const layerCosts = space.layers.map((l) => l.choices.map((f) => f.bits * f.bits * l.macs));
-  const minRest = new Float64Array(layerCosts.length + 1); // cheapest completion from layer l on
-  for (let l = layerCosts.length - 1; l >= 0; l--) minRest[l] = minRest[l + 1]! + Math.min(...layerCosts[l]!);
+  const costs = layerCosts(space);
+  const minRest = new Float64Array(costs.length + 1); // cheapest completion from layer l on
+  for (let l = costs.length - 1; l >= 0; l--) minRest[l] = minRest[l + 1]! + Math.min(...costs[l]!);
   const cap = window * targetBops, step = resolution * targetBops;
-  const low = partialSums(layerCosts, minRest, cap, step, 'min');
-  const high = partialSums(layerCosts, minRest, cap, step, 'max');
+  const low = partialSums(costs, minRest, cap, step, 'min');
+  const high = partialSums(costs, minRest, cap, step, 'max');
   let below: number | null = null, above: number | null = Number.isFinite(high.crossing) ? high.crossing : null;
   for (const v of low.sums) if (v <= targetBops && (below === null || v > below)) below = v; // NaN (empty cell) fails both tests
   for (const v of high.sums) if (v >= targetBops && (above === null || v < above)) above = v;
@@ -146,17 +155,17 @@ export function nearestCosts(space: SearchSpace, targetBops: number, resolution 
  * The reachable sums ≤ cap, one per grid cell (the smallest or the largest landing there; NaN for an empty
  * cell), and the cheapest sum that crosses cap.
  */
-function partialSums(layerCosts: readonly number[][], minRest: Float64Array, cap: number, step: number, keep: 'min' | 'max'): { sums: Float64Array; crossing: number } {
+function partialSums(costs: readonly number[][], minRest: Float64Array, cap: number, step: number, keep: 'min' | 'max'): { sums: Float64Array; crossing: number } {
   const cells = Math.floor(cap / step) + 1;
   let states = new Float64Array(cells).fill(Number.NaN);
   states[0] = 0;
   let crossing = Number.POSITIVE_INFINITY;
-  for (let l = 0; l < layerCosts.length; l++) {
+  for (let l = 0; l < costs.length; l++) {
     const next = new Float64Array(cells).fill(Number.NaN);
     for (let i = 0; i < cells; i++) {
       const s = states[i]!;
       if (Number.isNaN(s)) continue;
-      for (const c of layerCosts[l]!) {
+      for (const c of costs[l]!) {
         const v = s + c;
         if (v > cap) { crossing = Math.min(crossing, v + minRest[l + 1]!); continue; }
         const b = Math.floor(v / step), old = next[b]!;

@@ -16,8 +16,8 @@ import { quantLayers, type QuantLayer } from '../nn/quant.js';
 import { describeModel } from '../nn/zoo.js';
 import { Trainer, type EvalResult, type TrainConfig, type TrainerCheckpoint } from '../train/trainer.js';
 import { defaultClipMultiples } from './analyze.js';
-import { Controller, ESTIMATORS, type ControllerOptions, type ControllerState, type Estimator } from './controller.js';
-import { DEFAULT_GAMMA_PER_SIGMA, MIN_QUALITY_NOISE, configCost, nearestCosts, parseTarget, qualityNoise } from './cost.js';
+import { Controller, type ControllerOptions, type ControllerState, type Estimator } from './controller.js';
+import { DEFAULT_GAMMA_PER_SIGMA, MIN_QUALITY_NOISE, configCost, layerCosts, nearestCosts, parseTarget, qualityNoise } from './cost.js';
 import { mostProbableInBand } from './budget.js';
 import { buildSearchSpace, configFormats, type SearchSpace } from './space.js';
 import { ValidationStream, type ValidationStreamState } from './validation.js';
@@ -310,8 +310,6 @@ export class Search {
     if (this.rewardScale !== 'noise' && this.rewardScale !== 'none') throw new FliqsError('rewardScale', `got ${describe(this.rewardScale)}`, "'noise' or 'none'");
     this.resultRule = options.resultRule ?? 'in-budget';
     if (this.resultRule !== 'in-budget' && this.resultRule !== 'argmax') throw new FliqsError('resultRule', `got ${describe(this.resultRule)}`, "'in-budget' or 'argmax'");
-    const estimator = options.estimator ?? 'local';
-    if (!ESTIMATORS.includes(estimator)) throw new FliqsError('estimator', `got ${describe(estimator)}`, ESTIMATORS.map((e) => `'${e}'`).join(' or '));
     const formats = spaceFormats(this.space);
     this.layers = quantLayers(model).map(([, l]) => l);
     const userK = options.clipMultiples ?? {};
@@ -333,8 +331,8 @@ export class Search {
     });
     this.controller = new Controller(this.space, {
       lr: DEFAULT_SEARCH_CONTROLLER_LR, ...(options.controller ?? {}), totalSteps: this.trainer.totalSteps, seed: derivedSeed(seed, 'controller'),
-      entropyEnd: options.entropyEnd ?? DEFAULT_SEARCH_ENTROPY_END, estimator,
-      cost: { layerCosts: this.space.layers.map((l) => l.choices.map((f) => f.bits * f.bits * l.macs)), targetBops: this.targetBops, gamma: gamma === 'auto' ? 0 : gamma },
+      entropyEnd: options.entropyEnd ?? DEFAULT_SEARCH_ENTROPY_END, estimator: options.estimator ?? 'local',
+      cost: { layerCosts: layerCosts(this.space), targetBops: this.targetBops, gamma: gamma === 'auto' ? 0 : gamma },
     });
     const warm = this.controller.warmupEnd;
     const calibrate = this.autoGamma !== null || this.rewardScale === 'noise';
