@@ -6,3 +6,4 @@ export * from './gemm';
 export * from './conv';
 export * from './elementwise';
 export * from './int8';
+export * from './deploy';

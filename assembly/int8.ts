@@ -1,5 +1,5 @@
 // Real low-precision kernels for quantized inference: int8 × int8 → int32 GEMM (and INT4-packed
-// weights), a dequantizing epilogue, int8 im2col for NHWC conv, and f32 → int8 code quantization.
+// weights), a dequantizing epilogue, NHWC conv patches packed straight for the GEMM, and f32 → int8 codes.
 //
 // The GEMM multiplies with i32x4.dot_i16x8_s, which multiplies 8 i16 pairs and adds adjacent
 // products, so K is consumed two at a time ("k-pairs"). Both operands are packed first:
@@ -15,6 +15,8 @@
 // the micro-kernel has no K/M tails; partial N tiles are stored through a small static buffer.
 // Integers are exact everywhere: |acc| ≤ 127·127·K < 2^31 for K < 133,000.
 
+import { intCodes4 } from './inline/quantize';
+
 const TILE_M = 4;
 const TILE_N = 8;
 /** Bytes of packed A kept hot (in L2) while every B panel sweeps over it. */
@@ -22,6 +24,8 @@ const A_BLOCK_BYTES = 131072;
 
 // Partial-tile staging (static data below heap_base, so it is not an allocation).
 const TMP: usize = memory.data(TILE_M * TILE_N * 4, 16);
+// Per-row pixel coordinates of the conv block being packed (packAConv).
+const ROWS: usize = memory.data(TILE_M * 12, 16);
 
 /** Number of k-pairs of the packed layouts for reduction length K (K padded to a multiple of 4). */
 // @ts-ignore: decorator
@@ -161,46 +165,72 @@ export function pack_b_i4_i8(b4: usize, pb: usize, K: i32, N: i32): void {
   }
 }
 
-/** Row r of a 4×8 tile (two i32x4 halves) → out, int32 or dequantized f32 (acc·dq[n] + bias[n]). */
+// The epilogue of modes 1 and 2 reads one parameter block per call (byte offsets):
+//   0 dq: u32 pointer to N (rounded up to 8) f32 multipliers | 4 bias: u32 pointer, same length | 8 hasBias: i32
+//   12 lo, 16 hi: f32 clamp of y (a fused ReLU / ReLU6; ±Infinity for none) | 20 s, 24 max: mode 2's requantization
+// mode 0: int32 acc. mode 1: f32 y = clamp(f32(acc)·dq[n] + bias[n], lo, hi). mode 2: int8 codes of y for the
+// next layer, round_half_even(clamp(f32(y·s), −max, max)): bit for bit what mode 1 followed by
+// quantize_i8_f32x4 gives, without writing y.
+const EP_DQ = 0;
+const EP_BIAS = 4;
+const EP_HAS_BIAS = 8;
+const EP_LO = 12;
+const EP_HI = 16;
+const EP_S = 20;
+const EP_MAX = 24;
+
+/** Row r of a 4×8 tile (two i32x4 halves) → out in the call's mode (see above). */
 // @ts-ignore: decorator
-@inline function storeRow(o: usize, lo: v128, hi: v128, mode: i32, dq: usize, bias: usize, n0: i32, hasBias: i32): void {
+@inline function storeRow(o: usize, lo: v128, hi: v128, mode: i32, ep: usize, n0: i32): void {
   if (mode == 0) {
     v128.store(o, lo);
     v128.store(o + 16, hi);
-  } else {
-    const d = dq + (<usize>n0 << 2);
-    let flo = f32x4.mul(f32x4.convert_i32x4_s(lo), v128.load(d));
-    let fhi = f32x4.mul(f32x4.convert_i32x4_s(hi), v128.load(d + 16));
-    if (hasBias) {
-      const bb = bias + (<usize>n0 << 2);
-      flo = f32x4.add(flo, v128.load(bb));
-      fhi = f32x4.add(fhi, v128.load(bb + 16));
-    }
-    v128.store(o, flo);
-    v128.store(o + 16, fhi);
-  }
-}
-
-/** Writes one (possibly partial) 4×8 tile: full tiles with vector stores, edges through TMP. */
-// @ts-ignore: decorator
-@inline function storeTile(out: usize, N: i32, m0: i32, n0: i32, rows: i32, cols: i32, mode: i32, dq: usize, bias: usize, hasBias: i32,
-  c00: v128, c01: v128, c10: v128, c11: v128, c20: v128, c21: v128, c30: v128, c31: v128): void {
-  const ldo = <usize>N << 2;
-  if (rows == TILE_M && cols == TILE_N) {
-    const o = out + (<usize>m0 * <usize>N + <usize>n0) * 4;
-    storeRow(o, c00, c01, mode, dq, bias, n0, hasBias);
-    storeRow(o + ldo, c10, c11, mode, dq, bias, n0, hasBias);
-    storeRow(o + 2 * ldo, c20, c21, mode, dq, bias, n0, hasBias);
-    storeRow(o + 3 * ldo, c30, c31, mode, dq, bias, n0, hasBias);
     return;
   }
-  storeRow(TMP, c00, c01, mode, dq, bias, n0, hasBias);
-  storeRow(TMP + 32, c10, c11, mode, dq, bias, n0, hasBias);
-  storeRow(TMP + 64, c20, c21, mode, dq, bias, n0, hasBias);
-  storeRow(TMP + 96, c30, c31, mode, dq, bias, n0, hasBias);
+  const d = <usize>load<u32>(ep, EP_DQ) + (<usize>n0 << 2);
+  let flo = f32x4.mul(f32x4.convert_i32x4_s(lo), v128.load(d));
+  let fhi = f32x4.mul(f32x4.convert_i32x4_s(hi), v128.load(d + 16));
+  if (load<i32>(ep, EP_HAS_BIAS)) {
+    const bb = <usize>load<u32>(ep, EP_BIAS) + (<usize>n0 << 2);
+    flo = f32x4.add(flo, v128.load(bb));
+    fhi = f32x4.add(fhi, v128.load(bb + 16));
+  }
+  const vlo = v128.load32_splat(ep + EP_LO), vhi = v128.load32_splat(ep + EP_HI);
+  flo = f32x4.min(f32x4.max(flo, vlo), vhi);
+  fhi = f32x4.min(f32x4.max(fhi, vlo), vhi);
+  if (mode == 1) {
+    v128.store(o, flo);
+    v128.store(o + 16, fhi);
+    return;
+  }
+  const vs = v128.load32_splat(ep + EP_S), mx = v128.load32_splat(ep + EP_MAX), nmx = f32x4.neg(mx);
+  const q = i16x8.narrow_i32x4_s(intCodes4(flo, vs, mx, nmx), intCodes4(fhi, vs, mx, nmx));
+  v128.store64_lane(o, i8x16.narrow_i16x8_s(q, q), 0);
+}
+
+/** Writes one (possibly partial) 4×8 tile: full tiles with vector stores, edges through TMP. Mode 2 stores bytes. */
+// @ts-ignore: decorator
+@inline function storeTile(out: usize, N: i32, m0: i32, n0: i32, rows: i32, cols: i32, mode: i32, ep: usize,
+  c00: v128, c01: v128, c10: v128, c11: v128, c20: v128, c21: v128, c30: v128, c31: v128): void {
+  const es: usize = mode == 2 ? 1 : 4; // bytes per output element
+  const ldo = <usize>N * es;
+  if (rows == TILE_M && cols == TILE_N) {
+    const o = out + (<usize>m0 * <usize>N + <usize>n0) * es;
+    storeRow(o, c00, c01, mode, ep, n0);
+    storeRow(o + ldo, c10, c11, mode, ep, n0);
+    storeRow(o + 2 * ldo, c20, c21, mode, ep, n0);
+    storeRow(o + 3 * ldo, c30, c31, mode, ep, n0);
+    return;
+  }
+  storeRow(TMP, c00, c01, mode, ep, n0);
+  storeRow(TMP + 32, c10, c11, mode, ep, n0);
+  storeRow(TMP + 64, c20, c21, mode, ep, n0);
+  storeRow(TMP + 96, c30, c31, mode, ep, n0);
   for (let r = 0; r < rows; r++) {
-    const o = out + (<usize>(m0 + r) * <usize>N + <usize>n0) * 4;
-    for (let j = 0; j < cols; j++) store<u32>(o + (<usize>j << 2), load<u32>(TMP + (<usize>(r * TILE_N + j) << 2)));
+    const o = out + (<usize>(m0 + r) * <usize>N + <usize>n0) * es;
+    const t = TMP + <usize>(r * 32);
+    if (mode == 2) for (let j = 0; j < cols; j++) store<u8>(o + <usize>j, load<u8>(t + <usize>j));
+    else for (let j = 0; j < cols; j++) store<u32>(o + (<usize>j << 2), load<u32>(t + (<usize>j << 2)));
   }
 }
 
@@ -221,12 +251,11 @@ const NIB: v128 = i8x16.splat(15);
 
 /**
  * The GEMM driver: out[M,N] = A·B from packed A (pack_a_i8) and packed B (pack_b_i8 when bits = 8,
- * pack_b_i4 when bits = 4). mode 0 stores int32; mode 1 stores f32 acc·dq[n] (+ bias[n] if hasBias),
- * dq and bias holding N rounded up to 8 floats. Blocks of A rows stay in L2 while every B panel passes.
+ * pack_b_i4 when bits = 4), stored in `mode` with the epilogue block ep (see storeRow). Blocks of A
+ * rows stay in L2 while every B panel passes.
  */
 // @ts-ignore: decorator
-@inline function gemmDriver(pa: usize, pb: usize, out: usize, M: i32, N: i32, K: i32, bits: i32, mode: i32,
-  dq: usize, bias: usize, hasBias: i32): void {
+@inline function gemmDriver(pa: usize, pb: usize, out: usize, M: i32, N: i32, K: i32, bits: i32, mode: i32, ep: usize): void {
   const Kp = kPairs(K);
   const Mb = (M + TILE_M - 1) / TILE_M;
   const Nb = (N + TILE_N - 1) / TILE_N;
@@ -280,7 +309,7 @@ const NIB: v128 = i8x16.splat(15);
           }
         }
         const m0 = mb * TILE_M;
-        storeTile(out, N, m0, n0, min(TILE_M, M - m0), cols, mode, dq, bias, hasBias,
+        storeTile(out, N, m0, n0, min(TILE_M, M - m0), cols, mode, ep,
           c00, c01, c10, c11, c20, c21, c30, c31);
       }
     }
@@ -289,58 +318,147 @@ const NIB: v128 = i8x16.splat(15);
 
 /** int32 out[M,N] = A[M,K]·B[K,N], A packed by pack_a_i8, B by pack_b_i8 (or pack_b_i4_i8). */
 export function gemm_i8_i32_4x8(pa: usize, pb: usize, out: usize, M: i32, N: i32, K: i32): void {
-  gemmDriver(pa, pb, out, M, N, K, 8, 0, 0, 0, 0);
+  gemmDriver(pa, pb, out, M, N, K, 8, 0, 0);
 }
 
-/** f32 out[M,N] = (A·B)[m,n]·dq[n] + bias[n] (bias used when hasBias ≠ 0); dq, bias padded to N rounded up to 8. */
-export function gemm_i8_f32_4x8(pa: usize, pb: usize, out: usize, M: i32, N: i32, K: i32, dq: usize, bias: usize, hasBias: i32): void {
-  gemmDriver(pa, pb, out, M, N, K, 8, 1, dq, bias, hasBias);
+/** f32 out[M,N] = clamp((A·B)[m,n]·dq[n] + bias[n], lo, hi), the epilogue block ep as above. */
+export function gemm_i8_f32_4x8(pa: usize, pb: usize, out: usize, M: i32, N: i32, K: i32, ep: usize): void {
+  gemmDriver(pa, pb, out, M, N, K, 8, 1, ep);
+}
+
+/** int8 codes out[M,N] of gemm_i8_f32_4x8's y, requantized with ep's s and max (mode 2). */
+export function gemm_i8_q8_4x8(pa: usize, pb: usize, out: usize, M: i32, N: i32, K: i32, ep: usize): void {
+  gemmDriver(pa, pb, out, M, N, K, 8, 2, ep);
 }
 
 /** int32 out[M,N] = A[M,K]·B[K,N], B packed as INT4 nibble panels by pack_b_i4. */
 export function gemm_i4_i32_4x8(pa: usize, pb: usize, out: usize, M: i32, N: i32, K: i32): void {
-  gemmDriver(pa, pb, out, M, N, K, 4, 0, 0, 0, 0);
+  gemmDriver(pa, pb, out, M, N, K, 4, 0, 0);
 }
 
 /** gemm_i8_f32_4x8 with B packed as INT4 nibble panels by pack_b_i4. */
-export function gemm_i4_f32_4x8(pa: usize, pb: usize, out: usize, M: i32, N: i32, K: i32, dq: usize, bias: usize, hasBias: i32): void {
-  gemmDriver(pa, pb, out, M, N, K, 4, 1, dq, bias, hasBias);
+export function gemm_i4_f32_4x8(pa: usize, pb: usize, out: usize, M: i32, N: i32, K: i32, ep: usize): void {
+  gemmDriver(pa, pb, out, M, N, K, 4, 1, ep);
+}
+
+/** gemm_i8_q8_4x8 with B packed as INT4 nibble panels by pack_b_i4. */
+export function gemm_i4_q8_4x8(pa: usize, pb: usize, out: usize, M: i32, N: i32, K: i32, ep: usize): void {
+  gemmDriver(pa, pb, out, M, N, K, 4, 2, ep);
 }
 
 /**
- * im2col for int8 NHWC input x[B,H,W,C] → col[B·OH·OW, KH·KW·C] (row = output pixel, columns in
- * HWI order to match HWIO weights viewed as [KH·KW·Cin, Cout]); padding reads as 0.
+ * im2col and pack_a_i8 in one pass, for the 4-row blocks [mb0, mb1) of a conv's patch matrix (rows =
+ * output pixels of x[B,H,W,C] NHWC, columns in HWI order), written from pa on: byte for byte what
+ * pack_a_i8 of the explicit im2col matrix gives for those blocks. When C is a multiple of 8 every tap's
+ * channels are whole 8-k groups, transposed with SIMD as in pack_a_i8; other C go one value at a time.
  */
-export function im2col_i8_nhwc(x: usize, col: usize, B: i32, H: i32, W: i32, C: i32, KH: i32, KW: i32,
+// @ts-ignore: decorator
+@inline function packAConv(x: usize, pa: usize, mb0: i32, mb1: i32, B: i32, H: i32, W: i32, C: i32, KH: i32, KW: i32,
   sh: i32, sw: i32, ph: i32, pw: i32, OH: i32, OW: i32): void {
-  const rowBytes = <usize>KH * <usize>KW * <usize>C;
-  let dst = col;
-  for (let b = 0; b < B; b++) {
-    const img = x + <usize>b * <usize>H * <usize>W * <usize>C;
-    for (let oy = 0; oy < OH; oy++) {
-      for (let ox = 0; ox < OW; ox++) {
-        let d = dst;
-        for (let ky = 0; ky < KH; ky++) {
-          const iy = oy * sh - ph + ky;
-          const rowOk = iy >= 0 && iy < H;
-          for (let kx = 0; kx < KW; kx++) {
-            const ix = ox * sw - pw + kx;
-            if (rowOk && ix >= 0 && ix < W) memory.copy(d, img + (<usize>iy * <usize>W + <usize>ix) * <usize>C, <usize>C);
-            else memory.fill(d, 0, <usize>C);
-            d += <usize>C;
+  const M = B * OH * OW, K = KH * KW * C;
+  const Kp = kPairs(K);
+  const rows = ROWS; // per row: image base, oy·sh − ph, ox·sw − pw (row m ≥ M: base 0)
+  for (let mb = mb0; mb < mb1; mb++) {
+    const dst = pa + <usize>(mb - mb0) * <usize>Kp * 16;
+    for (let r = 0; r < TILE_M; r++) {
+      const m = mb * TILE_M + r;
+      const slot = rows + <usize>(r * 12);
+      if (m < M) {
+        const b = m / (OH * OW), p = m % (OH * OW);
+        store<u32>(slot, <u32>(x + <usize>b * <usize>H * <usize>W * <usize>C));
+        store<i32>(slot, (p / OW) * sh - ph, 4);
+        store<i32>(slot, (p % OW) * sw - pw, 8);
+      } else store<u32>(slot, 0);
+    }
+    if ((C & 7) == 0) {
+      for (let ky = 0; ky < KH; ky++) {
+        for (let kx = 0; kx < KW; kx++) {
+          // source pixel of each row for this tap, 0 when it is padding (or the row is past M)
+          let p0: usize = 0, p1: usize = 0, p2: usize = 0, p3: usize = 0;
+          for (let r = 0; r < TILE_M; r++) {
+            const slot = rows + <usize>(r * 12);
+            const base = <usize>load<u32>(slot);
+            const iy = load<i32>(slot, 4) + ky, ix = load<i32>(slot, 8) + kx;
+            const src: usize = base != 0 && iy >= 0 && iy < H && ix >= 0 && ix < W ? base + (<usize>iy * <usize>W + <usize>ix) * <usize>C : 0;
+            if (r == 0) p0 = src; else if (r == 1) p1 = src; else if (r == 2) p2 = src; else p3 = src;
+          }
+          const k0 = (ky * KW + kx) * C;
+          for (let c = 0; c < C; c += 8) {
+            const z = i16x8.splat(0);
+            const x0 = p0 ? v128.load8x8_s(p0 + <usize>c) : z, x1 = p1 ? v128.load8x8_s(p1 + <usize>c) : z;
+            const x2 = p2 ? v128.load8x8_s(p2 + <usize>c) : z, x3 = p3 ? v128.load8x8_s(p3 + <usize>c) : z;
+            const t0 = i32x4.shuffle(x0, x1, 0, 4, 1, 5), t1 = i32x4.shuffle(x0, x1, 2, 6, 3, 7);
+            const t2 = i32x4.shuffle(x2, x3, 0, 4, 1, 5), t3 = i32x4.shuffle(x2, x3, 2, 6, 3, 7);
+            const o = dst + (<usize>(k0 + c) << 3);
+            v128.store(o, i64x2.shuffle(t0, t2, 0, 2));
+            v128.store(o + 16, i64x2.shuffle(t0, t2, 1, 3));
+            v128.store(o + 32, i64x2.shuffle(t1, t3, 0, 2));
+            v128.store(o + 48, i64x2.shuffle(t1, t3, 1, 3));
           }
         }
-        dst += rowBytes;
+      }
+      for (let kp = K >> 1; kp < Kp; kp++) v128.store(dst + (<usize>kp << 4), i32x4.splat(0)); // K is even here
+      continue;
+    }
+    // one value at a time, walking each row's taps in order (no divisions): zero the block, then fill it
+    memory.fill(dst, 0, <usize>Kp << 4);
+    for (let r = 0; r < TILE_M; r++) {
+      const slot = rows + <usize>(r * 12);
+      const base = <usize>load<u32>(slot);
+      if (base == 0) continue;
+      const iy0 = load<i32>(slot, 4), ix0 = load<i32>(slot, 8);
+      let k = 0;
+      for (let ky = 0; ky < KH; ky++) {
+        const iy = iy0 + ky;
+        for (let kx = 0; kx < KW; kx++) {
+          const ix = ix0 + kx;
+          if (iy < 0 || iy >= H || ix < 0 || ix >= W) { k += C; continue; }
+          const src = base + (<usize>iy * <usize>W + <usize>ix) * <usize>C;
+          for (let c = 0; c < C; c++, k++) {
+            store<i16>(dst + (<usize>(k >> 1) << 4) + (<usize>r << 2) + (<usize>(k & 1) << 1), <i16>load<i8>(src + <usize>c));
+          }
+        }
       }
     }
   }
 }
 
-/** Codes of one vector: clamp(x·s, ±max), round half to even (as the fake quantizer), NaN → 0. */
+/** Rows of packed A one conv chunk holds: A_BLOCK_BYTES of it (at least one 4-row block). */
 // @ts-ignore: decorator
-@inline function codes4(x: v128, s: v128, mx: v128, nmx: v128): v128 {
-  const v = f32x4.nearest(f32x4.min(f32x4.max(f32x4.mul(x, s), nmx), mx));
-  return i32x4.trunc_sat_f32x4_s(v);
+@inline function convChunkBlocks(K: i32): i32 {
+  return max(1, A_BLOCK_BYTES / (kPairs(K) * 16));
+}
+
+/** Scratch bytes conv2d_i8_4x8 needs for reduction length K = KH·KW·C. */
+export function conv_i8_scratch_bytes(K: i32): i32 {
+  return convChunkBlocks(K) * kPairs(K) * 16;
+}
+
+/**
+ * int8 NHWC conv as a GEMM whose A is never materialized whole: chunks of output pixels are packed
+ * (packAConv) into `scratch` and multiplied by every weight panel while still in L2. B packed as int8
+ * (bits 8) or INT4 nibble (bits 4) panels; out and ep in the GEMM's modes 0, 1, 2.
+ */
+export function conv2d_i8_4x8(x: usize, B: i32, H: i32, W: i32, C: i32, KH: i32, KW: i32, sh: i32, sw: i32, ph: i32, pw: i32,
+  OH: i32, OW: i32, pb: usize, N: i32, bits: i32, out: usize, mode: i32, ep: usize, scratch: usize): void {
+  const M = B * OH * OW, K = KH * KW * C;
+  const Mb = (M + TILE_M - 1) / TILE_M, chunk = convChunkBlocks(K);
+  const es: usize = mode == 2 ? 1 : 4;
+  for (let mb0 = 0; mb0 < Mb; mb0 += chunk) {
+    const mb1 = min(Mb, mb0 + chunk);
+    packAConv(x, scratch, mb0, mb1, B, H, W, C, KH, KW, sh, sw, ph, pw, OH, OW);
+    const m0 = mb0 * TILE_M, rows = min(M, mb1 * TILE_M) - m0;
+    const o = out + <usize>m0 * <usize>N * es;
+    if (bits == 8) {
+      if (mode == 0) gemmDriver(scratch, pb, o, rows, N, K, 8, 0, 0);
+      else if (mode == 1) gemmDriver(scratch, pb, o, rows, N, K, 8, 1, ep);
+      else gemmDriver(scratch, pb, o, rows, N, K, 8, 2, ep);
+    } else {
+      if (mode == 0) gemmDriver(scratch, pb, o, rows, N, K, 4, 0, 0);
+      else if (mode == 1) gemmDriver(scratch, pb, o, rows, N, K, 4, 1, ep);
+      else gemmDriver(scratch, pb, o, rows, N, K, 4, 2, ep);
+    }
+  }
 }
 
 /** f32 x[n] → int8 codes out[n] = round_half_even(clamp(x·s, −max, max)); NaN gives 0. */
@@ -350,12 +468,12 @@ export function quantize_i8_f32x4(x: usize, out: usize, n: i32, s: f32, max: f32
   let i = 0;
   for (; i < n16; i += 16) {
     const p = x + (<usize>i << 2);
-    const q0 = codes4(v128.load(p), vs, mx, nmx), q1 = codes4(v128.load(p + 16), vs, mx, nmx);
-    const q2 = codes4(v128.load(p + 32), vs, mx, nmx), q3 = codes4(v128.load(p + 48), vs, mx, nmx);
+    const q0 = intCodes4(v128.load(p), vs, mx, nmx), q1 = intCodes4(v128.load(p + 16), vs, mx, nmx);
+    const q2 = intCodes4(v128.load(p + 32), vs, mx, nmx), q3 = intCodes4(v128.load(p + 48), vs, mx, nmx);
     v128.store(out + <usize>i, i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(q0, q1), i16x8.narrow_i32x4_s(q2, q3)));
   }
   for (; i < n; i++) {
-    const q = codes4(f32x4.splat(f32.load(x + (<usize>i << 2))), vs, mx, nmx);
+    const q = intCodes4(f32x4.splat(f32.load(x + (<usize>i << 2))), vs, mx, nmx);
     store<i8>(out + <usize>i, <i8>i32x4.extract_lane(q, 0));
   }
 }
@@ -368,12 +486,12 @@ export function quantize_pc_i8_f32x4(x: usize, out: usize, outer: i32, C: i32, s
     const row = <usize>o * <usize>C;
     let c = 0;
     for (; c < C4; c += 4) {
-      const q = codes4(v128.load(x + ((row + <usize>c) << 2)), v128.load(scales + (<usize>c << 2)), mx, nmx);
+      const q = intCodes4(v128.load(x + ((row + <usize>c) << 2)), v128.load(scales + (<usize>c << 2)), mx, nmx);
       const b = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(q, q), q);
       store<u32>(out + row + <usize>c, i32x4.extract_lane(b, 0));
     }
     for (; c < C; c++) {
-      const q = codes4(f32x4.splat(f32.load(x + ((row + <usize>c) << 2))), f32x4.splat(f32.load(scales + (<usize>c << 2))), mx, nmx);
+      const q = intCodes4(f32x4.splat(f32.load(x + ((row + <usize>c) << 2))), f32x4.splat(f32.load(scales + (<usize>c << 2))), mx, nmx);
       store<i8>(out + row + <usize>c, <i8>i32x4.extract_lane(q, 0));
     }
   }

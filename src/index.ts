@@ -18,3 +18,4 @@ export { Trainer, OPTIMIZERS, type TrainConfig, type StepResult, type EvalResult
 export { encodeCheckpoint, decodeCheckpoint, type CheckpointBlob } from './train/checkpoint-file.js';
 export * as kernels from './kernels/index.js';
 export * from './search/index.js';
+export * from './deploy/index.js';

@@ -1,6 +1,7 @@
 // The int8 kernels against their scalar references, in both module variants: GEMM integers exact
-// (int8 and INT4 panels), the epilogue bit for bit, dequantized results against the fake-quantized
-// f32 path within a derived bound, int8 conv2d exact, codes equal to the fake quantizer's, bad input.
+// (int8 and INT4 panels), the epilogue bit for bit (with its fused clamp and requantization to codes),
+// dequantized results against the fake-quantized f32 path within a derived bound, int8 conv2d and
+// depthwise exact, codes equal to the fake quantizer's, bad input.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../src/core/random.js';
@@ -11,10 +12,10 @@ import { parseFormat } from '../src/formats/format.js';
 import { scaleOf } from '../src/formats/params.js';
 import { quantize, quantizePerChannel } from '../src/formats/quantize.js';
 import {
-  conv2d_i8_nhwc, gemm_i8_f32_4x8, gemm_i8_i32_4x8, MAX_K_I8, pack_b_i4, pack_b_i4_i8, pack_b_i8, quantize_i8_f32x4,
+  conv2d_i8_nhwc, dwconv2d_i8_nhwc, gemm_i8_f32_4x8, gemm_i8_i32_4x8, MAX_K_I8, pack_b_i4, pack_b_i4_i8, pack_b_i8, quantize_i8_f32x4,
   quantize_pc_i8_f32x4, type PackedWeightsI8,
 } from '../src/kernels/int8.js';
-import { conv2dI8Ref, dequantI8Ref, gemmI8Ref, quantizeI8Ref, unpackI4Ref } from '../src/kernels/int8.ref.js';
+import { conv2dI8Ref, dequantI8Ref, dwconv2dI8Ref, gemmI8Ref, quantizeI8Ref, requantizeI8Ref, unpackI4Ref } from '../src/kernels/int8.ref.js';
 
 const f32 = Math.fround;
 const U = 2 ** -24;
@@ -112,17 +113,18 @@ describe.each(runtimes)('int8 kernels, $variant module', (rt) => {
     }
   });
 
-  it('the dequantizing epilogue equals the reference bit for bit (per-tensor and per-channel scales, bias)', () => {
-    fc.assert(fc.property(shape, fc.boolean(), fc.boolean(), ({ M, N, K, seed, fillA, fillB, int4 }, perChannel, withBias) => {
+  it('the dequantizing epilogue equals the reference bit for bit (per-tensor and per-channel scales, bias, folded outScale)', () => {
+    fc.assert(fc.property(shape, fc.boolean(), fc.boolean(), fc.boolean(), ({ M, N, K, seed, fillA, fillB, int4 }, perChannel, withBias, withMul) => {
       const r = new Rng(seed + 2);
       const a = codes(seed, M * K, 127, fillA), b = codes(seed + 1, K * N, int4 ? 7 : 127, fillB);
       const sA = f32(0.5 + 200 * r.uniform());
       const sW = perChannel ? Float32Array.from({ length: N }, () => 0.01 + 50 * r.uniform()) : f32(0.01 + 50 * r.uniform());
       const bias = withBias ? Float32Array.from({ length: N }, () => r.normal() * 10) : undefined;
-      const want = dequantI8Ref(gemmI8Ref(a, b, M, N, K), M, N, sA, sW, bias);
+      const outScale = withMul ? Float32Array.from({ length: N }, (_, n) => (n % 5 === 0 ? 0 : r.normal() * 3)) : undefined;
+      const want = dequantI8Ref(gemmI8Ref(a, b, M, N, K), M, N, sA, sW, bias, outScale);
       const pa = put(rt, a), out = rt.arena.alloc(M * N * 4);
       for (const [how, w] of packs(rt, b, K, N, int4)) {
-        gemm_i8_f32_4x8(pa, M, w, out, { sA, sW, bias }, rt);
+        gemm_i8_f32_4x8(pa, M, w, out, { sA, sW, bias, outScale }, rt);
         const got = f32At(rt, out, M * N);
         const i = firstDiff(got, want);
         if (i >= 0) throw new Error(`${how} M=${M} N=${N} K=${K} seed=${seed}: [${Math.floor(i / N)},${i % N}] got ${got[i]} want ${want[i]}`);
@@ -217,7 +219,8 @@ describe.each(runtimes)('int8 kernels, $variant module', (rt) => {
   it('int8 conv2d (NHWC, HWIO, any kernel, stride, padding) equals the direct reference exactly', () => {
     const conv = fc.record({
       B: fc.integer({ min: 1, max: 2 }), H: fc.integer({ min: 1, max: 11 }), W: fc.integer({ min: 1, max: 11 }),
-      C: fc.integer({ min: 1, max: 9 }), KH: fc.integer({ min: 1, max: 4 }), KW: fc.integer({ min: 1, max: 4 }),
+      // C a multiple of 8 takes pack_a_conv_i8's SIMD path, other C its one-value-at-a-time path
+      C: fc.oneof(fc.integer({ min: 1, max: 9 }), fc.constantFrom(16, 24)), KH: fc.integer({ min: 1, max: 4 }), KW: fc.integer({ min: 1, max: 4 }),
       sh: fc.integer({ min: 1, max: 3 }), sw: fc.integer({ min: 1, max: 3 }), ph: fc.integer({ min: 0, max: 2 }),
       pw: fc.integer({ min: 0, max: 2 }), Cout: fc.integer({ min: 1, max: 19 }), seed: fc.integer({ min: 0, max: 2 ** 31 }),
       int4: fc.boolean(), deq: fc.boolean(),
@@ -237,6 +240,80 @@ describe.each(runtimes)('int8 kernels, $variant module', (rt) => {
         w.free();
       }
       rt.arena.free(px); rt.arena.free(out);
+    }), { numRuns: RUNS });
+  });
+
+  // The fused epilogue: a clamp (ReLU / ReLU6 / none) and, in mode 2, int8 codes for the next layer —
+  // bit for bit the unfused chain dequantize → clamp → quantize_i8 of the reference.
+  const epilogueCase = fc.record({
+    clamp: fc.constantFrom<[number, number]>([-Infinity, Infinity], [0, Infinity], [0, 6], [-0.5, 2]),
+    next: fc.constantFrom('INT8', 'INT4', 'INT6', null), s: fc.double({ min: 0.5, max: 300, noNaN: true }),
+  });
+  const expectFused = (got: ArrayLike<number>, y: Float32Array, clamp: readonly [number, number], next: string | null, s: number, what: string): void => {
+    const want = next === null ? y.map((v) => Math.min(Math.max(v, clamp[0]), clamp[1])) : requantizeI8Ref(y, clamp, f32(s), parseFormat(next).maxValue);
+    const i = firstDiff(Array.from(got), Array.from(want));
+    if (i >= 0) throw new Error(`${what} clamp [${clamp}] next ${next} s ${s}: [${i}] got ${got[i]} want ${want[i]}`);
+  };
+  const fusedOut = (rt: Runtime, p: number, n: number, next: string | null): ArrayLike<number> => (next === null ? f32At(rt, p, n) : rt.i8.slice(p, p + n));
+
+  it('GEMM with a fused clamp and requantization equals the unfused reference bit for bit', () => {
+    fc.assert(fc.property(shape, epilogueCase, ({ M, N, K, seed, fillA, fillB, int4 }, { clamp, next, s }) => {
+      const r = new Rng(seed + 5);
+      const a = codes(seed, M * K, 127, fillA), b = codes(seed + 1, K * N, int4 ? 7 : 127, fillB);
+      const sA = f32(1 + 100 * r.uniform()), sW = Float32Array.from({ length: N }, () => 0.05 + 20 * r.uniform());
+      const bias = Float32Array.from({ length: N }, () => r.normal() * 3);
+      const y = dequantI8Ref(gemmI8Ref(a, b, M, N, K), M, N, sA, sW, bias);
+      const pa = put(rt, a), out = rt.arena.alloc(M * N * 4);
+      const before = rt.arena.bytesInUse;
+      for (const [how, w] of packs(rt, b, K, N, int4)) {
+        gemm_i8_f32_4x8(pa, M, w, out, { sA, sW, bias, clamp, ...(next ? { requantize: { s, format: next } } : {}) }, rt);
+        expectFused(fusedOut(rt, out, M * N, next), y, clamp, next, s, `${how} M=${M} N=${N} K=${K}`);
+        w.free();
+      }
+      expect(rt.arena.bytesInUse).toBe(before);
+      rt.arena.free(pa); rt.arena.free(out);
+    }), { numRuns: RUNS });
+  });
+
+  const convShape = fc.record({
+    B: fc.integer({ min: 1, max: 2 }), H: fc.integer({ min: 1, max: 9 }), W: fc.integer({ min: 1, max: 9 }),
+    C: fc.oneof(fc.integer({ min: 1, max: 9 }), fc.constantFrom(16, 24)), KH: fc.integer({ min: 1, max: 4 }), KW: fc.integer({ min: 1, max: 4 }),
+    sh: fc.integer({ min: 1, max: 3 }), sw: fc.integer({ min: 1, max: 3 }), ph: fc.integer({ min: 0, max: 2 }),
+    pw: fc.integer({ min: 0, max: 2 }), Cout: fc.integer({ min: 1, max: 19 }), seed: fc.integer({ min: 0, max: 2 ** 31 }), int4: fc.boolean(),
+  }).filter((p) => p.H + 2 * p.ph >= p.KH && p.W + 2 * p.pw >= p.KW);
+
+  it('conv2d with a fused clamp and requantization equals the unfused reference bit for bit', () => {
+    fc.assert(fc.property(convShape, epilogueCase, ({ B, H, W, C, KH, KW, sh, sw, ph, pw, Cout, seed, int4 }, { clamp, next, s }) => {
+      const r = new Rng(seed + 7);
+      const x = codes(seed, B * H * W * C, 127, 'mixed'), k = codes(seed + 1, KH * KW * C * Cout, int4 ? 7 : 127, 'mixed');
+      const acc = conv2dI8Ref(x, [B, H, W, C], k, [KH, KW, C, Cout], [sh, sw], [ph, pw]);
+      const sW = Float32Array.from({ length: Cout }, () => 0.05 + 20 * r.uniform()), bias = Float32Array.from({ length: Cout }, () => r.normal());
+      const outScale = Float32Array.from({ length: Cout }, () => r.normal());
+      const y = dequantI8Ref(acc, acc.length / Cout, Cout, 9, sW, bias, outScale);
+      const px = put(rt, x), out = rt.arena.alloc(acc.length * 4);
+      for (const [how, w] of packs(rt, k, KH * KW * C, Cout, int4)) {
+        conv2d_i8_nhwc(px, [B, H, W, C], w, [KH, KW], out, { stride: [sh, sw], padding: [ph, pw],
+          dequant: { sA: 9, sW, bias, outScale, clamp, ...(next ? { requantize: { s, format: next } } : {}) } }, rt);
+        expectFused(fusedOut(rt, out, acc.length, next), y, clamp, next, s, `${how} x [${B},${H},${W},${C}] k [${KH},${KW},${C},${Cout}]`);
+        w.free();
+      }
+      rt.arena.free(px); rt.arena.free(out);
+    }), { numRuns: RUNS });
+  });
+
+  it('int8 depthwise conv equals the direct reference (f32 and requantized, any kernel, stride, padding, C)', () => {
+    fc.assert(fc.property(convShape, epilogueCase, ({ B, H, W, C, KH, KW, sh, sw, ph, pw, seed }, { clamp, next, s }) => {
+      const r = new Rng(seed + 9);
+      const x = codes(seed, B * H * W * C, 127, 'mixed'), k = codes(seed + 1, KH * KW * C, 127, 'mixed');
+      const acc = dwconv2dI8Ref(x, [B, H, W, C], k, [KH, KW], [sh, sw], [ph, pw]);
+      const sW = Float32Array.from({ length: C }, () => 0.05 + 20 * r.uniform()), bias = Float32Array.from({ length: C }, () => r.normal());
+      const y = dequantI8Ref(acc, acc.length / C, C, 5, sW, bias);
+      const px = put(rt, x), pk = put(rt, k), out = rt.arena.alloc(acc.length * 4);
+      const shape4 = dwconv2d_i8_nhwc(px, [B, H, W, C], pk, [KH, KW], out,
+        { stride: [sh, sw], padding: [ph, pw], dequant: { sA: 5, sW, bias, clamp, ...(next ? { requantize: { s, format: next } } : {}) } }, rt);
+      expect(shape4[0] * shape4[1] * shape4[2] * shape4[3]).toBe(acc.length);
+      expectFused(fusedOut(rt, out, acc.length, next), y, clamp, next, s, `x [${B},${H},${W},${C}] k [${KH},${KW}] s [${sh},${sw}] p [${ph},${pw}]`);
+      rt.arena.free(px); rt.arena.free(pk); rt.arena.free(out);
     }), { numRuns: RUNS });
   });
 
@@ -278,6 +355,8 @@ describe('int8 kernels reject bad input with a FliqsError naming the shapes', ()
     expect(() => gemm_i8_f32_4x8(a, 2, w, out, { sA: 1, sW: [1, 2] }, rt)).toThrow(/5 \(one per output column/);
     expect(() => gemm_i8_f32_4x8(a, 2, w, out, { sA: 1, sW: [1, 2, 3, 4, -5] }, rt)).toThrow(/sW\[4\]/);
     expect(() => gemm_i8_f32_4x8(a, 2, w, out, { sA: 1, sW: 1, bias: [1] }, rt)).toThrow(/bias/);
+    expect(() => gemm_i8_f32_4x8(a, 2, w, out, { sA: 1, sW: 1, outScale: [1] }, rt)).toThrow(/outScale/);
+    expect(() => gemm_i8_f32_4x8(a, 2, w, out, { sA: 1, sW: 1, outScale: [1, 1, 1, -2, NaN] }, rt)).toThrow(/outScale\[4\]/);
     expect(() => gemm_i8_f32_4x8(a, 2, w, out, { sA: 1e-30, sW: 1e-30 }, rt)).toThrow(/reciprocal/);
     w.free();
   });

@@ -1,4 +1,5 @@
-// Per-vector quantizer arithmetic shared by the kernels that quantize (quant.ts, and gemm.ts while packing).
+// Per-vector quantizer arithmetic shared by the kernels that quantize (quant.ts, gemm.ts while packing, and the
+// int8 kernels' codes: int8.ts, deploy.ts).
 // Inline helpers only: this file is not re-exported from assembly/index.ts, so nothing here is a wasm export.
 // See quant.ts for what each format kind computes.
 
@@ -70,3 +71,10 @@ export const EXP: v128 = i32x4.splat(0x7f800000);
 export const BF16_HALF: v128 = i32x4.splat(0x7fff);
 export const BF16_KEEP: v128 = i32x4.splat(0xffff0000);
 
+
+/** int8 codes of 4 lanes (as i32): clamp(x·s, ±max), round half to even (as the fake quantizer), NaN → 0. */
+// @ts-ignore: decorator
+@inline export function intCodes4(x: v128, s: v128, mx: v128, nmx: v128): v128 {
+  const v = f32x4.nearest(f32x4.min(f32x4.max(f32x4.mul(x, s), nmx), mx));
+  return i32x4.trunc_sat_f32x4_s(v);
+}

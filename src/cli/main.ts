@@ -2,9 +2,12 @@
 // The `fliqs` command: dispatches to one file per command. Node-only: the core stays browser-safe.
 
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { FliqsError } from '../core/errors.js';
 import { runAnalyze } from './analyze.js';
 import { runDemo } from './demo.js';
+import { runEval } from './eval.js';
+import { runExport } from './export.js';
 import { runPareto } from './pareto.js';
 import { runReport } from './report.js';
 import { DEFAULT_SEARCH_ARGS, runSearch } from './search.js';
@@ -17,13 +20,19 @@ function runStart(args: string[]): number {
   const base = [...DEFAULT_SEARCH_ARGS];
   const at = base.indexOf('--out');
   if (at >= 0) base.splice(at, 2);
-  return runSearch([...base, '--out', out, ...args]);
+  const code = runSearch([...base, '--out', out, ...args]);
+  if (code !== 0 || !existsSync(join(out, 'result.json'))) return code; // stopped early (--stop-after) or failed
+  process.stdout.write(`\nexporting the result (fliqs export ${out}) …\n`);
+  const exported = runExport([out]);
+  return exported !== 0 ? exported : runEval([join(out, 'model.fliqs')]);
 }
 
 const commands: Record<string, { run: (args: string[]) => Promise<number> | number; help: string }> = {
-  start: { run: runStart, help: 'the default search (small CNN, Fashion-MNIST, int-s, 0.5×INT8 target; ~2–3 min)' },
+  start: { run: runStart, help: 'the default search (small CNN, Fashion-MNIST, int-s, 0.5×INT8 target; ~2–3 min), then export and eval its result' },
   search: { run: runSearch, help: 'FLIQS search: per-layer formats under a BOPs target' },
   train: { run: runTrain, help: '(quantization-aware) training with one format for every layer' },
+  export: { run: runExport, help: 'a finished run\'s model as a .fliqs file (and ONNX with --onnx)' },
+  eval: { run: runEval, help: 'an exported .fliqs model on a test split, on its low-precision kernels' },
   report: { run: runReport, help: 'SVG plots of a search run' },
   pareto: { run: runPareto, help: 'uniform baselines and searches over widths/targets: CSV + accuracy-vs-MBOPs SVG' },
   analyze: { run: runAnalyze, help: 'switching error and optimal clips on synthetic tensors (paper A.8)' },

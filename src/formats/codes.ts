@@ -91,11 +91,17 @@ export function decode(format: Format | string, codes: ArrayLike<number>, out = 
 export function packCodes(codes: ArrayLike<number>, bits: number): Uint8Array {
   if (!Number.isInteger(bits) || bits < 1 || bits > 32) throw new FliqsError('bits', `got ${describe(bits)}`, 'an integer from 1 to 32');
   const out = new Uint8Array(Math.ceil((codes.length * bits) / 8));
+  const lim = 2 ** bits;
   let bit = 0;
   for (let i = 0; i < codes.length; i++) {
     const c = codes[i]!;
-    if (!Number.isInteger(c) || c < 0 || c >= 2 ** bits) throw new FliqsError(`codes[${i}]`, `got ${describe(c)}`, `an integer from 0 to ${2 ** bits - 1}`);
-    for (let k = 0; k < bits; k++, bit++) if (Math.floor(c / 2 ** k) % 2) out[bit >> 3]! |= 1 << (bit & 7);
+    if (!Number.isInteger(c) || c < 0 || c >= lim) throw new FliqsError(`codes[${i}]`, `got ${describe(c)}`, `an integer from 0 to ${lim - 1}`);
+    if ((bit & 7) === 0 && bits % 8 === 0) { // whole bytes, little-endian
+      for (let k = 0; k < bits; k += 8) out[(bit + k) >> 3] = Math.floor(c / 2 ** k) & 255;
+      bit += bits;
+    } else {
+      for (let k = 0; k < bits; k++, bit++) if (Math.floor(c / 2 ** k) % 2) out[bit >> 3]! |= 1 << (bit & 7);
+    }
   }
   return out;
 }

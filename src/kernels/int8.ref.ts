@@ -39,15 +39,16 @@ export function unpackI4Ref(bytes: ArrayLike<number>, count: number): Int8Array 
 }
 
 /**
- * The epilogue exactly as the kernel rounds it: y = f32(f32(f32(acc)·f32(1/(sA·sW[n]))) + bias[n]).
+ * The epilogue exactly as the kernel rounds it: y = f32(f32(f32(acc)·f32(m[n]/(sA·sW[n]))) + bias[n]),
+ * m = outScale (1 when absent).
  * @example
  * dequantI8Ref(Int32Array.of(254), 1, 1, 127, 2) // Float32Array [1]
  */
 export function dequantI8Ref(acc: ArrayLike<number>, M: number, N: number, sA: number, sW: number | ArrayLike<number>,
-  bias?: ArrayLike<number>): Float32Array {
+  bias?: ArrayLike<number>, outScale?: ArrayLike<number>): Float32Array {
   const y = new Float32Array(M * N);
   for (let n = 0; n < N; n++) {
-    const d = f32(1 / (sA * (typeof sW === 'number' ? sW : sW[n]!)));
+    const d = f32((outScale ? outScale[n]! : 1) / (sA * (typeof sW === 'number' ? sW : sW[n]!)));
     for (let m = 0; m < M; m++) {
       let v = f32(f32(acc[m * N + n]!) * d);
       if (bias) v = f32(v + f32(bias[n]!));
@@ -106,4 +107,44 @@ export function quantizeI8Ref(x: ArrayLike<number>, s: number, max: number): Int
     q[i] = Math.sign(v) * roundHalfEven(Math.abs(v));
   }
   return q;
+}
+
+/**
+ * int32 NHWC depthwise conv2d with weights [KH, KW, C], zero padding, computed directly.
+ * @example
+ * dwconv2dI8Ref(Int8Array.of(1, 2, 3, 4), [1, 2, 2, 1], Int8Array.of(1, 1, 1, 1), [2, 2], [1, 1], [0, 0]) // Int32Array [10]
+ */
+export function dwconv2dI8Ref(x: ArrayLike<number>, [B, H, W, C]: readonly [number, number, number, number], w: ArrayLike<number>,
+  [KH, KW]: readonly [number, number], [sh, sw]: readonly [number, number], [ph, pw]: readonly [number, number]): Int32Array {
+  const OH = Math.floor((H + 2 * ph - KH) / sh) + 1, OW = Math.floor((W + 2 * pw - KW) / sw) + 1;
+  const y = new Int32Array(B * OH * OW * C);
+  for (let b = 0; b < B; b++) {
+    for (let oy = 0; oy < OH; oy++) {
+      for (let ox = 0; ox < OW; ox++) {
+        for (let c = 0; c < C; c++) {
+          let s = 0;
+          for (let ky = 0; ky < KH; ky++) {
+            const iy = oy * sh - ph + ky;
+            if (iy < 0 || iy >= H) continue;
+            for (let kx = 0; kx < KW; kx++) {
+              const ix = ox * sw - pw + kx;
+              if (ix >= 0 && ix < W) s += x[((b * H + iy) * W + ix) * C + c]! * w[(ky * KW + kx) * C + c]!;
+            }
+          }
+          y[((b * OH + oy) * OW + ox) * C + c] = s;
+        }
+      }
+    }
+  }
+  return y;
+}
+
+/**
+ * The epilogue's clamp and requantization as the kernels round them: codes of min(max(y, lo), hi)
+ * for a next layer of scale s and code bound max (quantizeI8Ref of the clamped f32 y).
+ * @example
+ * requantizeI8Ref(Float32Array.of(-1, 0.5, 9), [0, 6], 10, 127) // Int8Array [0, 5, 60]
+ */
+export function requantizeI8Ref(y: ArrayLike<number>, [lo, hi]: readonly [number, number], s: number, max: number): Int8Array {
+  return quantizeI8Ref(Array.from(y, (v) => Math.min(Math.max(v, lo), hi)), s, max);
 }

@@ -1,9 +1,9 @@
 // Typed face of the real low-precision kernels (assembly/int8.ts): int8 × int8 → int32 GEMM with
 // packed int8 or INT4 weights, the dequantizing epilogue y = acc / (sA·sW[n]) + bias[n], int8 NHWC
-// conv2d (im2col + GEMM), and f32 → int8 codes. Operands are byte offsets into the runtime's linear
+// conv2d (patches packed for the GEMM), and f32 → int8 codes. Operands are byte offsets into the runtime's linear
 // memory (from rt.arena.alloc); every size and offset is checked so no wasm trap reaches a caller.
 
-import { FliqsError, describe, requireInt, requirePositive } from '../core/errors.js';
+import { FliqsError, describe, requireFinite, requireInt, requirePositive } from '../core/errors.js';
 import { runtime, type Runtime } from '../core/runtime.js';
 import { parseFormat, type Format } from '../formats/format.js';
 
@@ -15,9 +15,9 @@ export type PanelKind = 'i8' | 'i4';
 
 /** The wasm kernels behind each panel kind (one list for wrapper, tests and bench). */
 export const INT8_GEMM_KERNELS = {
-  i8: { i32: 'gemm_i8_i32_4x8', f32: 'gemm_i8_f32_4x8' },
-  i4: { i32: 'gemm_i4_i32_4x8', f32: 'gemm_i4_f32_4x8' },
-} as const satisfies Record<PanelKind, { i32: string; f32: string }>;
+  i8: { i32: 'gemm_i8_i32_4x8', f32: 'gemm_i8_f32_4x8', q8: 'gemm_i8_q8_4x8' },
+  i4: { i32: 'gemm_i4_i32_4x8', f32: 'gemm_i4_f32_4x8', q8: 'gemm_i4_q8_4x8' },
+} as const satisfies Record<PanelKind, { i32: string; f32: string; q8: string }>;
 
 /**
  * Weights B[K,N] packed for the int8 GEMM micro-kernel, living in the runtime's arena. `free()` returns
@@ -43,6 +43,15 @@ export interface DequantI8 {
   sW: number | ArrayLike<number>;
   /** N f32 biases added after dequantization. */
   bias?: ArrayLike<number>;
+  /** N finite multipliers folded into the epilogue (a batch-norm's γ/√(var+ε)): dq[n] = outScale[n]/(sA·sW[n]). */
+  outScale?: ArrayLike<number>;
+  /** Clamp y to [lo, hi] (a fused ReLU [0, Infinity] or ReLU6 [0, 6]); default none. */
+  clamp?: readonly [number, number];
+  /**
+   * Store int8 codes of y for the next layer instead of f32: round_half_even(clamp(f32(y·s), ±max)) with
+   * s its activation scale and max its format's (what quantize_i8_f32x4 of the f32 output would give).
+   */
+  requantize?: { s: number; format: Format | string };
 }
 
 const dims = (n: number): number => requireInt('size', n, 1, 2 ** 31 - 1);
@@ -114,9 +123,15 @@ function checkWeights(rt: Runtime, w: unknown, K: number | null, shapes: string)
   return w;
 }
 
-/** dq[n] = f32(1/(sA·sW[n])) and bias, each padded to N rounded up to 8, in one arena block. */
-function epilogue(rt: Runtime, d: DequantI8, N: number): { ptr: number; dq: number; bias: number; hasBias: number } {
-  if (typeof d !== 'object' || d === null) throw new FliqsError('dequant', `got ${describe(d)}`, '{ sA, sW, bias? }');
+/** Byte offsets of the epilogue block's fields (assembly/int8.ts, storeRow). */
+const EP = { dq: 0, bias: 4, hasBias: 8, lo: 12, hi: 16, s: 20, max: 24, size: 32 } as const;
+
+/**
+ * The epilogue block: its header (see EP), then dq[n] = f32(outScale[n]/(sA·sW[n])) (outScale 1 when
+ * absent) and bias, each padded to N rounded up to 8, in one arena block. `mode` 1 is f32, 2 int8 codes.
+ */
+export function epilogue(rt: Runtime, d: DequantI8, N: number): { ptr: number; mode: 1 | 2 } {
+  if (typeof d !== 'object' || d === null) throw new FliqsError('dequant', `got ${describe(d)}`, '{ sA, sW, bias?, outScale?, clamp?, requantize? }');
   const sA = requirePositive('dequant.sA', d.sA);
   let sW: ArrayLike<number>;
   if (typeof d.sW === 'number') sW = new Array<number>(N).fill(requirePositive('dequant.sW', d.sW));
@@ -126,29 +141,47 @@ function epilogue(rt: Runtime, d: DequantI8, N: number): { ptr: number; dq: numb
   if (bias !== undefined && !((Array.isArray(bias) || ArrayBuffer.isView(bias)) && (bias as ArrayLike<number>).length === N)) {
     throw new FliqsError('dequant.bias', `got ${describe(bias)}`, `${N} numbers (one per output column), or nothing`);
   }
+  const mul = d.outScale;
+  if (mul !== undefined && !((Array.isArray(mul) || ArrayBuffer.isView(mul)) && (mul as ArrayLike<number>).length === N)) {
+    throw new FliqsError('dequant.outScale', `got ${describe(mul)}`, `${N} finite numbers (one per output column), or nothing`);
+  }
+  const [lo, hi] = d.clamp ?? [-Infinity, Infinity];
+  if (!(typeof lo === 'number' && typeof hi === 'number' && lo <= hi)) throw new FliqsError('dequant.clamp', `got ${describe(d.clamp)}`, '[lo, hi] with lo ≤ hi');
+  let s = 0, max = 0;
+  if (d.requantize !== undefined) {
+    max = intFormat(d.requantize.format).maxValue;
+    s = requirePositive('dequant.requantize.s', d.requantize.s);
+    if (!(Math.fround(s) < Infinity)) throw new FliqsError('dequant.requantize.s', `${s} overflows f32`, 'a scale below 3.4e38');
+  }
   const Np = Math.ceil(N / 8) * 8;
   const dq = new Float32Array(Np);
   for (let n = 0; n < N; n++) {
-    const s = requirePositive(`dequant.sW[${n}]`, sW[n]);
-    const inv = Math.fround(1 / (sA * s));
-    if (!(inv > 0 && inv < Infinity)) throw new FliqsError(`dequant.sW[${n}]`, `sA·sW = ${sA * s} has no finite f32 reciprocal`, 'scales whose product is from 1e-38 to 1e38');
-    dq[n] = inv;
+    const sw = requirePositive(`dequant.sW[${n}]`, sW[n]);
+    const inv = Math.fround(1 / (sA * sw));
+    if (!(inv > 0 && inv < Infinity)) throw new FliqsError(`dequant.sW[${n}]`, `sA·sW = ${sA * sw} has no finite f32 reciprocal`, 'scales whose product is from 1e-38 to 1e38');
+    dq[n] = mul === undefined ? inv : Math.fround(requireFinite(`dequant.outScale[${n}]`, mul[n]) / (sA * sw));
   }
-  const ptr = rt.arena.alloc(Np * 8);
-  rt.f32.set(dq, ptr >> 2);
-  if (bias !== undefined) rt.f32.set(bias, (ptr >> 2) + Np);
-  return { ptr, dq: ptr, bias: ptr + Np * 4, hasBias: bias === undefined ? 0 : 1 };
+  const ptr = rt.arena.alloc(EP.size + Np * 8);
+  const f = rt.f32, u = rt.u32, at = ptr >> 2;
+  u[at + EP.dq / 4] = ptr + EP.size;
+  u[at + EP.bias / 4] = ptr + EP.size + Np * 4;
+  u[at + EP.hasBias / 4] = bias === undefined ? 0 : 1;
+  f[at + EP.lo / 4] = lo; f[at + EP.hi / 4] = hi; f[at + EP.s / 4] = s; f[at + EP.max / 4] = max;
+  f.set(dq, at + EP.size / 4);
+  if (bias !== undefined) f.set(bias, at + EP.size / 4 + Np);
+  return { ptr, mode: d.requantize === undefined ? 1 : 2 };
 }
 
-function runGemm(rt: Runtime, a: number, M: number, w: PackedWeightsI8, out: number, d: DequantI8 | null): void {
+/** Packs A with `packA` (pack_a_i8 of row-major codes, or pack_a_conv_i8 of a conv's input) and runs the GEMM. */
+function runGemm(rt: Runtime, packA: (pa: number) => void, M: number, w: PackedWeightsI8, out: number, d: DequantI8 | null): void {
   const { K, N } = w;
   const pa = rt.arena.alloc(rt.kernels.packed_a_i8_bytes(M, K));
   let ep: ReturnType<typeof epilogue> | null = null;
   try {
     if (d) ep = epilogue(rt, d, N);
-    rt.kernels.pack_a_i8(a, pa, M, K);
+    packA(pa);
     const names = INT8_GEMM_KERNELS[w.panel];
-    if (ep) rt.kernels[names.f32](pa, w.ptr, out, M, N, K, ep.dq, ep.bias, ep.hasBias);
+    if (ep) rt.kernels[ep.mode === 2 ? names.q8 : names.f32](pa, w.ptr, out, M, N, K, ep.ptr);
     else rt.kernels[names.i32](pa, w.ptr, out, M, N, K);
   } finally {
     rt.arena.free(pa);
@@ -156,12 +189,16 @@ function runGemm(rt: Runtime, a: number, M: number, w: PackedWeightsI8, out: num
   }
 }
 
-function checkGemm(rt: Runtime, a: number, M: number, w: PackedWeightsI8, out: number, outKind: string): void {
+/** Bytes per output element and its name: int32 / f32 (4) or int8 codes with dequant.requantize (1). */
+const outKind = (d: DequantI8 | null | undefined): [number, string] => (d ? (d.requantize ? [1, 'int8 codes'] : [4, 'f32']) : [4, 'int32']);
+
+function checkGemm(rt: Runtime, a: number, M: number, w: PackedWeightsI8, out: number, d: DequantI8 | null): void {
   requireInt('M', M, 1, 2 ** 31 - 1);
   checkWeights(rt, w, null, '');
   const shapes = `A [${M},${w.K}] · B [${w.K},${w.N}] → out [${M},${w.N}]`;
   requireSpan(rt, 'a', a, M * w.K, `int8 A of ${shapes}`);
-  requireSpan(rt, 'out', out, M * w.N * 4, `${outKind} out of ${shapes}`, 4);
+  const [es, kind] = outKind(d);
+  requireSpan(rt, 'out', out, M * w.N * es, `${kind} out of ${shapes}`, es);
 }
 
 /**
@@ -174,14 +211,16 @@ function checkGemm(rt: Runtime, a: number, M: number, w: PackedWeightsI8, out: n
  * gemm_i8_i32_4x8(a, 1, pack_b_i8(b, 3, 2), out); // runtime.i32 at out: [4, 5]
  */
 export function gemm_i8_i32_4x8(a: number, M: number, w: PackedWeightsI8, out: number, rt: Runtime = runtime): void {
-  checkGemm(rt, a, M, w, out, 'int32');
-  runGemm(rt, a, M, w, out, null);
+  checkGemm(rt, a, M, w, out, null);
+  runGemm(rt, (pa) => rt.kernels.pack_a_i8(a, pa, M, w.K), M, w, out, null);
 }
 
 /**
  * Dequantized f32 out[m,n] = f32(acc[m,n])·f32(1/(sA·sW[n])) + bias[n], acc = A·B exactly in int32:
  * with codes qa = round(x·sA), qw = round(w·sW) this is the product of the fake-quantized tensors
- * (x ≈ qa/sA, w ≈ qw/sW) up to f32 rounding. Kernel: gemm_i8_f32_4x8 or gemm_i4_f32_4x8.
+ * (x ≈ qa/sA, w ≈ qw/sW) up to f32 rounding; dequant.clamp fuses a ReLU / ReLU6. With dequant.requantize
+ * out receives int8 codes (M·N bytes) for the next layer instead. Kernels: gemm_i8_f32_4x8 / gemm_i4_f32_4x8,
+ * gemm_i8_q8_4x8 / gemm_i4_q8_4x8 when requantizing.
  * @example
  * const a = runtime.arena.alloc(2); runtime.i8.set([127, -64], a);  // A [1,2]
  * const b = runtime.arena.alloc(2); runtime.i8.set([2, 1], b);      // B [2,1]
@@ -189,15 +228,15 @@ export function gemm_i8_i32_4x8(a: number, M: number, w: PackedWeightsI8, out: n
  * gemm_i8_f32_4x8(a, 1, pack_b_i8(b, 2, 1), out, { sA: 127, sW: 2, bias: [0.5] }); // runtime.f32 at out: [1.2480…] = 190/254 + 0.5
  */
 export function gemm_i8_f32_4x8(a: number, M: number, w: PackedWeightsI8, out: number, dequant: DequantI8, rt: Runtime = runtime): void {
-  checkGemm(rt, a, M, w, out, 'f32');
-  runGemm(rt, a, M, w, out, dequant);
+  checkGemm(rt, a, M, w, out, dequant);
+  runGemm(rt, (pa) => rt.kernels.pack_a_i8(a, pa, M, w.K), M, w, out, dequant);
 }
 
 /** Stride / padding of conv2d_i8_nhwc: one number for both axes or [h, w]. groups = 1 only. */
 export interface Conv2dI8Options {
   stride?: number | readonly [number, number];
   padding?: number | readonly [number, number];
-  /** When given, out is f32 dequantized as in gemm_i8_f32_4x8; otherwise int32. */
+  /** When given, out is f32 dequantized as in gemm_i8_f32_4x8 (int8 codes with dequant.requantize); otherwise int32. */
   dequant?: DequantI8;
 }
 
@@ -226,8 +265,9 @@ export function conv2dI8OutputShape(xShape: readonly [number, number, number, nu
 /**
  * int8 conv2d, NHWC activations x[B,H,W,C] (codes, byte offset x) with HWIO weights packed as
  * B[KH·KW·C, Cout] (pack_b_i8 / pack_b_i4 / pack_b_i4_i8 of the HWIO array as is), any kernel size,
- * stride and zero padding, groups = 1. im2col into an arena scratch, then the int8 GEMM (a 1×1,
- * stride 1, unpadded conv is the GEMM directly). out is int32, or f32 with options.dequant.
+ * stride and zero padding, groups = 1. Chunks of the patch matrix are packed for the GEMM straight
+ * from x and multiplied while in cache (conv2d_i8_4x8; a 1×1, stride 1, unpadded conv is the GEMM directly).
+ * out is int32, or f32 with options.dequant (int8 codes with dequant.requantize).
  * Returns the output shape [B, OH, OW, Cout].
  * @example
  * const x = runtime.arena.alloc(4); runtime.i8.set([1, 2, 3, 4], x);   // [1,2,2,1]
@@ -247,16 +287,58 @@ export function conv2d_i8_nhwc(x: number, xShape: readonly [number, number, numb
   checkWeights(rt, w, K, shapes);
   requireSpan(rt, 'x', x, B * H * W * C, `int8 x of ${shapes}`);
   const M = B * OH * OW;
-  requireSpan(rt, 'out', out, M * w.N * 4, `${options.dequant ? 'f32' : 'int32'} out of ${shapes}`, 4);
+  const [es, kind] = outKind(options.dequant);
+  requireSpan(rt, 'out', out, M * w.N * es, `${kind} out of ${shapes}`, es);
   const [sh, sw] = pair('stride', options.stride, 1, 1);
   const [ph, pw] = pair('padding', options.padding, 0, 0);
   const direct = KH === 1 && KW === 1 && sh === 1 && sw === 1 && ph === 0 && pw === 0;
-  const col = direct ? x : rt.arena.alloc(M * K);
+  if (direct) {
+    runGemm(rt, (pa) => rt.kernels.pack_a_i8(x, pa, M, K), M, w, out, options.dequant ?? null);
+    return shape;
+  }
+  const d = options.dequant ?? null;
+  const scratch = rt.arena.alloc(rt.kernels.conv_i8_scratch_bytes(K));
+  let ep: ReturnType<typeof epilogue> | null = null;
   try {
-    if (!direct) rt.kernels.im2col_i8_nhwc(x, col, B, H, W, C, KH, KW, sh, sw, ph, pw, OH, OW);
-    runGemm(rt, col, M, w, out, options.dequant ?? null);
+    if (d) ep = epilogue(rt, d, w.N);
+    rt.kernels.conv2d_i8_4x8(x, B, H, W, C, KH, KW, sh, sw, ph, pw, OH, OW, w.ptr, w.N, w.panel === 'i4' ? 4 : 8, out,
+      ep?.mode ?? 0, ep?.ptr ?? 0, scratch);
   } finally {
-    if (!direct) rt.arena.free(col);
+    rt.arena.free(scratch);
+    if (ep) rt.arena.free(ep.ptr);
+  }
+  return shape;
+}
+
+/**
+ * int8 depthwise conv2d, NHWC codes x[B,H,W,C] with int8 weights w[KH,KW,C] (byte offsets, HWIO with
+ * I = 1 as is), any kernel, stride and zero padding; int32 accumulation, then the dequantizing epilogue
+ * (required: f32 out, or int8 codes with dequant.requantize). Kernel: dwconv2d_i8_nhwc. Returns [B, OH, OW, C].
+ * @example
+ * const x = runtime.arena.alloc(4); runtime.i8.set([1, 2, 3, 4], x);   // [1,2,2,1]
+ * const k = runtime.arena.alloc(4); runtime.i8.set([1, 1, 1, 1], k);   // [2,2,1]
+ * const out = runtime.arena.alloc(4);
+ * dwconv2d_i8_nhwc(x, [1, 2, 2, 1], k, [2, 2], out, { dequant: { sA: 1, sW: 1 } }); // runtime.f32 at out: [10]
+ */
+export function dwconv2d_i8_nhwc(x: number, xShape: readonly [number, number, number, number], w: number,
+  kernel: readonly [number, number], out: number, options: Conv2dI8Options & { dequant: DequantI8 }, rt: Runtime = runtime): [number, number, number, number] {
+  const [B, H, W, C] = xShape ?? [];
+  const shape = conv2dI8OutputShape(xShape, kernel, C!, options);
+  const [KH, KW] = kernel;
+  const [, OH, OW] = shape;
+  const shapes = `x [${B},${H},${W},${C}], depthwise kernel [${KH},${KW},${C}] → out [${shape}]`;
+  requireSpan(rt, 'x', x, B! * H! * W! * C!, `int8 x of ${shapes}`);
+  requireSpan(rt, 'w', w, KH * KW * C!, `int8 weights of ${shapes}`);
+  if (!options.dequant) throw new FliqsError('options.dequant', 'is missing', '{ sA, sW, bias?, outScale?, clamp?, requantize? }');
+  const [es, kind] = outKind(options.dequant);
+  requireSpan(rt, 'out', out, B! * OH * OW * C! * es, `${kind} out of ${shapes}`, es);
+  const [sh, sw] = pair('stride', options.stride, 1, 1);
+  const [ph, pw] = pair('padding', options.padding, 0, 0);
+  const ep = epilogue(rt, options.dequant, C!);
+  try {
+    rt.kernels.dwconv2d_i8_nhwc(x, B!, H!, W!, C!, w, KH, KW, sh, sw, ph, pw, OH, OW, ep.mode, ep.ptr, out);
+  } finally {
+    rt.arena.free(ep.ptr);
   }
   return shape;
 }

@@ -7,6 +7,8 @@ import type { Rng } from '../core/random.js';
 import * as op from '../autograd/ops.js';
 import type { Tensor } from '../autograd/tensor.js';
 import type { PoolOptions } from '../kernels/conv.js';
+import type { GraphBuilder } from '../deploy/graph.js';
+import type { ValueId } from '../deploy/spec.js';
 import { Module, buffer, parameter } from './module.js';
 import { defaultBound, rngOf, uniformArray } from './init.js';
 import { Quantizer, type QuantLayer, type QuantizerOptions } from './quant.js';
@@ -51,6 +53,8 @@ export class Linear extends Module implements QuantLayer {
     const y = op.matmul(this.quant.input(x, this.training), this.quant.weight(this.weight));
     return this.bias ? op.biasAdd(y, this.bias) : y;
   }
+
+  override lower(g: GraphBuilder, x: ValueId): ValueId { return g.layer(this, x); }
 }
 
 export interface Conv2dOptions {
@@ -118,6 +122,13 @@ export class Conv2d extends Module implements QuantLayer {
     this.outPixels = y.shape[1]! * y.shape[2]!;
     return y;
   }
+
+  override lower(g: GraphBuilder, x: ValueId): ValueId {
+    if (this.groups !== 1 && !(this.groups === this.inChannels && this.groups === this.outChannels)) {
+      throw new FliqsError('model', `has a grouped conv (groups ${this.groups} of ${this.inChannels} → ${this.outChannels}), which cannot be exported yet`, 'groups = 1 or depthwise');
+    }
+    return g.layer(this, x);
+  }
 }
 
 /** Depthwise convolution: Conv2d with groups = in = out. @example const dw = new DepthwiseConv2d(32, 3, { padding: 1 }); */
@@ -147,6 +158,8 @@ export class BatchNorm2d extends Module {
     return op.batchNorm(x, this.weight, this.bias, this.runningMean, this.runningVar,
       { training: this.training, eps: this.opts.eps, momentum: this.opts.momentum });
   }
+
+  override lower(g: GraphBuilder, x: ValueId): ValueId { return g.batchNorm(this, x); }
 }
 
 /** Layer-norm over the last dim. @example const ln = new LayerNorm(64); */
@@ -167,26 +180,50 @@ export class LayerNorm extends Module {
 }
 
 /** @example new ReLU() */
-export class ReLU extends Module { forward(x: Tensor): Tensor { return op.relu(x); } }
+export class ReLU extends Module {
+  forward(x: Tensor): Tensor { return op.relu(x); }
+  override lower(g: GraphBuilder, x: ValueId): ValueId { return g.node({ op: 'relu', input: x }); }
+}
 /** @example new ReLU6() */
-export class ReLU6 extends Module { forward(x: Tensor): Tensor { return op.relu6(x); } }
+export class ReLU6 extends Module {
+  forward(x: Tensor): Tensor { return op.relu6(x); }
+  override lower(g: GraphBuilder, x: ValueId): ValueId { return g.node({ op: 'relu6', input: x }); }
+}
 /** GELU (tanh approximation). @example new GELU() */
 export class GELU extends Module { forward(x: Tensor): Tensor { return op.gelu(x); } }
 /** [N, ...] → [N, rest]. @example new Flatten() */
-export class Flatten extends Module { forward(x: Tensor): Tensor { return op.flatten(x); } }
+export class Flatten extends Module {
+  forward(x: Tensor): Tensor { return op.flatten(x); }
+  override lower(g: GraphBuilder, x: ValueId): ValueId { return g.node({ op: 'flatten', input: x }); }
+}
 /** [N, H, W, C] → [N, C]. @example new GlobalAvgPool() */
-export class GlobalAvgPool extends Module { forward(x: Tensor): Tensor { return op.globalAvgPool(x); } }
+export class GlobalAvgPool extends Module {
+  forward(x: Tensor): Tensor { return op.globalAvgPool(x); }
+  override lower(g: GraphBuilder, x: ValueId): ValueId { return g.node({ op: 'globalAvgPool', input: x }); }
+}
+
+/** A pooling window as an inference node holds it: [kh, kw], [sh, sw] (default: the window), [top, left, bottom, right]. */
+function poolWindow(kernel: Pair, opts: Omit<PoolOptions, 'kernel'>): { kernel: [number, number]; stride: [number, number]; padding: [number, number, number, number] } {
+  const k = pairOf('kernelSize', kernel);
+  const s = opts.stride === undefined ? k : pairOf('stride', opts.stride);
+  const p = opts.padding ?? 0;
+  const padding: [number, number, number, number] = typeof p === 'number' ? [p, p, p, p]
+    : p.length === 2 ? [p[0], p[1], p[0], p[1]] : [p[0], p[1], p[2], p[3]];
+  return { kernel: k, stride: s, padding };
+}
 
 /** @example new MaxPool2d(2) */
 export class MaxPool2d extends Module {
   constructor(readonly kernelSize: Pair, readonly opts: Omit<PoolOptions, 'kernel'> = {}) { super(); }
   forward(x: Tensor): Tensor { return op.maxPool2d(x, { kernel: this.kernelSize, ...this.opts }); }
+  override lower(g: GraphBuilder, x: ValueId): ValueId { return g.node({ op: 'maxPool', input: x, ...poolWindow(this.kernelSize, this.opts) }); }
 }
 
 /** @example new AvgPool2d(3, { stride: 1, padding: 1 }) */
 export class AvgPool2d extends Module {
   constructor(readonly kernelSize: Pair, readonly opts: Omit<PoolOptions, 'kernel'> = {}) { super(); }
   forward(x: Tensor): Tensor { return op.avgPool2d(x, { kernel: this.kernelSize, ...this.opts }); }
+  override lower(g: GraphBuilder, x: ValueId): ValueId { return g.node({ op: 'avgPool', input: x, ...poolWindow(this.kernelSize, this.opts) }); }
 }
 
 /**
@@ -203,6 +240,9 @@ export class Sequential extends Module {
   forward(x: Tensor): Tensor {
     return this.layers.reduce((h, l) => l.forward(h), x);
   }
+  override lower(g: GraphBuilder, x: ValueId): ValueId {
+    return this.layers.reduce((h, l) => l.lower(g, h), x);
+  }
 }
 
 /**
@@ -214,6 +254,10 @@ export class Residual extends Module {
   constructor(readonly body: Module, readonly shortcut: Module | null = null) { super(); }
   forward(x: Tensor): Tensor {
     return op.add(this.body.forward(x), this.shortcut ? this.shortcut.forward(x) : x);
+  }
+  override lower(g: GraphBuilder, x: ValueId): ValueId {
+    const h = this.body.lower(g, x);
+    return g.node({ op: 'add', input: h, other: this.shortcut ? this.shortcut.lower(g, x) : x });
   }
 }
 
@@ -244,5 +288,11 @@ export class BasicBlock extends Module {
   forward(x: Tensor): Tensor {
     const h = this.bn2.forward(this.conv2.forward(op.relu(this.bn1.forward(this.conv1.forward(x)))));
     return op.relu(op.add(h, this.downsample ? this.downsample.forward(x) : x));
+  }
+
+  override lower(g: GraphBuilder, x: ValueId): ValueId {
+    const a = g.node({ op: 'relu', input: this.bn1.lower(g, this.conv1.lower(g, x)) });
+    const h = this.bn2.lower(g, this.conv2.lower(g, a));
+    return g.node({ op: 'relu', input: g.node({ op: 'add', input: h, other: this.downsample ? this.downsample.lower(g, x) : x }) });
   }
 }

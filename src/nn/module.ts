@@ -5,6 +5,8 @@
 import { FliqsError } from '../core/errors.js';
 import { Tensor } from '../autograd/tensor.js';
 import { noGrad } from '../autograd/tensor.js';
+import type { GraphBuilder } from '../deploy/graph.js';
+import type { ValueId } from '../deploy/spec.js';
 
 /** A module's state as plain arrays: values and shapes by name. */
 export interface StateDict {
@@ -17,6 +19,15 @@ export abstract class Module {
   training = true;
 
   abstract forward(x: Tensor): Tensor;
+
+  /**
+   * Appends this module's inference-graph nodes for input value x and returns the value it produces
+   * (src/deploy/graph.ts). Modules without an inference form cannot be exported.
+   */
+  lower(_g: GraphBuilder, _x: ValueId): ValueId {
+    throw new FliqsError('model', `contains a ${this.constructor.name}, which cannot be exported yet`,
+      'models made of Linear, Conv2d, BatchNorm2d, ReLU, ReLU6, pooling, Flatten, Sequential and residual blocks (mlp, lenet5, cnn, resnet8, resnet20, mobilenetv2)');
+  }
 
   /** Child modules in declaration order, with their property names (array entries as `name.i`). */
   namedChildren(): Array<[string, Module]> {

@@ -13,6 +13,8 @@ import {
 import { Module, parameter } from './module.js';
 import { quantLayers, type QuantizerOptions } from './quant.js';
 import { uniformArray } from './init.js';
+import type { GraphBuilder } from '../deploy/graph.js';
+import type { ValueId } from '../deploy/spec.js';
 
 export interface ModelOptions {
   /** Channel / hidden-size multiplier (default 1). */
@@ -85,6 +87,11 @@ class ResNet extends Module {
     for (const b of this.stages) h = b.forward(h);
     return this.fc.forward(this.pool.forward(h));
   }
+
+  override lower(g: GraphBuilder, x: ValueId): ValueId {
+    const h = this.stages.reduce((v, b) => b.lower(g, v), this.stem.lower(g, x));
+    return this.fc.lower(g, this.pool.lower(g, h));
+  }
 }
 
 /** MobileNetV2 inverted residual: 1×1 expand → 3×3 depthwise → 1×1 project (+ identity when shapes allow). */
@@ -107,6 +114,11 @@ class InvertedResidual extends Module {
   forward(x: Tensor): Tensor {
     const h = this.project.forward(this.depthwise.forward(this.expand ? this.expand.forward(x) : x));
     return this.residual ? op.add(h, x) : h;
+  }
+
+  override lower(g: GraphBuilder, x: ValueId): ValueId {
+    const h = this.project.lower(g, this.depthwise.lower(g, this.expand ? this.expand.lower(g, x) : x));
+    return this.residual ? g.node({ op: 'add', input: h, other: x }) : h;
   }
 }
 
@@ -138,6 +150,11 @@ class MobileNetV2 extends Module {
     let h = this.stem.forward(x);
     for (const b of this.blocks) h = b.forward(h);
     return this.fc.forward(this.pool.forward(this.head.forward(h)));
+  }
+
+  override lower(g: GraphBuilder, x: ValueId): ValueId {
+    const h = this.blocks.reduce((v, b) => b.lower(g, v), this.stem.lower(g, x));
+    return this.fc.lower(g, this.pool.lower(g, this.head.lower(g, h)));
   }
 }
 

@@ -1,0 +1,113 @@
+// Kernels that only quantized inference needs: the int8 depthwise conv (int32 accumulation, the same
+// dequantizing epilogue as the int8 GEMM), the per-channel output affine of layers that run in f32,
+// and the weight decoders that turn resident storage codes into f32 values per call (a code → value
+// table for ExMy formats of ≤ 8 bits, bf16 bits widened for BF16).
+
+import { intCodes4 } from './inline/quantize';
+
+/**
+ * Depthwise NHWC conv on int8 codes: x[B,H,W,C], w[KH,KW,C] (HWIO with I = 1), zero padding; acc the
+ * exact int32 sum (|code| ≤ 127, so KH·KW < 133,000 taps cannot overflow), stored through the int8 GEMM's
+ * epilogue block ep: mode 1 f32 out[B,OH,OW,C], mode 2 int8 codes for the next layer (see assembly/int8.ts).
+ * Eight channels at a time: codes widened to i16, products summed in i32 lanes.
+ */
+export function dwconv2d_i8_nhwc(x: usize, B: i32, H: i32, W: i32, C: i32, w: usize, KH: i32, KW: i32,
+  sh: i32, sw: i32, ph: i32, pw: i32, OH: i32, OW: i32, mode: i32, ep: usize, out: usize): void {
+  const C8 = C & ~7;
+  const dq = <usize>load<u32>(ep), bias = <usize>load<u32>(ep, 4);
+  const vlo = v128.load32_splat(ep + 12), vhi = v128.load32_splat(ep + 16);
+  const vs = v128.load32_splat(ep + 20), mx = v128.load32_splat(ep + 24), nmx = f32x4.neg(mx);
+  const es: usize = mode == 2 ? 1 : 4;
+  for (let b = 0; b < B; b++) {
+    const img = x + <usize>b * <usize>H * <usize>W * <usize>C;
+    for (let oy = 0; oy < OH; oy++) {
+      const ky0 = max(0, ph - oy * sh), ky1 = min(KH, H + ph - oy * sh);
+      for (let ox = 0; ox < OW; ox++) {
+        const kx0 = max(0, pw - ox * sw), kx1 = min(KW, W + pw - ox * sw);
+        const o = out + (<usize>((b * OH + oy) * OW + ox)) * <usize>C * es;
+        let c = 0;
+        for (; c < C8; c += 8) {
+          let lo = i32x4.splat(0), hi = i32x4.splat(0);
+          for (let ky = ky0; ky < ky1; ky++) {
+            const xrow = img + (<usize>(oy * sh - ph + ky) * <usize>W) * <usize>C + <usize>c;
+            const wrow = w + <usize>(ky * KW) * <usize>C + <usize>c;
+            for (let kx = kx0; kx < kx1; kx++) {
+              const xv = v128.load8x8_s(xrow + <usize>(ox * sw - pw + kx) * <usize>C);
+              const wv = v128.load8x8_s(wrow + <usize>kx * <usize>C);
+              lo = i32x4.add(lo, i32x4.extmul_low_i16x8_s(xv, wv));
+              hi = i32x4.add(hi, i32x4.extmul_high_i16x8_s(xv, wv));
+            }
+          }
+          const d = dq + (<usize>c << 2), bb = bias + (<usize>c << 2);
+          const flo = f32x4.min(f32x4.max(f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(lo), v128.load(d)), v128.load(bb)), vlo), vhi);
+          const fhi = f32x4.min(f32x4.max(f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(hi), v128.load(d, 16)), v128.load(bb, 16)), vlo), vhi);
+          if (mode == 2) {
+            const q = i16x8.narrow_i32x4_s(intCodes4(flo, vs, mx, nmx), intCodes4(fhi, vs, mx, nmx));
+            v128.store64_lane(o + <usize>c, i8x16.narrow_i16x8_s(q, q), 0);
+          } else {
+            v128.store(o + (<usize>c << 2), flo);
+            v128.store(o + (<usize>c << 2), fhi, 16);
+          }
+        }
+        for (; c < C; c++) {
+          let acc: i32 = 0;
+          for (let ky = ky0; ky < ky1; ky++) {
+            for (let kx = kx0; kx < kx1; kx++) {
+              acc += <i32>load<i8>(img + (<usize>(oy * sh - ph + ky) * <usize>W + <usize>(ox * sw - pw + kx)) * <usize>C + <usize>c)
+                * <i32>load<i8>(w + (<usize>(ky * KW + kx)) * <usize>C + <usize>c);
+            }
+          }
+          let y = <f32>acc * f32.load(dq + (<usize>c << 2)) + f32.load(bias + (<usize>c << 2));
+          y = min(max(y, f32.load(ep + 12)), f32.load(ep + 16));
+          if (mode == 2) {
+            const m = f32.load(ep + 24);
+            store<i8>(o + <usize>c, <i8><i32>nearest(min(max(y * f32.load(ep + 20), -m), m)));
+          } else f32.store(o + (<usize>c << 2), y);
+        }
+      }
+    }
+  }
+}
+
+/** y[r, c] = x[r, c]·a[c] + b[c] over rows × C (channels last); x and y may be the same buffer. */
+export function channel_affine_f32x4(x: usize, y: usize, rows: i32, C: i32, a: usize, b: usize): void {
+  const C4 = C & ~3;
+  for (let r = 0; r < rows; r++) {
+    const row = <usize>r * <usize>C;
+    let c = 0;
+    for (; c < C4; c += 4) {
+      const p = (row + <usize>c) << 2;
+      v128.store(y + p, f32x4.add(f32x4.mul(v128.load(x + p), v128.load(a + (<usize>c << 2))), v128.load(b + (<usize>c << 2))));
+    }
+    for (; c < C; c++) {
+      const p = (row + <usize>c) << 2;
+      f32.store(y + p, f32.load(x + p) * f32.load(a + (<usize>c << 2)) + f32.load(b + (<usize>c << 2)));
+    }
+  }
+}
+
+/**
+ * Weights from one-byte codes: out[o, c] = lut[codes[o, c]] / scales[c] over outer × C (channels last).
+ * Division, not a multiply by 1/s, so the values equal the fake quantizer's q / s bit for bit.
+ */
+export function decode_lut_u8_f32(codes: usize, lut: usize, scales: usize, out: usize, outer: i32, C: i32): void {
+  for (let o = 0; o < outer; o++) {
+    const row = <usize>o * <usize>C;
+    for (let c = 0; c < C; c++) {
+      const v = f32.load(lut + (<usize>load<u8>(codes + row + <usize>c) << 2));
+      f32.store(out + ((row + <usize>c) << 2), v / f32.load(scales + (<usize>c << 2)));
+    }
+  }
+}
+
+/** BF16 weights: out[i] = the f32 whose high 16 bits are bits[i] (exact widening). */
+export function decode_bf16_f32(bits: usize, out: usize, n: i32): void {
+  const n8 = n & ~7;
+  let i = 0;
+  for (; i < n8; i += 8) {
+    const v = v128.load(bits + (<usize>i << 1));
+    v128.store(out + (<usize>i << 2), i32x4.shl(i32x4.extend_low_i16x8_u(v), 16));
+    v128.store(out + (<usize>i << 2), i32x4.shl(i32x4.extend_high_i16x8_u(v), 16), 16);
+  }
+  for (; i < n; i++) store<u32>(out + (<usize>i << 2), <u32>load<u16>(bits + (<usize>i << 1)) << 16);
+}

@@ -1,0 +1,91 @@
+// Rebuilds the trained model of a finished run directory (fliqs search or fliqs train): the zoo model
+// from config.json, its weights, batch-norm statistics and activation clips from checkpoint.bin, and
+// the formats it chose (result.json of a search; the one --format of a train run).
+
+import { existsSync } from 'node:fs';
+import { FliqsError } from '../core/errors.js';
+import { loadDataset, type DatasetName } from '../data/node/load.js';
+import type { DatasetSplits } from '../data/dataset.js';
+import type { DeployInfo } from '../deploy/spec.js';
+import { parseFormat } from '../formats/format.js';
+import type { Module } from '../nn/module.js';
+import { quantLayers } from '../nn/quant.js';
+import { createModel, MODEL_NAMES } from '../nn/zoo.js';
+import { readJson } from './files.js';
+import { RunDir } from './run-dir.js';
+
+export interface RunModel {
+  model: Module;
+  /** One format per searched layer (quantLayers order). */
+  formats: string[];
+  info: DeployInfo;
+  data: DatasetSplits;
+  /** The run's own test accuracy of these formats (fake-quantized, as it reported it), when it has one. */
+  reportedAccuracy: number | null;
+}
+
+interface RunConfig { model: string; width: number; data: string; seed: number; limit?: number | null; validation?: number | null; format?: string; weightClip?: 'absmax' | 'mse' }
+interface RunResult { kind?: string; layers?: Array<{ name: string; format: string }>; test?: { accuracy: number }; testAccuracy?: number; cost?: unknown }
+interface QuantState { name: string; actStd: number | null; actClips: Array<[string, number]>; weightClips?: Array<[string, number]> }
+
+/**
+ * Loads the model a finished run trained, with the formats it ended at.
+ * @example
+ * const { model, formats, info } = loadRunModel('runs/default-search');
+ */
+export function loadRunModel(dir: string): RunModel {
+  const run = new RunDir(dir);
+  if (!existsSync(run.configFile)) throw new FliqsError(dir, 'is not a fliqs run directory (no config.json)', 'a directory written by fliqs search or fliqs train');
+  if (!existsSync(run.resultFile)) {
+    throw new FliqsError(dir, 'has no result.json: the run has not finished', `finish it first (fliqs search --resume --out ${dir}), then export`);
+  }
+  const config = readJson<RunConfig>(run.configFile, `${dir}/config.json`);
+  const result = readJson<RunResult>(run.resultFile, `${dir}/result.json`);
+  if (!(MODEL_NAMES as string[]).includes(config.model)) throw new FliqsError(`${dir}/config.json`, `names model ${JSON.stringify(config.model)}`, MODEL_NAMES.join(', '));
+  const ck = run.loadCheckpoint();
+  if (!ck) throw new FliqsError(dir, 'has no checkpoint.bin (the trained weights)', 'a run directory whose checkpoint.bin is intact');
+  const data = loadDataset(config.data as DatasetName, {
+    ...(config.validation != null ? { validation: config.validation } : {}),
+    ...(config.limit != null ? { limit: { train: config.limit } } : {}),
+  });
+  const model = createModel(config.model, {
+    width: config.width, inputShape: data.train.shape, classes: data.train.classes, seed: config.seed,
+    quant: { weightClip: config.weightClip ?? 'absmax' },
+  });
+  const values: Record<string, Float32Array> = {}, shapes: Record<string, number[]> = {};
+  for (const [k, t] of [...model.namedParameters(), ...model.namedBuffers()]) {
+    const v = ck.tensors[`${t.requiresGrad ? 'param' : 'buffer'}:${k}`];
+    if (v) values[k] = v;
+    shapes[k] = t.shape.slice();
+  }
+  try {
+    model.loadStateDict({ values, shapes });
+  } catch (e) {
+    if (e instanceof FliqsError) throw new FliqsError(`${dir}/checkpoint.bin`, `does not fit ${config.model} ×${config.width}: ${e.message}`, 'the checkpoint of this run');
+    throw e;
+  }
+  const layers = quantLayers(model);
+  const quant = (ck.meta as { quant?: QuantState[] }).quant ?? [];
+  for (const [name, l] of layers) {
+    const q = quant.find((s) => s.name === name);
+    if (!q) throw new FliqsError(`${dir}/checkpoint.bin`, `has no quantizer state for layer ${name}`, 'the checkpoint of this run');
+    l.quant.actStd = q.actStd;
+    for (const [f, c] of q.actClips) l.quant.actClips.set(f, c);
+    for (const [f, c] of q.weightClips ?? []) l.quant.weightClips.set(f, c);
+  }
+  let formats: string[];
+  let reported: number | null;
+  if (result.kind === 'fliqs-search') {
+    if (!Array.isArray(result.layers) || result.layers.length !== layers.length) throw new FliqsError(`${dir}/result.json`, 'does not list one format per layer', 'a result.json written by fliqs search');
+    formats = result.layers.map((l) => parseFormat(l.format).name);
+    reported = result.test?.accuracy ?? null;
+  } else {
+    formats = layers.map(() => parseFormat(config.format ?? 'FP32').name);
+    reported = result.testAccuracy ?? null;
+  }
+  const info: DeployInfo = {
+    model: config.model, width: config.width, inputShape: [...data.train.shape], classes: data.train.classes,
+    source: { run: dir, kind: result.kind ?? 'fliqs-train', data: config.data, normalization: data.train.normalization, reportedAccuracy: reported, ...(result.cost ? { cost: result.cost } : {}) },
+  };
+  return { model, formats, info, data, reportedAccuracy: reported };
+}
