@@ -1,6 +1,6 @@
 // Kernels that only quantized inference needs: the int8 depthwise conv (int32 accumulation, the same
 // dequantizing epilogue as the int8 GEMM), the per-channel output affine of layers that run in f32,
-// and the weight decoders that turn resident storage codes into f32 values per call (a code → value
+// the weight decoders that turn resident storage codes into f32 values per call (a code → value
 // table for ExMy formats of ≤ 8 bits, bf16 bits widened for BF16).
 
 import { intCodes4 } from './inline/quantize';
@@ -111,3 +111,4 @@ export function decode_bf16_f32(bits: usize, out: usize, n: i32): void {
   }
   for (; i < n; i++) store<u32>(out + (<usize>i << 2), <u32>load<u16>(bits + (<usize>i << 1)) << 16);
 }
+

@@ -179,23 +179,22 @@ const EP_HI = 16;
 const EP_S = 20;
 const EP_MAX = 24;
 
-/** Row r of a 4×8 tile (two i32x4 halves) → out in the call's mode (see above). */
+/** Row r of a 4×8 tile (two i32x4 halves) → out in the call's mode, with the epilogue fields EPI_ARGS (see epilogueArgs). */
 // @ts-ignore: decorator
-@inline function storeRow(o: usize, lo: v128, hi: v128, mode: i32, ep: usize, n0: i32): void {
+@inline function storeRow(o: usize, lo: v128, hi: v128, mode: i32, dq: usize, bias: usize, vlo: v128, vhi: v128, vs: v128, vmx: v128, n0: i32): void {
   if (mode == 0) {
     v128.store(o, lo);
     v128.store(o + 16, hi);
     return;
   }
-  const d = <usize>load<u32>(ep, EP_DQ) + (<usize>n0 << 2);
+  const d = dq + (<usize>n0 << 2);
   let flo = f32x4.mul(f32x4.convert_i32x4_s(lo), v128.load(d));
   let fhi = f32x4.mul(f32x4.convert_i32x4_s(hi), v128.load(d + 16));
-  if (load<i32>(ep, EP_HAS_BIAS)) {
-    const bb = <usize>load<u32>(ep, EP_BIAS) + (<usize>n0 << 2);
+  if (bias) {
+    const bb = bias + (<usize>n0 << 2);
     flo = f32x4.add(flo, v128.load(bb));
     fhi = f32x4.add(fhi, v128.load(bb + 16));
   }
-  const vlo = v128.load32_splat(ep + EP_LO), vhi = v128.load32_splat(ep + EP_HI);
   flo = f32x4.min(f32x4.max(flo, vlo), vhi);
   fhi = f32x4.min(f32x4.max(fhi, vlo), vhi);
   if (mode == 1) {
@@ -203,29 +202,41 @@ const EP_MAX = 24;
     v128.store(o + 16, fhi);
     return;
   }
-  const vs = v128.load32_splat(ep + EP_S), mx = v128.load32_splat(ep + EP_MAX), nmx = f32x4.neg(mx);
-  const q = i16x8.narrow_i32x4_s(intCodes4(flo, vs, mx, nmx), intCodes4(fhi, vs, mx, nmx));
+  const nmx = f32x4.neg(vmx);
+  const q = i16x8.narrow_i32x4_s(finiteCodes4(flo, vs, vmx, nmx), finiteCodes4(fhi, vs, vmx, nmx));
   v128.store64_lane(o, i8x16.narrow_i16x8_s(q, q), 0);
+}
+
+/**
+ * intCodes4 for values known finite (the epilogue's y: finite codes, scales and bias): the rounded, clamped
+ * value is a small integer, which the relaxed build converts with one instruction (exact for it).
+ */
+// @ts-ignore: decorator
+@inline function finiteCodes4(x: v128, s: v128, mx: v128, nmx: v128): v128 {
+  const v = f32x4.nearest(f32x4.min(f32x4.max(f32x4.mul(x, s), nmx), mx));
+  if (ASC_FEATURE_RELAXED_SIMD) return i32x4.relaxed_trunc_f32x4_s(v);
+  return i32x4.trunc_sat_f32x4_s(v);
 }
 
 /** Writes one (possibly partial) 4×8 tile: full tiles with vector stores, edges through TMP. Mode 2 stores bytes. */
 // @ts-ignore: decorator
-@inline function storeTile(out: usize, N: i32, m0: i32, n0: i32, rows: i32, cols: i32, mode: i32, ep: usize,
+@inline function storeTile(out: usize, N: i32, m0: i32, n0: i32, rows: i32, cols: i32, mode: i32,
+  dq: usize, bias: usize, vlo: v128, vhi: v128, vs: v128, vmx: v128,
   c00: v128, c01: v128, c10: v128, c11: v128, c20: v128, c21: v128, c30: v128, c31: v128): void {
   const es: usize = mode == 2 ? 1 : 4; // bytes per output element
   const ldo = <usize>N * es;
   if (rows == TILE_M && cols == TILE_N) {
     const o = out + (<usize>m0 * <usize>N + <usize>n0) * es;
-    storeRow(o, c00, c01, mode, ep, n0);
-    storeRow(o + ldo, c10, c11, mode, ep, n0);
-    storeRow(o + 2 * ldo, c20, c21, mode, ep, n0);
-    storeRow(o + 3 * ldo, c30, c31, mode, ep, n0);
+    storeRow(o, c00, c01, mode, dq, bias, vlo, vhi, vs, vmx, n0);
+    storeRow(o + ldo, c10, c11, mode, dq, bias, vlo, vhi, vs, vmx, n0);
+    storeRow(o + 2 * ldo, c20, c21, mode, dq, bias, vlo, vhi, vs, vmx, n0);
+    storeRow(o + 3 * ldo, c30, c31, mode, dq, bias, vlo, vhi, vs, vmx, n0);
     return;
   }
-  storeRow(TMP, c00, c01, mode, ep, n0);
-  storeRow(TMP + 32, c10, c11, mode, ep, n0);
-  storeRow(TMP + 64, c20, c21, mode, ep, n0);
-  storeRow(TMP + 96, c30, c31, mode, ep, n0);
+  storeRow(TMP, c00, c01, mode, dq, bias, vlo, vhi, vs, vmx, n0);
+  storeRow(TMP + 32, c10, c11, mode, dq, bias, vlo, vhi, vs, vmx, n0);
+  storeRow(TMP + 64, c20, c21, mode, dq, bias, vlo, vhi, vs, vmx, n0);
+  storeRow(TMP + 96, c30, c31, mode, dq, bias, vlo, vhi, vs, vmx, n0);
   for (let r = 0; r < rows; r++) {
     const o = out + (<usize>(m0 + r) * <usize>N + <usize>n0) * es;
     const t = TMP + <usize>(r * 32);
@@ -256,6 +267,11 @@ const NIB: v128 = i8x16.splat(15);
  */
 // @ts-ignore: decorator
 @inline function gemmDriver(pa: usize, pb: usize, out: usize, M: i32, N: i32, K: i32, bits: i32, mode: i32, ep: usize): void {
+  // the epilogue block's fields, read once (a load per row would be repeated: the stores could alias it)
+  const dq: usize = mode != 0 ? <usize>load<u32>(ep, EP_DQ) : 0;
+  const bias: usize = mode != 0 && load<i32>(ep, EP_HAS_BIAS) != 0 ? <usize>load<u32>(ep, EP_BIAS) : 0;
+  const vlo = mode != 0 ? v128.load32_splat(ep + EP_LO) : f32x4.splat(0), vhi = mode != 0 ? v128.load32_splat(ep + EP_HI) : f32x4.splat(0);
+  const vs = mode == 2 ? v128.load32_splat(ep + EP_S) : f32x4.splat(0), vmx = mode == 2 ? v128.load32_splat(ep + EP_MAX) : f32x4.splat(0);
   const Kp = kPairs(K);
   const Mb = (M + TILE_M - 1) / TILE_M;
   const Nb = (N + TILE_N - 1) / TILE_N;
@@ -309,7 +325,7 @@ const NIB: v128 = i8x16.splat(15);
           }
         }
         const m0 = mb * TILE_M;
-        storeTile(out, N, m0, n0, min(TILE_M, M - m0), cols, mode, ep,
+        storeTile(out, N, m0, n0, min(TILE_M, M - m0), cols, mode, dq, bias, vlo, vhi, vs, vmx,
           c00, c01, c10, c11, c20, c21, c30, c31);
       }
     }

@@ -69,12 +69,12 @@ function resnet8Searched(names) {
       const byName = new Map(r.layers.map((l) => [l.name, l.format]));
       const f = names.map((n) => byName.get(n));
       if (f.every(Boolean)) {
-        if (f.join(' ') !== RESNET8_SEARCHED.join(' ')) console.warn(`note: ${RESNET8_SEARCH_RUN} has ${f.join(' ')}, the issue quotes ${RESNET8_SEARCHED.join(' ')}; using the run's`);
+        if (f.join(' ') !== RESNET8_SEARCHED.join(' ')) console.warn(`note: ${RESNET8_SEARCH_RUN} has ${f.join(' ')}, this file quotes ${RESNET8_SEARCHED.join(' ')}; using the run's`);
         return { formats: f, source: `${RESNET8_SEARCH_RUN} (layers[].format)` };
       }
     }
   } catch { /* fall through */ }
-  return { formats: RESNET8_SEARCHED.slice(), source: 'the issue\'s list (run directory not present)' };
+  return { formats: RESNET8_SEARCHED.slice(), source: 'the formats of study run fliqs-int-l-w1-0.5xINT8-s0, quoted here (its run directory is not present)' };
 }
 
 /** A fresh zoo model with activation clips profiled on 4 Fashion-MNIST training batches (train mode, no grad). */
@@ -130,8 +130,11 @@ function sizeReport(spec, bytes) {
   const channels = spec.layers.reduce((a, l) => a + layerChannels(l), 0);
   const params = spec.layers.reduce((a, l) => a + layerParams(l), 0);
   const ideal = codeBits / 8 + json;
+  // the issue puts the per-channel scales in the header; with them counted there, what remains is framing
+  const idealWithScales = ideal + perChannel;
   return {
     bytes: bytes.length, jsonHeader: json, sumBitsParamsOver8: codeBits / 8, ideal, overVsIdeal: bytes.length / ideal - 1,
+    idealWithScales, overVsHeaderWithScales: bytes.length / idealWithScales - 1,
     params, channels, codeBytes, perChannelF32Bytes: perChannel, framingBytes: bytes.length - json - codeBytes - perChannel,
   };
 }
@@ -477,9 +480,13 @@ export default async function run() {
     if (floatOnly && g.status === 'met') g.status = 'met, but ORT runs the QDQ export on float kernels (see note)';
   }
   {
-    const figs = results.flatMap((r) => Object.values(r.variants).filter((v) => v.label !== 'ours FP32').map((v) => ({ label: `${r.model} ${v.label}`, v: v.size.overVsIdeal })));
-    goals.push({ goal: '.fliqs size within 2% of Σ bits·params/8 + header (quantized variants)', status: figs.every((f) => f.v <= 0.02) ? 'met' : 'not met',
-      figures: figs.map((f) => `${f.label} +${(100 * f.v).toFixed(1)}%`).join('; ') });
+    // "header" as the issue lists it: the JSON plus the per-layer per-channel scales (and the folded affine)
+    const figs = results.flatMap((r) => Object.values(r.variants).filter((v) => v.label !== 'ours FP32').map((v) => ({ label: `${r.model} ${v.label}`, v: v.size.overVsHeaderWithScales })));
+    goals.push({ goal: '.fliqs size within 2% of Σ bits·params/8 + header (header = JSON + per-channel scale / affine vectors, as the issue lists them)', status: figs.every((f) => f.v <= 0.02) ? 'met' : 'not met',
+      figures: figs.map((f) => `${f.label} +${(100 * f.v).toFixed(2)}%`).join('; ') });
+    const strict = results.flatMap((r) => Object.values(r.variants).filter((v) => v.label !== 'ours FP32').map((v) => ({ label: `${r.model} ${v.label}`, v: v.size.overVsIdeal })));
+    goals.push({ goal: 'the same with only the JSON counted as header (per-channel vectors as overhead: 12 bytes per output channel)', status: strict.every((f) => f.v <= 0.02) ? 'met' : 'not met',
+      figures: strict.map((f) => `${f.label} +${(100 * f.v).toFixed(1)}%`).join('; ') });
   }
 
   const command = 'npm run bench deploy';

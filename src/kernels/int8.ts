@@ -172,7 +172,7 @@ export function epilogue(rt: Runtime, d: DequantI8, N: number): { ptr: number; m
   return { ptr, mode: d.requantize === undefined ? 1 : 2 };
 }
 
-/** Packs A with `packA` (pack_a_i8 of row-major codes, or pack_a_conv_i8 of a conv's input) and runs the GEMM. */
+/** Packs A with `packA` (pack_a_i8 of row-major codes) and runs the GEMM. */
 function runGemm(rt: Runtime, packA: (pa: number) => void, M: number, w: PackedWeightsI8, out: number, d: DequantI8 | null): void {
   const { K, N } = w;
   const pa = rt.arena.alloc(rt.kernels.packed_a_i8_bytes(M, K));
@@ -291,12 +291,11 @@ export function conv2d_i8_nhwc(x: number, xShape: readonly [number, number, numb
   requireSpan(rt, 'out', out, M * w.N * es, `${kind} out of ${shapes}`, es);
   const [sh, sw] = pair('stride', options.stride, 1, 1);
   const [ph, pw] = pair('padding', options.padding, 0, 0);
-  const direct = KH === 1 && KW === 1 && sh === 1 && sw === 1 && ph === 0 && pw === 0;
-  if (direct) {
-    runGemm(rt, (pa) => rt.kernels.pack_a_i8(x, pa, M, K), M, w, out, options.dequant ?? null);
+  const d = options.dequant ?? null;
+  if (KH === 1 && KW === 1 && sh === 1 && sw === 1 && ph === 0 && pw === 0) {
+    runGemm(rt, (pa) => rt.kernels.pack_a_i8(x, pa, M, K), M, w, out, d);
     return shape;
   }
-  const d = options.dequant ?? null;
   const scratch = rt.arena.alloc(rt.kernels.conv_i8_scratch_bytes(K));
   let ep: ReturnType<typeof epilogue> | null = null;
   try {
