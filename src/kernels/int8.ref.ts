@@ -59,14 +59,15 @@ export function dequantI8Ref(acc: ArrayLike<number>, M: number, N: number, sA: n
 }
 
 /**
- * int32 NHWC conv2d with HWIO weights, zero padding, groups = 1, computed directly (no im2col).
+ * int32 NHWC conv2d with HWIO weights [KH, KW, C/groups, Cout], zero padding, computed directly (no im2col).
  * @example
  * conv2dI8Ref(Int8Array.of(1, 2, 3, 4), [1, 2, 2, 1], Int8Array.of(1, 1, 1, 1), [2, 2, 1, 1], [1, 1], [0, 0]) // Int32Array [10]
  */
 export function conv2dI8Ref(x: ArrayLike<number>, [B, H, W, C]: readonly [number, number, number, number], w: ArrayLike<number>,
   [KH, KW, Cin, Cout]: readonly [number, number, number, number], [sh, sw]: readonly [number, number],
-  [ph, pw]: readonly [number, number]): Int32Array {
-  if (Cin !== C) throw new Error(`conv2dI8Ref: weight Cin ${Cin} ≠ input C ${C}`);
+  [ph, pw]: readonly [number, number], groups = 1): Int32Array {
+  if (Cin * groups !== C) throw new Error(`conv2dI8Ref: weight Cin ${Cin} × groups ${groups} ≠ input C ${C}`);
+  const perGroup = Cout / groups;
   const OH = Math.floor((H + 2 * ph - KH) / sh) + 1, OW = Math.floor((W + 2 * pw - KW) / sw) + 1;
   const y = new Int32Array(B * OH * OW * Cout);
   for (let b = 0; b < B; b++) {
@@ -80,8 +81,9 @@ export function conv2dI8Ref(x: ArrayLike<number>, [B, H, W, C]: readonly [number
             for (let kx = 0; kx < KW; kx++) {
               const ix = ox * sw - pw + kx;
               if (ix < 0 || ix >= W) continue;
-              for (let ci = 0; ci < C; ci++) {
-                s += x[((b * H + iy) * W + ix) * C + ci]! * w[((ky * KW + kx) * C + ci) * Cout + co]!;
+              const c0 = Math.floor(co / perGroup) * Cin;
+              for (let ci = 0; ci < Cin; ci++) {
+                s += x[((b * H + iy) * W + ix) * C + c0 + ci]! * w[((ky * KW + kx) * Cin + ci) * Cout + co]!;
               }
             }
           }
@@ -110,33 +112,13 @@ export function quantizeI8Ref(x: ArrayLike<number>, s: number, max: number): Int
 }
 
 /**
- * int32 NHWC depthwise conv2d with weights [KH, KW, C], zero padding, computed directly.
+ * int32 NHWC depthwise conv2d with weights [KH, KW, C]: conv2dI8Ref with one group per channel.
  * @example
  * dwconv2dI8Ref(Int8Array.of(1, 2, 3, 4), [1, 2, 2, 1], Int8Array.of(1, 1, 1, 1), [2, 2], [1, 1], [0, 0]) // Int32Array [10]
  */
-export function dwconv2dI8Ref(x: ArrayLike<number>, [B, H, W, C]: readonly [number, number, number, number], w: ArrayLike<number>,
-  [KH, KW]: readonly [number, number], [sh, sw]: readonly [number, number], [ph, pw]: readonly [number, number]): Int32Array {
-  const OH = Math.floor((H + 2 * ph - KH) / sh) + 1, OW = Math.floor((W + 2 * pw - KW) / sw) + 1;
-  const y = new Int32Array(B * OH * OW * C);
-  for (let b = 0; b < B; b++) {
-    for (let oy = 0; oy < OH; oy++) {
-      for (let ox = 0; ox < OW; ox++) {
-        for (let c = 0; c < C; c++) {
-          let s = 0;
-          for (let ky = 0; ky < KH; ky++) {
-            const iy = oy * sh - ph + ky;
-            if (iy < 0 || iy >= H) continue;
-            for (let kx = 0; kx < KW; kx++) {
-              const ix = ox * sw - pw + kx;
-              if (ix >= 0 && ix < W) s += x[((b * H + iy) * W + ix) * C + c]! * w[(ky * KW + kx) * C + c]!;
-            }
-          }
-          y[((b * OH + oy) * OW + ox) * C + c] = s;
-        }
-      }
-    }
-  }
-  return y;
+export function dwconv2dI8Ref(x: ArrayLike<number>, shape: readonly [number, number, number, number], w: ArrayLike<number>,
+  [KH, KW]: readonly [number, number], stride: readonly [number, number], padding: readonly [number, number]): Int32Array {
+  return conv2dI8Ref(x, shape, w, [KH, KW, 1, shape[3]], stride, padding, shape[3]);
 }
 
 /**
