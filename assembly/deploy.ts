@@ -31,11 +31,19 @@ export function dwconv2d_i8_nhwc(x: usize, B: i32, H: i32, W: i32, C: i32, w: us
           for (let ky = ky0; ky < ky1; ky++) {
             const xrow = img + (<usize>(oy * sh - ph + ky) * <usize>W) * <usize>C + <usize>c;
             const wrow = w + <usize>(ky * KW) * <usize>C + <usize>c;
-            for (let kx = kx0; kx < kx1; kx++) {
-              const xv = v128.load8x8_s(xrow + <usize>(ox * sw - pw + kx) * <usize>C);
-              const wv = v128.load8x8_s(wrow + <usize>kx * <usize>C);
-              lo = i32x4.add(lo, i32x4.extmul_low_i16x8_s(xv, wv));
-              hi = i32x4.add(hi, i32x4.extmul_high_i16x8_s(xv, wv));
+            // |x·w| ≤ 127² and the sum of two ≤ 32258 fit i16: two taps per i16 multiply-add, then one widening
+            let kx = kx0;
+            for (; kx + 1 < kx1; kx += 2) {
+              const xp = xrow + <usize>(ox * sw - pw + kx) * <usize>C, wp = wrow + <usize>kx * <usize>C;
+              const p = i16x8.add(i16x8.mul(v128.load8x8_s(xp), v128.load8x8_s(wp)),
+                i16x8.mul(v128.load8x8_s(xp + <usize>C), v128.load8x8_s(wp + <usize>C)));
+              lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(p));
+              hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(p));
+            }
+            if (kx < kx1) {
+              const p = i16x8.mul(v128.load8x8_s(xrow + <usize>(ox * sw - pw + kx) * <usize>C), v128.load8x8_s(wrow + <usize>kx * <usize>C));
+              lo = i32x4.add(lo, i32x4.extend_low_i16x8_s(p));
+              hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(p));
             }
           }
           const d = dq + (<usize>c << 2), bb = bias + (<usize>c << 2);
