@@ -209,6 +209,17 @@ describe('the .fliqs file', () => {
     expect(() => decodeModel(new TextEncoder().encode('not a model at all, just text'), 't.fliqs')).toThrow(/t\.fliqs.*not a fliqs model/);
   });
 
+  it('a well-formed file whose shapes do not fit, or that the runners cannot run, is refused at load', () => {
+    expect(() => loadModel(withHeader((h) => { (h.info as { inputShape: number[] }).inputShape = [28, 28, 3]; }), 'c.fliqs'))
+      .toThrow(/node 0 \(layer\).*input channels/);
+    expect(() => loadModel(withHeader((h) => { (h.info as { classes: number }).classes = 7; }), 'k.fliqs')).toThrow(/graph.*ends in a value.*7 features/);
+    expect(() => loadModel(withHeader((h) => {
+      const g = h.graph as Array<{ op: string; input: number }>;
+      const flat = g.findIndex((n) => n.op === 'flatten');
+      g[flat] = { op: 'relu', input: g[flat]!.input }; // the linear layer now reads an image
+    }), 'l.fliqs')).toThrow(FliqsError);
+  });
+
   it('images of the wrong shape, type or with NaN are refused before anything runs', () => {
     const m = loadModel(bytes);
     expect(() => m.predict(new Float32Array(28 * 28 + 1))).toThrow(/images.*whole number of 28×28×1/);

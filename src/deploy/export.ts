@@ -3,8 +3,7 @@
 // bit for bit the fake-quantized weight); bias and an eval-mode batch-norm fold into the output affine.
 
 import { FliqsError, describe } from '../core/errors.js';
-import { encodeValue } from '../formats/codes.js';
-import { packCodes } from '../formats/codes.js';
+import { encodeValue, packCodes } from '../formats/codes.js';
 import { parseFormat, type Format } from '../formats/format.js';
 import { scaleOf } from '../formats/params.js';
 import { roundToGrid } from '../formats/reference.js';
@@ -50,7 +49,7 @@ export function exportModel(model: Module, formats: ReadonlyArray<LayerFormats> 
   for (const lowered of g.layers) {
     const i = index.get(lowered.module)!;
     const l = lowered.module;
-    const [wf, af] = layerFormats(formats?.[i], l, lowered.name);
+    const [wf, af] = layerFormats(formats?.[i], l);
     const clip = options.clips?.[i] ?? (af.ignoresClip ? null : l.quant.actClip(af));
     if (clip !== null && !(typeof clip === 'number' && clip > 0 && Number.isFinite(clip))) {
       throw new FliqsError(`clips[${i}]`, `got ${describe(clip)} for layer ${lowered.name}`, 'a finite number > 0');
@@ -68,15 +67,14 @@ export function exportModel(model: Module, formats: ReadonlyArray<LayerFormats> 
     });
     weights.push({ ...weightCodes(l, wf), ...outAffine(l, lowered.norm) });
   }
-  // Layers in graph order are layers[k] for node.layer = k already (GraphBuilder numbers them so).
+  // layers[k] is the layer node.layer = k names: GraphBuilder numbers them in graph order, as built here
   return { info: { ...info, inputShape: [...info.inputShape] }, layers, weights, graph: g.nodes };
 }
 
-function layerFormats(choice: LayerFormats | undefined, l: QuantLayer, name: string): [Format, Format] {
+function layerFormats(choice: LayerFormats | undefined, l: QuantLayer): [Format, Format] {
   if (choice === undefined) return [l.quant.weightFormat, l.quant.actFormat];
   if (typeof choice === 'object' && choice !== null && 'weight' in choice) return [parseFormat(choice.weight), parseFormat(choice.activation)];
   const f = parseFormat(choice as string | Format);
-  if (name === '') throw new FliqsError('formats', 'name a layer with no name', 'named layers');
   return [f, f];
 }
 

@@ -64,6 +64,9 @@ export class GraphBuilder {
 /** Lowers `model` (its forward from value 0, the NHWC images) into a GraphBuilder. */
 export function lowerModel(model: Module, names: Map<Module, string>): GraphBuilder {
   const g = new GraphBuilder(names);
-  model.lower(g, 0);
+  const out = model.lower(g, 0);
+  if (out !== g.nodes.length || out === 0) {
+    throw new FliqsError('model', 'has an inference graph whose output is not its last node', 'a model whose forward() ends in its last module');
+  }
   return g;
 }

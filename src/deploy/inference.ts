@@ -8,6 +8,7 @@ import { avgpool2d_nhwc_f32, global_avgpool_nhwc_f32, maxpool2d_nhwc_f32, pool2d
 import { checkSpec } from './check.js';
 import { F32_OUT, LayerRunner, activationPtr, type Activation, type Int4Panels, type LayerPath, type OutputPlan } from './layer-runner.js';
 import { decodeModel } from './model-file.js';
+import { valueShapes } from './reference.js';
 import type { DeployNode, ModelSpec } from './spec.js';
 
 export interface LoadOptions {
@@ -31,6 +32,7 @@ export class QuantizedModel {
   /** Prepares `spec` for inference: checks it, then places every layer's weights (as codes) in wasm memory. */
   constructor(spec: ModelSpec, options: LoadOptions = {}, readonly runtime: Runtime = defaultRuntime) {
     this.spec = checkSpec(spec, 'model');
+    checkRunnable(this.spec);
     const int4 = options.int4Panels ?? 'int8';
     if (int4 !== 'int8' && int4 !== 'nibble') throw new FliqsError('int4Panels', `got ${describe(int4)}`, '"int8" or "nibble"');
     try {
@@ -174,6 +176,22 @@ export class QuantizedModel {
     this.freed = true;
     for (const r of this.runners.splice(0)) r.free();
   }
+}
+
+/**
+ * Throws unless every value's shape fits the node reading it (valueShapes) and every layer is of a form the
+ * runners take: linear on flat inputs, conv with groups = 1, depthwise with one input channel per output.
+ */
+function checkRunnable(spec: ModelSpec): void {
+  const shapes = valueShapes(spec);
+  spec.graph.forEach((n, i) => {
+    if (n.op !== 'layer') return;
+    const l = spec.layers[n.layer]!, x = shapes[n.input]!;
+    const where = `model node ${i} (layer ${l.name})`;
+    if (l.kind === 'linear' && x.length !== 1) throw new FliqsError(where, `is a linear layer reading an [${x.join(', ')}] image`, 'a flat input (flatten or global pooling first)');
+    if (l.kind === 'conv' && l.weightShape[2] !== x[2]) throw new FliqsError(where, `is a grouped conv (${x[2]} channels, ${l.weightShape[2]} per group)`, 'groups = 1 (or a depthwise layer)');
+    if (l.kind === 'depthwise' && l.weightShape[3] !== x[2]) throw new FliqsError(where, `is a depthwise layer of ${l.weightShape[3]} channels reading ${x[2]}`, 'as many output channels as input channels');
+  });
 }
 
 function inputsOf(n: DeployNode): number[] {
