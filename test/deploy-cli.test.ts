@@ -47,6 +47,28 @@ describe('fliqs export / eval', () => {
     expect(Number(m![2])).toBe(result.test.count);
   });
 
+  it('exports a fliqs train run (its one format on every layer) and eval reproduces its test accuracy', async () => {
+    const dir = join(root, 'train');
+    const { runTrain } = await import('../src/cli/train.js');
+    const stdout = process.stdout.write, stderr = process.stderr.write;
+    process.stdout.write = (() => true) as typeof process.stdout.write;
+    process.stderr.write = (() => true) as typeof process.stderr.write;
+    try {
+      expect(await runTrain(['--model', 'lenet5', '--data', 'synthetic', '--limit', '600', '--epochs', '1', '--format', 'INT8', '--out', dir])).toBe(0);
+    } finally {
+      process.stdout.write = stdout; process.stderr.write = stderr;
+    }
+    const c = io();
+    expect(runExport([dir], c), c.e).toBe(0);
+    const spec = decodeModel(new Uint8Array(readFileSync(join(dir, 'model.fliqs'))));
+    expect(new Set(spec.layers.map((l) => l.weightFormat))).toEqual(new Set(['INT8']));
+    const e = io();
+    expect(runEval([join(dir, 'model.fliqs')], e), e.e).toBe(0);
+    const m = /test accuracy ([\d.]+)% .*the run reported ([\d.]+)%/.exec(e.o);
+    expect(m, e.o).not.toBeNull();
+    expect(Math.abs(Number(m![1]) - Number(m![2]))).toBeLessThanOrEqual(0.05 + 1e-9);
+  });
+
   it('never overwrites without --force; --force replaces atomically; --format exports a uniform model', () => {
     const out = join(root, 'twice.fliqs');
     expect(runExport([run, '--out', out], io())).toBe(0);

@@ -15,7 +15,7 @@ export const EVAL_FLAGS = {
   help: { kind: 'boolean', help: 'show this help' },
 } satisfies FlagSpecs;
 
-const SUMMARY = 'usage: fliqs eval MODEL.fliqs [flags]\nRuns an exported model (true low-precision inference) on a test split.';
+const SUMMARY = 'Runs an exported model (MODEL.fliqs, from fliqs export) on a test split, on its low-precision kernels.';
 
 export interface EvalOutcome { accuracy: number; count: number; imagesPerSecond: number; reportedAccuracy: number | null }
 
@@ -50,7 +50,7 @@ export function evaluateModel(model: QuantizedModel, dataName: string, limit?: n
  * runEval(['runs/default-search/model.fliqs']);
  */
 export function runEval(args: string[], io: Io = processIo): number {
-  if (args.includes('--help') || args.includes('-h')) { io.out(usage('eval', SUMMARY, EVAL_FLAGS)); return 0; }
+  if (args.includes('--help') || args.includes('-h')) { io.out(usage('eval MODEL.fliqs', SUMMARY, EVAL_FLAGS)); return 0; }
   try {
     const [file, ...rest] = args;
     if (file === undefined || file.startsWith('--')) throw new UsageError('expected a model file first (fliqs eval MODEL.fliqs)');

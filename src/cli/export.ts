@@ -25,7 +25,7 @@ export const EXPORT_FLAGS = {
   help: { kind: 'boolean', help: 'show this help' },
 } satisfies FlagSpecs;
 
-const SUMMARY = 'usage: fliqs export RUN_DIR [flags]\nExports the model of a finished search or train run as a .fliqs file (and ONNX with --onnx).';
+const SUMMARY = 'Exports the model of a finished search or train run (RUN_DIR) as a .fliqs file (and ONNX with --onnx).';
 
 const kib = (n: number): string => (n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1024 / 1024).toFixed(2)} MiB`);
 
@@ -58,7 +58,7 @@ function refuseExisting(path: string, force: boolean): void {
  * runExport(['runs/default-search', '--onnx', 'runs/default-search/model.onnx']);
  */
 export function runExport(args: string[], io: Io = processIo): number {
-  if (args.includes('--help') || args.includes('-h')) { io.out(usage('export', SUMMARY, EXPORT_FLAGS)); return 0; }
+  if (args.includes('--help') || args.includes('-h')) { io.out(usage('export RUN_DIR', SUMMARY, EXPORT_FLAGS)); return 0; }
   try {
     const [dir, ...rest] = args;
     if (dir === undefined || dir.startsWith('--')) throw new UsageError('expected a run directory first (fliqs export RUN_DIR)');

@@ -141,6 +141,8 @@ export async function runTrain(args: string[]): Promise<number> {
     throw e;
   }
   progress.done();
+  // the trained weights, for `fliqs export` (a resumed finished run restores them and only evaluates)
+  run.saveCheckpoint(trainer.checkpoint({ kind: 'fliqs-train', window: win, wallSeconds: wall() }));
   const val = trainer.evaluate(data.validation), test = trainer.evaluate(data.test);
   const result = {
     model: config.model, width: config.width, data: config.data, format: format.name, seed: config.seed,
