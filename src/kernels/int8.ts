@@ -1,6 +1,7 @@
-// Typed face of the real low-precision kernels (assembly/int8.ts): int8 × int8 → int32 GEMM with
-// packed int8 or INT4 weights, the dequantizing epilogue y = acc / (sA·sW[n]) + bias[n], int8 NHWC
-// conv2d (patches packed for the GEMM), and f32 → int8 codes. Operands are byte offsets into the runtime's linear
+// Typed face of the real low-precision kernels (assembly/int8.ts, and the depthwise one in assembly/deploy.ts):
+// int8 × int8 → int32 GEMM with packed int8 or INT4 weights; its epilogue (dequantize y = acc·outScale[n] /
+// (sA·sW[n]) + bias[n], a fused clamp, or the next layer's int8 codes); int8 NHWC conv2d (patches packed for
+// the GEMM) and depthwise conv; f32 → int8 codes. Operands are byte offsets into the runtime's linear
 // memory (from rt.arena.alloc); every size and offset is checked so no wasm trap reaches a caller.
 
 import { FliqsError, describe, requireFinite, requireInt, requirePositive } from '../core/errors.js';
@@ -130,7 +131,7 @@ const EP = { dq: 0, bias: 4, hasBias: 8, lo: 12, hi: 16, s: 20, max: 24, size: 3
  * The epilogue block: its header (see EP), then dq[n] = f32(outScale[n]/(sA·sW[n])) (outScale 1 when
  * absent) and bias, each padded to N rounded up to 8, in one arena block. `mode` 1 is f32, 2 int8 codes.
  */
-export function epilogue(rt: Runtime, d: DequantI8, N: number): { ptr: number; mode: 1 | 2 } {
+function epilogue(rt: Runtime, d: DequantI8, N: number): { ptr: number; mode: 1 | 2 } {
   if (typeof d !== 'object' || d === null) throw new FliqsError('dequant', `got ${describe(d)}`, '{ sA, sW, bias?, outScale?, clamp?, requantize? }');
   const sA = requirePositive('dequant.sA', d.sA);
   let sW: ArrayLike<number>;
@@ -172,14 +173,14 @@ export function epilogue(rt: Runtime, d: DequantI8, N: number): { ptr: number; m
   return { ptr, mode: d.requantize === undefined ? 1 : 2 };
 }
 
-/** Packs A with `packA` (pack_a_i8 of row-major codes) and runs the GEMM. */
-function runGemm(rt: Runtime, packA: (pa: number) => void, M: number, w: PackedWeightsI8, out: number, d: DequantI8 | null): void {
+/** Packs row-major int8 A (pack_a_i8) and runs the GEMM. */
+function runGemm(rt: Runtime, a: number, M: number, w: PackedWeightsI8, out: number, d: DequantI8 | null): void {
   const { K, N } = w;
   const pa = rt.arena.alloc(rt.kernels.packed_a_i8_bytes(M, K));
   let ep: ReturnType<typeof epilogue> | null = null;
   try {
     if (d) ep = epilogue(rt, d, N);
-    packA(pa);
+    rt.kernels.pack_a_i8(a, pa, M, K);
     const names = INT8_GEMM_KERNELS[w.panel];
     if (ep) rt.kernels[ep.mode === 2 ? names.q8 : names.f32](pa, w.ptr, out, M, N, K, ep.ptr);
     else rt.kernels[names.i32](pa, w.ptr, out, M, N, K);
@@ -212,7 +213,7 @@ function checkGemm(rt: Runtime, a: number, M: number, w: PackedWeightsI8, out: n
  */
 export function gemm_i8_i32_4x8(a: number, M: number, w: PackedWeightsI8, out: number, rt: Runtime = runtime): void {
   checkGemm(rt, a, M, w, out, null);
-  runGemm(rt, (pa) => rt.kernels.pack_a_i8(a, pa, M, w.K), M, w, out, null);
+  runGemm(rt, a, M, w, out, null);
 }
 
 /**
@@ -229,7 +230,7 @@ export function gemm_i8_i32_4x8(a: number, M: number, w: PackedWeightsI8, out: n
  */
 export function gemm_i8_f32_4x8(a: number, M: number, w: PackedWeightsI8, out: number, dequant: DequantI8, rt: Runtime = runtime): void {
   checkGemm(rt, a, M, w, out, dequant);
-  runGemm(rt, (pa) => rt.kernels.pack_a_i8(a, pa, M, w.K), M, w, out, dequant);
+  runGemm(rt, a, M, w, out, dequant);
 }
 
 /** Stride / padding of conv2d_i8_nhwc: one number for both axes or [h, w]. groups = 1 only. */
@@ -293,7 +294,7 @@ export function conv2d_i8_nhwc(x: number, xShape: readonly [number, number, numb
   const [ph, pw] = pair('padding', options.padding, 0, 0);
   const d = options.dequant ?? null;
   if (KH === 1 && KW === 1 && sh === 1 && sw === 1 && ph === 0 && pw === 0) {
-    runGemm(rt, (pa) => rt.kernels.pack_a_i8(x, pa, M, K), M, w, out, d);
+    runGemm(rt, x, M, w, out, d);
     return shape;
   }
   const scratch = rt.arena.alloc(rt.kernels.conv_i8_scratch_bytes(K));
