@@ -31,7 +31,10 @@ describe('fliqs export / eval', () => {
     const c = io();
     expect(runExport([run, '--onnx', join(run, 'model.onnx')], c), c.e).toBe(0);
     expect(existsSync(join(run, 'model.fliqs'))).toBe(true);
-    expect(readFileSync(join(run, 'model.onnx')).subarray(0, 2).length).toBe(2);
+    const onnx = readFileSync(join(run, 'model.onnx'));
+    expect(onnx[0]).toBe(0x08); // ModelProto field 1 (ir_version), a varint
+    expect(onnx.includes(Buffer.from('fliqs'))).toBe(true); // producer_name
+    expect(c.o).toMatch(/wrote .*model\.onnx .*input "images" \[N, 28, 28, 1\] NHWC, output "logits"/);
     const result = JSON.parse(readFileSync(join(run, 'result.json'), 'utf8'));
     const spec = decodeModel(new Uint8Array(readFileSync(join(run, 'model.fliqs'))));
     expect(spec.layers.map((l) => l.weightFormat)).toEqual(result.layers.map((l: { format: string }) => l.format));
