@@ -3,7 +3,7 @@
 // the weight decoders that turn resident storage codes into f32 values per call (a code → value
 // table for ExMy formats of ≤ 8 bits, bf16 bits widened for BF16).
 
-import { intCodes4 } from './inline/quantize';
+import { clampFinite, finiteCodes4 } from './inline/quantize';
 
 /**
  * Depthwise NHWC conv on int8 codes: x[B,H,W,C], w[KH,KW,C] (HWIO with I = 1), zero padding; acc the
@@ -47,10 +47,10 @@ export function dwconv2d_i8_nhwc(x: usize, B: i32, H: i32, W: i32, C: i32, w: us
             }
           }
           const d = dq + (<usize>c << 2), bb = bias + (<usize>c << 2);
-          const flo = f32x4.min(f32x4.max(f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(lo), v128.load(d)), v128.load(bb)), vlo), vhi);
-          const fhi = f32x4.min(f32x4.max(f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(hi), v128.load(d, 16)), v128.load(bb, 16)), vlo), vhi);
+          const flo = clampFinite(f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(lo), v128.load(d)), v128.load(bb)), vlo, vhi);
+          const fhi = clampFinite(f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(hi), v128.load(d, 16)), v128.load(bb, 16)), vlo, vhi);
           if (mode == 2) {
-            const q = i16x8.narrow_i32x4_s(intCodes4(flo, vs, mx, nmx), intCodes4(fhi, vs, mx, nmx));
+            const q = i16x8.narrow_i32x4_s(finiteCodes4(flo, vs, mx, nmx), finiteCodes4(fhi, vs, mx, nmx));
             v128.store64_lane(o + <usize>c, i8x16.narrow_i16x8_s(q, q), 0);
           } else {
             v128.store(o + (<usize>c << 2), flo);

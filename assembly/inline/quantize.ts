@@ -72,9 +72,34 @@ export const BF16_HALF: v128 = i32x4.splat(0x7fff);
 export const BF16_KEEP: v128 = i32x4.splat(0xffff0000);
 
 
-/** int8 codes of 4 lanes (as i32): clamp(x·s, ±max), round half to even (as the fake quantizer), NaN → 0. */
+/**
+ * int8 codes of 4 lanes (as i32): clamp(x·s, ±max), round half to even (as the fake quantizer), NaN → 0.
+ * pmax/pmin (one instruction each on x64) with x·s as the first operand keep a NaN a NaN, which the
+ * saturating conversion turns into 0.
+ */
 // @ts-ignore: decorator
 @inline export function intCodes4(x: v128, s: v128, mx: v128, nmx: v128): v128 {
-  const v = f32x4.nearest(f32x4.min(f32x4.max(f32x4.mul(x, s), nmx), mx));
+  const v = f32x4.nearest(f32x4.pmin(f32x4.pmax(f32x4.mul(x, s), nmx), mx));
+  return i32x4.trunc_sat_f32x4_s(v);
+}
+
+/**
+ * The epilogue's clamp of finite y to [lo, hi], as min(max(y, lo), hi) with the clamp constant winning ties
+ * (so a −0 against lo = 0 gives +0, as Math.max). pmax/pmin are one instruction each on x64 where
+ * f32x4.max/min, with their NaN rules, are about seven; y here is never NaN.
+ */
+// @ts-ignore: decorator
+@inline export function clampFinite(y: v128, lo: v128, hi: v128): v128 {
+  return f32x4.pmin(hi, f32x4.pmax(lo, y));
+}
+
+/**
+ * intCodes4 for finite x (an epilogue's y: finite codes, scales and bias): the clamp by pmax/pmin (see
+ * clampFinite) and, in the relaxed build, a one-instruction conversion (exact: the value is a small integer).
+ */
+// @ts-ignore: decorator
+@inline export function finiteCodes4(x: v128, s: v128, mx: v128, nmx: v128): v128 {
+  const v = f32x4.nearest(clampFinite(f32x4.mul(x, s), nmx, mx));
+  if (ASC_FEATURE_RELAXED_SIMD) return i32x4.relaxed_trunc_f32x4_s(v);
   return i32x4.trunc_sat_f32x4_s(v);
 }
