@@ -26,6 +26,10 @@ const A_BLOCK_BYTES = 131072;
 const TMP: usize = memory.data(TILE_M * TILE_N * 4, 16);
 // Per-row pixel coordinates of the conv block being packed (packAConv).
 const ROWS: usize = memory.data(TILE_M * 12, 16);
+/** Largest patch (KH·KW·C) packAConv gathers for channel counts that are not a multiple of 8. */
+const GATHER_K: i32 = 4096;
+// The 4 gathered patch rows of that path.
+const GATHER: usize = memory.data(TILE_M * GATHER_K, 16);
 
 /** Number of k-pairs of the packed layouts for reduction length K (K padded to a multiple of 4). */
 // @ts-ignore: decorator
@@ -49,34 +53,52 @@ export function packed_b_i4_bytes(K: i32, N: i32): i32 {
 }
 
 /**
+ * One full 4-row block of packed A from the rows at r0…r3 (K int8 codes each): whole 8-k groups transposed
+ * with SIMD (x_r = 4 i32 lanes, lane p = row r's pair p; a 4×4 i32 transpose puts pair p of rows 0..3
+ * together), the rest one pair at a time, zero-padded to Kp pairs.
+ */
+// @ts-ignore: decorator
+@inline function packBlock(r0: usize, r1: usize, r2: usize, r3: usize, dst: usize, K: i32): void {
+  const Kp = kPairs(K), K8 = K & ~7;
+  let k = 0;
+  for (; k < K8; k += 8) {
+    const x0 = v128.load8x8_s(r0 + <usize>k), x1 = v128.load8x8_s(r1 + <usize>k);
+    const x2 = v128.load8x8_s(r2 + <usize>k), x3 = v128.load8x8_s(r3 + <usize>k);
+    const t0 = i32x4.shuffle(x0, x1, 0, 4, 1, 5), t1 = i32x4.shuffle(x0, x1, 2, 6, 3, 7);
+    const t2 = i32x4.shuffle(x2, x3, 0, 4, 1, 5), t3 = i32x4.shuffle(x2, x3, 2, 6, 3, 7);
+    const o = dst + (<usize>k << 3);
+    v128.store(o, i64x2.shuffle(t0, t2, 0, 2));
+    v128.store(o + 16, i64x2.shuffle(t0, t2, 1, 3));
+    v128.store(o + 32, i64x2.shuffle(t1, t3, 0, 2));
+    v128.store(o + 48, i64x2.shuffle(t1, t3, 1, 3));
+  }
+  for (let kp = k >> 1; kp < Kp; kp++) {
+    const k0 = kp << 1;
+    for (let r = 0; r < TILE_M; r++) {
+      const row = r == 0 ? r0 : r == 1 ? r1 : r == 2 ? r2 : r3;
+      const v0: i32 = k0 < K ? <i32>load<i8>(row + <usize>k0) : 0;
+      const v1: i32 = k0 + 1 < K ? <i32>load<i8>(row + <usize>k0 + 1) : 0;
+      store<u32>(dst + (<usize>kp << 4) + (<usize>r << 2), (<u32>v0 & 0xffff) | (<u32>v1 << 16));
+    }
+  }
+}
+
+/**
  * Packs row-major int8 A[M,K] (codes) into 4-row blocks of i16 k-pairs (see header); zero padded.
- * Full 4-row × 8-k groups are transposed with SIMD, the edges one value at a time.
+ * Full blocks go through packBlock; a last partial block one value at a time.
  */
 export function pack_a_i8(a: usize, pa: usize, M: i32, K: i32): void {
   const Kp = kPairs(K);
   const Mb = (M + TILE_M - 1) / TILE_M;
-  const K8 = K & ~7;
   for (let mb = 0; mb < Mb; mb++) {
     const m0 = mb * TILE_M;
     const dst = pa + <usize>mb * <usize>Kp * 16;
-    let k = 0;
     if (m0 + TILE_M <= M) {
       const r0 = a + <usize>m0 * <usize>K;
-      const r1 = r0 + <usize>K, r2 = r1 + <usize>K, r3 = r2 + <usize>K;
-      for (; k < K8; k += 8) {
-        // x_r = 4 i32 lanes, lane p = row r's pair p; transpose 4×4 i32 so row p = pair p of rows 0..3.
-        const x0 = v128.load8x8_s(r0 + <usize>k), x1 = v128.load8x8_s(r1 + <usize>k);
-        const x2 = v128.load8x8_s(r2 + <usize>k), x3 = v128.load8x8_s(r3 + <usize>k);
-        const t0 = i32x4.shuffle(x0, x1, 0, 4, 1, 5), t1 = i32x4.shuffle(x0, x1, 2, 6, 3, 7);
-        const t2 = i32x4.shuffle(x2, x3, 0, 4, 1, 5), t3 = i32x4.shuffle(x2, x3, 2, 6, 3, 7);
-        const o = dst + (<usize>k << 3);
-        v128.store(o, i64x2.shuffle(t0, t2, 0, 2));
-        v128.store(o + 16, i64x2.shuffle(t0, t2, 1, 3));
-        v128.store(o + 32, i64x2.shuffle(t1, t3, 0, 2));
-        v128.store(o + 48, i64x2.shuffle(t1, t3, 1, 3));
-      }
+      packBlock(r0, r0 + <usize>K, r0 + <usize>(2 * K), r0 + <usize>(3 * K), dst, K);
+      continue;
     }
-    for (let kp = k >> 1; kp < Kp; kp++) {
+    for (let kp = 0; kp < Kp; kp++) {
       const k0 = kp << 1;
       for (let r = 0; r < TILE_M; r++) {
         const m = m0 + r;
@@ -408,26 +430,51 @@ export function gemm_i4_q8_4x8(pa: usize, pb: usize, out: usize, M: i32, N: i32,
       for (let kp = K >> 1; kp < Kp; kp++) v128.store(dst + (<usize>kp << 4), i32x4.splat(0)); // K is even here
       continue;
     }
-    // one value at a time, walking each row's taps in order (no divisions): zero the block, then fill it
-    memory.fill(dst, 0, <usize>Kp << 4);
+    if (K > GATHER_K) {
+      // a patch too long to gather: one value at a time, walking each row's taps in order
+      memory.fill(dst, 0, <usize>Kp << 4);
+      for (let r = 0; r < TILE_M; r++) {
+        const slot = rows + <usize>(r * 12);
+        const base = <usize>load<u32>(slot);
+        if (base == 0) continue;
+        const iy0 = load<i32>(slot, 4), ix0 = load<i32>(slot, 8);
+        let k = 0;
+        for (let ky = 0; ky < KH; ky++) {
+          for (let kx = 0; kx < KW; kx++) {
+            const iy = iy0 + ky, ix = ix0 + kx;
+            if (<u32>iy >= <u32>H || <u32>ix >= <u32>W) { k += C; continue; }
+            const src = base + (<usize>iy * <usize>W + <usize>ix) * <usize>C;
+            for (let c = 0; c < C; c++, k++) {
+              store<i16>(dst + (<usize>(k >> 1) << 4) + (<usize>r << 2) + (<usize>(k & 1) << 1), <i16>load<i8>(src + <usize>c));
+            }
+          }
+        }
+      }
+      continue;
+    }
+    // other C: each row's patch gathered into GATHER (the 4 im2col rows of this block), then packBlock
     for (let r = 0; r < TILE_M; r++) {
       const slot = rows + <usize>(r * 12);
       const base = <usize>load<u32>(slot);
-      if (base == 0) continue;
+      const row = GATHER + <usize>(r * K);
+      if (base == 0) { memory.fill(row, 0, <usize>K); continue; }
       const iy0 = load<i32>(slot, 4), ix0 = load<i32>(slot, 8);
-      let k = 0;
+      let d = row;
       for (let ky = 0; ky < KH; ky++) {
         const iy = iy0 + ky;
         for (let kx = 0; kx < KW; kx++) {
           const ix = ix0 + kx;
-          if (iy < 0 || iy >= H || ix < 0 || ix >= W) { k += C; continue; }
-          const src = base + (<usize>iy * <usize>W + <usize>ix) * <usize>C;
-          for (let c = 0; c < C; c++, k++) {
-            store<i16>(dst + (<usize>(k >> 1) << 4) + (<usize>r << 2) + (<usize>(k & 1) << 1), <i16>load<i8>(src + <usize>c));
+          if (<u32>iy < <u32>H && <u32>ix < <u32>W) {
+            const src = base + (<usize>iy * <usize>W + <usize>ix) * <usize>C;
+            for (let c = 0; c < C; c++) store<u8>(d + <usize>c, load<u8>(src + <usize>c));
+          } else {
+            for (let c = 0; c < C; c++) store<u8>(d + <usize>c, 0);
           }
+          d += <usize>C;
         }
       }
     }
+    packBlock(GATHER, GATHER + <usize>K, GATHER + <usize>(2 * K), GATHER + <usize>(3 * K), dst, K);
   }
 }
 

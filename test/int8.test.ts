@@ -317,6 +317,19 @@ describe.each(runtimes)('int8 kernels, $variant module', (rt) => {
     }), { numRuns: RUNS });
   });
 
+  it('int8 conv2d with a patch too long to gather (C not a multiple of 8, KH·KW·C > 4096) equals the reference', () => {
+    const [B, H, W, C, KH, KW, Cout] = [1, 4, 3, 461, 3, 3, 5];
+    const x = codes(3, B * H * W * C, 127, 'mixed'), k = codes(4, KH * KW * C * Cout, 127, 'mixed');
+    const want = conv2dI8Ref(x, [B, H, W, C], k, [KH, KW, C, Cout], [1, 1], [1, 1]);
+    const px = put(rt, x), out = rt.arena.alloc(want.length * 4);
+    for (const [how, w] of packs(rt, k, KH * KW * C, Cout, false)) {
+      conv2d_i8_nhwc(px, [B, H, W, C], w, [KH, KW], out, { padding: 1 }, rt);
+      expect(firstDiff(i32At(rt, out, want.length), want), how).toBe(-1);
+      w.free();
+    }
+    rt.arena.free(px); rt.arena.free(out);
+  });
+
   it('reads INT4 codes in packCodes order (low nibble first), including code 8 as −8', () => {
     const bytes = Uint8Array.of(0xf1, 0x87, 0x9e);
     expect(Array.from(unpackI4Ref(bytes, 6))).toEqual([1, -1, 7, -8, -2, -7]);
