@@ -499,6 +499,17 @@ export function gemm_i4_q8_4x8(pa: usize, pb: usize, out: usize, M: i32, N: i32,
       const row = GATHER + <usize>(r * K);
       if (base == 0) { memory.fill(row, 0, <usize>K); continue; }
       const iy0 = load<i32>(slot, 4), ix0 = load<i32>(slot, 8);
+      if (iy0 >= 0 && iy0 + KH <= H && ix0 >= 0 && ix0 + KW <= W) {
+        // the whole window inside: each kernel row is KW·C contiguous bytes of one image row
+        const span = KW * C;
+        let src = base + (<usize>iy0 * <usize>W + <usize>ix0) * <usize>C, d = row;
+        for (let ky = 0; ky < KH; ky++) {
+          for (let i = 0; i < span; i++) store<u8>(d + <usize>i, load<u8>(src + <usize>i));
+          src += <usize>W * <usize>C;
+          d += <usize>span;
+        }
+        continue;
+      }
       let d = row;
       for (let ky = 0; ky < KH; ky++) {
         const iy = iy0 + ky;
