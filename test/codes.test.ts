@@ -70,6 +70,16 @@ describe('packCodes / unpackCodes', () => {
     expect([...packCodes([0x7f, 0x80], 8)]).toEqual([0x7f, 0x80]);
   });
 
+  it('whole-byte widths are little-endian, as the bit order defines them (known answers both ways)', () => {
+    expect([...packCodes([0x1234, 0xabcd], 16)]).toEqual([0x34, 0x12, 0xcd, 0xab]);
+    expect([...packCodes([0x123456], 24)]).toEqual([0x56, 0x34, 0x12]);
+    expect([...packCodes([0xfedcba98], 32)]).toEqual([0x98, 0xba, 0xdc, 0xfe]);
+    expect([...unpackCodes(Uint8Array.of(0x78, 0x56, 0x34, 0x12), 32, 1)]).toEqual([0x12345678]);
+    expect([...unpackCodes(Uint8Array.of(0x01, 0x80, 0xff), 8, 3)]).toEqual([1, 128, 255]);
+    // a whole-byte width read as its nibbles: the low nibble of each byte first
+    expect([...unpackCodes(packCodes([0x2a1b], 16), 4, 4)]).toEqual([0xb, 0x1, 0xa, 0x2]);
+  });
+
   it('round-trips random codes of every width from 1 to 32 bits, densely', () => {
     fc.assert(fc.property(fc.integer({ min: 1, max: 32 }), fc.array(fc.nat(), { maxLength: 50 }), (bits, raw) => {
       const codes = raw.map((r) => r % 2 ** bits);

@@ -114,6 +114,15 @@ export function unpackCodes(bytes: Uint8Array, bits: number, count: number): Uin
     throw new FliqsError('count', `${describe(count)} codes of ${bits} bits need ${Math.ceil((count * bits) / 8)} bytes, got ${bytes.length}`, `an integer from 0 to ${Math.floor((bytes.length * 8) / bits)}`);
   }
   const out = new Uint32Array(count);
+  if (bits % 8 === 0) { // whole bytes, little-endian
+    const n = bits / 8;
+    for (let i = 0; i < count; i++) {
+      let c = 0;
+      for (let k = n - 1; k >= 0; k--) c = c * 256 + bytes[i * n + k]!;
+      out[i] = c;
+    }
+    return out;
+  }
   let bit = 0;
   for (let i = 0; i < count; i++) {
     let c = 0;
