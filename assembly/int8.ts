@@ -57,9 +57,22 @@ export function packed_b_i4_bytes(K: i32, N: i32): i32 {
 }
 
 /**
- * One full 4-row block of packed A from the rows at r0…r3 (K int8 codes each): whole 8-k groups transposed
- * with SIMD (x_r = 4 i32 lanes, lane p = row r's pair p; a 4×4 i32 transpose puts pair p of rows 0..3
- * together), the rest one pair at a time, zero-padded to Kp pairs.
+ * Stores 4 rows × 8 k of packed A at o (64 bytes): x_r holds row r's 8 codes widened to i16, i.e. 4 i32
+ * lanes of k-pairs; a 4×4 i32 transpose puts pair p of rows 0..3 together, as pack_a_i8's layout has them.
+ */
+// @ts-ignore: decorator
+@inline function storePairs4x8(o: usize, x0: v128, x1: v128, x2: v128, x3: v128): void {
+  const t0 = i32x4.shuffle(x0, x1, 0, 4, 1, 5), t1 = i32x4.shuffle(x0, x1, 2, 6, 3, 7);
+  const t2 = i32x4.shuffle(x2, x3, 0, 4, 1, 5), t3 = i32x4.shuffle(x2, x3, 2, 6, 3, 7);
+  v128.store(o, i64x2.shuffle(t0, t2, 0, 2));
+  v128.store(o + 16, i64x2.shuffle(t0, t2, 1, 3));
+  v128.store(o + 32, i64x2.shuffle(t1, t3, 0, 2));
+  v128.store(o + 48, i64x2.shuffle(t1, t3, 1, 3));
+}
+
+/**
+ * One full 4-row block of packed A from the rows at r0…r3 (K int8 codes each): whole 8-k groups through
+ * storePairs4x8, the rest one pair at a time, zero-padded to Kp pairs.
  */
 // @ts-ignore: decorator
 @inline function packBlock(r0: usize, r1: usize, r2: usize, r3: usize, dst: usize, K: i32): void {
@@ -68,13 +81,7 @@ export function packed_b_i4_bytes(K: i32, N: i32): i32 {
   for (; k < K8; k += 8) {
     const x0 = v128.load8x8_s(r0 + <usize>k), x1 = v128.load8x8_s(r1 + <usize>k);
     const x2 = v128.load8x8_s(r2 + <usize>k), x3 = v128.load8x8_s(r3 + <usize>k);
-    const t0 = i32x4.shuffle(x0, x1, 0, 4, 1, 5), t1 = i32x4.shuffle(x0, x1, 2, 6, 3, 7);
-    const t2 = i32x4.shuffle(x2, x3, 0, 4, 1, 5), t3 = i32x4.shuffle(x2, x3, 2, 6, 3, 7);
-    const o = dst + (<usize>k << 3);
-    v128.store(o, i64x2.shuffle(t0, t2, 0, 2));
-    v128.store(o + 16, i64x2.shuffle(t0, t2, 1, 3));
-    v128.store(o + 32, i64x2.shuffle(t1, t3, 0, 2));
-    v128.store(o + 48, i64x2.shuffle(t1, t3, 1, 3));
+    storePairs4x8(dst + (<usize>k << 3), x0, x1, x2, x3);
   }
   for (let kp = k >> 1; kp < Kp; kp++) {
     const k0 = kp << 1;
@@ -426,12 +433,7 @@ export function gemm_i4_q8_4x8(pa: usize, pb: usize, out: usize, M: i32, N: i32,
             for (let c: usize = 0; c < <usize>C; c += 8) {
               const x0 = v128.load8x8_s(q0 + off + c), x1 = v128.load8x8_s(q1 + off + c);
               const x2 = v128.load8x8_s(q2 + off + c), x3 = v128.load8x8_s(q3 + off + c);
-              const t0 = i32x4.shuffle(x0, x1, 0, 4, 1, 5), t1 = i32x4.shuffle(x0, x1, 2, 6, 3, 7);
-              const t2 = i32x4.shuffle(x2, x3, 0, 4, 1, 5), t3 = i32x4.shuffle(x2, x3, 2, 6, 3, 7);
-              v128.store(o, i64x2.shuffle(t0, t2, 0, 2));
-              v128.store(o + 16, i64x2.shuffle(t0, t2, 1, 3));
-              v128.store(o + 32, i64x2.shuffle(t1, t3, 0, 2));
-              v128.store(o + 48, i64x2.shuffle(t1, t3, 1, 3));
+              storePairs4x8(o, x0, x1, x2, x3);
               o += 64;
             }
           }
@@ -458,12 +460,7 @@ export function gemm_i4_q8_4x8(pa: usize, pb: usize, out: usize, M: i32, N: i32,
             const z = i16x8.splat(0);
             const x0 = p0 ? v128.load8x8_s(p0 + c) : z, x1 = p1 ? v128.load8x8_s(p1 + c) : z;
             const x2 = p2 ? v128.load8x8_s(p2 + c) : z, x3 = p3 ? v128.load8x8_s(p3 + c) : z;
-            const t0 = i32x4.shuffle(x0, x1, 0, 4, 1, 5), t1 = i32x4.shuffle(x0, x1, 2, 6, 3, 7);
-            const t2 = i32x4.shuffle(x2, x3, 0, 4, 1, 5), t3 = i32x4.shuffle(x2, x3, 2, 6, 3, 7);
-            v128.store(o, i64x2.shuffle(t0, t2, 0, 2));
-            v128.store(o + 16, i64x2.shuffle(t0, t2, 1, 3));
-            v128.store(o + 32, i64x2.shuffle(t1, t3, 0, 2));
-            v128.store(o + 48, i64x2.shuffle(t1, t3, 1, 3));
+            storePairs4x8(o, x0, x1, x2, x3);
             o += 64;
           }
         }
