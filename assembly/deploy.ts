@@ -3,6 +3,7 @@
 // the weight decoders that turn resident storage codes into f32 values per call (a code → value
 // table for ExMy formats of ≤ 8 bits, bf16 bits widened for BF16).
 
+import { EP_BIAS, EP_DQ, EP_HAS_BIAS, EP_HI, EP_LO, EP_MAX, EP_S } from './inline/epilogue';
 import { clampFinite, finiteCodes4 } from './inline/quantize';
 
 /**
@@ -14,9 +15,9 @@ import { clampFinite, finiteCodes4 } from './inline/quantize';
 export function dwconv2d_i8_nhwc(x: usize, B: i32, H: i32, W: i32, C: i32, w: usize, KH: i32, KW: i32,
   sh: i32, sw: i32, ph: i32, pw: i32, OH: i32, OW: i32, mode: i32, ep: usize, out: usize): void {
   const C8 = C & ~7;
-  const dq = <usize>load<u32>(ep), bias = <usize>load<u32>(ep, 4);
-  const vlo = v128.load32_splat(ep + 12), vhi = v128.load32_splat(ep + 16);
-  const vs = v128.load32_splat(ep + 20), mx = v128.load32_splat(ep + 24), nmx = f32x4.neg(mx);
+  const dq = <usize>load<u32>(ep, EP_DQ), bias = load<i32>(ep, EP_HAS_BIAS) ? <usize>load<u32>(ep, EP_BIAS) : 0;
+  const vlo = v128.load32_splat(ep + EP_LO), vhi = v128.load32_splat(ep + EP_HI);
+  const vs = v128.load32_splat(ep + EP_S), mx = v128.load32_splat(ep + EP_MAX), nmx = f32x4.neg(mx);
   const es: usize = mode == 2 ? 1 : 4;
   for (let b = 0; b < B; b++) {
     const img = x + <usize>b * <usize>H * <usize>W * <usize>C;
@@ -46,9 +47,14 @@ export function dwconv2d_i8_nhwc(x: usize, B: i32, H: i32, W: i32, C: i32, w: us
               hi = i32x4.add(hi, i32x4.extend_high_i16x8_s(p));
             }
           }
-          const d = dq + (<usize>c << 2), bb = bias + (<usize>c << 2);
-          const flo = clampFinite(f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(lo), v128.load(d)), v128.load(bb)), vlo, vhi);
-          const fhi = clampFinite(f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(hi), v128.load(d, 16)), v128.load(bb, 16)), vlo, vhi);
+          const d = dq + (<usize>c << 2);
+          let flo = f32x4.mul(f32x4.convert_i32x4_s(lo), v128.load(d)), fhi = f32x4.mul(f32x4.convert_i32x4_s(hi), v128.load(d, 16));
+          if (bias) {
+            flo = f32x4.add(flo, v128.load(bias + (<usize>c << 2)));
+            fhi = f32x4.add(fhi, v128.load(bias + (<usize>c << 2), 16));
+          }
+          flo = clampFinite(flo, vlo, vhi);
+          fhi = clampFinite(fhi, vlo, vhi);
           if (mode == 2) {
             const q = i16x8.narrow_i32x4_s(finiteCodes4(flo, vs, mx, nmx), finiteCodes4(fhi, vs, mx, nmx));
             v128.store64_lane(o + <usize>c, i8x16.narrow_i16x8_s(q, q), 0);
@@ -65,11 +71,12 @@ export function dwconv2d_i8_nhwc(x: usize, B: i32, H: i32, W: i32, C: i32, w: us
                 * <i32>load<i8>(w + (<usize>(ky * KW + kx)) * <usize>C + <usize>c);
             }
           }
-          let y = <f32>acc * f32.load(dq + (<usize>c << 2)) + f32.load(bias + (<usize>c << 2));
-          y = min(max(y, f32.load(ep + 12)), f32.load(ep + 16));
+          let y = <f32>acc * f32.load(dq + (<usize>c << 2));
+          if (bias) y += f32.load(bias + (<usize>c << 2));
+          y = min(max(y, f32.load(ep + EP_LO)), f32.load(ep + EP_HI));
           if (mode == 2) {
-            const m = f32.load(ep + 24);
-            store<i8>(o + <usize>c, <i8><i32>nearest(min(max(y * f32.load(ep + 20), -m), m)));
+            const m = f32.load(ep + EP_MAX);
+            store<i8>(o + <usize>c, <i8><i32>nearest(min(max(y * f32.load(ep + EP_S), -m), m)));
           } else f32.store(o + (<usize>c << 2), y);
         }
       }

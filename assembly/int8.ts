@@ -15,6 +15,7 @@
 // the micro-kernel has no K/M tails; partial N tiles are stored through a small static buffer.
 // Integers are exact everywhere: |acc| ≤ 127·127·K < 2^31 for K < 133,000.
 
+import { EP_BIAS, EP_DQ, EP_HAS_BIAS, EP_HI, EP_LO, EP_MAX, EP_S } from './inline/epilogue';
 import { clampFinite, finiteCodes4, intCodes4 } from './inline/quantize';
 
 const TILE_M = 4;
@@ -198,21 +199,8 @@ export function pack_b_i4_i8(b4: usize, pb: usize, K: i32, N: i32): void {
   }
 }
 
-// The epilogue of modes 1 and 2 reads one parameter block per call (byte offsets):
-//   0 dq: u32 pointer to N (rounded up to 8) f32 multipliers | 4 bias: u32 pointer, same length | 8 hasBias: i32
-//   12 lo, 16 hi: f32 clamp of y (a fused ReLU / ReLU6; ±Infinity for none) | 20 s, 24 max: mode 2's requantization
-// mode 0: int32 acc. mode 1: f32 y = clamp(f32(acc)·dq[n] + bias[n], lo, hi). mode 2: int8 codes of y for the
-// next layer, round_half_even(clamp(f32(y·s), −max, max)): bit for bit what mode 1 followed by
-// quantize_i8_f32x4 gives, without writing y.
-const EP_DQ = 0;
-const EP_BIAS = 4;
-const EP_HAS_BIAS = 8;
-const EP_LO = 12;
-const EP_HI = 16;
-const EP_S = 20;
-const EP_MAX = 24;
 
-/** Row r of a 4×8 tile (two i32x4 halves) → out in the call's mode, with the epilogue fields EPI_ARGS (see epilogueArgs). */
+/** Row r of a 4×8 tile (two i32x4 halves) → out in the call's mode (inline/epilogue.ts), with the epilogue block's fields as loaded once per call. */
 // @ts-ignore: decorator
 @inline function storeRow(o: usize, lo: v128, hi: v128, mode: i32, dq: usize, bias: usize, vlo: v128, vhi: v128, vs: v128, vmx: v128, n0: i32): void {
   if (mode == 0) {
@@ -389,7 +377,8 @@ export function gemm_i4_q8_4x8(pa: usize, pb: usize, out: usize, M: i32, N: i32,
  * im2col and pack_a_i8 in one pass, for the 4-row blocks [mb0, mb1) of a conv's patch matrix (rows =
  * output pixels of x[B,H,W,C] NHWC, columns in HWI order), written from pa on: byte for byte what
  * pack_a_i8 of the explicit im2col matrix gives for those blocks. When C is a multiple of 8 every tap's
- * channels are whole 8-k groups, transposed with SIMD as in pack_a_i8; other C go one value at a time.
+ * channels are whole 8-k groups, transposed with SIMD as in pack_a_i8; other C gather each block's 4 patch
+ * rows and pack them with packBlock (patches over GATHER_K values go one value at a time).
  */
 // @ts-ignore: decorator
 @inline function packAConv(x: usize, pa: usize, mb0: i32, mb1: i32, B: i32, H: i32, W: i32, C: i32, KH: i32, KW: i32,

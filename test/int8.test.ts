@@ -301,12 +301,13 @@ describe.each(runtimes)('int8 kernels, $variant module', (rt) => {
     }), { numRuns: RUNS });
   });
 
-  it('int8 depthwise conv equals the direct reference (f32 and requantized, any kernel, stride, padding, C)', () => {
-    fc.assert(fc.property(convShape, epilogueCase, ({ B, H, W, C, KH, KW, sh, sw, ph, pw, seed }, { clamp, next, s }) => {
+  it('int8 depthwise conv equals the direct reference (f32 and requantized, with or without bias, any kernel, stride, padding, C)', () => {
+    fc.assert(fc.property(convShape, epilogueCase, fc.boolean(), ({ B, H, W, C, KH, KW, sh, sw, ph, pw, seed }, { clamp, next, s }, withBias) => {
       const r = new Rng(seed + 9);
       const x = codes(seed, B * H * W * C, 127, 'mixed'), k = codes(seed + 1, KH * KW * C, 127, 'mixed');
       const acc = dwconv2dI8Ref(x, [B, H, W, C], k, [KH, KW], [sh, sw], [ph, pw]);
-      const sW = Float32Array.from({ length: C }, () => 0.05 + 20 * r.uniform()), bias = Float32Array.from({ length: C }, () => r.normal());
+      const sW = Float32Array.from({ length: C }, () => 0.05 + 20 * r.uniform());
+      const bias = withBias ? Float32Array.from({ length: C }, () => r.normal()) : undefined;
       const y = dequantI8Ref(acc, acc.length / C, C, 5, sW, bias);
       const px = put(rt, x), pk = put(rt, k), out = rt.arena.alloc(acc.length * 4);
       const shape4 = dwconv2d_i8_nhwc(px, [B, H, W, C], pk, [KH, KW], out,

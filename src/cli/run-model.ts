@@ -9,7 +9,7 @@ import type { DatasetSplits } from '../data/dataset.js';
 import type { DeployInfo } from '../deploy/spec.js';
 import { parseFormat } from '../formats/format.js';
 import type { Module } from '../nn/module.js';
-import { quantLayers } from '../nn/quant.js';
+import { quantLayers, type QuantizerState } from '../nn/quant.js';
 import { createModel, MODEL_NAMES } from '../nn/zoo.js';
 import { readJson } from './files.js';
 import { RunDir } from './run-dir.js';
@@ -26,7 +26,6 @@ export interface RunModel {
 
 interface RunConfig { model: string; width: number; data: string; seed: number; limit?: number | null; validation?: number | null; format?: string; weightClip?: 'absmax' | 'mse' }
 interface RunResult { kind?: string; layers?: Array<{ name: string; format: string }>; test?: { accuracy: number }; testAccuracy?: number; cost?: unknown }
-interface QuantState { name: string; actStd: number | null; actClips: Array<[string, number]>; weightClips?: Array<[string, number]> }
 
 /**
  * Loads the model a finished run trained, with the formats it ended at.
@@ -65,13 +64,11 @@ export function loadRunModel(dir: string): RunModel {
     throw e;
   }
   const layers = quantLayers(model);
-  const quant = (ck.meta as { quant?: QuantState[] }).quant ?? [];
+  const quant = (ck.meta as { quant?: Array<QuantizerState & { name: string }> }).quant ?? [];
   for (const [name, l] of layers) {
     const q = quant.find((s) => s.name === name);
     if (!q) throw new FliqsError(`${dir}/checkpoint.bin`, `has no quantizer state for layer ${name}`, 'the checkpoint of this run');
-    l.quant.actStd = q.actStd;
-    for (const [f, c] of q.actClips) l.quant.actClips.set(f, c);
-    for (const [f, c] of q.weightClips ?? []) l.quant.weightClips.set(f, c);
+    l.quant.restore(q); // its profiled clips; the formats exported are the run's result, set by the caller
   }
   let formats: string[];
   let reported: number | null;

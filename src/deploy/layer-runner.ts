@@ -14,9 +14,10 @@
 
 import { parseFormat, type Format } from '../formats/format.js';
 import { decodeValue, unpackCodes } from '../formats/codes.js';
-import { kernelParams, scaleOf } from '../formats/params.js';
+import { scaleOf } from '../formats/params.js';
+import { quantize } from '../formats/quantize.js';
 import { WasmF32, type Runtime } from '../core/runtime.js';
-import { conv2dShape, conv2d_nhwc_f32_4x8, dwconv2dShape, dwconv2d_nhwc_f32_4x8 } from '../kernels/conv.js';
+import { conv2dShape, conv2d_nhwc_f32_4x8, dwconv2dShape, dwconv2d_nhwc_f32_4x8, type ConvShape } from '../kernels/conv.js';
 import { gemm } from '../kernels/gemm.js';
 import { conv2d_i8_nhwc, dwconv2d_i8_nhwc, gemm_i8_f32_4x8, pack_b_i4, pack_b_i4_i8, pack_b_i8, quantize_i8_f32x4, type DequantI8, type PackedWeightsI8 } from '../kernels/int8.js';
 import { layerChannels, layerParams, type DeployLayer, type DeployWeights } from './spec.js';
@@ -154,18 +155,19 @@ export class LayerRunner {
     return this.runFloat(x);
   }
 
-  private outShape(x: Activation): number[] {
+  /** The conv / depthwise geometry for input x (null for linear) and the output shape, checked once per call. */
+  private geometry(x: Activation): { conv: ConvShape | null; shape: number[] } {
     const l = this.layer;
-    if (l.kind === 'linear') return [x.shape[0]!, this.C];
+    if (l.kind === 'linear') return { conv: null, shape: [x.shape[0]!, this.C] };
     const s = l.kind === 'depthwise'
       ? dwconv2dShape(x.shape, [l.weightShape[0]!, l.weightShape[1]!, this.C], { stride: l.stride, padding: l.padding })
       : conv2dShape(x.shape, l.weightShape, { stride: l.stride, padding: l.padding });
-    return [s.N, s.OH, s.OW, s.CO];
+    return { conv: s, shape: [s.N, s.OH, s.OW, s.CO] };
   }
 
   private runInt(x: Activation, plan: OutputPlan): Activation {
     const rt = this.rt, l = this.layer;
-    const shape = this.outShape(x);
+    const { shape } = this.geometry(x);
     const n = sizeOf(x.shape), outN = sizeOf(shape);
     const dequant: DequantI8 = { ...this.dequant, clamp: plan.clamp, ...(plan.requantize ? { requantize: plan.requantize } : {}) };
     let codes = x.kind === 'i8' ? x.ptr : -1;
@@ -197,16 +199,15 @@ export class LayerRunner {
 
   private runFloat(x: Activation & { kind: 'f32' }): Activation {
     const rt = this.rt, l = this.layer, k = rt.kernels;
-    const shape = this.outShape(x);
+    const { conv, shape } = this.geometry(x);
     const owned: WasmF32[] = [];
     const tmp = (n: number): WasmF32 => { const b = rt.allocF32(n); owned.push(b); return b; };
     let out: WasmF32 | null = null;
     try {
       let xq = x.buf;
       if (this.af.kind !== 'fp32') {
-        const p = kernelParams(this.af);
         xq = tmp(x.buf.length);
-        k.quant_f32x4(x.buf.ptr, xq.ptr, x.buf.length, p.kind, this.sA, p.max, p.M, p.T, p.sh, p.flip);
+        quantize(x.buf.array, this.af, this.layer.activationClip ?? undefined, xq.array); // both views of wasm memory: in place
       }
       let w: WasmF32;
       if (this.path === 'lut') { w = tmp(this.P); k.decode_lut_u8_f32(this.codesPtr, this.lutPtr, this.scalePtr, w.ptr, this.P / this.C, this.C); }
@@ -217,9 +218,9 @@ export class LayerRunner {
         const [B, K] = x.shape as [number, number];
         gemm('nn', B, this.C, K, 1, xq, K, w, this.C, 0, out, this.C, {}, rt);
       } else if (l.kind === 'conv') {
-        conv2d_nhwc_f32_4x8(xq, w, null, conv2dShape(x.shape, l.weightShape, { stride: l.stride, padding: l.padding }), out);
+        conv2d_nhwc_f32_4x8(xq, w, null, conv!, out);
       } else {
-        dwconv2d_nhwc_f32_4x8(xq, w, null, dwconv2dShape(x.shape, [l.weightShape[0]!, l.weightShape[1]!, this.C], { stride: l.stride, padding: l.padding }), out);
+        dwconv2d_nhwc_f32_4x8(xq, w, null, conv!, out);
       }
       k.channel_affine_f32x4(out.ptr, out.ptr, out.length / this.C, this.C, this.affinePtr, this.affinePtr + 4 * this.C);
     } catch (e) {

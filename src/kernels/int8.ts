@@ -124,7 +124,7 @@ function checkWeights(rt: Runtime, w: unknown, K: number | null, shapes: string)
   return w;
 }
 
-/** Byte offsets of the epilogue block's fields (assembly/int8.ts, storeRow). */
+/** Byte offsets of the epilogue block's fields (assembly/inline/epilogue.ts). */
 const EP = { dq: 0, bias: 4, hasBias: 8, lo: 12, hi: 16, s: 20, max: 24, size: 32 } as const;
 
 /**

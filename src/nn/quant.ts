@@ -28,6 +28,17 @@ export interface QuantizerOptions {
 
 const FP32 = parseFormat('FP32');
 
+/** What Quantizer.state() returns and restore() takes. */
+export interface QuantizerState {
+  weightFormat: string;
+  actFormat: string;
+  quantizeWeights: boolean;
+  quantizeActivations: boolean;
+  actStd: number | null;
+  actClips: Array<[string, number]>;
+  weightClips?: Array<[string, number]>;
+}
+
 export class Quantizer {
   /** Format of the weights (FP32: no quantization). */
   weightFormat: Format = FP32;
@@ -129,6 +140,28 @@ export class Quantizer {
     buf.free();
     for (let c = 0; c < C; c++) if (!(clips[c]! > 0)) clips[c] = 1; // all-zero channel: any clip gives zeros
     return clips;
+  }
+
+  /** The quantizer's state as a checkpoint keeps it (JSON-able). */
+  state(): QuantizerState {
+    return {
+      weightFormat: this.weightFormat.name, actFormat: this.actFormat.name,
+      quantizeWeights: this.quantizeWeights, quantizeActivations: this.quantizeActivations,
+      actStd: this.actStd, actClips: [...this.actClips], weightClips: [...this.weightClips],
+    };
+  }
+
+  /** Restores state() (formats, phase switches, profiled std and clips); older checkpoints may lack weightClips. */
+  restore(s: QuantizerState): void {
+    this.weightFormat = parseFormat(s.weightFormat);
+    this.actFormat = parseFormat(s.actFormat);
+    this.quantizeWeights = s.quantizeWeights;
+    this.quantizeActivations = s.quantizeActivations;
+    this.actStd = s.actStd;
+    this.actClips.clear();
+    for (const [f, c] of s.actClips) this.actClips.set(f, c);
+    this.weightClips.clear();
+    for (const [f, c] of s.weightClips ?? []) this.weightClips.set(f, c);
   }
 
   /** The layer's input after profiling (in training mode) / fake quantization (x itself when off). */

@@ -12,7 +12,7 @@ import { batches, batchCount, type Augment, type Batch } from '../data/batches.j
 import type { Dataset, DatasetSplits } from '../data/dataset.js';
 import { parseFormat, type Format } from '../formats/format.js';
 import type { Module } from '../nn/module.js';
-import { quantLayers } from '../nn/quant.js';
+import { quantLayers, type QuantizerState } from '../nn/quant.js';
 import { Adam, AdamW, RMSProp, SGD, parseSchedule, type Optimizer, type OptimizerState, type Schedule } from '../optim/index.js';
 
 export const OPTIMIZERS = ['sgd', 'adam', 'adamw', 'rmsprop'] as const;
@@ -74,15 +74,8 @@ export interface TrainerCheckpoint {
   tensors: Record<string, Float32Array>;
 }
 
-interface QuantState {
+interface QuantState extends QuantizerState {
   name: string;
-  weightFormat: string;
-  actFormat: string;
-  quantizeWeights: boolean;
-  quantizeActivations: boolean;
-  actStd: number | null;
-  actClips: Array<[string, number]>;
-  weightClips: Array<[string, number]>;
 }
 
 function makeOptimizer(model: Module, cfg: TrainConfig): Optimizer {
@@ -241,11 +234,7 @@ export class Trainer {
     const tensors: Record<string, Float32Array> = {};
     for (const [k, t] of this.model.namedParameters()) tensors[`param:${k}`] = t.toArray();
     for (const [k, t] of this.model.namedBuffers()) tensors[`buffer:${k}`] = t.toArray();
-    const quant: QuantState[] = this.layers.map(([name, l]) => ({
-      name, weightFormat: l.quant.weightFormat.name, actFormat: l.quant.actFormat.name,
-      quantizeWeights: l.quant.quantizeWeights, quantizeActivations: l.quant.quantizeActivations,
-      actStd: l.quant.actStd, actClips: [...l.quant.actClips], weightClips: [...l.quant.weightClips],
-    }));
+    const quant: QuantState[] = this.layers.map(([name, l]) => ({ name, ...l.quant.state() }));
     return { meta: { version: 1, step: this.step, epochRngState: this.epochRngState, optimizer: this.optimizer.stateDict(), quant, extra }, tensors };
   }
 
@@ -272,21 +261,12 @@ export class Trainer {
     const quant = meta.quant.map((q) => {
       const l = layers.get(q.name);
       if (!l) return bad(`names a layer ${q.name} this model does not have`);
-      return { l, q, wf: parseFormat(q.weightFormat), af: parseFormat(q.actFormat) };
+      parseFormat(q.weightFormat); parseFormat(q.actFormat); // checked before anything is written
+      return { l, q };
     });
     this.optimizer.loadStateDict(meta.optimizer); // checks its state completely before writing
     for (const [t, v] of writes) t.data.set(v);
-    for (const { l, q, wf, af } of quant) {
-      l.quant.weightFormat = wf;
-      l.quant.actFormat = af;
-      l.quant.quantizeWeights = q.quantizeWeights;
-      l.quant.quantizeActivations = q.quantizeActivations;
-      l.quant.actStd = q.actStd;
-      l.quant.actClips.clear();
-      for (const [f, c] of q.actClips) l.quant.actClips.set(f, c);
-      l.quant.weightClips.clear();
-      for (const [f, c] of q.weightClips ?? []) l.quant.weightClips.set(f, c);
-    }
+    for (const { l, q } of quant) l.quant.restore(q);
     this.step = meta.step;
     this.epochRngState = meta.epochRngState;
   }
