@@ -11,6 +11,7 @@ import { parseFormat } from '../formats/format.js';
 import type { Module } from '../nn/module.js';
 import { quantLayers, type QuantizerState } from '../nn/quant.js';
 import { createModel, MODEL_NAMES } from '../nn/zoo.js';
+import { checkpointKey } from '../train/trainer.js';
 import { readJson } from './files.js';
 import { RunDir } from './run-dir.js';
 
@@ -53,7 +54,7 @@ export function loadRunModel(dir: string): RunModel {
   });
   const values: Record<string, Float32Array> = {}, shapes: Record<string, number[]> = {};
   for (const [k, t] of [...model.namedParameters(), ...model.namedBuffers()]) {
-    const v = ck.tensors[`${t.requiresGrad ? 'param' : 'buffer'}:${k}`];
+    const v = ck.tensors[checkpointKey(k, t)];
     if (v) values[k] = v;
     shapes[k] = t.shape.slice();
   }

@@ -16,11 +16,10 @@ export interface FoldableNorm {
   readonly opts: { eps?: number };
 }
 
-/** A searched layer as lowered: the module, its place in the graph, and the norm folded after it. */
+/** A searched layer as lowered: the module and the norm folded after it. */
 export interface LoweredLayer {
   name: string;
   module: Module & QuantLayer;
-  node: number;
   norm: FoldableNorm | null;
 }
 
@@ -46,7 +45,7 @@ export class GraphBuilder {
   layer(module: Module & QuantLayer, x: ValueId): ValueId {
     const name = this.names.get(module);
     if (name === undefined) throw new FliqsError('model', 'has a searched layer outside its module tree', 'layers reachable as properties of the model');
-    this.layers.push({ name, module, node: this.nodes.length, norm: null });
+    this.layers.push({ name, module, norm: null });
     return this.node({ op: 'layer', input: x, layer: this.layers.length - 1 });
   }
 

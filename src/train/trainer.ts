@@ -78,6 +78,11 @@ interface QuantState extends QuantizerState {
   name: string;
 }
 
+/** The name a model tensor has in a checkpoint: `param:<name>` (trainable) or `buffer:<name>`. */
+export function checkpointKey(name: string, t: Tensor): string {
+  return `${t.requiresGrad ? 'param' : 'buffer'}:${name}`;
+}
+
 function makeOptimizer(model: Module, cfg: TrainConfig): Optimizer {
   const params = model.namedParameters().map(([name, p]) => ({
     name, param: p.storage, grad: gradOf(p),
@@ -232,8 +237,7 @@ export class Trainer {
   checkpoint(extra?: unknown): TrainerCheckpoint {
     if (this.profiling) throw new FliqsError('checkpoint', `requested at step ${this.step}, inside the activation-profiling window`, 'a step outside profiling');
     const tensors: Record<string, Float32Array> = {};
-    for (const [k, t] of this.model.namedParameters()) tensors[`param:${k}`] = t.toArray();
-    for (const [k, t] of this.model.namedBuffers()) tensors[`buffer:${k}`] = t.toArray();
+    for (const [k, t] of [...this.model.namedParameters(), ...this.model.namedBuffers()]) tensors[checkpointKey(k, t)] = t.toArray();
     const quant: QuantState[] = this.layers.map(([name, l]) => ({ name, ...l.quant.state() }));
     return { meta: { version: 1, step: this.step, epochRngState: this.epochRngState, optimizer: this.optimizer.stateDict(), quant, extra }, tensors };
   }
@@ -254,8 +258,7 @@ export class Trainer {
       if (!(v instanceof Float32Array) || v.length !== t.size) bad(`has no matching ${name} (${v?.length ?? 'missing'} vs ${t.size} values)`);
       writes.push([t, v!]);
     };
-    for (const [k, t] of this.model.namedParameters()) want(`param:${k}`, t);
-    for (const [k, t] of this.model.namedBuffers()) want(`buffer:${k}`, t);
+    for (const [k, t] of [...this.model.namedParameters(), ...this.model.namedBuffers()]) want(checkpointKey(k, t), t);
     const layers = new Map(this.layers);
     if (!Array.isArray(meta.quant) || meta.quant.length !== layers.size) bad(`describes ${describe(meta.quant)} quantized layers, this model has ${layers.size}`);
     const quant = meta.quant.map((q) => {
