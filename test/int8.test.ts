@@ -12,7 +12,7 @@ import { parseFormat } from '../src/formats/format.js';
 import { scaleOf } from '../src/formats/params.js';
 import { quantize, quantizePerChannel } from '../src/formats/quantize.js';
 import {
-  conv2d_i8_nhwc, dwconv2d_i8_nhwc, gemm_i8_f32_4x8, gemm_i8_i32_4x8, MAX_K_I8, pack_b_i4, pack_b_i4_i8, pack_b_i8, quantize_i8_f32x4,
+  conv2d_i8_nhwc, dwconv2d_i8_nhwc, gemm_i8_f32_4x8, prepareDequant, gemm_i8_i32_4x8, MAX_K_I8, pack_b_i4, pack_b_i4_i8, pack_b_i8, quantize_i8_f32x4,
   quantize_pc_i8_f32x4, type PackedWeightsI8,
 } from '../src/kernels/int8.js';
 import { conv2dI8Ref, dequantI8Ref, dwconv2dI8Ref, gemmI8Ref, quantizeI8Ref, requantizeI8Ref, unpackI4Ref } from '../src/kernels/int8.ref.js';
@@ -329,6 +329,33 @@ describe.each(runtimes)('int8 kernels, $variant module', (rt) => {
       w.free();
     }
     rt.arena.free(px); rt.arena.free(out);
+  });
+
+  it('a prepared epilogue gives the same bytes as its DequantI8 (GEMM, conv, depthwise) and is checked', () => {
+    const M = 13, K = 20, N = 11;
+    const a = codes(5, M * K, 127, 'mixed'), b = codes(6, K * N, 127, 'mixed');
+    const d = { sA: 9, sW: Float32Array.from({ length: N }, (_, n) => 0.5 + n), bias: new Float32Array(N).fill(0.5),
+      outScale: Float32Array.from({ length: N }, (_, n) => (n % 3) - 1), clamp: [0, 6] as [number, number], requantize: { s: 3, format: 'INT8' } };
+    const pa = put(rt, a), pk = put(rt, b), out1 = rt.arena.alloc(M * N * 4), out2 = rt.arena.alloc(M * N * 4);
+    const w = pack_b_i8(pk, K, N, rt);
+    const before = rt.arena.bytesInUse;
+    const pd = prepareDequant(d, N, rt);
+    for (const run of [
+      (o: number, q: typeof d | typeof pd) => gemm_i8_f32_4x8(pa, M, w, o, q, rt),
+      (o: number, q: typeof d | typeof pd) => conv2d_i8_nhwc(pa, [1, 1, M, K], w, [1, 1], o, { dequant: q }, rt),
+    ]) {
+      run(out1, d); run(out2, pd);
+      expect(firstDiff(rt.i8.slice(out1, out1 + M * N), rt.i8.slice(out2, out2 + M * N))).toBe(-1);
+    }
+    const dw = prepareDequant({ ...d, sW: d.sW.subarray(0, 4), bias: d.bias.subarray(0, 4), outScale: d.outScale.subarray(0, 4) }, 4, rt);
+    dwconv2d_i8_nhwc(pa, [1, 13, 5, 4], pk, [3, 3], out1, { padding: 1, dequant: { ...d, sW: d.sW.subarray(0, 4), bias: d.bias.subarray(0, 4), outScale: d.outScale.subarray(0, 4) } }, rt);
+    dwconv2d_i8_nhwc(pa, [1, 13, 5, 4], pk, [3, 3], out2, { padding: 1, dequant: dw }, rt);
+    expect(firstDiff(rt.i8.slice(out1, out1 + 13 * 5 * 4), rt.i8.slice(out2, out2 + 13 * 5 * 4))).toBe(-1);
+    expect(() => gemm_i8_f32_4x8(pa, M, w, out1, dw, rt)).toThrow(/prepared for 4 columns, not 11/);
+    pd.free(); dw.free();
+    expect(() => gemm_i8_f32_4x8(pa, M, w, out1, pd, rt)).toThrow(/dequant: was freed/);
+    expect(rt.arena.bytesInUse).toBe(before); // per-call blocks released, the prepared ones freed
+    w.free(); rt.arena.free(pa); rt.arena.free(pk); rt.arena.free(out1); rt.arena.free(out2);
   });
 
   it('reads INT4 codes in packCodes order (low nibble first), including code 8 as −8', () => {

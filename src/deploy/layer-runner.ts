@@ -19,7 +19,7 @@ import { quantize } from '../formats/quantize.js';
 import { WasmF32, type Runtime } from '../core/runtime.js';
 import { conv2dShape, conv2d_nhwc_f32_4x8, dwconv2dShape, dwconv2d_nhwc_f32_4x8, type ConvShape } from '../kernels/conv.js';
 import { gemm } from '../kernels/gemm.js';
-import { conv2d_i8_nhwc, dwconv2d_i8_nhwc, gemm_i8_f32_4x8, pack_b_i4, pack_b_i4_i8, pack_b_i8, quantize_i8_f32x4, type DequantI8, type PackedWeightsI8 } from '../kernels/int8.js';
+import { conv2d_i8_nhwc, dwconv2d_i8_nhwc, gemm_i8_f32_4x8, pack_b_i4, pack_b_i4_i8, pack_b_i8, prepareDequant, quantize_i8_f32x4, type DequantI8, type PackedWeightsI8, type PreparedDequant } from '../kernels/int8.js';
 import { layerChannels, layerParams, type DeployLayer, type DeployWeights } from './spec.js';
 
 export type LayerPath = 'int8' | 'int4' | 'lut' | 'bf16' | 'f32';
@@ -78,6 +78,8 @@ export class LayerRunner {
   private scalePtr = 0;
   private affinePtr = 0;
   private readonly dequant: DequantI8;
+  /** The epilogue block of each output plan this layer has run with, prepared on first use (kept until free()). */
+  private readonly prepared = new Map<OutputPlan, PreparedDequant>();
 
   constructor(private readonly rt: Runtime, readonly layer: DeployLayer, w: DeployWeights, int4Panels: Int4Panels = 'int8') {
     this.wf = parseFormat(layer.weightFormat);
@@ -169,7 +171,11 @@ export class LayerRunner {
     const rt = this.rt, l = this.layer;
     const { shape } = this.geometry(x);
     const n = sizeOf(x.shape), outN = sizeOf(shape);
-    const dequant: DequantI8 = { ...this.dequant, clamp: plan.clamp, ...(plan.requantize ? { requantize: plan.requantize } : {}) };
+    let dequant = this.prepared.get(plan);
+    if (!dequant) {
+      dequant = prepareDequant({ ...this.dequant, clamp: plan.clamp, ...(plan.requantize ? { requantize: plan.requantize } : {}) }, this.C, rt);
+      this.prepared.set(plan, dequant);
+    }
     let codes = x.kind === 'i8' ? x.ptr : -1;
     const own = codes < 0;
     let out = -1;
@@ -236,6 +242,8 @@ export class LayerRunner {
   free(): void {
     this.packed?.free();
     this.packed = null;
+    for (const p of this.prepared.values()) p.free();
+    this.prepared.clear();
     for (const p of this.blocks.splice(0)) this.rt.arena.free(p);
   }
 }

@@ -173,27 +173,70 @@ function epilogue(rt: Runtime, d: DequantI8, N: number): { ptr: number; mode: 1 
   return { ptr, mode: d.requantize === undefined ? 1 : 2 };
 }
 
+/**
+ * A DequantI8 turned into its epilogue block once, for calls that repeat it (a deployed layer's): the
+ * kernels then read it as it is instead of re-deriving dq[n] = outScale[n]/(sA·sW[n]) per call. Pass it
+ * wherever a DequantI8 goes, for N output columns; free() returns its memory.
+ */
+export class PreparedDequant {
+  private freed = false;
+  constructor(readonly runtime: Runtime, readonly ptr: number, readonly mode: 1 | 2, readonly N: number) {}
+  get isFreed(): boolean { return this.freed; }
+  free(): void {
+    if (this.freed) return;
+    this.freed = true;
+    this.runtime.arena.free(this.ptr);
+  }
+}
+
+/**
+ * Prepares `d` for N output columns (see PreparedDequant).
+ * @example
+ * const dq = prepareDequant({ sA: 127, sW: [2, 4], bias: [0, 1] }, 2);
+ * gemm_i8_f32_4x8(a, M, w, out, dq); // as with the DequantI8 itself
+ * dq.free();
+ */
+export function prepareDequant(d: DequantI8, N: number, rt: Runtime = runtime): PreparedDequant {
+  requireInt('N', N, 1, 2 ** 31 - 1);
+  const ep = epilogue(rt, d, N);
+  return new PreparedDequant(rt, ep.ptr, ep.mode, N);
+}
+
+/** The epilogue block for one call: a PreparedDequant as it is (checked), or one built from d and freed by release(). */
+function useEpilogue(rt: Runtime, d: DequantI8 | PreparedDequant, N: number): { ptr: number; mode: 1 | 2; release(): void } {
+  if (d instanceof PreparedDequant) {
+    if (d.runtime !== rt || d.isFreed || d.N !== N) {
+      throw new FliqsError('dequant', d.isFreed ? 'was freed' : d.runtime !== rt ? 'was prepared in another runtime' : `was prepared for ${d.N} columns, not ${N}`,
+        `a PreparedDequant of this runtime for ${N} columns, or a DequantI8`);
+    }
+    return { ptr: d.ptr, mode: d.mode, release: () => {} };
+  }
+  const ep = epilogue(rt, d, N);
+  return { ...ep, release: () => rt.arena.free(ep.ptr) };
+}
+
 /** Packs row-major int8 A (pack_a_i8) and runs the GEMM. */
-function runGemm(rt: Runtime, a: number, M: number, w: PackedWeightsI8, out: number, d: DequantI8 | null): void {
+function runGemm(rt: Runtime, a: number, M: number, w: PackedWeightsI8, out: number, d: DequantI8 | PreparedDequant | null): void {
   const { K, N } = w;
   const pa = rt.arena.alloc(rt.kernels.packed_a_i8_bytes(M, K));
-  let ep: ReturnType<typeof epilogue> | null = null;
+  let ep: ReturnType<typeof useEpilogue> | null = null;
   try {
-    if (d) ep = epilogue(rt, d, N);
+    if (d) ep = useEpilogue(rt, d, N);
     rt.kernels.pack_a_i8(a, pa, M, K);
     const names = INT8_GEMM_KERNELS[w.panel];
     if (ep) rt.kernels[ep.mode === 2 ? names.q8 : names.f32](pa, w.ptr, out, M, N, K, ep.ptr);
     else rt.kernels[names.i32](pa, w.ptr, out, M, N, K);
   } finally {
     rt.arena.free(pa);
-    if (ep) rt.arena.free(ep.ptr);
+    ep?.release();
   }
 }
 
 /** Bytes per output element and its name: int32 / f32 (4) or int8 codes with dequant.requantize (1). */
-const outKind = (d: DequantI8 | null | undefined): [number, string] => (d ? (d.requantize ? [1, 'int8 codes'] : [4, 'f32']) : [4, 'int32']);
+const outKind = (d: DequantI8 | PreparedDequant | null | undefined): [number, string] =>
+  (d ? ((d instanceof PreparedDequant ? d.mode === 2 : d.requantize) ? [1, 'int8 codes'] : [4, 'f32']) : [4, 'int32']);
 
-function checkGemm(rt: Runtime, a: number, M: number, w: PackedWeightsI8, out: number, d: DequantI8 | null): void {
+function checkGemm(rt: Runtime, a: number, M: number, w: PackedWeightsI8, out: number, d: DequantI8 | PreparedDequant | null): void {
   requireInt('M', M, 1, 2 ** 31 - 1);
   checkWeights(rt, w, null, '');
   const shapes = `A [${M},${w.K}] · B [${w.K},${w.N}] → out [${M},${w.N}]`;
@@ -228,7 +271,7 @@ export function gemm_i8_i32_4x8(a: number, M: number, w: PackedWeightsI8, out: n
  * const out = runtime.arena.alloc(4);
  * gemm_i8_f32_4x8(a, 1, pack_b_i8(b, 2, 1), out, { sA: 127, sW: 2, bias: [0.5] }); // runtime.f32 at out: [1.2480…] = 190/254 + 0.5
  */
-export function gemm_i8_f32_4x8(a: number, M: number, w: PackedWeightsI8, out: number, dequant: DequantI8, rt: Runtime = runtime): void {
+export function gemm_i8_f32_4x8(a: number, M: number, w: PackedWeightsI8, out: number, dequant: DequantI8 | PreparedDequant, rt: Runtime = runtime): void {
   checkGemm(rt, a, M, w, out, dequant);
   runGemm(rt, a, M, w, out, dequant);
 }
@@ -238,7 +281,7 @@ export interface Conv2dI8Options {
   stride?: number | readonly [number, number];
   padding?: number | readonly [number, number];
   /** When given, out is f32 dequantized as in gemm_i8_f32_4x8 (int8 codes with dequant.requantize); otherwise int32. */
-  dequant?: DequantI8;
+  dequant?: DequantI8 | PreparedDequant;
 }
 
 function pair(input: string, v: unknown, dflt: number, min: number): [number, number] {
@@ -298,14 +341,14 @@ export function conv2d_i8_nhwc(x: number, xShape: readonly [number, number, numb
     return shape;
   }
   const scratch = rt.arena.alloc(rt.kernels.conv_i8_scratch_bytes(K));
-  let ep: ReturnType<typeof epilogue> | null = null;
+  let ep: ReturnType<typeof useEpilogue> | null = null;
   try {
-    if (d) ep = epilogue(rt, d, w.N);
+    if (d) ep = useEpilogue(rt, d, w.N);
     rt.kernels.conv2d_i8_4x8(x, B, H, W, C, KH, KW, sh, sw, ph, pw, OH, OW, w.ptr, w.N, w.panel === 'i4' ? 4 : 8, out,
       ep?.mode ?? 0, ep?.ptr ?? 0, scratch);
   } finally {
     rt.arena.free(scratch);
-    if (ep) rt.arena.free(ep.ptr);
+    ep?.release();
   }
   return shape;
 }
@@ -321,7 +364,7 @@ export function conv2d_i8_nhwc(x: number, xShape: readonly [number, number, numb
  * dwconv2d_i8_nhwc(x, [1, 2, 2, 1], k, [2, 2], out, { dequant: { sA: 1, sW: 1 } }); // runtime.f32 at out: [10]
  */
 export function dwconv2d_i8_nhwc(x: number, xShape: readonly [number, number, number, number], w: number,
-  kernel: readonly [number, number], out: number, options: Conv2dI8Options & { dequant: DequantI8 }, rt: Runtime = runtime): [number, number, number, number] {
+  kernel: readonly [number, number], out: number, options: Conv2dI8Options & { dequant: DequantI8 | PreparedDequant }, rt: Runtime = runtime): [number, number, number, number] {
   const [B, H, W, C] = xShape ?? [];
   const shape = conv2dI8OutputShape(xShape, kernel, C!, options);
   const [KH, KW] = kernel;
@@ -334,11 +377,11 @@ export function dwconv2d_i8_nhwc(x: number, xShape: readonly [number, number, nu
   requireSpan(rt, 'out', out, B! * OH * OW * C! * es, `${kind} out of ${shapes}`, es);
   const [sh, sw] = pair('stride', options.stride, 1, 1);
   const [ph, pw] = pair('padding', options.padding, 0, 0);
-  const ep = epilogue(rt, options.dequant, C!);
+  const ep = useEpilogue(rt, options.dequant, C!);
   try {
     rt.kernels.dwconv2d_i8_nhwc(x, B!, H!, W!, C!, w, KH, KW, sh, sw, ph, pw, OH, OW, ep.mode, ep.ptr, out);
   } finally {
-    rt.arena.free(ep.ptr);
+    ep.release();
   }
   return shape;
 }
