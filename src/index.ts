@@ -1,14 +1,15 @@
 // fliqs: the package root. Everything here runs in Node and in browsers (no Node built-ins).
 
 export { FliqsError } from './core/errors.js';
-export { runtime, createRuntime, supportedVariants, Runtime, WasmF32, type Variant } from './core/runtime.js';
+export { runtime, createRuntime, supportedVariants, Runtime, WasmF32, WasmI32, type Variant } from './core/runtime.js';
+export type { F32Operand } from './core/operands.js';
 export { Arena } from './core/arena.js';
 export { parseFormat, ACCEPTED_FORMATS, type Format, type FormatKind } from './formats/format.js';
 export { SEARCH_SPACES, parseSearchSpace, type SearchSpaceName } from './formats/presets.js';
-export { quantize, quantizePerChannel, steGradient, type ChannelLayout } from './formats/quantize.js';
+export { quantize, quantizePerChannel, steGradient, type ChannelLayout } from './kernels/quant.js';
 export { quantizeRef, quantizePerChannelRef, steRef } from './formats/reference.js';
 export { encode, decode, packCodes, unpackCodes, quantizeToCodes, dequantizeCodes } from './formats/codes.js';
-export { tensorStats, percentileClip, mseOptimalClip, type TensorStats, type MseClip, type MseClipOptions } from './formats/clip.js';
+export { tensorStats, percentileClip, mseOptimalClip, type TensorStats, type MseClip, type MseClipOptions } from './kernels/stats.js';
 export * from './optim/index.js';
 export * from './data/index.js';
 export * from './autograd/index.js';

@@ -3,10 +3,9 @@
 // estimator: the upstream gradient passes where |x| ≤ clip and is blocked where x was clipped.
 
 import { FliqsError, describe } from '../core/errors.js';
-import { runtime } from '../core/runtime.js';
+import { checkedScale } from '../formats/checks.js';
 import { parseFormat, type Format } from '../formats/format.js';
-import { kernelParams } from '../formats/params.js';
-import { checkedScale, quantize, steGradient } from '../formats/quantize.js';
+import { quantize, quantizeChannels, steChannels, steGradient } from '../kernels/quant.js';
 import { Tensor, accumulate, accumulateAdd, record, scratchF32 } from './tensor.js';
 
 /**
@@ -39,10 +38,8 @@ export function fakeQuantize(x: Tensor, format: Format | string, clip?: number |
   const sBuf = scratchF32(C), cBuf = scratchF32(C);
   sBuf.array.set(scales);
   cBuf.array.set(clip);
-  const k = kernelParams(f);
-  // Straight to the kernels: quantizePerChannel would allocate its scales mid-call, and views of
-  // memory taken before a grow cannot be written after it.
-  runtime.kernels.quant_pc_f32x4(x.storage.ptr, y.storage.ptr, outer, C, 1, sBuf.ptr, k.kind, k.max, k.M, k.T, k.sh, k.flip);
-  return record(y, [x], () =>
-    accumulate(x, (dx) => runtime.kernels.ste_pc_f32x4(x.storage.ptr, y.grad!.ptr, dx.ptr, outer, C, 1, cBuf.ptr)));
+  // Resident forms that allocate nothing: quantizePerChannel would allocate its scales mid-call, and
+  // views of memory taken before a grow cannot be written after it.
+  quantizeChannels(x.storage, y.storage, outer, C, sBuf, f);
+  return record(y, [x], () => accumulate(x, (dx) => steChannels(x.storage, y.grad!, dx, outer, C, cBuf)));
 }

@@ -3,8 +3,8 @@
 
 import { Rng } from '../core/random.js';
 import { parseFormat } from '../formats/format.js';
-import { mseOptimalClip, tensorStats } from '../formats/clip.js';
-import { quantize } from '../formats/quantize.js';
+import { mseOptimalClip, tensorStats } from '../kernels/stats.js';
+import { quantize } from '../kernels/quant.js';
 import { runtime } from '../core/runtime.js';
 import { table } from './table.js';
 

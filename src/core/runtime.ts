@@ -95,6 +95,13 @@ export class WasmF32 {
   free(): void { this.runtime.arena.free(this.ptr); }
 }
 
+/** An i32 buffer that lives in wasm memory (max-pool argmax indices). `.array` is a fresh view each time. */
+export class WasmI32 {
+  constructor(readonly runtime: Runtime, readonly ptr: number, readonly length: number) {}
+  get array(): Int32Array { return this.runtime.i32.subarray(this.ptr >> 2, (this.ptr >> 2) + this.length); }
+  free(): void { this.runtime.arena.free(this.ptr); }
+}
+
 /** Instantiates a fresh runtime (own memory and arena). `auto` picks relaxed SIMD when supported. */
 export async function createRuntime(variant: Variant | 'auto' = 'auto'): Promise<Runtime> {
   const supported = supportedVariants();

@@ -15,7 +15,8 @@
 import { parseFormat, type Format } from '../formats/format.js';
 import { decodeValue, unpackCodes } from '../formats/codes.js';
 import { scaleOf } from '../formats/params.js';
-import { quantize } from '../formats/quantize.js';
+import { channelAffine, decodeBf16, decodeLutU8 } from '../kernels/decode.js';
+import { quantize } from '../kernels/quant.js';
 import { WasmF32, type Runtime } from '../core/runtime.js';
 import { conv2dShape, conv2d_nhwc_f32_4x8, dwconv2dShape, dwconv2d_nhwc_f32_4x8, type ConvShape } from '../kernels/conv.js';
 import { gemm } from '../kernels/gemm.js';
@@ -204,7 +205,7 @@ export class LayerRunner {
   }
 
   private runFloat(x: Activation & { kind: 'f32' }): Activation {
-    const rt = this.rt, l = this.layer, k = rt.kernels;
+    const rt = this.rt, l = this.layer;
     const { conv, shape } = this.geometry(x);
     const owned: WasmF32[] = [];
     const tmp = (n: number): WasmF32 => { const b = rt.allocF32(n); owned.push(b); return b; };
@@ -216,8 +217,8 @@ export class LayerRunner {
         quantize(x.buf.array, this.af, this.layer.activationClip ?? undefined, xq.array); // both views of wasm memory: in place
       }
       let w: WasmF32;
-      if (this.path === 'lut') { w = tmp(this.P); k.decode_lut_u8_f32(this.codesPtr, this.lutPtr, this.scalePtr, w.ptr, this.P / this.C, this.C); }
-      else if (this.path === 'bf16') { w = tmp(this.P); k.decode_bf16_f32(this.codesPtr, w.ptr, this.P); }
+      if (this.path === 'lut') { w = tmp(this.P); decodeLutU8(this.codesPtr, this.lutPtr, this.scalePtr, w, this.C); }
+      else if (this.path === 'bf16') { w = tmp(this.P); decodeBf16(this.codesPtr, w); }
       else w = new WasmF32(rt, this.codesPtr, this.P);
       out = rt.allocF32(shape.reduce((a, b) => a * b, 1));
       if (l.kind === 'linear') {
@@ -228,7 +229,7 @@ export class LayerRunner {
       } else {
         dwconv2d_nhwc_f32_4x8(xq, w, null, conv!, out);
       }
-      k.channel_affine_f32x4(out.ptr, out.ptr, out.length / this.C, this.C, this.affinePtr, this.affinePtr + 4 * this.C);
+      channelAffine(out, out, this.C, this.affinePtr, this.affinePtr + 4 * this.C);
     } catch (e) {
       out?.free();
       throw e;

@@ -7,7 +7,7 @@
 import { FliqsError, describe, requireInt } from '../core/errors.js';
 import { decodeValue, unpackCodes } from '../formats/codes.js';
 import { parseFormat } from '../formats/format.js';
-import { checkedScale } from '../formats/quantize.js';
+import { checkedScale } from '../formats/checks.js';
 import { quantizeRef } from '../formats/reference.js';
 import { avgpool2dRef, conv2dRef, globalAvgpoolRef, maxpool2dRef, outExtent, type ConvShape } from '../kernels/conv.ref.js';
 import { checkSpec } from './check.js';

@@ -3,8 +3,8 @@
 
 import { FliqsError, describe, requirePositive } from '../core/errors.js';
 import { parseFormat, type Format } from './format.js';
-import { checkedScale, quantize, requireF32 } from './quantize.js';
-import { exponentOf, roundToGrid } from './reference.js';
+import { checkedScale, requireF32 } from './checks.js';
+import { exponentOf, quantizeRef, roundToGrid } from './reference.js';
 
 const f32buf = new Float32Array(1);
 const u32buf = new Uint32Array(f32buf.buffer);
@@ -142,7 +142,7 @@ export function quantizeToCodes(x: Float32Array, format: Format | string, clip?:
   requireF32('x', x);
   const f = parseFormat(format);
   const s = checkedScale(f, clip);
-  const grid = quantize(x.map((v) => v * s), f, f.ignoresClip ? undefined : f.maxValue);
+  const grid = quantizeRef(x.map((v) => v * s), f, f.ignoresClip ? 1 : f.maxValue);
   return { codes: encode(f, grid), scale: s };
 }
 

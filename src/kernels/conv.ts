@@ -4,7 +4,8 @@
 // must belong to the same runtime, and outputs are allocated on that runtime unless passed in.
 
 import { FliqsError, describe } from '../core/errors.js';
-import { WasmF32, type Runtime } from '../core/runtime.js';
+import { f32Length } from '../core/operands.js';
+import { WasmF32, WasmI32, type Runtime } from '../core/runtime.js';
 import { outExtent, type ConvShape } from './conv.ref.js';
 
 export type { ConvShape } from './conv.ref.js';
@@ -22,13 +23,6 @@ export interface PoolOptions {
   /** Defaults to the window size. */
   stride?: number | readonly [number, number];
   padding?: number | readonly [number, number] | readonly [number, number, number, number];
-}
-
-/** An i32 buffer in wasm memory (max-pool argmax indices). */
-export class WasmI32 {
-  constructor(readonly runtime: Runtime, readonly ptr: number, readonly length: number) {}
-  get array(): Int32Array { return this.runtime.i32.subarray(this.ptr >> 2, (this.ptr >> 2) + this.length); }
-  free(): void { this.runtime.arena.free(this.ptr); }
 }
 
 const MAX_ELEMS = 2 ** 29; // kernels index bytes with i32
@@ -133,10 +127,10 @@ function checkShape(s: ConvShape): void {
   }
 }
 
+/** A conv operand: a WasmF32 of rt (conv kernels take resident buffers only) of exactly `length` elements. */
 function buf(rt: Runtime, input: string, b: unknown, length: number, dims: string): WasmF32 {
   if (!(b instanceof WasmF32)) throw new FliqsError(input, `got ${describe(b)}`, `a WasmF32 of length ${length} (${dims})`);
-  if (b.runtime !== rt) throw new FliqsError(input, 'belongs to another runtime', 'buffers of one runtime per call');
-  if (b.length !== length) throw new FliqsError(input, `has length ${b.length}`, `length ${length} (${dims})`);
+  f32Length(rt, input, b, length, dims);
   return b;
 }
 

@@ -6,12 +6,9 @@
 // Layout: [rows, C] row-major, C innermost (NHWC activations are [N·H·W, C]). Outputs may alias
 // same-shaped inputs.
 
-import { place } from '../core/resident.js';
+import { f32Length, place, type F32Operand } from '../core/operands.js';
 import { FliqsError, describe, requireFinite, requireInt, requirePositive } from '../core/errors.js';
 import { runtime, WasmF32, type Runtime } from '../core/runtime.js';
-
-/** An f32 operand: a WasmF32, or a Float32Array (used in place when it is a view of the runtime's memory). */
-export type F32Operand = Float32Array | WasmF32;
 
 interface Slot {
   name: string;
@@ -22,14 +19,9 @@ interface Slot {
 
 function lengthOf(rt: Runtime, s: Slot, shape: string): void {
   const { name, x, n } = s;
-  if (x instanceof WasmF32) {
-    if (x.runtime !== rt) throw new FliqsError(name, 'is a WasmF32 of another runtime', `a buffer of the ${rt.variant} runtime, or a Float32Array`);
-  } else if (name === 'labels') {
-    if (!(x instanceof Int32Array)) throw new FliqsError(name, `got ${describe(x)}`, 'an Int32Array of class indices');
-  } else if (!(x instanceof Float32Array)) {
-    throw new FliqsError(name, `got ${describe(x)}`, 'a Float32Array or WasmF32');
-  }
-  if (x.length !== n) throw new FliqsError(name, `has ${x.length} elements but ${shape} needs ${n}`, `exactly ${n} elements`);
+  if (name !== 'labels') { f32Length(rt, name, x, n, shape); return; }
+  if (!(x instanceof Int32Array)) throw new FliqsError(name, `got ${describe(x)}`, 'an Int32Array of class indices');
+  if (x.length !== n) throw new FliqsError(name, `has length ${x.length}`, `length ${n} (${shape})`);
 }
 
 /**
@@ -68,21 +60,16 @@ function requireSmoothing(eps: unknown): number {
   return eps;
 }
 
-function lenOf(x: unknown, input: string): number {
-  if (x instanceof WasmF32 || x instanceof Float32Array) return x.length;
-  throw new FliqsError(input, `got ${describe(x)}`, 'a Float32Array or WasmF32');
-}
-
 /** One input, one same-length output. */
 function unary(rt: Runtime, x: F32Operand, y: F32Operand, yName: string, k: (x: number, y: number, n: number) => void): void {
-  const n = lenOf(x, 'x');
+  const n = f32Length(rt, 'x', x);
   run(rt, `x of ${n} elements`, [{ name: 'x', x, n }, { name: yName, x: y, n, out: true }], 0, ([px, py]) => k(px!, py!, n));
 }
 
 /** Two same-length inputs, one output. */
 function binary(rt: Runtime, names: [string, string, string], a: F32Operand, b: F32Operand, o: F32Operand,
   k: (a: number, b: number, o: number, n: number) => void): void {
-  const n = lenOf(a, names[0]);
+  const n = f32Length(rt, names[0], a);
   run(rt, `${names[0]} of ${n} elements`, [{ name: names[0], x: a, n }, { name: names[1], x: b, n }, { name: names[2], x: o, n, out: true }], 0,
     ([pa, pb, po]) => k(pa!, pb!, po!, n));
 }
@@ -181,7 +168,7 @@ export function scale_f32x4(x: F32Operand, s: number, out: F32Operand, rt: Runti
  */
 export function axpy_f32x4(a: number, x: F32Operand, y: F32Operand, rt: Runtime = runtime): void {
   requireFinite('a', a);
-  const n = lenOf(x, 'x');
+  const n = f32Length(rt, 'x', x);
   run(rt, `x of ${n} elements`, [{ name: 'x', x, n }, { name: 'y', x: y, n, out: true }], 0,
     ([px, py]) => rt.kernels.axpy_f32x4(px!, py!, n, a));
 }

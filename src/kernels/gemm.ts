@@ -2,18 +2,15 @@
 // operands into wasm memory, hands the kernel a scratch block from the arena, and copies C back out
 // when it did not live there. Optionally fake-quantizes op(B) while packing it (fused weight quantization).
 
-import { place } from '../core/resident.js';
+import { f32Length, place, type F32Operand } from '../core/operands.js';
 import { FliqsError, describe, requireFinite, requireInt } from '../core/errors.js';
 import { runtime, WasmF32, type Runtime } from '../core/runtime.js';
 import { parseFormat, type Format } from '../formats/format.js';
 import { kernelParams } from '../formats/params.js';
-import { checkedScale } from '../formats/quantize.js';
+import { checkedScale } from '../formats/checks.js';
 
 /** nn: A[M,K]·B[K,N]; nt: A[M,K]·B[N,K]ᵀ; tn: A[K,M]ᵀ·B[K,N]. */
 export type GemmLayout = 'nn' | 'nt' | 'tn';
-
-/** An f32 operand: a Float32Array (used in place when it is a view of the runtime's memory) or a WasmF32. */
-export type F32Operand = Float32Array | WasmF32;
 
 /** The kernel behind each layout, by its wasm export name (one list drives wrapper, tests and bench). */
 export const GEMM_KERNELS = {
@@ -65,15 +62,6 @@ function storedShapes(layout: GemmLayout, M: number, N: number, K: number): { a:
     a: layout === 'tn' ? [K, M] : [M, K],
     b: layout === 'nt' ? [N, K] : [K, N],
   };
-}
-
-function lengthOf(rt: Runtime, name: string, x: unknown): number {
-  if (x instanceof WasmF32) {
-    if (x.runtime !== rt) throw new FliqsError(name, 'is a WasmF32 of another runtime', `a buffer of the ${rt.variant} runtime, or a Float32Array`);
-    return x.length;
-  }
-  if (!(x instanceof Float32Array)) throw new FliqsError(name, `got ${describe(x)}`, 'a Float32Array or WasmF32');
-  return x.length;
 }
 
 /** Checks a [rows, cols] matrix with row stride ld fits in `len` elements starting `extra` elements in. */
@@ -128,9 +116,9 @@ export function gemm(layout: GemmLayout, M: number, N: number, K: number, alpha:
   requireFinite('alpha', alpha); requireFinite('beta', beta);
   const { a, b } = storedShapes(lay, M, N, K);
   const shapes = `${lay}: M=${M}, N=${N}, K=${K}, A [${a}], B [${b}], C [${M},${N}]`;
-  checkMatrix('A', lengthOf(rt, 'A', A), a[0], a[1], lda, 'lda', shapes);
-  checkMatrix('B', lengthOf(rt, 'B', B), b[0], b[1], ldb, 'ldb', shapes);
-  checkMatrix('C', lengthOf(rt, 'C', C), M, N, ldc, 'ldc', shapes);
+  checkMatrix('A', f32Length(rt, 'A', A), a[0], a[1], lda, 'lda', shapes);
+  checkMatrix('B', f32Length(rt, 'B', B), b[0], b[1], ldb, 'ldb', shapes);
+  checkMatrix('C', f32Length(rt, 'C', C), M, N, ldc, 'ldc', shapes);
   const q = options.quantB === undefined ? null : quantArgs(options.quantB, N);
 
   const ops = place(rt, [A, B, C]);
@@ -176,9 +164,9 @@ export function gemmBatched(layout: GemmLayout, batch: number, M: number, N: num
   const shapes = `${lay}: batch=${batch}, M=${M}, N=${N}, K=${K}, A [${a}], B [${b}], C [${M},${N}]`;
   const cSize = (M - 1) * ldc + N;
   requireInt('strideC', strideC, batch > 1 ? cSize : 0, 2 ** 31 - 1);
-  checkMatrix('A', lengthOf(rt, 'A', A), a[0], a[1], lda, 'lda', shapes, batch, strideA);
-  checkMatrix('B', lengthOf(rt, 'B', B), b[0], b[1], ldb, 'ldb', shapes, batch, strideB);
-  checkMatrix('C', lengthOf(rt, 'C', C), M, N, ldc, 'ldc', shapes, batch, strideC);
+  checkMatrix('A', f32Length(rt, 'A', A), a[0], a[1], lda, 'lda', shapes, batch, strideA);
+  checkMatrix('B', f32Length(rt, 'B', B), b[0], b[1], ldb, 'ldb', shapes, batch, strideB);
+  checkMatrix('C', f32Length(rt, 'C', C), M, N, ldc, 'ldc', shapes, batch, strideC);
 
   const ops = place(rt, [A, B, C]);
   const [pa, pb, pc] = ops.ptrs as [number, number, number];

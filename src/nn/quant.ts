@@ -7,9 +7,8 @@
 import { FliqsError, describe, requirePositive } from '../core/errors.js';
 import { fakeQuantize } from '../autograd/fake-quant.js';
 import type { Tensor } from '../autograd/tensor.js';
-import { runtime } from '../core/runtime.js';
 import { parseFormat, type Format } from '../formats/format.js';
-import { mseOptimalClip } from '../formats/clip.js';
+import { absmaxLastAxis, mseOptimalClip, sums } from '../kernels/stats.js';
 import type { Module } from './module.js';
 
 export type WeightClipMethod = 'absmax' | 'mse';
@@ -134,10 +133,7 @@ export class Quantizer {
       return c;
     }
     const C = w.shape[w.shape.length - 1]!;
-    const buf = runtime.allocF32(C);
-    runtime.kernels.stats_absmax_lastaxis_f32x4(w.storage.ptr, w.size / C, C, buf.ptr);
-    const clips = buf.array.slice();
-    buf.free();
+    const clips = absmaxLastAxis(w.storage, w.size / C, C);
     for (let c = 0; c < C; c++) if (!(clips[c]! > 0)) clips[c] = 1; // all-zero channel: any clip gives zeros
     return clips;
   }
@@ -169,11 +165,8 @@ export class Quantizer {
     // Only a layer in training mode profiles, so evaluation (and the search's validation forward, both in
     // eval mode) inside the profiling window does not leak validation data into the clips.
     if (this.profiling && training) {
-      const sums = runtime.allocF32(4);
-      runtime.kernels.stats_sums_f32x4(x.storage.ptr, x.size, sums.ptr);
-      const f64 = runtime.f64;
-      this.n += x.size; this.sum += f64[sums.ptr >> 3]!; this.sumSq += f64[(sums.ptr >> 3) + 1]!;
-      sums.free();
+      const [sum, sumSq] = sums(x.storage, x.size);
+      this.n += x.size; this.sum += sum; this.sumSq += sumSq;
     }
     if (!this.quantizeActivations || this.actFormat.kind === 'fp32') return x;
     return fakeQuantize(x, this.actFormat, this.actFormat.ignoresClip ? undefined : this.actClip());

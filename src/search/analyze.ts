@@ -6,10 +6,10 @@
 
 import { FliqsError, describe, requireInt } from '../core/errors.js';
 import { Rng } from '../core/random.js';
-import { mseOptimalClip, percentileClip, tensorStats } from '../formats/clip.js';
+import { mseOptimalClip, percentileClip, tensorStats } from '../kernels/stats.js';
 import type { Format } from '../formats/format.js';
 import { parseSearchSpace } from '../formats/presets.js';
-import { quantize } from '../formats/quantize.js';
+import { quantize } from '../kernels/quant.js';
 
 export type Distribution = 'gaussian' | 'laplace';
 

@@ -14,7 +14,7 @@
 //   BF16 : Cast to BFLOAT16 and back (round to nearest even).   FP32: nothing.
 
 import { parseFormat, type Format } from '../../formats/format.js';
-import { checkedScale } from '../../formats/quantize.js';
+import { checkedScale } from '../../formats/checks.js';
 import type { DeployLayer } from '../spec.js';
 import type { OnnxGraph } from './builder.js';
 import { DataType, attrInt } from './model.js';

@@ -1,14 +1,36 @@
-// Getting operands into wasm memory for the duration of one call: the one placement rule every
-// kernel wrapper uses.
+// Kernel operands: the one operand type (a wasm-resident WasmF32/WasmI32 or a plain typed array), the
+// one size check every kernel wrapper applies to it, and the one placement rule getting it into wasm
+// memory for the duration of one call.
 //
 // An allocation may grow the memory, which detaches every view of the old buffer. So where each operand
 // lives is decided for all of them first, while their views are still attached, and afterwards only byte
 // offsets are used: a resident array's data stays where it was, only its JS view goes stale.
 
+import { FliqsError, describe } from './errors.js';
 import { WasmF32, type Runtime } from './runtime.js';
 
+/** An f32 operand: a WasmF32, or a Float32Array (used in place when it is a view of the runtime's memory). */
+export type F32Operand = Float32Array | WasmF32;
+
 /** A kernel operand: a wasm-resident buffer, a view of wasm memory, or a plain typed array (copied in). */
-export type Operand = WasmF32 | Float32Array | Int32Array;
+export type Operand = F32Operand | Int32Array;
+
+/**
+ * The size check of an f32 operand: throws a FliqsError naming `input` unless x is a Float32Array or a
+ * WasmF32 of rt, and (when `length` is given) holds exactly `length` elements (`dims` says why);
+ * returns its length.
+ */
+export function f32Length(rt: Runtime, input: string, x: unknown, length?: number, dims = ''): number {
+  if (x instanceof WasmF32) {
+    if (x.runtime !== rt) throw new FliqsError(input, 'is a WasmF32 of another runtime', `a buffer of the ${rt.variant} runtime, or a Float32Array`);
+  } else if (!(x instanceof Float32Array)) {
+    throw new FliqsError(input, `got ${describe(x)}`, `a Float32Array or WasmF32${length === undefined ? '' : ` of length ${length}${dims ? ` (${dims})` : ''}`}`);
+  }
+  if (length !== undefined && x.length !== length) {
+    throw new FliqsError(input, `has length ${x.length}`, `length ${length}${dims ? ` (${dims})` : ''}`);
+  }
+  return x.length;
+}
 
 export interface Placed {
   /** Byte offset of each operand in wasm memory. */

@@ -1,12 +1,17 @@
-// The public fake-quantizers, backed by the wasm SIMD kernel (assembly/quant.ts).
+// The public fake-quantizers on the wasm SIMD kernels (assembly/quant.ts): quantize, quantizePerChannel
+// and the straight-through gradient, plus the resident per-channel forms the autograd op calls.
 // Arrays that already live in wasm memory are used in place; other arrays stream through a
 // cache-sized scratch block, so a 4M-element tensor never needs a 16 MB copy.
 
-import { FliqsError, describe, requirePositive } from '../core/errors.js';
-import { place } from '../core/resident.js';
-import { runtime, type Runtime } from '../core/runtime.js';
-import { parseFormat, type Format } from './format.js';
-import { kernelParams, scaleOf } from './params.js';
+import { FliqsError, requirePositive } from '../core/errors.js';
+import { place } from '../core/operands.js';
+import { runtime, type Runtime, type WasmF32 } from '../core/runtime.js';
+import { channelSplit, checkedClips, checkedScale, outputFor, requireF32 } from '../formats/checks.js';
+import { parseFormat, type Format } from '../formats/format.js';
+import { kernelParams } from '../formats/params.js';
+
+import type { ChannelLayout } from '../formats/checks.js';
+export type { ChannelLayout } from '../formats/checks.js';
 
 /** Elements per scratch chunk: 64 KiB in, quantized in place, copied out while still in L2. */
 const CHUNK = 16384;
@@ -16,31 +21,6 @@ function scratch(rt: Runtime): number {
   let p = scratchOf.get(rt);
   if (p === undefined) { p = rt.arena.alloc(CHUNK * 4); scratchOf.set(rt, p); }
   return p;
-}
-
-export function requireF32(input: string, x: unknown): Float32Array {
-  if (!(x instanceof Float32Array)) throw new FliqsError(input, `got ${describe(x)}`, 'a Float32Array');
-  return x;
-}
-
-export function outputFor(x: Float32Array, out: unknown, input = 'out'): Float32Array {
-  if (out === undefined) return new Float32Array(x.length);
-  if (!(out instanceof Float32Array) || out.length !== x.length) {
-    throw new FliqsError(input, `got ${describe(out)}`, `a Float32Array of length ${x.length} (the input's), or nothing`);
-  }
-  return out;
-}
-
-/** The scale for a clip, checked: clip must be finite and > 0 and give a finite, normal f32 scale. */
-export function checkedScale(f: Format, clip: unknown, input = 'clip'): number {
-  if (f.ignoresClip && clip === undefined) return 1;
-  const c = requirePositive(input, clip);
-  const s = scaleOf(f, c);
-  if (!(s >= 2 ** -126) || s === Infinity) {
-    throw new FliqsError(input, `${c} gives scale ${f.maxValue}/${c} outside f32 for ${f.name}`,
-      `a clip from ${f.maxValue / 3.4e38} to ${f.maxValue * 2 ** 126}`);
-  }
-  return s;
 }
 
 /**
@@ -89,39 +69,6 @@ export function quantize(x: Float32Array, format: Format | string, clip?: number
   const k = kernelParams(f);
   stream(rt, x, o, (a, b, n) => rt.kernels.quant_f32x4(a, b, n, k.kind, s, k.max, k.M, k.T, k.sh, k.flip));
   return o;
-}
-
-/** Where the channels are in a tensor: its shape and the channel axis (default 0, PyTorch's out-channel). */
-export interface ChannelLayout {
-  shape: readonly number[];
-  axis?: number;
-}
-
-/** [outer, C, inner] of a tensor for a channel axis, validated against x.length. */
-export function channelSplit(x: Float32Array, layout: ChannelLayout): [number, number, number] {
-  const { shape } = layout;
-  if (!Array.isArray(shape) || shape.length === 0 || shape.some((d) => !Number.isInteger(d) || d < 1)) {
-    throw new FliqsError('shape', `got ${JSON.stringify(shape)}`, 'a non-empty array of positive integers');
-  }
-  const axis = layout.axis ?? 0;
-  const ax = axis < 0 ? shape.length + axis : axis;
-  if (!Number.isInteger(ax) || ax < 0 || ax >= shape.length) {
-    throw new FliqsError('axis', `got ${axis} for shape [${shape.join(', ')}]`, `an integer from ${-shape.length} to ${shape.length - 1}`);
-  }
-  const size = shape.reduce((a, b) => a * b, 1);
-  if (size !== x.length) {
-    throw new FliqsError('shape', `[${shape.join(', ')}] holds ${size} elements but x has ${x.length}`, 'a shape whose product is x.length');
-  }
-  const outer = shape.slice(0, ax).reduce((a, b) => a * b, 1);
-  const inner = shape.slice(ax + 1).reduce((a, b) => a * b, 1);
-  return [outer, shape[ax]!, inner];
-}
-
-function checkedClips(f: Format, clips: unknown, C: number): number[] {
-  if (!(Array.isArray(clips) || ArrayBuffer.isView(clips)) || (clips as ArrayLike<number>).length !== C) {
-    throw new FliqsError('clips', `got ${describe(clips)}`, `${C} clips, one per channel`);
-  }
-  return Array.from(clips as ArrayLike<number>, (c, i) => (f.ignoresClip ? 1 : checkedScale(f, c, `clips[${i}]`)));
 }
 
 /**
@@ -178,4 +125,19 @@ export function steGradient(x: Float32Array, gradOut: Float32Array, clip: number
     placed.release();
   }
   return o;
+}
+
+/**
+ * Per-channel fake-quantization of resident buffers, channel c of the last axis scaled by scales[c]
+ * (from checkedScale): y = quantize(x) over the first rows·C elements viewed as [rows, C]. Allocates
+ * nothing, so views taken by the caller stay valid.
+ */
+export function quantizeChannels(x: WasmF32, y: WasmF32, rows: number, C: number, scales: WasmF32, f: Format): void {
+  const k = kernelParams(f);
+  x.runtime.kernels.quant_pc_f32x4(x.ptr, y.ptr, rows, C, 1, scales.ptr, k.kind, k.max, k.M, k.T, k.sh, k.flip);
+}
+
+/** The straight-through gradient of quantizeChannels: dx = dy where |x| ≤ clips[c], else 0. Allocates nothing. */
+export function steChannels(x: WasmF32, dy: WasmF32, dx: WasmF32, rows: number, C: number, clips: WasmF32): void {
+  x.runtime.kernels.ste_pc_f32x4(x.ptr, dy.ptr, dx.ptr, rows, C, 1, clips.ptr);
 }

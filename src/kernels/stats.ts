@@ -1,13 +1,14 @@
-// Clip thresholds from tensor statistics, computed in wasm: absmax, mean/std, percentile of |x|
-// (histogram), and the MSE-optimal clip of a format (a search over candidate clips minimising the
-// quantization MSE). The best clip depends on the format, hence one clip per (layer, format).
+// Tensor statistics and the clip thresholds drawn from them, computed in wasm: absmax, mean/std,
+// per-channel absmax, percentile of |x| (histogram), and the MSE-optimal clip of a format (a search over
+// candidate clips minimising the quantization MSE). The best clip depends on the format, hence one clip
+// per (layer, format).
 
 import { FliqsError } from '../core/errors.js';
-import { resident } from '../core/resident.js';
-import { runtime } from '../core/runtime.js';
-import { parseFormat, type Format } from './format.js';
-import { kernelParams, scaleOf } from './params.js';
-import { requireF32 } from './quantize.js';
+import { resident } from '../core/operands.js';
+import { runtime, WasmF32 } from '../core/runtime.js';
+import { requireF32 } from '../formats/checks.js';
+import { parseFormat, type Format } from '../formats/format.js';
+import { kernelParams, scaleOf } from '../formats/params.js';
 
 export interface TensorStats {
   count: number;
@@ -36,14 +37,10 @@ function rejectNonFinite(ptr: number, n: number, input: string): never {
 
 /** Statistics of n floats at ptr. */
 function statsAt(ptr: number, n: number, input: string): TensorStats {
-  const k = runtime.kernels;
-  const out = runtime.arena.alloc(16);
-  k.stats_sums_f32x4(ptr, n, out);
-  const sum = runtime.f64[out >> 3]!, sq = runtime.f64[(out >> 3) + 1]!;
-  runtime.arena.free(out);
+  const [sum, sq] = sums(new WasmF32(runtime, ptr, n));
   if (!Number.isFinite(sum) || !Number.isFinite(sq)) rejectNonFinite(ptr, n, input);
   const mean = sum / n;
-  return { count: n, absmax: k.stats_absmax_f32x4(ptr, n), mean, std: Math.sqrt(Math.max(0, sq / n - mean * mean)) };
+  return { count: n, absmax: runtime.kernels.stats_absmax_f32x4(ptr, n), mean, std: Math.sqrt(Math.max(0, sq / n - mean * mean)) };
 }
 
 /**
@@ -140,4 +137,24 @@ export function mseOptimalClip(x: Float32Array, format: Format | string, options
     }
     return result(best, bestMse);
   });
+}
+
+/** Σx and Σx² (f64 accumulation) of a resident buffer. */
+export function sums(x: WasmF32, n = x.length): [sum: number, sumSq: number] {
+  const rt = x.runtime, out = rt.arena.alloc(16);
+  rt.kernels.stats_sums_f32x4(x.ptr, n, out);
+  const r: [number, number] = [rt.f64[out >> 3]!, rt.f64[(out >> 3) + 1]!];
+  rt.arena.free(out);
+  return r;
+}
+
+/** max |x| of each channel of the last axis of a resident [rows, C] buffer. */
+export function absmaxLastAxis(x: WasmF32, rows: number, C: number): Float32Array {
+  const rt = x.runtime, buf = rt.allocF32(C);
+  try {
+    rt.kernels.stats_absmax_lastaxis_f32x4(x.ptr, rows, C, buf.ptr);
+    return buf.array.slice();
+  } finally {
+    buf.free();
+  }
 }
