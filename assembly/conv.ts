@@ -102,7 +102,7 @@ export function conv2d_pack_hwio_f32x8(w: usize, wp: usize, KH: i32, KW: i32, IC
  * kh ≡ rh (mod sh), kw ≡ rw (mod sw). Jh = ceil((KH-rh)/sh), Jw likewise (0 when rh ≥ KH).
  * wp[g][ib][jh][jw][co][8] = w[rh + sh·(Jh-1-jh), rw + sw·(Jw-1-jw), ib·8 + lane, g·OCg + co].
  */
-export function conv2d_pack_dx_hwio_f32x8(w: usize, wp: usize, KH: i32, KW: i32, ICg: i32, OCg: i32, groups: i32,
+export function conv2d_pack_grad_input_hwio_f32x8(w: usize, wp: usize, KH: i32, KW: i32, ICg: i32, OCg: i32, groups: i32,
   sh: i32, sw: i32, rh: i32, rw: i32): void {
   const CO = OCg * groups;
   const Jh = rh < KH ? (KH - rh + sh - 1) / sh : 0;
@@ -247,7 +247,7 @@ function conv_pixel(x: usize, xg: i32, H: i32, W: i32, C: i32, wpanel: usize, KH
  * in L2), then add into dw (zeroed first). Interior pixels run a branch-free pointer loop; the few
  * pixels whose taps fall in the padding take a checked path.
  */
-export function conv2d_dw_nhwc_f32_4x8(
+export function conv2d_grad_weight_nhwc_f32_4x8(
   x: usize, N: i32, H: i32, W: i32, C: i32,
   dy: usize, OH: i32, OW: i32, CO: i32,
   dw: usize, KH: i32, KW: i32, groups: i32, sh: i32, sw: i32, pt: i32, pl: i32): void {
@@ -405,8 +405,8 @@ function dw_ukernel_4x8(kc: i32, ap: usize, bp: usize, bs: usize, c: usize, ldcb
   }
 }
 
-/** Bytes of scratch conv2d_dw_nhwc_f32_gemm_4x8 needs. */
-export function conv2d_dw_gemm_scratch_bytes(KH: i32, KW: i32, ICg: i32, OCg: i32, groups: i32): i32 {
+/** Bytes of scratch conv2d_grad_weight_gemm_nhwc_f32_4x8 needs. */
+export function conv2d_grad_weight_scratch_bytes(KH: i32, KW: i32, ICg: i32, OCg: i32, groups: i32): i32 {
   const Kd8 = (KH * KW * ICg + 7) & ~7;
   return (Kd8 * DW_P + ((OCg + 3) & ~3) * DW_P + groups * OCg * Kd8) << 2;
 }
@@ -416,9 +416,9 @@ export function conv2d_dw_gemm_scratch_bytes(KH: i32, KW: i32, ICg: i32, OCg: i3
  * Pixels go in chunks of DW_P (the GEMM's K): each pixel's patch row (zeros for padding taps) is
  * written straight into 8-column B panels, dy's chunk is transposed into A rows, and the shared 4×8
  * micro-kernel accumulates dWᵀ in scratch (beta = 1 after the first chunk); dWᵀ is transposed into dw
- * (HWIO) at the end. scratch: conv2d_dw_gemm_scratch_bytes(KH, KW, ICg, OCg, groups) bytes.
+ * (HWIO) at the end. scratch: conv2d_grad_weight_scratch_bytes(KH, KW, ICg, OCg, groups) bytes.
  */
-export function conv2d_dw_nhwc_f32_gemm_4x8(
+export function conv2d_grad_weight_gemm_nhwc_f32_4x8(
   x: usize, N: i32, H: i32, W: i32, C: i32,
   dy: usize, OH: i32, OW: i32, CO: i32,
   dw: usize, KH: i32, KW: i32, groups: i32, sh: i32, sw: i32, pt: i32, pl: i32, scratch: usize): void {
@@ -506,7 +506,7 @@ function tap(xrow: usize, iwb: i32, kw: i32, W: i32, C: i32, off: i32): v128 {
 }
 
 /** db[c] = Σ_p dy[p, c] over P rows of a row-major [P, C] matrix. */
-export function conv2d_db_f32(dy: usize, P: i32, C: i32, db: usize): void {
+export function conv2d_grad_bias_f32(dy: usize, P: i32, C: i32, db: usize): void {
   const C4 = C & ~3;
   for (let c = 0; c < C4; c += 4) {
     let a = f32x4.splat(0);
@@ -529,7 +529,7 @@ export function conv2d_db_f32(dy: usize, P: i32, C: i32, db: usize): void {
  * y[n, oh, ow, c] = bias[c] + Σ_{kh,kw} x[n, oh·sh-pt+kh, ow·sw-pl+kw, c] · w[kh, kw, c].
  * Interior tiles: 4 pixels × 8 channels; edges and channel tails: one pixel × ≤ 8 channels.
  */
-export function dwconv2d_nhwc_f32_4x8(
+export function depthwise_conv2d_nhwc_f32_4x8(
   x: usize, N: i32, H: i32, W: i32, C: i32, w: usize, KH: i32, KW: i32, bias: usize,
   y: usize, OH: i32, OW: i32, sh: i32, sw: i32, pt: i32, pl: i32): void {
   const owA = imin(OW, imax(0, ceilDiv(pl, sw)));
@@ -644,7 +644,7 @@ function dw_pixel(x: usize, n: i32, H: i32, W: i32, C: i32, w: usize, KH: i32, K
 }
 
 /** dx[n, ih, iw, c] = Σ over taps that read (ih, iw) of dy[n, oh, ow, c] · w[kh, kw, c] (scatter form). */
-export function dwconv2d_dx_nhwc_f32(
+export function depthwise_conv2d_grad_input_nhwc_f32(
   dy: usize, N: i32, OH: i32, OW: i32, C: i32, w: usize, KH: i32, KW: i32,
   dx: usize, H: i32, W: i32, sh: i32, sw: i32, pt: i32, pl: i32): void {
   memory.fill(dx, 0, <usize>(N * H * W * C) << 2);
@@ -678,7 +678,7 @@ export function dwconv2d_dx_nhwc_f32(
 }
 
 /** dw[kh, kw, c] = Σ_{n,oh,ow} x[n, oh·sh-pt+kh, ow·sw-pl+kw, c] · dy[n, oh, ow, c]. */
-export function dwconv2d_dw_nhwc_f32(
+export function depthwise_conv2d_grad_weight_nhwc_f32(
   x: usize, N: i32, H: i32, W: i32, C: i32, dy: usize, OH: i32, OW: i32,
   dw: usize, KH: i32, KW: i32, sh: i32, sw: i32, pt: i32, pl: i32): void {
   memory.fill(dw, 0, <usize>(KH * KW * C) << 2);
@@ -876,7 +876,7 @@ export function global_avgpool_nhwc_f32(x: usize, N: i32, HW: i32, C: i32, y: us
   for (let n = 0; n < N; n++) {
     const xn = x + (<usize>(n * HW * C) << 2);
     const yn = y + (<usize>(n * C) << 2);
-    conv2d_db_f32(xn, HW, C, yn);
+    conv2d_grad_bias_f32(xn, HW, C, yn);
     const C4 = C & ~3;
     let c = 0;
     for (; c < C4; c += 4) v128.store(yn + (<usize>c << 2), f32x4.mul(v128.load(yn + (<usize>c << 2)), f32x4.splat(inv)));

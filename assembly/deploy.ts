@@ -12,7 +12,7 @@ import { clampFinite, finiteCodes4 } from './inline/quantize';
  * epilogue block ep: mode 1 f32 out[B,OH,OW,C], mode 2 int8 codes for the next layer (see assembly/int8.ts).
  * Eight channels at a time: codes widened to i16, products summed in i32 lanes.
  */
-export function dwconv2d_i8_nhwc(x: usize, B: i32, H: i32, W: i32, C: i32, w: usize, KH: i32, KW: i32,
+export function depthwise_conv2d_i8_nhwc(x: usize, B: i32, H: i32, W: i32, C: i32, w: usize, KH: i32, KW: i32,
   sh: i32, sw: i32, ph: i32, pw: i32, OH: i32, OW: i32, mode: i32, ep: usize, out: usize): void {
   const C8 = C & ~7;
   const dq = <usize>load<u32>(ep, EP_DQ), bias = load<i32>(ep, EP_HAS_BIAS) ? <usize>load<u32>(ep, EP_BIAS) : 0;

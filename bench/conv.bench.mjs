@@ -8,7 +8,7 @@ import path from 'node:path';
 import { measure, save, environment, printTable } from './lib.mjs';
 import { createRuntime } from '../dist/core/runtime.js';
 import {
-  conv2dShape, dwconv2dShape, conv2d_nhwc_f32_4x8, conv2d_dx_nhwc_f32_4x8, conv2d_dw_nhwc_f32_4x8, dwconv2d_nhwc_f32_4x8,
+  conv2dShape, depthwiseConv2dShape, conv2d, conv2dGradInput, conv2dGradWeight, depthwiseConv2d,
 } from '../dist/kernels/conv.js';
 
 const SHAPES = [
@@ -66,9 +66,9 @@ export default async function run() {
       const X = rt.copyIn(x), Wt = rt.copyIn(w), DY = rt.copyIn(dy);
       const Y = rt.allocF32(dy.length), DX = rt.allocF32(x.length), DW = rt.allocF32(w.length);
       ours[v] = {
-        fwd: () => conv2d_nhwc_f32_4x8(X, Wt, null, s, Y),
-        dx: () => conv2d_dx_nhwc_f32_4x8(DY, Wt, s, DX),
-        dw: () => conv2d_dw_nhwc_f32_4x8(X, DY, s, DW),
+        fwd: () => conv2d(X, Wt, null, s, Y),
+        dx: () => conv2dGradInput(DY, Wt, s, DX),
+        dw: () => conv2dGradWeight(X, DY, s, DW),
       };
     }
     const tx = tf.tensor4d(x, [s.N, s.H, s.W, s.C]), tw = tf.tensor4d(w, [s.KH, s.KW, s.C, s.CO]);
@@ -86,13 +86,13 @@ export default async function run() {
   }
 
   for (const sh of DW_SHAPES) {
-    const s = dwconv2dShape([sh.N, sh.H, sh.W, sh.C], [sh.K, sh.K, sh.C], { padding: 1 });
+    const s = depthwiseConv2dShape([sh.N, sh.H, sh.W, sh.C], [sh.K, sh.K, sh.C], { padding: 1 });
     const macs = s.N * s.OH * s.OW * s.C * s.KH * s.KW;
     const x = rand(s.N * s.H * s.W * s.C, 4), w = rand(s.KH * s.KW * s.C, 5);
     const tasks = {};
     for (const [v, rt] of Object.entries(rts)) {
       const X = rt.copyIn(x), Wt = rt.copyIn(w), Y = rt.allocF32(s.N * s.OH * s.OW * s.C);
-      tasks[`fliqs ${v}`] = () => dwconv2d_nhwc_f32_4x8(X, Wt, null, s, Y);
+      tasks[`fliqs ${v}`] = () => depthwiseConv2d(X, Wt, null, s, Y);
     }
     const tx = tf.tensor4d(x, [s.N, s.H, s.W, s.C]), tw = tf.tensor4d(w, [s.KH, s.KW, s.C, 1]);
     tasks['tfjs-wasm depthwiseConv2d'] = () => tf.depthwiseConv2d(tx, tw, 1, 'same').dispose();

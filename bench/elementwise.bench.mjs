@@ -80,20 +80,20 @@ export default async function () {
   const each = (f) => Object.fromEntries(Object.entries(ours).map(([v, o]) => [`ours ${v}`, () => f(o)]));
   const jb = jsBuf;
 
-  cases.push(['relu', n, 8 * n, { ...each((o) => K.relu_f32x4(o.x, o.y, o.rt)), 'JS loop': () => js.relu(jb.x, jb.y) }]);
-  cases.push(['relu grad', n, 12 * n, { ...each((o) => K.relu_grad_f32x4(o.x, o.dy, o.dx, o.rt)),
+  cases.push(['relu', n, 8 * n, { ...each((o) => K.relu(o.x, o.y, o.rt)), 'JS loop': () => js.relu(jb.x, jb.y) }]);
+  cases.push(['relu grad', n, 12 * n, { ...each((o) => K.reluGrad(o.x, o.dy, o.dx, o.rt)),
     'JS loop': () => { for (let i = 0; i < n; i++) jb.dx[i] = jb.x[i] > 0 ? jb.dy[i] : 0; } }]);
-  cases.push(['bias-add', n, 8 * n, { ...each((o) => K.bias_add_f32x4(o.x, o.b, o.y, rows, C, o.rt)), 'JS loop': () => js.biasAdd(jb.x, jb.b, jb.y, rows, C) }]);
-  cases.push(['bias grad', n, 4 * n, { ...each((o) => K.bias_grad_f32x4(o.dy, o.db, rows, C, o.rt)),
+  cases.push(['bias-add', n, 8 * n, { ...each((o) => K.biasAdd(o.x, o.b, o.y, rows, C, o.rt)), 'JS loop': () => js.biasAdd(jb.x, jb.b, jb.y, rows, C) }]);
+  cases.push(['bias grad', n, 4 * n, { ...each((o) => K.biasGrad(o.dy, o.db, rows, C, o.rt)),
     'JS loop': () => { jb.db.fill(0); for (let r = 0, i = 0; r < rows; r++) for (let c = 0; c < C; c++, i++) jb.db[c] += jb.dy[i]; } }]);
   // batch-norm train forward: reads x twice for the statistics and once more for y, writes y.
-  cases.push(['batchnorm train fwd', n, 16 * n, { ...each((o) => K.batchnorm_train_f32x4({ x: o.x, y: o.y, rows, C, gamma: o.g, beta: o.b,
+  cases.push(['batchnorm train fwd', n, 16 * n, { ...each((o) => K.batchNormTrain({ x: o.x, y: o.y, rows, C, gamma: o.g, beta: o.b,
     saveMean: o.m, saveInvStd: o.is, runningMean: o.rm, runningVar: o.rv }, o.rt)),
   'JS loop': () => js.bnTrain(jb.x, jb.y, rows, C, jb.g, jb.b, jb.m, jb.is) }]);
-  cases.push(['batchnorm bwd', n, 20 * n, { ...each((o) => K.batchnorm_grad_f32x4({ x: o.x, dy: o.dy, dx: o.dx, rows, C, gamma: o.g,
+  cases.push(['batchnorm bwd', n, 20 * n, { ...each((o) => K.batchNormGrad({ x: o.x, dy: o.dy, dx: o.dx, rows, C, gamma: o.g,
     saveMean: o.m, saveInvStd: o.is, dgamma: o.dg, dbeta: o.db }, o.rt)),
   'JS loop': () => js.bnGrad(jb.x, jb.dy, jb.dx, rows, C, jb.g, jb.m, jb.is, jb.dg, jb.db) }]);
-  cases.push(['gelu (tanh)', n, 8 * n, { ...each((o) => K.gelu_tanh_f32x4(o.x, o.y, o.rt)), 'JS loop': () => js.gelu(jb.x, jb.y) }]);
+  cases.push(['gelu (tanh)', n, 8 * n, { ...each((o) => K.geluTanh(o.x, o.y, o.rt)), 'JS loop': () => js.gelu(jb.x, jb.y) }]);
 
   for (const { label, B, K: Kc } of LOGITS) {
     const labels = Int32Array.from({ length: B }, (_, i) => (i * 7) % Kc);
@@ -107,8 +107,8 @@ export default async function () {
       const lab = () => o.rt.i32.subarray(lp >> 2, (lp >> 2) + B);
       tasks[`ours ${v}`] = () => {
         const l = lab();
-        K.softmax_ce_f32x4({ logits: x, labels: l, probs: p, B, K: Kc, smoothing: 0.1 }, o.rt);
-        K.softmax_ce_grad_f32x4({ probs: p, labels: l, dlogits: d, B, K: Kc, smoothing: 0.1 }, o.rt);
+        K.softmaxCrossEntropy({ logits: x, labels: l, probs: p, B, K: Kc, smoothing: 0.1 }, o.rt);
+        K.softmaxCrossEntropyGrad({ probs: p, labels: l, dlogits: d, B, K: Kc, smoothing: 0.1 }, o.rt);
       };
     }
     tasks['JS loop'] = () => js.softmaxCE(jx, labels, jp, jd, B, Kc);

@@ -6,7 +6,7 @@
 import { measure, save, environment, printTable } from './lib.mjs';
 import { createRuntime } from '../dist/core/runtime.js';
 import {
-  gemm_i8_f32_4x8, gemm_i8_i32_4x8, pack_b_i4, pack_b_i4_i8, pack_b_i8,
+  gemmI8Dequant, gemmI8, packWeightsI4, packWeightsI4AsI8, packWeightsI8,
 } from '../dist/kernels/int8.js';
 
 const TIME = Number(process.env.BENCH_TIME_MS ?? 400);
@@ -62,12 +62,12 @@ export default async function () {
       fillCodes(rt, a, M * K, 127, 1);
       fillCodes(rt, b, K * N, 127, 2);
       fillNibbles(rt, b4, K * N, 3);
-      const w8 = pack_b_i8(b, K, N, rt), w4 = pack_b_i4(b4, K, N, rt), w48 = pack_b_i4_i8(b4, K, N, rt);
+      const w8 = packWeightsI8(b, K, N, rt), w4 = packWeightsI4(b4, K, N, rt), w48 = packWeightsI4AsI8(b4, K, N, rt);
       const dq = { sA: 40, sW: Float32Array.from({ length: N }, (_, i) => 100 + i), bias: new Float32Array(N).fill(0.5) };
-      tasks[`${v} int8 → i32 (gemm_i8_i32_4x8)`] = () => gemm_i8_i32_4x8(a, M, w8, out, rt);
-      tasks[`${v} int8 → f32 dequant (gemm_i8_f32_4x8)`] = () => gemm_i8_f32_4x8(a, M, w8, out, dq, rt);
-      tasks[`${v} INT4 nibble panel (gemm_i4_i32_4x8)`] = () => gemm_i8_i32_4x8(a, M, w4, out, rt);
-      tasks[`${v} INT4 → i8 panel at pack (gemm_i8_i32_4x8)`] = () => gemm_i8_i32_4x8(a, M, w48, out, rt);
+      tasks[`${v} int8 → i32 (gemmI8)`] = () => gemmI8(a, M, w8, out, rt);
+      tasks[`${v} int8 → f32 dequant (gemmI8Dequant)`] = () => gemmI8Dequant(a, M, w8, out, dq, rt);
+      tasks[`${v} INT4 nibble panel (gemm_i4_i32_4x8)`] = () => gemmI8(a, M, w4, out, rt);
+      tasks[`${v} INT4 → i8 panel at pack (gemmI8)`] = () => gemmI8(a, M, w48, out, rt);
       cleanup.push(() => { w8.free(); w4.free(); w48.free(); for (const p of [a, b, b4, out]) rt.arena.free(p); });
       if (gemmF32) {
         const A = rt.allocF32(M * K), B = rt.allocF32(K * N), C = rt.allocF32(M * N);

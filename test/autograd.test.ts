@@ -12,7 +12,7 @@ import {
 } from '../src/autograd/index.js';
 import { conv2dShape } from '../src/kernels/conv.js';
 import { conv2dRef as convRef } from '../src/kernels/conv.ref.js';
-import { softmaxCERef } from '../src/kernels/elementwise.ref.js';
+import { softmaxCrossEntropyRef } from '../src/kernels/elementwise.ref.js';
 import { parseFormat } from '../src/formats/format.js';
 import { quantizePerChannelRef, quantizeRef } from '../src/formats/reference.js';
 import { awayFromZero, gradcheck, leaf } from './gradcheck-helpers.js';
@@ -58,7 +58,7 @@ describe('gradients vs finite differences (f32 forward, h = 1e-2)', () => {
     gradcheck(() => softmax(x), [x], { label: 'softmax' });
     const labels = new Int32Array([0, 5, 2, 2]);
     gradcheck(() => crossEntropy(x, labels, { smoothing: 0.1 }), [x], { label: 'crossEntropy', atol: 5e-4 });
-    const ref = softmaxCERef(x.data, labels, 4, 6, 0.1).loss;
+    const ref = softmaxCrossEntropyRef(x.data, labels, 4, 6, 0.1).loss;
     stepScope(() => expect(Math.abs(crossEntropy(x, labels, { smoothing: 0.1 }).item() - ref)).toBeLessThan(1e-5 * (1 + ref)));
   });
 

@@ -13,14 +13,14 @@ import fc from 'fast-check';
 import { createRuntime, type Runtime, type Variant, type WasmF32 } from '../src/core/runtime.js';
 import { FliqsError } from '../src/core/errors.js';
 import {
-  conv2dShape, dwconv2dShape, pool2dShape, conv2d_nhwc_f32_4x8, conv2d_dx_nhwc_f32_4x8, conv2d_dw_nhwc_f32_4x8,
-  conv2d_db_f32, dwconv2d_nhwc_f32_4x8, dwconv2d_dx_nhwc_f32, dwconv2d_dw_nhwc_f32, maxpool2d_nhwc_f32,
-  maxpool2d_bwd_f32, avgpool2d_nhwc_f32, avgpool2d_bwd_nhwc_f32, global_avgpool_nhwc_f32, global_avgpool_bwd_nhwc_f32,
+  conv2dShape, depthwiseConv2dShape, pool2dShape, conv2d, conv2dGradInput, conv2dGradWeight,
+  conv2dGradBias, depthwiseConv2d, depthwiseConv2dGradInput, depthwiseConv2dGradWeight, maxPool2d,
+  maxPool2dGrad, avgPool2d, avgPool2dGrad, globalAvgPool, globalAvgPoolGrad,
   type ConvShape,
 } from '../src/kernels/conv.js';
 import {
-  conv2dRef, conv2dDxRef, conv2dDwRef, conv2dDbRef, maxpool2dRef, maxpool2dBwdRef, avgpool2dRef, avgpool2dBwdRef,
-  globalAvgpoolRef, globalAvgpoolBwdRef,
+  conv2dRef, conv2dGradInputRef, conv2dGradWeightRef, conv2dGradBiasRef, maxPool2dRef, maxPool2dGradRef, avgPool2dRef, avgPool2dGradRef,
+  globalAvgPoolRef, globalAvgPoolGradRef,
 } from '../src/kernels/conv.ref.js';
 
 const VARIANTS: Variant[] = ['simd', 'relaxed'];
@@ -85,15 +85,15 @@ describe.each(VARIANTS)('conv family on the %s module', (variant) => {
       const b = bias ? randomF32(s.CO, seed + 2) : null;
       const dy = randomF32(s.N * s.OH * s.OW * s.CO, seed + 3);
       const X = alloc(rt, x), Wt = alloc(rt, w), B = b ? alloc(rt, b) : null, DY = alloc(rt, dy);
-      const y = conv2d_nhwc_f32_4x8(X, Wt, B, s);
-      const dx = conv2d_dx_nhwc_f32_4x8(DY, Wt, s);
-      const dw = conv2d_dw_nhwc_f32_4x8(X, DY, s);
-      const db = conv2d_db_f32(DY, s);
+      const y = conv2d(X, Wt, B, s);
+      const dx = conv2dGradInput(DY, Wt, s);
+      const dw = conv2dGradWeight(X, DY, s);
+      const db = conv2dGradBias(DY, s);
       try {
         expectClose(y.array, conv2dRef(x, w, b, s), s.KH * s.KW * ICg + 1, 1, `forward ${tag(s)}`);
-        expectClose(dx.array, conv2dDxRef(dy, w, s), s.KH * s.KW * OCg, 1, `grad-input ${tag(s)}`);
-        expectClose(dw.array, conv2dDwRef(x, dy, s), s.N * s.OH * s.OW, 1, `grad-weight ${tag(s)}`);
-        expectClose(db.array, conv2dDbRef(dy, s.N * s.OH * s.OW, s.CO), s.N * s.OH * s.OW, 1, `grad-bias ${tag(s)}`);
+        expectClose(dx.array, conv2dGradInputRef(dy, w, s), s.KH * s.KW * OCg, 1, `grad-input ${tag(s)}`);
+        expectClose(dw.array, conv2dGradWeightRef(x, dy, s), s.N * s.OH * s.OW, 1, `grad-weight ${tag(s)}`);
+        expectClose(db.array, conv2dGradBiasRef(dy, s.N * s.OH * s.OW, s.CO), s.N * s.OH * s.OW, 1, `grad-bias ${tag(s)}`);
       } finally {
         freeAll(X, Wt, B, DY, y, dx, dw, db);
       }
@@ -105,10 +105,10 @@ describe.each(VARIANTS)('conv family on the %s module', (variant) => {
       const s = conv2dShape([2, 9, 14, C], [3, 3, C / g, CO], { padding: 1, groups: g });
       const x = randomF32(2 * 9 * 14 * C, C), w = randomF32(9 * (C / g) * CO, CO), dy = randomF32(2 * 9 * 14 * CO, 7);
       const X = alloc(rt, x), Wt = alloc(rt, w), DY = alloc(rt, dy);
-      const y = conv2d_nhwc_f32_4x8(X, Wt, null, s), dx = conv2d_dx_nhwc_f32_4x8(DY, Wt, s), dw = conv2d_dw_nhwc_f32_4x8(X, DY, s);
+      const y = conv2d(X, Wt, null, s), dx = conv2dGradInput(DY, Wt, s), dw = conv2dGradWeight(X, DY, s);
       expectClose(y.array, conv2dRef(x, w, null, s), 9 * C, 1, `forward ${tag(s)}`);
-      expectClose(dx.array, conv2dDxRef(dy, w, s), 9 * CO, 1, `grad-input ${tag(s)}`);
-      expectClose(dw.array, conv2dDwRef(x, dy, s), 2 * 9 * 14, 1, `grad-weight ${tag(s)}`);
+      expectClose(dx.array, conv2dGradInputRef(dy, w, s), 9 * CO, 1, `grad-input ${tag(s)}`);
+      expectClose(dw.array, conv2dGradWeightRef(x, dy, s), 2 * 9 * 14, 1, `grad-weight ${tag(s)}`);
       freeAll(X, Wt, DY, y, dx, dw);
     }
   });
@@ -122,18 +122,18 @@ describe.each(VARIANTS)('conv family on the %s module', (variant) => {
       const s = conv2dShape([N, H, W, C], [k, k, C / g, CO], { stride: st, padding: pad as never, groups: g });
       const x = randomF32(N * H * W * C, C + 1), dy = randomF32(N * s.OH * s.OW * CO, CO + 2);
       const X = alloc(rt, x), DY = alloc(rt, dy);
-      const dw = conv2d_dw_nhwc_f32_4x8(X, DY, s);
-      expectClose(dw.array, conv2dDwRef(x, dy, s), N * s.OH * s.OW, 1, `grad-weight ${tag(s)}`);
+      const dw = conv2dGradWeight(X, DY, s);
+      expectClose(dw.array, conv2dGradWeightRef(x, dy, s), N * s.OH * s.OW, 1, `grad-weight ${tag(s)}`);
       freeAll(X, DY, dw);
     }
   });
 
   it('depthwise handles wide rows (6-pixel stride-1 3×3 tiles, 4-pixel tiles, channel tails)', () => {
     for (const [C, k, st, pad] of [[16, 3, 1, 1], [9, 3, 1, 0], [24, 3, 2, 1], [8, 5, 1, 2], [3, 3, 1, 1]] as const) {
-      const s = dwconv2dShape([2, 7, 19, C], [k, k, C], { stride: st, padding: pad });
+      const s = depthwiseConv2dShape([2, 7, 19, C], [k, k, C], { stride: st, padding: pad });
       const x = randomF32(2 * 7 * 19 * C, C), w = randomF32(k * k * C, k), b = randomF32(C, 5);
       const X = alloc(rt, x), Wt = alloc(rt, w), B = alloc(rt, b);
-      const y = dwconv2d_nhwc_f32_4x8(X, Wt, B, s);
+      const y = depthwiseConv2d(X, Wt, B, s);
       expectClose(y.array, conv2dRef(x, w, b, s), k * k + 1, 1, `dw forward ${tag(s)}`);
       freeAll(X, Wt, B, y);
     }
@@ -142,15 +142,15 @@ describe.each(VARIANTS)('conv family on the %s module', (variant) => {
   it('depthwise forward and gradients match the reference', () => {
     fc.assert(fc.property(convArb(), ({ s: c, bias, seed }) => {
       const C = c.C;
-      const s = dwconv2dShape([c.N, c.H, c.W, C], [c.KH, c.KW, C], { stride: [c.sh, c.sw], padding: [c.pt, c.pl, c.pb, c.pr] });
+      const s = depthwiseConv2dShape([c.N, c.H, c.W, C], [c.KH, c.KW, C], { stride: [c.sh, c.sw], padding: [c.pt, c.pl, c.pb, c.pr] });
       const x = randomF32(s.N * s.H * s.W * C, seed), w = randomF32(s.KH * s.KW * C, seed + 1);
       const b = bias ? randomF32(C, seed + 2) : null, dy = randomF32(s.N * s.OH * s.OW * C, seed + 3);
       const X = alloc(rt, x), Wt = alloc(rt, w), B = b ? alloc(rt, b) : null, DY = alloc(rt, dy);
-      const y = dwconv2d_nhwc_f32_4x8(X, Wt, B, s), dx = dwconv2d_dx_nhwc_f32(DY, Wt, s), dw = dwconv2d_dw_nhwc_f32(X, DY, s);
+      const y = depthwiseConv2d(X, Wt, B, s), dx = depthwiseConv2dGradInput(DY, Wt, s), dw = depthwiseConv2dGradWeight(X, DY, s);
       try {
         expectClose(y.array, conv2dRef(x, w, b, s), s.KH * s.KW + 1, 1, `dw forward ${tag(s)}`);
-        expectClose(dx.array, conv2dDxRef(dy, w, s), s.KH * s.KW, 1, `dw grad-input ${tag(s)}`);
-        expectClose(dw.array, conv2dDwRef(x, dy, s), s.N * s.OH * s.OW, 1, `dw grad-weight ${tag(s)}`);
+        expectClose(dx.array, conv2dGradInputRef(dy, w, s), s.KH * s.KW, 1, `dw grad-input ${tag(s)}`);
+        expectClose(dw.array, conv2dGradWeightRef(x, dy, s), s.N * s.OH * s.OW, 1, `dw grad-weight ${tag(s)}`);
       } finally {
         freeAll(X, Wt, B, DY, y, dx, dw);
       }
@@ -166,22 +166,22 @@ describe.each(VARIANTS)('conv family on the %s module', (variant) => {
       if (ties) x = x.map((v) => Math.round(v * 2) / 2); // many equal values: ties must go to the first max
       const dy = randomF32(s.N * s.OH * s.OW * s.C, seed + 3);
       const X = alloc(rt, x), DY = alloc(rt, dy);
-      const { y, argmax } = maxpool2d_nhwc_f32(X, s);
-      const mref = maxpool2dRef(x, s);
-      const dxm = maxpool2d_bwd_f32(DY, argmax, s);
-      const ya = avgpool2d_nhwc_f32(X, s), dxa = avgpool2d_bwd_nhwc_f32(DY, s);
+      const { y, argmax } = maxPool2d(X, s);
+      const mref = maxPool2dRef(x, s);
+      const dxm = maxPool2dGrad(DY, argmax, s);
+      const ya = avgPool2d(X, s), dxa = avgPool2dGrad(DY, s);
       const gs = [s.N, s.H, s.W, s.C];
-      const yg = global_avgpool_nhwc_f32(X, gs);
+      const yg = globalAvgPool(X, gs);
       const DG = alloc(rt, dy.subarray(0, s.N * s.C));
-      const dxg = global_avgpool_bwd_nhwc_f32(DG, gs);
+      const dxg = globalAvgPoolGrad(DG, gs);
       try {
         expect(Array.from(y.array), `max ${tag(s)}`).toEqual(Array.from(mref.y, Math.fround));
         expect(Array.from(argmax.array), `argmax ${tag(s)}`).toEqual(Array.from(mref.idx));
-        expectClose(dxm.array, maxpool2dBwdRef(dy, mref.idx, x.length), s.KH * s.KW, 1, `max bwd ${tag(s)}`);
-        expectClose(ya.array, avgpool2dRef(x, s), s.KH * s.KW, 1, `avg ${tag(s)}`);
-        expectClose(dxa.array, avgpool2dBwdRef(dy, s), s.KH * s.KW, 1, `avg bwd ${tag(s)}`);
-        expectClose(yg.array, globalAvgpoolRef(x, s.N, s.H * s.W, s.C), s.H * s.W, 1, `global avg ${tag(s)}`);
-        expectClose(dxg.array, globalAvgpoolBwdRef(dy.subarray(0, s.N * s.C), s.N, s.H * s.W, s.C), 1, 1, `global avg bwd ${tag(s)}`);
+        expectClose(dxm.array, maxPool2dGradRef(dy, mref.idx, x.length), s.KH * s.KW, 1, `max bwd ${tag(s)}`);
+        expectClose(ya.array, avgPool2dRef(x, s), s.KH * s.KW, 1, `avg ${tag(s)}`);
+        expectClose(dxa.array, avgPool2dGradRef(dy, s), s.KH * s.KW, 1, `avg bwd ${tag(s)}`);
+        expectClose(yg.array, globalAvgPoolRef(x, s.N, s.H * s.W, s.C), s.H * s.W, 1, `global avg ${tag(s)}`);
+        expectClose(dxg.array, globalAvgPoolGradRef(dy.subarray(0, s.N * s.C), s.N, s.H * s.W, s.C), 1, 1, `global avg bwd ${tag(s)}`);
       } finally {
         freeAll(X, DY, y, argmax, dxm, ya, dxa, yg, DG, dxg);
       }
@@ -214,22 +214,22 @@ describe.each(VARIANTS)('conv family on the %s module', (variant) => {
       const x = randomF32(s.N * s.H * s.W * s.C, seed), w = randomF32(s.KH * s.KW * ICg * s.CO, seed + 1);
       const dy = randomF32(s.N * s.OH * s.OW * s.CO, seed + 2);
       const X = alloc(rt, x), Wt = alloc(rt, w), DY = alloc(rt, dy);
-      const gx = conv2d_dx_nhwc_f32_4x8(DY, Wt, s), gw = conv2d_dw_nhwc_f32_4x8(X, DY, s);
+      const gx = conv2dGradInput(DY, Wt, s), gw = conv2dGradWeight(X, DY, s);
       fdCheck(`conv2d ${tag(s)}`, (a, b) => conv2dRef(a, b, null, s), x, w, dy, gx.array, gw.array, s.N * s.OH * s.OW * s.KH * s.KW);
       // depthwise on the same geometry with groups = C
-      const d = dwconv2dShape([s.N, s.H, s.W, s.C], [s.KH, s.KW, s.C], { stride: [s.sh, s.sw], padding: [s.pt, s.pl, s.pb, s.pr] });
+      const d = depthwiseConv2dShape([s.N, s.H, s.W, s.C], [s.KH, s.KW, s.C], { stride: [s.sh, s.sw], padding: [s.pt, s.pl, s.pb, s.pr] });
       const wd = randomF32(s.KH * s.KW * s.C, seed + 4), dyd = randomF32(d.N * d.OH * d.OW * d.C, seed + 5);
       const WD = alloc(rt, wd), DYD = alloc(rt, dyd);
-      const gxd = dwconv2d_dx_nhwc_f32(DYD, WD, d), gwd = dwconv2d_dw_nhwc_f32(X, DYD, d);
+      const gxd = depthwiseConv2dGradInput(DYD, WD, d), gwd = depthwiseConv2dGradWeight(X, DYD, d);
       fdCheck(`depthwise ${tag(d)}`, (a, b) => conv2dRef(a, b, null, d), x, wd, dyd, gxd.array, gwd.array, d.N * d.OH * d.OW * d.KH * d.KW);
       // pooling (distinct random values, so max pool is differentiable at x)
       const p = pool2dShape([s.N, s.H, s.W, s.C], { kernel: [Math.min(s.KH, s.H), Math.min(s.KW, s.W)], stride: [s.sh, s.sw] });
       const dyp = randomF32(p.N * p.OH * p.OW * p.C, seed + 6);
       const DYP = alloc(rt, dyp);
-      const { y, argmax } = maxpool2d_nhwc_f32(X, p);
-      const gm = maxpool2d_bwd_f32(DYP, argmax, p), ga = avgpool2d_bwd_nhwc_f32(DYP, p);
-      fdCheck(`maxpool ${tag(p)}`, (a) => maxpool2dRef(a, p).y, x, new Float32Array(0), dyp, gm.array, null, p.KH * p.KW, 1e-7);
-      fdCheck(`avgpool ${tag(p)}`, (a) => avgpool2dRef(a, p), x, new Float32Array(0), dyp, ga.array, null, p.KH * p.KW, 1e-7);
+      const { y, argmax } = maxPool2d(X, p);
+      const gm = maxPool2dGrad(DYP, argmax, p), ga = avgPool2dGrad(DYP, p);
+      fdCheck(`maxpool ${tag(p)}`, (a) => maxPool2dRef(a, p).y, x, new Float32Array(0), dyp, gm.array, null, p.KH * p.KW, 1e-7);
+      fdCheck(`avgpool ${tag(p)}`, (a) => avgPool2dRef(a, p), x, new Float32Array(0), dyp, ga.array, null, p.KH * p.KW, 1e-7);
       freeAll(X, Wt, DY, gx, gw, WD, DYD, gxd, gwd, DYP, y, argmax, gm, ga);
     }), { numRuns: 25 });
   });
@@ -251,7 +251,7 @@ describe('conv family bad input', () => {
     err(() => conv2dShape([1, 5, 5], [3, 3, 3, 4]), /x shape.*\[1, 5, 5\]/);
     err(() => conv2dShape([1, 5, 5, 3], [3, 3, 3, 4], { stride: 0 }), /stride/);
     err(() => conv2dShape([1, 5, 5, 3], [3, 3, 3, 4], { padding: [1, -1] }), /padding/);
-    err(() => dwconv2dShape([1, 5, 5, 3], [3, 3, 4]), /w shape.*\[3, 3, 4\].*\[KH, KW, 3\]/);
+    err(() => depthwiseConv2dShape([1, 5, 5, 3], [3, 3, 4]), /w shape.*\[3, 3, 4\].*\[KH, KW, 3\]/);
     err(() => pool2dShape([1, 5, 5, 3], { kernel: 2, padding: 2 }), /padding.*2×2 window/);
     err(() => pool2dShape([1, 1, 1, 3], { kernel: 2 }), /output 0×0/);
   });
@@ -259,18 +259,18 @@ describe('conv family bad input', () => {
   it('rejects buffers of the wrong length or runtime', () => {
     const s = conv2dShape([1, 5, 5, 3], [3, 3, 3, 4]);
     const x = rt.allocF32(75), w = rt.allocF32(108), short = rt.allocF32(10);
-    err(() => conv2d_nhwc_f32_4x8(x, short, null, s), /w: has length 10.*length 108 \(\[3, 3, 3, 4\]\)/);
-    err(() => conv2d_nhwc_f32_4x8(short, w, null, s), /x: has length 10.*\[1, 5, 5, 3\]/);
-    err(() => conv2d_nhwc_f32_4x8(x, w, short, s), /bias: has length 10.*\[4\]/);
-    err(() => conv2d_dx_nhwc_f32_4x8(x, w, s), /dy: has length 75.*\[1, 3, 3, 4\]/);
-    err(() => conv2d_dw_nhwc_f32_4x8(x, short, s), /dy/);
-    err(() => conv2d_nhwc_f32_4x8(new Float32Array(75) as never, w, null, s), /x: got Float32Array/);
+    err(() => conv2d(x, short, null, s), /w: has length 10.*length 108 \(\[3, 3, 3, 4\]\)/);
+    err(() => conv2d(short, w, null, s), /x: has length 10.*\[1, 5, 5, 3\]/);
+    err(() => conv2d(x, w, short, s), /bias: has length 10.*\[4\]/);
+    err(() => conv2dGradInput(x, w, s), /dy: has length 75.*\[1, 3, 3, 4\]/);
+    err(() => conv2dGradWeight(x, short, s), /dy/);
+    err(() => conv2d(new Float32Array(75) as never, w, null, s), /x: got Float32Array/);
     const other = runtimes.get('relaxed')!.allocF32(108);
-    err(() => conv2d_nhwc_f32_4x8(x, other, null, s), /w: is a WasmF32 of another runtime/);
-    err(() => conv2d_nhwc_f32_4x8(x, w, null, s, short), /out: has length 10/);
+    err(() => conv2d(x, other, null, s), /w: is a WasmF32 of another runtime/);
+    err(() => conv2d(x, w, null, s, short), /out: has length 10/);
     const p = pool2dShape([1, 5, 5, 3], { kernel: 2 });
-    const { argmax } = maxpool2d_nhwc_f32(x, p);
-    err(() => maxpool2d_bwd_f32(rt.allocF32(12), short as never, p), /argmax/);
+    const { argmax } = maxPool2d(x, p);
+    err(() => maxPool2dGrad(rt.allocF32(12), short as never, p), /argmax/);
     freeAll(x, w, short, other, argmax);
   });
 });

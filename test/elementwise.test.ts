@@ -75,7 +75,7 @@ describe('exp_f32x4 (SIMD exp)', () => {
     all.set(x); all.set(rnd, n);
     const s = new Scope(rt);
     const y = s.out(all.length);
-    K.exp_f32x4(s.in(all), y, rt);
+    K.exp(s.in(all), y, rt);
     const got = get(y);
     s.free();
     let worst = 0;
@@ -90,7 +90,7 @@ describe('exp_f32x4 (SIMD exp)', () => {
     const xs = [0, -0, Infinity, -Infinity, NaN, 89, 88.8, -104, -200, 1, -1, -100, -95, -88];
     const s = new Scope(rt);
     const y = s.out(xs.length);
-    K.exp_f32x4(s.in(xs), y, rt);
+    K.exp(s.in(xs), y, rt);
     const g = get(y);
     s.free();
     expect(Array.from(g.slice(0, 10))).toEqual([1, 1, Infinity, 0, NaN, Infinity, Infinity, 0, 0, Math.fround(Math.E)]);
@@ -109,12 +109,12 @@ describe.each(runtimes.map((rt) => [rt.variant, rt] as const))('%s module', (_va
       const dy = randArray(seed + 1, n);
       const s = new Scope(rt);
       const X = s.in(x), DY = s.in(dy), Y = s.out(n), DX = s.out(n);
-      K.relu_f32x4(X, Y, rt); exact('relu', get(Y), R.reluRef(x));
-      K.relu_grad_f32x4(X, DY, DX, rt); exact('relu grad (x)', get(DX), R.reluGradRef(x, dy));
-      K.relu_grad_f32x4(Y, DY, DX, rt); exact('relu grad (y)', get(DX), R.reluGradRef(x, dy));
-      K.relu6_f32x4(X, Y, rt); exact('relu6', get(Y), R.relu6Ref(x));
-      K.relu6_grad_f32x4(X, DY, DX, rt); exact('relu6 grad (x)', get(DX), R.relu6GradRef(x, dy));
-      K.relu6_grad_f32x4(Y, DY, DX, rt); exact('relu6 grad (y)', get(DX), R.relu6GradRef(x, dy));
+      K.relu(X, Y, rt); exact('relu', get(Y), R.reluRef(x));
+      K.reluGrad(X, DY, DX, rt); exact('relu grad (x)', get(DX), R.reluGradRef(x, dy));
+      K.reluGrad(Y, DY, DX, rt); exact('relu grad (y)', get(DX), R.reluGradRef(x, dy));
+      K.relu6(X, Y, rt); exact('relu6', get(Y), R.relu6Ref(x));
+      K.relu6Grad(X, DY, DX, rt); exact('relu6 grad (x)', get(DX), R.relu6GradRef(x, dy));
+      K.relu6Grad(Y, DY, DX, rt); exact('relu6 grad (y)', get(DX), R.relu6GradRef(x, dy));
       s.free();
     }), { numRuns: RUNS });
   });
@@ -125,10 +125,10 @@ describe.each(runtimes.map((rt) => [rt.variant, rt] as const))('%s module', (_va
       const x = randArray(seed, n), y = randArray(seed + 1, n);
       const s = new Scope(rt);
       const X = s.in(x), Y = s.in(y), O = s.out(n);
-      K.add_f32x4(X, Y, O, rt); exact('add', get(O), R.addRef(x, y));
-      K.mul_f32x4(X, Y, O, rt); exact('mul', get(O), R.mulRef(x, y));
-      K.scale_f32x4(X, a, O, rt); exact('scale', get(O), R.scaleRef(x, Math.fround(a)));
-      K.axpy_f32x4(a, X, Y, rt);
+      K.add(X, Y, O, rt); exact('add', get(O), R.addRef(x, y));
+      K.mul(X, Y, O, rt); exact('mul', get(O), R.mulRef(x, y));
+      K.scale(X, a, O, rt); exact('scale', get(O), R.scaleRef(x, Math.fround(a)));
+      K.axpy(a, X, Y, rt);
       const fa = Math.fround(a);
       // y + a·x: at most two roundings (product, sum) or one (FMA): ≤ ULP·(|y| + |a·x|).
       close('axpy', get(Y), R.axpyRef(fa, x, y), (i) => ULP * (Math.abs(y[i]!) + Math.abs(fa * x[i]!)));
@@ -141,9 +141,9 @@ describe.each(runtimes.map((rt) => [rt.variant, rt] as const))('%s module', (_va
       const x = randArray(seed, rows * C), b = randArray(seed + 1, C);
       const s = new Scope(rt);
       const O = s.out(rows * C), DB = s.out(C);
-      K.bias_add_f32x4(s.in(x), s.in(b), O, rows, C, rt);
+      K.biasAdd(s.in(x), s.in(b), O, rows, C, rt);
       exact('bias add', get(O), R.biasAddRef(x, b, rows, C));
-      K.bias_grad_f32x4(s.in(x), DB, rows, C, rt);
+      K.biasGrad(s.in(x), DB, rows, C, rt);
       const absSum = R.biasGradRef(x.map(Math.abs), rows, C);
       close('bias grad', get(DB), R.biasGradRef(x, rows, C), (c) => ULP * absSum[c]!);
       s.free();
@@ -162,8 +162,8 @@ describe.each(runtimes.map((rt) => [rt.variant, rt] as const))('%s module', (_va
       const s = new Scope(rt);
       const X = s.in(x), G = s.in(gamma), Bt = s.in(beta), RM = s.in(rm0), RV = s.in(rv0);
       const Y = s.out(n), M = s.out(C), IS = s.out(C);
-      K.batchnorm_train_f32x4({ x: X, y: Y, rows, C, gamma: G, beta: Bt, saveMean: M, saveInvStd: IS, runningMean: RM, runningVar: RV, momentum, eps }, rt);
-      const ref = R.batchnormTrainRef(x, rows, C, gamma, beta, rm0, rv0, momentum, eps);
+      K.batchNormTrain({ x: X, y: Y, rows, C, gamma: G, beta: Bt, saveMean: M, saveInvStd: IS, runningMean: RM, runningVar: RV, momentum, eps }, rt);
+      const ref = R.batchNormTrainRef(x, rows, C, gamma, beta, rm0, rv0, momentum, eps);
       const absMean = R.biasGradRef(x.map(Math.abs), rows, C).map((v) => v / rows);
       // Statistics are f64 sums rounded once: mean within 1 ulp of mean|x|, invstd and the running stats within 2 ulp.
       close('mean', get(M), ref.mean, (c) => ULP * absMean[c]!);
@@ -177,15 +177,15 @@ describe.each(runtimes.map((rt) => [rt.variant, rt] as const))('%s module', (_va
       };
       close('bn train y', get(Y), ref.y, yTol);
 
-      K.batchnorm_infer_f32x4({ x: X, y: Y, rows, C, gamma: G, beta: Bt, runningMean: s.in(rm0), runningVar: s.in(rv0), eps }, rt);
-      const yi = R.batchnormInferRef(x, rows, C, gamma, beta, rm0, rv0, eps);
+      K.batchNormInfer({ x: X, y: Y, rows, C, gamma: G, beta: Bt, runningMean: s.in(rm0), runningVar: s.in(rv0), eps }, rt);
+      const yi = R.batchNormInferRef(x, rows, C, gamma, beta, rm0, rv0, eps);
       close('bn infer y', get(Y), yi, (i) => 4 * ULP * ((Math.abs(x[i]!) + Math.abs(rm0[i % C]!)) * gamma[i % C]! / Math.sqrt(rv0[i % C]! + eps) + Math.abs(beta[i % C]!)));
 
       // Backward on the kernel's own saved stats, so only the backward's rounding is measured.
       const m = get(M), is = get(IS);
       const DX = s.out(n), DG = s.out(C), DBt = s.out(C);
-      K.batchnorm_grad_f32x4({ x: X, dy: s.in(dy), dx: DX, rows, C, gamma: G, saveMean: M, saveInvStd: IS, dgamma: DG, dbeta: DBt }, rt);
-      const g = R.batchnormGradRef(x, dy, rows, C, gamma, m, is);
+      K.batchNormGrad({ x: X, dy: s.in(dy), dx: DX, rows, C, gamma: G, saveMean: M, saveInvStd: IS, dgamma: DG, dbeta: DBt }, rt);
+      const g = R.batchNormGradRef(x, dy, rows, C, gamma, m, is);
       const sAbsDy = R.biasGradRef(dy.map(Math.abs), rows, C);
       const xhAbs = Float64Array.from(x, (v, i) => (Math.abs(v) + Math.abs(m[i % C]!)) * is[i % C]!);
       const sAbsDyXh = R.biasGradRef(Float64Array.from(dy, (v, i) => Math.abs(v) * xhAbs[i]!), rows, C);
@@ -206,13 +206,13 @@ describe.each(runtimes.map((rt) => [rt.variant, rt] as const))('%s module', (_va
       const x = randArray(seed, n, -spread, spread), dy = randArray(seed + 1, n);
       const s = new Scope(rt);
       const Y = s.out(n), DX = s.out(n);
-      K.softmax_rows_f32x4(s.in(x), Y, rows, C, rt);
+      K.softmaxRows(s.in(x), Y, rows, C, rt);
       const y = get(Y);
       // exp ≤ 2 ulp of exp(x − m), where x − m is rounded to f32 (moving exp by |x − m|·ulp/2 relative), a row sum of
       // C terms (≤ C/4 + 3 roundings), a reciprocal and a multiply.
       const ref = R.softmaxRowsRef(x, rows, C);
       close('softmax', y, ref, (i) => ULP * (8 + C + 2 * spread) * ref[i]!);
-      K.softmax_rows_grad_f32x4(Y, s.in(dy), DX, rows, C, rt);
+      K.softmaxRowsGrad(Y, s.in(dy), DX, rows, C, rt);
       const absDot = new Float64Array(rows);
       for (let i = 0; i < n; i++) absDot[Math.floor(i / C)]! += Math.abs(dy[i]! * y[i]!);
       close('softmax grad', get(DX), R.softmaxRowsGradRef(y, dy, rows, C), (i) => ULP * (4 + C) * y[i]! * (Math.abs(dy[i]!) + absDot[Math.floor(i / C)]!));
@@ -228,18 +228,18 @@ describe.each(runtimes.map((rt) => [rt.variant, rt] as const))('%s module', (_va
       const x = randArray(seed, n, -spread, spread), labels = randLabels(seed + 1, B, k);
       const s = new Scope(rt);
       const P = s.out(n), D = s.out(n);
-      const loss = K.softmax_ce_f32x4({ logits: s.in(x), labels, probs: P, B, K: k, smoothing: eps }, rt);
-      const ref = R.softmaxCERef(x, labels, B, k, eps);
+      const loss = K.softmaxCrossEntropy({ logits: s.in(x), labels, probs: P, B, K: k, smoothing: eps }, rt);
+      const ref = R.softmaxCrossEntropyRef(x, labels, B, k, eps);
       const p = get(P);
       close('probs', p, ref.probs, (i) => ULP * (8 + k + 2 * spread) * ref.probs[i]!); // as for row softmax
       // Per row: log s (s carries (k/4 + 3) ulp) plus f32 differences x − m (1 ulp of 2·spread each).
       expect(Math.abs(loss - ref.loss)).toBeLessThanOrEqual(ULP * (8 + k) * (1 + ref.loss + 2 * spread));
-      K.softmax_ce_grad_f32x4({ probs: P, labels, dlogits: D, B, K: k, smoothing: eps, g }, rt);
-      close('dlogits', get(D), R.softmaxCEGradRef(p, labels, B, k, eps, Math.fround(g)), () => 4 * ULP * (1 + 1 / k) * Math.abs(g) / B + 2 ** -148); // + subnormal spacing: g/B is rounded to f32
+      K.softmaxCrossEntropyGrad({ probs: P, labels, dlogits: D, B, K: k, smoothing: eps, g }, rt);
+      close('dlogits', get(D), R.softmaxCrossEntropyGradRef(p, labels, B, k, eps, Math.fround(g)), () => 4 * ULP * (1 + 1 / k) * Math.abs(g) / B + 2 ** -148); // + subnormal spacing: g/B is rounded to f32
       // Accuracy: logits from {0, 1, 2} give ties, where the first maximum wins.
       const ties = Float32Array.from(x, (v) => Math.floor(Math.abs(v * 7)) % 3);
-      expect(K.accuracy_count_f32(s.in(ties), labels, B, k, rt)).toBe(R.accuracyCountRef(ties, labels, B, k));
-      expect(K.accuracy_count_f32(s.in(x), labels, B, k, rt)).toBe(R.accuracyCountRef(x, labels, B, k));
+      expect(K.accuracyCount(s.in(ties), labels, B, k, rt)).toBe(R.accuracyCountRef(ties, labels, B, k));
+      expect(K.accuracyCount(s.in(x), labels, B, k, rt)).toBe(R.accuracyCountRef(x, labels, B, k));
       s.free();
     }), { numRuns: RUNS });
   });
@@ -251,8 +251,8 @@ describe.each(runtimes.map((rt) => [rt.variant, rt] as const))('%s module', (_va
       const gamma = randArray(seed + 2, D, 0.5, 2), beta = randArray(seed + 3, D, -1, 1);
       const s = new Scope(rt);
       const X = s.in(x), G = s.in(gamma), Y = s.out(n), M = s.out(rows), IS = s.out(rows);
-      K.layernorm_f32x4({ x: X, y: Y, rows, D, gamma: G, beta: s.in(beta), saveMean: M, saveInvStd: IS, eps }, rt);
-      const ref = R.layernormRef(x, rows, D, gamma, beta, eps);
+      K.layerNorm({ x: X, y: Y, rows, D, gamma: G, beta: s.in(beta), saveMean: M, saveInvStd: IS, eps }, rt);
+      const ref = R.layerNormRef(x, rows, D, gamma, beta, eps);
       // Row sums in f32 (≤ D/4 + 3 roundings) feed mean and var; the rest is a few roundings per element.
       const rowTol = (r: number): number => ULP * (8 + D) * (Math.abs(offset) + 2) * ref.invstd[r]!;
       close('ln mean', get(M), ref.mean, (r) => ULP * (8 + D) * (Math.abs(offset) + 2));
@@ -260,8 +260,8 @@ describe.each(runtimes.map((rt) => [rt.variant, rt] as const))('%s module', (_va
       close('ln y', get(Y), ref.y, (i) => 2 * rowTol(Math.floor(i / D)) * gamma[i % D]! * (1 + Math.abs(ref.y[i]!)) + 2 * ULP * Math.abs(beta[i % D]!));
       const m = get(M), is = get(IS);
       const DX = s.out(n), DG = s.out(D), DBt = s.out(D);
-      K.layernorm_grad_f32x4({ x: X, dy: s.in(dy), dx: DX, rows, D, gamma: G, saveMean: M, saveInvStd: IS, dgamma: DG, dbeta: DBt }, rt);
-      const g = R.layernormGradRef(x, dy, rows, D, gamma, m, is);
+      K.layerNormGrad({ x: X, dy: s.in(dy), dx: DX, rows, D, gamma: G, saveMean: M, saveInvStd: IS, dgamma: DG, dbeta: DBt }, rt);
+      const g = R.layerNormGradRef(x, dy, rows, D, gamma, m, is);
       const xhAbs = Float64Array.from(x, (v, i) => (Math.abs(v) + Math.abs(m[Math.floor(i / D)]!)) * is[Math.floor(i / D)]!);
       // dgamma/dbeta accumulate over rows in f32: rows + 2 roundings of Σ|terms|.
       close('ln dbeta', get(DBt), g.dbeta, (k) => ULP * (rows + 2) * R.biasGradRef(dy.map(Math.abs), rows, D)[k]!);
@@ -286,12 +286,12 @@ describe.each(runtimes.map((rt) => [rt.variant, rt] as const))('%s module', (_va
       const x = randArray(seed, n, -8, 8), dy = randArray(seed + 1, n);
       const s = new Scope(rt);
       const X = s.in(x), Y = s.out(n), DX = s.out(n);
-      K.gelu_tanh_f32x4(X, Y, rt);
+      K.geluTanh(X, Y, rt);
       // σ(z) via the SIMD exp (≤ 2 ulp) and a divide; z = x·(A + B·x²) carries ~2 ulp relative, which moves σ(z)
       // by up to |z|·2 ulp relative (σ'/σ ≤ 1): bound ULP·(8 + 4|z|)·|y|.
       const z = (v: number): number => v * (1.5957691216057308 + 0.0713548162726 * v * v);
       close('gelu', get(Y), R.geluTanhRef(x), (i) => ULP * (8 + 4 * Math.abs(z(x[i]!))) * Math.abs(R.geluTanhRef([x[i]!])[0]!) + 1e-37);
-      K.gelu_tanh_grad_f32x4(X, s.in(dy), DX, rt);
+      K.geluTanhGrad(X, s.in(dy), DX, rt);
       close('gelu grad', get(DX), R.geluTanhGradRef(x, dy), (i) => {
         const v = x[i]!, sg = 1 / (1 + Math.exp(-z(v)));
         const terms = sg + Math.abs(v * sg * (1 - sg) * (1.5957691216057308 + 0.2140644488178 * v * v));
@@ -303,13 +303,13 @@ describe.each(runtimes.map((rt) => [rt.variant, rt] as const))('%s module', (_va
 
   it('plain Float32Arrays (not in wasm memory) are copied in and out', () => {
     const x = new Float32Array([-1, 2, -3, 4, 5]), y = new Float32Array(5);
-    K.relu_f32x4(x, y, rt);
+    K.relu(x, y, rt);
     expect(Array.from(y)).toEqual([0, 2, 0, 4, 5]);
     const m = new Float32Array(1), is = new Float32Array(1), rm = new Float32Array([0]), rv = new Float32Array([1]);
-    K.batchnorm_train_f32x4({ x, y, rows: 5, C: 1, gamma: new Float32Array([1]), beta: new Float32Array([0]), saveMean: m, saveInvStd: is,
+    K.batchNormTrain({ x, y, rows: 5, C: 1, gamma: new Float32Array([1]), beta: new Float32Array([0]), saveMean: m, saveInvStd: is,
       runningMean: rm, runningVar: rv, momentum: 1 }, rt);
     expect(m[0]).toBeCloseTo(1.4, 6);
-    expect(rv[0]).toBeCloseTo(R.batchnormTrainRef(x, 5, 1, [1], [0], [0], [1], 1, 1e-5).runningVar[0]!, 5);
+    expect(rv[0]).toBeCloseTo(R.batchNormTrainRef(x, 5, 1, [1], [0], [0], [1], 1, 1e-5).runningVar[0]!, 5);
   });
 });
 
@@ -321,9 +321,9 @@ describe('reference gradients against central finite differences (f64)', () => {
       const x = randArray(seed, rows * C), w = randArray(seed + 1, rows * C);
       const gamma = randArray(seed + 2, C, 0.5, 2), beta = randArray(seed + 3, C), z = new Float64Array(C), eps = 1e-3;
       const L = (xx: ArrayLike<number>, gg: ArrayLike<number>, bb: ArrayLike<number>): number =>
-        dot(R.batchnormTrainRef(xx, rows, C, gg, bb, z, z, 0.1, eps).y, w);
-      const f = R.batchnormTrainRef(x, rows, C, gamma, beta, z, z, 0.1, eps);
-      const g = R.batchnormGradRef(x, w, rows, C, gamma, f.mean, f.invstd);
+        dot(R.batchNormTrainRef(xx, rows, C, gg, bb, z, z, 0.1, eps).y, w);
+      const f = R.batchNormTrainRef(x, rows, C, gamma, beta, z, z, 0.1, eps);
+      const g = R.batchNormGradRef(x, w, rows, C, gamma, f.mean, f.invstd);
       fdClose('bn dx', g.dx, fdGrad((v) => L(v, gamma, beta), x));
       fdClose('bn dgamma', g.dgamma, fdGrad((v) => L(x, v, beta), gamma));
       fdClose('bn dbeta', g.dbeta, fdGrad((v) => L(x, gamma, v), beta));
@@ -333,8 +333,8 @@ describe('reference gradients against central finite differences (f64)', () => {
   it('softmax + cross-entropy with label smoothing: dlogits', () => {
     fc.assert(fc.property(sizes, fc.constantFrom(0, 0.1, 0.3), ({ rows: B, C: k, seed }, eps) => {
       const x = randArray(seed, B * k, -4, 4), labels = randLabels(seed + 1, B, k);
-      const g = R.softmaxCEGradRef(R.softmaxCERef(x, labels, B, k, eps).probs, labels, B, k, eps);
-      fdClose('ce dlogits', g, fdGrad((v) => R.softmaxCERef(v, labels, B, k, eps).loss, x));
+      const g = R.softmaxCrossEntropyGradRef(R.softmaxCrossEntropyRef(x, labels, B, k, eps).probs, labels, B, k, eps);
+      fdClose('ce dlogits', g, fdGrad((v) => R.softmaxCrossEntropyRef(v, labels, B, k, eps).loss, x));
     }), { numRuns: 40 });
   });
 
@@ -350,9 +350,9 @@ describe('reference gradients against central finite differences (f64)', () => {
     fc.assert(fc.property(sizes, ({ rows, C: D, seed }) => {
       const x = randArray(seed, rows * D), w = randArray(seed + 1, rows * D);
       const gamma = randArray(seed + 2, D, 0.5, 2), beta = randArray(seed + 3, D), eps = 1e-3;
-      const L = (xx: ArrayLike<number>, gg: ArrayLike<number>, bb: ArrayLike<number>): number => dot(R.layernormRef(xx, rows, D, gg, bb, eps).y, w);
-      const f = R.layernormRef(x, rows, D, gamma, beta, eps);
-      const g = R.layernormGradRef(x, w, rows, D, gamma, f.mean, f.invstd);
+      const L = (xx: ArrayLike<number>, gg: ArrayLike<number>, bb: ArrayLike<number>): number => dot(R.layerNormRef(xx, rows, D, gg, bb, eps).y, w);
+      const f = R.layerNormRef(x, rows, D, gamma, beta, eps);
+      const g = R.layerNormGradRef(x, w, rows, D, gamma, f.mean, f.invstd);
       fdClose('ln dx', g.dx, fdGrad((v) => L(v, gamma, beta), x));
       fdClose('ln dgamma', g.dgamma, fdGrad((v) => L(x, v, beta), gamma));
       fdClose('ln dbeta', g.dbeta, fdGrad((v) => L(x, gamma, v), beta));
@@ -378,30 +378,30 @@ describe('bad input → FliqsError', () => {
   const s = new Scope(rt);
   const a4 = s.in([1, 2, 3, 4]), a3 = s.in([1, 2, 3]), c2 = s.in([1, 2]);
   const cases: Array<[string, () => unknown, string]> = [
-    ['length mismatch in relu', () => K.relu_f32x4(a4, a3, rt), 'y'],
-    ['length mismatch in add', () => K.add_f32x4(a4, a3, a4, rt), 'b'],
-    ['not a Float32Array', () => K.relu_f32x4([1, 2] as unknown as Float32Array, a3, rt), 'x'],
-    ['buffer of another runtime', () => K.relu_f32x4(a4, other.allocF32(4), rt), 'y'],
-    ['bias length ≠ C', () => K.bias_add_f32x4(a4, a3, a4, 2, 2, rt), 'bias'],
-    ['x length ≠ rows·C', () => K.bias_grad_f32x4(a4, c2, 3, 2, rt), 'dy'],
-    ['rows = 0', () => K.bias_add_f32x4(a4, c2, a4, 0, 2, rt), 'rows'],
-    ['C non-integer', () => K.softmax_rows_f32x4(a4, a4, 2, 2.5, rt), 'K'],
-    ['negative B', () => K.accuracy_count_f32(a4, new Int32Array([0, 0]), -2, 2, rt), 'B'],
-    ['label out of range', () => K.softmax_ce_f32x4({ logits: a4, labels: new Int32Array([0, 2]), probs: a4, B: 2, K: 2 }, rt), 'labels'],
-    ['negative label', () => K.softmax_ce_grad_f32x4({ probs: a4, labels: new Int32Array([-1, 0]), dlogits: a4, B: 2, K: 2 }, rt), 'labels'],
-    ['labels not Int32Array', () => K.accuracy_count_f32(a4, [0, 1] as unknown as Int32Array, 2, 2, rt), 'labels'],
-    ['labels length ≠ B', () => K.accuracy_count_f32(a4, new Int32Array([0]), 2, 2, rt), 'labels'],
-    ['smoothing = 1', () => K.softmax_ce_f32x4({ logits: a4, labels: new Int32Array([0, 1]), probs: a4, B: 2, K: 2, smoothing: 1 }, rt), 'smoothing'],
-    ['smoothing < 0', () => K.softmax_ce_grad_f32x4({ probs: a4, labels: new Int32Array([0, 1]), dlogits: a4, B: 2, K: 2, smoothing: -0.1 }, rt), 'smoothing'],
-    ['batch-norm with one row', () => K.batchnorm_train_f32x4({ x: c2, y: c2, rows: 1, C: 2, gamma: c2, beta: c2, saveMean: c2, saveInvStd: c2 }, rt), 'rows'],
-    ['batch-norm eps ≤ 0', () => K.batchnorm_infer_f32x4({ x: a4, y: a4, rows: 2, C: 2, gamma: c2, beta: c2, runningMean: c2, runningVar: c2, eps: 0 }, rt), 'eps'],
-    ['batch-norm only one running stat', () => K.batchnorm_train_f32x4({ x: a4, y: a4, rows: 2, C: 2, gamma: c2, beta: c2, saveMean: c2, saveInvStd: c2, runningMean: c2 }, rt), 'runningVar'],
-    ['batch-norm momentum > 1', () => K.batchnorm_train_f32x4({ x: a4, y: a4, rows: 2, C: 2, gamma: c2, beta: c2, saveMean: c2, saveInvStd: c2, momentum: 2 }, rt), 'momentum'],
-    ['batch-norm grad dgamma length', () => K.batchnorm_grad_f32x4({ x: a4, dy: a4, dx: a4, rows: 2, C: 2, gamma: c2, saveMean: c2, saveInvStd: c2, dgamma: a3, dbeta: c2 }, rt), 'dgamma'],
-    ['layer-norm saveMean length ≠ rows', () => K.layernorm_f32x4({ x: a4, y: a4, rows: 2, D: 2, gamma: c2, beta: c2, saveMean: a3, saveInvStd: c2 }, rt), 'saveMean'],
-    ['layer-norm grad gamma length ≠ D', () => K.layernorm_grad_f32x4({ x: a4, dy: a4, dx: a4, rows: 2, D: 2, gamma: a3, saveMean: c2, saveInvStd: c2, dgamma: c2, dbeta: c2 }, rt), 'gamma'],
-    ['scale by NaN', () => K.scale_f32x4(a4, NaN, a4, rt), 's'],
-    ['axpy by Infinity', () => K.axpy_f32x4(Infinity, a4, a4, rt), 'a'],
+    ['length mismatch in relu', () => K.relu(a4, a3, rt), 'y'],
+    ['length mismatch in add', () => K.add(a4, a3, a4, rt), 'b'],
+    ['not a Float32Array', () => K.relu([1, 2] as unknown as Float32Array, a3, rt), 'x'],
+    ['buffer of another runtime', () => K.relu(a4, other.allocF32(4), rt), 'y'],
+    ['bias length ≠ C', () => K.biasAdd(a4, a3, a4, 2, 2, rt), 'bias'],
+    ['x length ≠ rows·C', () => K.biasGrad(a4, c2, 3, 2, rt), 'dy'],
+    ['rows = 0', () => K.biasAdd(a4, c2, a4, 0, 2, rt), 'rows'],
+    ['C non-integer', () => K.softmaxRows(a4, a4, 2, 2.5, rt), 'K'],
+    ['negative B', () => K.accuracyCount(a4, new Int32Array([0, 0]), -2, 2, rt), 'B'],
+    ['label out of range', () => K.softmaxCrossEntropy({ logits: a4, labels: new Int32Array([0, 2]), probs: a4, B: 2, K: 2 }, rt), 'labels'],
+    ['negative label', () => K.softmaxCrossEntropyGrad({ probs: a4, labels: new Int32Array([-1, 0]), dlogits: a4, B: 2, K: 2 }, rt), 'labels'],
+    ['labels not Int32Array', () => K.accuracyCount(a4, [0, 1] as unknown as Int32Array, 2, 2, rt), 'labels'],
+    ['labels length ≠ B', () => K.accuracyCount(a4, new Int32Array([0]), 2, 2, rt), 'labels'],
+    ['smoothing = 1', () => K.softmaxCrossEntropy({ logits: a4, labels: new Int32Array([0, 1]), probs: a4, B: 2, K: 2, smoothing: 1 }, rt), 'smoothing'],
+    ['smoothing < 0', () => K.softmaxCrossEntropyGrad({ probs: a4, labels: new Int32Array([0, 1]), dlogits: a4, B: 2, K: 2, smoothing: -0.1 }, rt), 'smoothing'],
+    ['batch-norm with one row', () => K.batchNormTrain({ x: c2, y: c2, rows: 1, C: 2, gamma: c2, beta: c2, saveMean: c2, saveInvStd: c2 }, rt), 'rows'],
+    ['batch-norm eps ≤ 0', () => K.batchNormInfer({ x: a4, y: a4, rows: 2, C: 2, gamma: c2, beta: c2, runningMean: c2, runningVar: c2, eps: 0 }, rt), 'eps'],
+    ['batch-norm only one running stat', () => K.batchNormTrain({ x: a4, y: a4, rows: 2, C: 2, gamma: c2, beta: c2, saveMean: c2, saveInvStd: c2, runningMean: c2 }, rt), 'runningVar'],
+    ['batch-norm momentum > 1', () => K.batchNormTrain({ x: a4, y: a4, rows: 2, C: 2, gamma: c2, beta: c2, saveMean: c2, saveInvStd: c2, momentum: 2 }, rt), 'momentum'],
+    ['batch-norm grad dgamma length', () => K.batchNormGrad({ x: a4, dy: a4, dx: a4, rows: 2, C: 2, gamma: c2, saveMean: c2, saveInvStd: c2, dgamma: a3, dbeta: c2 }, rt), 'dgamma'],
+    ['layer-norm saveMean length ≠ rows', () => K.layerNorm({ x: a4, y: a4, rows: 2, D: 2, gamma: c2, beta: c2, saveMean: a3, saveInvStd: c2 }, rt), 'saveMean'],
+    ['layer-norm grad gamma length ≠ D', () => K.layerNormGrad({ x: a4, dy: a4, dx: a4, rows: 2, D: 2, gamma: a3, saveMean: c2, saveInvStd: c2, dgamma: c2, dbeta: c2 }, rt), 'gamma'],
+    ['scale by NaN', () => K.scale(a4, NaN, a4, rt), 's'],
+    ['axpy by Infinity', () => K.axpy(Infinity, a4, a4, rt), 'a'],
   ];
   it.each(cases)('%s', (_name, f, input) => {
     let err: unknown;

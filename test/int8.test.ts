@@ -10,12 +10,12 @@ import { FliqsError } from '../src/core/errors.js';
 import { packCodes } from '../src/formats/codes.js';
 import { parseFormat } from '../src/formats/format.js';
 import { scaleOf } from '../src/formats/params.js';
-import { quantize, quantizePerChannel } from '../src/formats/quantize.js';
+import { quantize, quantizePerChannel } from '../src/kernels/quant.js';
 import {
-  conv2d_i8_nhwc, dwconv2d_i8_nhwc, gemm_i8_f32_4x8, prepareDequant, gemm_i8_i32_4x8, MAX_K_I8, pack_b_i4, pack_b_i4_i8, pack_b_i8, quantize_i8_f32x4,
-  quantize_pc_i8_f32x4, type PackedWeightsI8,
+  conv2dI8, depthwiseConv2dI8, gemmI8Dequant, prepareDequant, gemmI8, MAX_K_I8, packWeightsI4, packWeightsI4AsI8, packWeightsI8, quantizeToI8,
+  quantizePerChannelToI8, type PackedWeightsI8,
 } from '../src/kernels/int8.js';
-import { conv2dI8Ref, dequantI8Ref, dwconv2dI8Ref, gemmI8Ref, quantizeI8Ref, requantizeI8Ref, unpackI4Ref } from '../src/kernels/int8.ref.js';
+import { conv2dI8Ref, dequantI8Ref, depthwiseConv2dI8Ref, gemmI8Ref, quantizeI8Ref, requantizeI8Ref, unpackI4Ref } from '../src/kernels/int8.ref.js';
 
 const f32 = Math.fround;
 const U = 2 ** -24;
@@ -59,11 +59,11 @@ function firstDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
  */
 function packs(rt: Runtime, b: Int8Array, K: number, N: number, int4: boolean): Array<[string, PackedWeightsI8]> {
   const p8 = put(rt, b);
-  const out: Array<[string, PackedWeightsI8]> = [['pack_b_i8', pack_b_i8(p8, K, N, rt)]];
+  const out: Array<[string, PackedWeightsI8]> = [['pack_b_i8', packWeightsI8(p8, K, N, rt)]];
   rt.arena.free(p8);
   if (int4) {
     const p4 = put(rt, nibbles(b));
-    out.push(['pack_b_i4', pack_b_i4(p4, K, N, rt)], ['pack_b_i4_i8', pack_b_i4_i8(p4, K, N, rt)]);
+    out.push(['pack_b_i4', packWeightsI4(p4, K, N, rt)], ['pack_b_i4_i8', packWeightsI4AsI8(p4, K, N, rt)]);
     rt.arena.free(p4);
   }
   return out;
@@ -88,7 +88,7 @@ describe.each(runtimes)('int8 kernels, $variant module', (rt) => {
       const pa = put(rt, a), out = rt.arena.alloc(M * N * 4);
       for (const [how, w] of packs(rt, b, K, N, int4)) {
         rt.i32.fill(-1, out >> 2, (out >> 2) + M * N);
-        gemm_i8_i32_4x8(pa, M, w, out, rt);
+        gemmI8(pa, M, w, out, rt);
         const got = i32At(rt, out, M * N);
         const i = firstDiff(got, want);
         if (i >= 0) throw new Error(`${how} M=${M} N=${N} K=${K} seed=${seed}: [${Math.floor(i / N)},${i % N}] got ${got[i]} want ${want[i]}`);
@@ -104,10 +104,10 @@ describe.each(runtimes)('int8 kernels, $variant module', (rt) => {
     for (const [fa, fb] of [['max', 'min'], ['alternating', 'alternating'], ['mixed', 'max']] as Array<[Fill, Fill]>) {
       const a = codes(7, M * K, 127, fa), b = codes(8, K * N, 127, fb);
       const want = gemmI8Ref(a, b, M, N, K);
-      const w = pack_b_i8(put(rt, b), K, N, rt), pa = put(rt, a), out = rt.arena.alloc(M * N * 4);
-      gemm_i8_i32_4x8(pa, M, w, out, rt);
+      const w = packWeightsI8(put(rt, b), K, N, rt), pa = put(rt, a), out = rt.arena.alloc(M * N * 4);
+      gemmI8(pa, M, w, out, rt);
       expect(Array.from(i32At(rt, out, M * N))).toEqual(Array.from(want));
-      gemm_i8_f32_4x8(pa, M, w, out, { sA: 3, sW: 0.7 }, rt);
+      gemmI8Dequant(pa, M, w, out, { sA: 3, sW: 0.7 }, rt);
       expect(firstDiff(f32At(rt, out, M * N), dequantI8Ref(want, M, N, 3, 0.7))).toBe(-1);
       w.free(); rt.arena.free(pa); rt.arena.free(out);
     }
@@ -124,7 +124,7 @@ describe.each(runtimes)('int8 kernels, $variant module', (rt) => {
       const want = dequantI8Ref(gemmI8Ref(a, b, M, N, K), M, N, sA, sW, bias, outScale);
       const pa = put(rt, a), out = rt.arena.alloc(M * N * 4);
       for (const [how, w] of packs(rt, b, K, N, int4)) {
-        gemm_i8_f32_4x8(pa, M, w, out, { sA, sW, bias, outScale }, rt);
+        gemmI8Dequant(pa, M, w, out, { sA, sW, bias, outScale }, rt);
         const got = f32At(rt, out, M * N);
         const i = firstDiff(got, want);
         if (i >= 0) throw new Error(`${how} M=${M} N=${N} K=${K} seed=${seed}: [${Math.floor(i / N)},${i % N}] got ${got[i]} want ${want[i]}`);
@@ -144,7 +144,7 @@ describe.each(runtimes)('int8 kernels, $variant module', (rt) => {
         const clip = f32(0.5 + 4 * r.uniform()), s = scaleOf(f, clip);
         x[r.int(n)] = f32((r.int(2 * f.maxValue) - f.maxValue + 0.5) / s);
         const px = rt.copyIn(x), pq = rt.arena.alloc(n);
-        quantize_i8_f32x4(px.ptr, pq, n, s, f, rt);
+        quantizeToI8(px.ptr, pq, n, s, f, rt);
         const q = rt.i8.slice(pq, pq + n);
         expect(firstDiff(q, quantizeI8Ref(x, s, f.maxValue))).toBe(-1);
         const fake = quantize(x, f, clip);
@@ -154,7 +154,7 @@ describe.each(runtimes)('int8 kernels, $variant module', (rt) => {
         }
         const clips = Array.from({ length: C }, () => f32(0.3 + 5 * r.uniform()));
         const scales = clips.map((c) => scaleOf(f, c));
-        quantize_pc_i8_f32x4(px.ptr, pq, rows, C, scales, f, rt);
+        quantizePerChannelToI8(px.ptr, pq, rows, C, scales, f, rt);
         const qc = rt.i8.slice(pq, pq + n);
         const fakePc = quantizePerChannel(x, f, clips, { shape: [rows, C], axis: 1 });
         for (let i = 0; i < n; i++) {
@@ -185,18 +185,18 @@ describe.each(runtimes)('int8 kernels, $variant module', (rt) => {
       const xw = perChannel ? quantizePerChannel(wt, fw, clipsW, { shape: [K, N], axis: 1 }) : quantize(wt, fw, clipsW[0]);
 
       const px = rt.copyIn(x), pw = rt.copyIn(wt), qa = rt.arena.alloc(M * K), qw = rt.arena.alloc(K * N);
-      quantize_i8_f32x4(px.ptr, qa, M * K, sA, fa, rt);
-      if (perChannel) quantize_pc_i8_f32x4(pw.ptr, qw, K, N, sW, fw, rt);
-      else quantize_i8_f32x4(pw.ptr, qw, K * N, sW[0]!, fw, rt);
+      quantizeToI8(px.ptr, qa, M * K, sA, fa, rt);
+      if (perChannel) quantizePerChannelToI8(pw.ptr, qw, K, N, sW, fw, rt);
+      else quantizeToI8(pw.ptr, qw, K * N, sW[0]!, fw, rt);
       const codesA = rt.i8.slice(qa, qa + M * K), codesW = rt.i8.slice(qw, qw + K * N);
       let w: PackedWeightsI8;
       if (int4) {
         const p4 = put(rt, nibbles(codesW));
-        w = pack_b_i4(p4, K, N, rt);
+        w = packWeightsI4(p4, K, N, rt);
         rt.arena.free(p4);
-      } else w = pack_b_i8(qw, K, N, rt);
+      } else w = packWeightsI8(qw, K, N, rt);
       const out = rt.arena.alloc(M * N * 4);
-      gemm_i8_f32_4x8(qa, M, w, out, { sA, sW: perChannel ? sW : sW[0]!, bias }, rt);
+      gemmI8Dequant(qa, M, w, out, { sA, sW: perChannel ? sW : sW[0]!, bias }, rt);
       const y = f32At(rt, out, M * N);
       let worst = 0;
       for (let m = 0; m < M; m++) {
@@ -231,7 +231,7 @@ describe.each(runtimes)('int8 kernels, $variant module', (rt) => {
       const px = put(rt, x), out = rt.arena.alloc(want.length * 4);
       const dequant = deq ? { sA: 11, sW: Array.from({ length: Cout }, (_, i) => 0.5 + i), bias: new Float32Array(Cout).fill(0.25) } : undefined;
       for (const [how, w] of packs(rt, k, KH * KW * C, Cout, int4)) {
-        const shape = conv2d_i8_nhwc(px, [B, H, W, C], w, [KH, KW], out, { stride: [sh, sw], padding: [ph, pw], dequant }, rt);
+        const shape = conv2dI8(px, [B, H, W, C], w, [KH, KW], out, { stride: [sh, sw], padding: [ph, pw], dequant }, rt);
         expect(shape[0] * shape[1] * shape[2] * shape[3]).toBe(want.length);
         const got = deq ? f32At(rt, out, want.length) : i32At(rt, out, want.length);
         const ref = deq ? dequantI8Ref(want, want.length / Cout, Cout, dequant!.sA, dequant!.sW, dequant!.bias) : want;
@@ -266,7 +266,7 @@ describe.each(runtimes)('int8 kernels, $variant module', (rt) => {
       const pa = put(rt, a), out = rt.arena.alloc(M * N * 4);
       const before = rt.arena.bytesInUse;
       for (const [how, w] of packs(rt, b, K, N, int4)) {
-        gemm_i8_f32_4x8(pa, M, w, out, { sA, sW, bias, clamp, ...(next ? { requantize: { s, format: next } } : {}) }, rt);
+        gemmI8Dequant(pa, M, w, out, { sA, sW, bias, clamp, ...(next ? { requantize: { s, format: next } } : {}) }, rt);
         expectFused(fusedOut(rt, out, M * N, next), y, clamp, next, s, `${how} M=${M} N=${N} K=${K}`);
         w.free();
       }
@@ -292,7 +292,7 @@ describe.each(runtimes)('int8 kernels, $variant module', (rt) => {
       const y = dequantI8Ref(acc, acc.length / Cout, Cout, 9, sW, bias, outScale);
       const px = put(rt, x), out = rt.arena.alloc(acc.length * 4);
       for (const [how, w] of packs(rt, k, KH * KW * C, Cout, int4)) {
-        conv2d_i8_nhwc(px, [B, H, W, C], w, [KH, KW], out, { stride: [sh, sw], padding: [ph, pw],
+        conv2dI8(px, [B, H, W, C], w, [KH, KW], out, { stride: [sh, sw], padding: [ph, pw],
           dequant: { sA: 9, sW, bias, outScale, clamp, ...(next ? { requantize: { s, format: next } } : {}) } }, rt);
         expectFused(fusedOut(rt, out, acc.length, next), y, clamp, next, s, `${how} x [${B},${H},${W},${C}] k [${KH},${KW},${C},${Cout}]`);
         w.free();
@@ -305,12 +305,12 @@ describe.each(runtimes)('int8 kernels, $variant module', (rt) => {
     fc.assert(fc.property(convShape, epilogueCase, fc.boolean(), ({ B, H, W, C, KH, KW, sh, sw, ph, pw, seed }, { clamp, next, s }, withBias) => {
       const r = new Rng(seed + 9);
       const x = codes(seed, B * H * W * C, 127, 'mixed'), k = codes(seed + 1, KH * KW * C, 127, 'mixed');
-      const acc = dwconv2dI8Ref(x, [B, H, W, C], k, [KH, KW], [sh, sw], [ph, pw]);
+      const acc = depthwiseConv2dI8Ref(x, [B, H, W, C], k, [KH, KW], [sh, sw], [ph, pw]);
       const sW = Float32Array.from({ length: C }, () => 0.05 + 20 * r.uniform());
       const bias = withBias ? Float32Array.from({ length: C }, () => r.normal()) : undefined;
       const y = dequantI8Ref(acc, acc.length / C, C, 5, sW, bias);
       const px = put(rt, x), pk = put(rt, k), out = rt.arena.alloc(acc.length * 4);
-      const shape4 = dwconv2d_i8_nhwc(px, [B, H, W, C], pk, [KH, KW], out,
+      const shape4 = depthwiseConv2dI8(px, [B, H, W, C], pk, [KH, KW], out,
         { stride: [sh, sw], padding: [ph, pw], dequant: { sA: 5, sW, bias, clamp, ...(next ? { requantize: { s, format: next } } : {}) } }, rt);
       expect(shape4[0] * shape4[1] * shape4[2] * shape4[3]).toBe(acc.length);
       expectFused(fusedOut(rt, out, acc.length, next), y, clamp, next, s, `x [${B},${H},${W},${C}] k [${KH},${KW}] s [${sh},${sw}] p [${ph},${pw}]`);
@@ -324,7 +324,7 @@ describe.each(runtimes)('int8 kernels, $variant module', (rt) => {
     const want = conv2dI8Ref(x, [B, H, W, C], k, [KH, KW, C, Cout], [1, 1], [1, 1]);
     const px = put(rt, x), out = rt.arena.alloc(want.length * 4);
     for (const [how, w] of packs(rt, k, KH * KW * C, Cout, false)) {
-      conv2d_i8_nhwc(px, [B, H, W, C], w, [KH, KW], out, { padding: 1 }, rt);
+      conv2dI8(px, [B, H, W, C], w, [KH, KW], out, { padding: 1 }, rt);
       expect(firstDiff(i32At(rt, out, want.length), want), how).toBe(-1);
       w.free();
     }
@@ -337,23 +337,23 @@ describe.each(runtimes)('int8 kernels, $variant module', (rt) => {
     const d = { sA: 9, sW: Float32Array.from({ length: N }, (_, n) => 0.5 + n), bias: new Float32Array(N).fill(0.5),
       outScale: Float32Array.from({ length: N }, (_, n) => (n % 3) - 1), clamp: [0, 6] as [number, number], requantize: { s: 3, format: 'INT8' } };
     const pa = put(rt, a), pk = put(rt, b), out1 = rt.arena.alloc(M * N * 4), out2 = rt.arena.alloc(M * N * 4);
-    const w = pack_b_i8(pk, K, N, rt);
+    const w = packWeightsI8(pk, K, N, rt);
     const before = rt.arena.bytesInUse;
     const pd = prepareDequant(d, N, rt);
     for (const run of [
-      (o: number, q: typeof d | typeof pd) => gemm_i8_f32_4x8(pa, M, w, o, q, rt),
-      (o: number, q: typeof d | typeof pd) => conv2d_i8_nhwc(pa, [1, 1, M, K], w, [1, 1], o, { dequant: q }, rt),
+      (o: number, q: typeof d | typeof pd) => gemmI8Dequant(pa, M, w, o, q, rt),
+      (o: number, q: typeof d | typeof pd) => conv2dI8(pa, [1, 1, M, K], w, [1, 1], o, { dequant: q }, rt),
     ]) {
       run(out1, d); run(out2, pd);
       expect(firstDiff(rt.i8.slice(out1, out1 + M * N), rt.i8.slice(out2, out2 + M * N))).toBe(-1);
     }
     const dw = prepareDequant({ ...d, sW: d.sW.subarray(0, 4), bias: d.bias.subarray(0, 4), outScale: d.outScale.subarray(0, 4) }, 4, rt);
-    dwconv2d_i8_nhwc(pa, [1, 13, 5, 4], pk, [3, 3], out1, { padding: 1, dequant: { ...d, sW: d.sW.subarray(0, 4), bias: d.bias.subarray(0, 4), outScale: d.outScale.subarray(0, 4) } }, rt);
-    dwconv2d_i8_nhwc(pa, [1, 13, 5, 4], pk, [3, 3], out2, { padding: 1, dequant: dw }, rt);
+    depthwiseConv2dI8(pa, [1, 13, 5, 4], pk, [3, 3], out1, { padding: 1, dequant: { ...d, sW: d.sW.subarray(0, 4), bias: d.bias.subarray(0, 4), outScale: d.outScale.subarray(0, 4) } }, rt);
+    depthwiseConv2dI8(pa, [1, 13, 5, 4], pk, [3, 3], out2, { padding: 1, dequant: dw }, rt);
     expect(firstDiff(rt.i8.slice(out1, out1 + 13 * 5 * 4), rt.i8.slice(out2, out2 + 13 * 5 * 4))).toBe(-1);
-    expect(() => gemm_i8_f32_4x8(pa, M, w, out1, dw, rt)).toThrow(/prepared for 4 columns, not 11/);
+    expect(() => gemmI8Dequant(pa, M, w, out1, dw, rt)).toThrow(/prepared for 4 columns, not 11/);
     pd.free(); dw.free();
-    expect(() => gemm_i8_f32_4x8(pa, M, w, out1, pd, rt)).toThrow(/dequant: was freed/);
+    expect(() => gemmI8Dequant(pa, M, w, out1, pd, rt)).toThrow(/dequant: was freed/);
     expect(rt.arena.bytesInUse).toBe(before); // per-call blocks released, the prepared ones freed
     w.free(); rt.arena.free(pa); rt.arena.free(pk); rt.arena.free(out1); rt.arena.free(out2);
   });
@@ -362,9 +362,9 @@ describe.each(runtimes)('int8 kernels, $variant module', (rt) => {
     const bytes = Uint8Array.of(0xf1, 0x87, 0x9e);
     expect(Array.from(unpackI4Ref(bytes, 6))).toEqual([1, -1, 7, -8, -2, -7]);
     const a = put(rt, Int8Array.of(1)), out = rt.arena.alloc(24);
-    for (const pack of [pack_b_i4, pack_b_i4_i8]) {
+    for (const pack of [packWeightsI4, packWeightsI4AsI8]) {
       const w = pack(put(rt, bytes), 1, 6, rt);
-      gemm_i8_i32_4x8(a, 1, w, out, rt);
+      gemmI8(a, 1, w, out, rt);
       expect(Array.from(i32At(rt, out, 6))).toEqual([1, -1, 7, -8, -2, -7]);
     }
   });
@@ -375,49 +375,49 @@ describe('int8 kernels reject bad input with a FliqsError naming the shapes', ()
   const b = put(rt, new Int8Array(15)), a = put(rt, new Int8Array(12)), out = rt.arena.alloc(64);
 
   it('checks sizes, offsets and the weights', () => {
-    const w = pack_b_i8(b, 3, 5, rt);
-    expect(() => gemm_i8_i32_4x8(a, 0, w, out, rt)).toThrow(FliqsError);
-    expect(() => gemm_i8_i32_4x8(a, 2.5, w, out, rt)).toThrow(/M/);
-    expect(() => gemm_i8_i32_4x8(-64, 2, w, out, rt)).toThrow(/A \[2,3\] · B \[3,5\]/);
-    expect(() => gemm_i8_i32_4x8(a, 2, w, rt.memory.buffer.byteLength - 8, rt)).toThrow(/out \[2,5\]/);
-    expect(() => gemm_i8_i32_4x8(a, 2, w, out + 2, rt)).toThrow(/multiple of 4/);
-    expect(() => gemm_i8_i32_4x8(a, 2, w, out, other)).toThrow(/runtime/);
-    expect(() => gemm_i8_i32_4x8(a, 2, {} as PackedWeightsI8, out, rt)).toThrow(/pack_b_i8/);
-    expect(() => pack_b_i8(b, 0, 5, rt)).toThrow(FliqsError);
-    expect(() => pack_b_i8(b, MAX_K_I8 + 1, 1, rt)).toThrow(/overflow/);
-    expect(() => pack_b_i8(rt.memory.buffer.byteLength - 4, 3, 5, rt)).toThrow(/B \[3,5\]/);
+    const w = packWeightsI8(b, 3, 5, rt);
+    expect(() => gemmI8(a, 0, w, out, rt)).toThrow(FliqsError);
+    expect(() => gemmI8(a, 2.5, w, out, rt)).toThrow(/M/);
+    expect(() => gemmI8(-64, 2, w, out, rt)).toThrow(/A \[2,3\] · B \[3,5\]/);
+    expect(() => gemmI8(a, 2, w, rt.memory.buffer.byteLength - 8, rt)).toThrow(/out \[2,5\]/);
+    expect(() => gemmI8(a, 2, w, out + 2, rt)).toThrow(/multiple of 4/);
+    expect(() => gemmI8(a, 2, w, out, other)).toThrow(/runtime/);
+    expect(() => gemmI8(a, 2, {} as PackedWeightsI8, out, rt)).toThrow(/packWeightsI8/);
+    expect(() => packWeightsI8(b, 0, 5, rt)).toThrow(FliqsError);
+    expect(() => packWeightsI8(b, MAX_K_I8 + 1, 1, rt)).toThrow(/overflow/);
+    expect(() => packWeightsI8(rt.memory.buffer.byteLength - 4, 3, 5, rt)).toThrow(/B \[3,5\]/);
     w.free();
-    expect(() => gemm_i8_i32_4x8(a, 2, w, out, rt)).toThrow(/freed/);
+    expect(() => gemmI8(a, 2, w, out, rt)).toThrow(/freed/);
   });
 
   it('checks the dequantization scales and bias', () => {
-    const w = pack_b_i8(b, 3, 5, rt);
-    expect(() => gemm_i8_f32_4x8(a, 2, w, out, { sA: 0, sW: 1 }, rt)).toThrow(/sA/);
-    expect(() => gemm_i8_f32_4x8(a, 2, w, out, { sA: 1, sW: [1, 2] }, rt)).toThrow(/5 \(one per output column/);
-    expect(() => gemm_i8_f32_4x8(a, 2, w, out, { sA: 1, sW: [1, 2, 3, 4, -5] }, rt)).toThrow(/sW\[4\]/);
-    expect(() => gemm_i8_f32_4x8(a, 2, w, out, { sA: 1, sW: 1, bias: [1] }, rt)).toThrow(/bias/);
-    expect(() => gemm_i8_f32_4x8(a, 2, w, out, { sA: 1, sW: 1, outScale: [1] }, rt)).toThrow(/outScale/);
-    expect(() => gemm_i8_f32_4x8(a, 2, w, out, { sA: 1, sW: 1, outScale: [1, 1, 1, -2, NaN] }, rt)).toThrow(/outScale\[4\]/);
-    expect(() => gemm_i8_f32_4x8(a, 2, w, out, { sA: 1e-30, sW: 1e-30 }, rt)).toThrow(/reciprocal/);
+    const w = packWeightsI8(b, 3, 5, rt);
+    expect(() => gemmI8Dequant(a, 2, w, out, { sA: 0, sW: 1 }, rt)).toThrow(/sA/);
+    expect(() => gemmI8Dequant(a, 2, w, out, { sA: 1, sW: [1, 2] }, rt)).toThrow(/5 \(one per output column/);
+    expect(() => gemmI8Dequant(a, 2, w, out, { sA: 1, sW: [1, 2, 3, 4, -5] }, rt)).toThrow(/sW\[4\]/);
+    expect(() => gemmI8Dequant(a, 2, w, out, { sA: 1, sW: 1, bias: [1] }, rt)).toThrow(/bias/);
+    expect(() => gemmI8Dequant(a, 2, w, out, { sA: 1, sW: 1, outScale: [1] }, rt)).toThrow(/outScale/);
+    expect(() => gemmI8Dequant(a, 2, w, out, { sA: 1, sW: 1, outScale: [1, 1, 1, -2, NaN] }, rt)).toThrow(/outScale\[4\]/);
+    expect(() => gemmI8Dequant(a, 2, w, out, { sA: 1e-30, sW: 1e-30 }, rt)).toThrow(/reciprocal/);
     w.free();
   });
 
   it('checks conv shapes against the packed weights', () => {
-    const w = pack_b_i8(b, 3, 5, rt); // K = 3 = 1·1·3 or 3·1·1
-    expect(() => conv2d_i8_nhwc(a, [1, 2, 2, 3], w, [2, 2], out, {}, rt)).toThrow(/K = 3 rows but the activations have K = 12 \(x \[1,2,2,3\], kernel \[2,2,3,5\]/);
-    expect(() => conv2d_i8_nhwc(a, [1, 2, 2, 1], w, [5, 1], out, {}, rt)).toThrow(/\[5,1\] does not fit input \[1,2,2,1\]/);
-    expect(() => conv2d_i8_nhwc(a, [1, 2, 2, 3], w, [1, 1], out, { stride: 0 }, rt)).toThrow(/stride/);
-    expect(() => conv2d_i8_nhwc(a, [1, 2, 2] as unknown as [number, number, number, number], w, [1, 1], out, {}, rt)).toThrow(/xShape/);
+    const w = packWeightsI8(b, 3, 5, rt); // K = 3 = 1·1·3 or 3·1·1
+    expect(() => conv2dI8(a, [1, 2, 2, 3], w, [2, 2], out, {}, rt)).toThrow(/K = 3 rows but the activations have K = 12 \(x \[1,2,2,3\], kernel \[2,2,3,5\]/);
+    expect(() => conv2dI8(a, [1, 2, 2, 1], w, [5, 1], out, {}, rt)).toThrow(/\[5,1\] does not fit input \[1,2,2,1\]/);
+    expect(() => conv2dI8(a, [1, 2, 2, 3], w, [1, 1], out, { stride: 0 }, rt)).toThrow(/stride/);
+    expect(() => conv2dI8(a, [1, 2, 2] as unknown as [number, number, number, number], w, [1, 1], out, {}, rt)).toThrow(/xShape/);
     w.free();
   });
 
   it('checks the quantizer format and scale', () => {
     const x = rt.copyIn([1, 2, 3]);
-    expect(() => quantize_i8_f32x4(x.ptr, out, 3, 1, 'E4M3', rt)).toThrow(/INT2…INT8/);
-    expect(() => quantize_i8_f32x4(x.ptr, out, 3, 1, 'INT16', rt)).toThrow(/INT16/);
-    expect(() => quantize_i8_f32x4(x.ptr, out, 3, -1, 'INT8', rt)).toThrow(/^s:/);
-    expect(() => quantize_i8_f32x4(x.ptr, out, 3, 1e39, 'INT8', rt)).toThrow(/overflows/);
-    expect(() => quantize_pc_i8_f32x4(x.ptr, out, 1, 3, [1, 2], 'INT8', rt)).toThrow(/3 positive scales/);
-    expect(() => quantize_i8_f32x4(x.ptr, out, 1e6, 1, 'INT8', rt)).toThrow(/f32 x \[1000000\]/);
+    expect(() => quantizeToI8(x.ptr, out, 3, 1, 'E4M3', rt)).toThrow(/INT2…INT8/);
+    expect(() => quantizeToI8(x.ptr, out, 3, 1, 'INT16', rt)).toThrow(/INT16/);
+    expect(() => quantizeToI8(x.ptr, out, 3, -1, 'INT8', rt)).toThrow(/^s:/);
+    expect(() => quantizeToI8(x.ptr, out, 3, 1e39, 'INT8', rt)).toThrow(/overflows/);
+    expect(() => quantizePerChannelToI8(x.ptr, out, 1, 3, [1, 2], 'INT8', rt)).toThrow(/3 positive scales/);
+    expect(() => quantizeToI8(x.ptr, out, 1e6, 1, 'INT8', rt)).toThrow(/f32 x \[1000000\]/);
   });
 });

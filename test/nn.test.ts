@@ -11,10 +11,10 @@ import {
   Module, Linear, Conv2d, DepthwiseConv2d, BatchNorm2d, LayerNorm, ReLU, ReLU6, GELU, Flatten, GlobalAvgPool, MaxPool2d, AvgPool2d,
   Sequential, Residual, BasicBlock, MultiHeadSelfAttention, manualSeed, quantLayers, startProfile, finishProfile,
 } from '../src/nn/index.js';
-import { axpy_f32x4 } from '../src/kernels/elementwise.js';
+import { axpy } from '../src/kernels/elementwise.js';
 import { parseFormat } from '../src/formats/format.js';
 import { quantizePerChannelRef } from '../src/formats/reference.js';
-import { mseOptimalClip } from '../src/formats/clip.js';
+import { mseOptimalClip } from '../src/kernels/stats.js';
 import { gradcheck } from './gradcheck-helpers.js';
 
 function input(shape: number[], seed: number, scale = 1): Tensor {
@@ -24,7 +24,7 @@ function input(shape: number[], seed: number, scale = 1): Tensor {
 
 /** Plain SGD written here (the optimizer module lives elsewhere): p ← p − lr·grad, then zero grad. */
 function sgd(model: Module, lr: number): void {
-  for (const p of model.parameters()) if (p.grad) { axpy_f32x4(-lr, p.grad, p.storage); p.zeroGrad(); }
+  for (const p of model.parameters()) if (p.grad) { axpy(-lr, p.grad, p.storage); p.zeroGrad(); }
 }
 
 function checkLayer(m: Module, x: Tensor, label: string, o: { h?: number; atol?: number; rtol?: number } = {}): void {

@@ -24,7 +24,7 @@ import { Rng } from '../src/core/random.js';
 import { packCodes, quantizeToCodes } from '../src/formats/codes.js';
 import { parseFormat } from '../src/formats/format.js';
 import { scaleOf } from '../src/formats/params.js';
-import { avgpool2dRef, conv2dRef, globalAvgpoolRef, maxpool2dRef } from '../src/kernels/conv.ref.js';
+import { avgPool2dRef, conv2dRef, globalAvgPoolRef, maxPool2dRef } from '../src/kernels/conv.ref.js';
 import { exportOnnx } from '../src/deploy/onnx/export.js';
 import { ProtoWriter } from '../src/deploy/onnx/protobuf.js';
 import {
@@ -252,14 +252,14 @@ async function check(spec: ModelSpec, images: Float32Array, count: number): Prom
       if (n.op === 'avgPool') {
         const g = { ...poolGeometry(n, shape), N: count };
         taps = g.KH * g.KW;
-        tol = avgpool2dRef(abs(x), g);
-        bound = avgpool2dRef(e, g);
+        tol = avgPool2dRef(abs(x), g);
+        bound = avgPool2dRef(e, g);
       } else if (n.op === 'globalAvgPool') {
         taps = shape[0]! * shape[1]!;
-        tol = globalAvgpoolRef(abs(x), count, taps, shape[2]!);
-        bound = globalAvgpoolRef(e, count, taps, shape[2]!);
+        tol = globalAvgPoolRef(abs(x), count, taps, shape[2]!);
+        bound = globalAvgPoolRef(e, count, taps, shape[2]!);
       } else if (n.op === 'maxPool') {
-        bound = maxpool2dRef(e, { ...poolGeometry(n, shape), N: count }).y;
+        bound = maxPool2dRef(e, { ...poolGeometry(n, shape), N: count }).y;
       } else if (n.op === 'add') {
         const eo = err[n.other]!;
         bound = Float64Array.from(e, (v, k) => v + eo[k]! + 2 * U * Math.abs(ref[i + 1]![k]!));

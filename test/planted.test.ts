@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { FliqsError } from '../src/core/errors.js';
 import { parseFormat } from '../src/formats/format.js';
-import { quantize } from '../src/formats/quantize.js';
+import { quantize } from '../src/kernels/quant.js';
 // through the package root, as an app building a known-answer search imports them
 import {
   PLANTED_CUE_FEATURE, PLANTED_SMALL_FEATURE, createModel, describeModel, plantedDataset, plantedSplits, retrainFixed,

@@ -112,7 +112,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, heads: number): Tenso
     for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) fn(b * T * D + h * Dh, (b * H + h) * TT);
   };
   each((hd, ph) => gemm('nt', T, T, Dh, sc, at(q.storage, hd, L), D, at(k.storage, hd, L), D, 0, at(P, ph, TT), T));
-  ew.softmax_rows_f32x4(P, P, B * H * T, T);
+  ew.softmaxRows(P, P, B * H * T, T);
   each((hd, ph) => gemm('nn', T, Dh, T, 1, at(P, ph, TT), T, at(v.storage, hd, L), D, 0, at(y.storage, hd, L), D));
   return record(y, [q, k, v], () => {
     const g = dy(y);
@@ -123,7 +123,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, heads: number): Tenso
         const dv = gradOf(v);
         each((hd, ph) => gemm('tn', T, Dh, T, 1, at(P, ph, TT), T, at(g, hd, L), D, 1, at(dv, hd, L), D));
       }
-      ew.softmax_rows_grad_f32x4(P, dP, dP, B * H * T, T);
+      ew.softmaxRowsGrad(P, dP, dP, B * H * T, T);
       if (q.requiresGrad) {
         const dq = gradOf(q);
         each((hd, ph) => gemm('nn', T, Dh, T, sc, at(dP, ph, TT), T, at(k.storage, hd, L), D, 1, at(dq, hd, L), D));
@@ -150,7 +150,7 @@ export function add(a: Tensor, b: Tensor): Tensor {
   requireTensor('add', 'a', a); requireTensor('add', 'b', b);
   sameShape('add', a, b);
   const y = Tensor.empty(a.shape);
-  ew.add_f32x4(a.storage, b.storage, y.storage);
+  ew.add(a.storage, b.storage, y.storage);
   return record(y, [a, b], () => { accumulateAdd(a, dy(y)); accumulateAdd(b, dy(y)); });
 }
 
@@ -164,10 +164,10 @@ export function biasAdd(x: Tensor, bias: Tensor): Tensor {
   const C = last(x), rows = x.size / C;
   requireVector('biasAdd', 'bias', bias, C, x);
   const y = Tensor.empty(x.shape);
-  ew.bias_add_f32x4(x.storage, bias.storage, y.storage, rows, C);
+  ew.biasAdd(x.storage, bias.storage, y.storage, rows, C);
   return record(y, [x, bias], () => {
     accumulateAdd(x, dy(y));
-    accumulate(bias, (db) => ew.bias_grad_f32x4(dy(y), db, rows, C));
+    accumulate(bias, (db) => ew.biasGrad(dy(y), db, rows, C));
   });
 }
 
@@ -184,11 +184,11 @@ function unary(name: string, f: Unary, df: UnaryGrad): (x: Tensor) => Tensor {
 }
 
 /** max(x, 0); the derivative at 0 is 0. @example const y = relu(x); */
-export const relu = unary('relu', (x, y) => ew.relu_f32x4(x, y), (x, g, dx) => ew.relu_grad_f32x4(x, g, dx));
+export const relu = unary('relu', (x, y) => ew.relu(x, y), (x, g, dx) => ew.reluGrad(x, g, dx));
 /** min(max(x, 0), 6). @example const y = relu6(x); */
-export const relu6 = unary('relu6', (x, y) => ew.relu6_f32x4(x, y), (x, g, dx) => ew.relu6_grad_f32x4(x, g, dx));
+export const relu6 = unary('relu6', (x, y) => ew.relu6(x, y), (x, g, dx) => ew.relu6Grad(x, g, dx));
 /** GELU, tanh approximation. @example const y = gelu(x); */
-export const gelu = unary('gelu', (x, y) => ew.gelu_tanh_f32x4(x, y), (x, g, dx) => ew.gelu_tanh_grad_f32x4(x, g, dx));
+export const gelu = unary('gelu', (x, y) => ew.geluTanh(x, y), (x, g, dx) => ew.geluTanhGrad(x, g, dx));
 
 /**
  * Softmax over the last dim.
@@ -199,8 +199,8 @@ export function softmax(x: Tensor): Tensor {
   requireTensor('softmax', 'x', x);
   const K = last(x), rows = x.size / K;
   const y = Tensor.empty(x.shape);
-  ew.softmax_rows_f32x4(x.storage, y.storage, rows, K);
-  return record(y, [x], () => accumulate(x, (dx) => ew.softmax_rows_grad_f32x4(y.storage, dy(y), dx, rows, K)));
+  ew.softmaxRows(x.storage, y.storage, rows, K);
+  return record(y, [x], () => accumulate(x, (dx) => ew.softmaxRowsGrad(y.storage, dy(y), dx, rows, K)));
 }
 
 /**
@@ -220,11 +220,11 @@ export function crossEntropy(logits: Tensor, labels: Int32Array, opts: { smoothi
   const smoothing = opts.smoothing ?? 0;
   const probs = scratchF32(B * K);
   const lab = labels.slice();
-  const loss = ew.softmax_ce_f32x4({ logits: logits.storage, labels: lab, probs, B, K, smoothing });
+  const loss = ew.softmaxCrossEntropy({ logits: logits.storage, labels: lab, probs, B, K, smoothing });
   const y = Tensor.from([loss], [1]);
   return record(y, [logits], () => {
     const g = dy(y).array[0]!;
-    accumulate(logits, (dl) => ew.softmax_ce_grad_f32x4({ probs, labels: lab, dlogits: dl, B, K, smoothing, g }));
+    accumulate(logits, (dl) => ew.softmaxCrossEntropyGrad({ probs, labels: lab, dlogits: dl, B, K, smoothing, g }));
   });
 }
 
@@ -235,7 +235,7 @@ export function crossEntropy(logits: Tensor, labels: Int32Array, opts: { smoothi
  */
 export function accuracyCount(logits: Tensor, labels: Int32Array): number {
   if (logits.shape.length !== 2) throw new FliqsError('accuracyCount logits', `has shape ${shp(logits)}`, '[B, K]');
-  return ew.accuracy_count_f32(logits.storage, labels, logits.shape[0]!, logits.shape[1]!);
+  return ew.accuracyCount(logits.storage, labels, logits.shape[0]!, logits.shape[1]!);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -263,7 +263,7 @@ export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, runningMean: T
   }
   const y = Tensor.empty(x.shape);
   if (!opts.training) {
-    ew.batchnorm_infer_f32x4({ x: x.storage, y: y.storage, rows, C, gamma: gamma.storage, beta: beta.storage,
+    ew.batchNormInfer({ x: x.storage, y: y.storage, rows, C, gamma: gamma.storage, beta: beta.storage,
       runningMean: runningMean.storage, runningVar: runningVar.storage, eps });
     return record(y, [x, gamma, beta], () => {
       // Eval-mode backward (an affine map per channel), in plain loops: rarely trained through.
@@ -282,12 +282,12 @@ export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, runningMean: T
   }
   if (rows < 2) throw new FliqsError('batchNorm x', `has shape ${shp(x)}: one value per channel`, 'at least 2 values per channel (N·H·W ≥ 2) in training mode');
   const saveMean = scratchF32(C), saveInvStd = scratchF32(C);
-  ew.batchnorm_train_f32x4({ x: x.storage, y: y.storage, rows, C, gamma: gamma.storage, beta: beta.storage, saveMean, saveInvStd,
+  ew.batchNormTrain({ x: x.storage, y: y.storage, rows, C, gamma: gamma.storage, beta: beta.storage, saveMean, saveInvStd,
     runningMean: runningMean.storage, runningVar: runningVar.storage, momentum: opts.momentum ?? 0.1, eps });
   return record(y, [x, gamma, beta], () => {
     const dx = runtime.allocF32(x.size), dg = runtime.allocF32(C), db = runtime.allocF32(C);
     try {
-      ew.batchnorm_grad_f32x4({ x: x.storage, dy: dy(y), dx, rows, C, gamma: gamma.storage, saveMean, saveInvStd, dgamma: dg, dbeta: db });
+      ew.batchNormGrad({ x: x.storage, dy: dy(y), dx, rows, C, gamma: gamma.storage, saveMean, saveInvStd, dgamma: dg, dbeta: db });
       accumulateAdd(x, dx); accumulateAdd(gamma, dg); accumulateAdd(beta, db);
     } finally {
       dx.free(); dg.free(); db.free();
@@ -307,11 +307,11 @@ export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): T
   requireVector('layerNorm', 'beta', beta, D, x);
   const y = Tensor.empty(x.shape);
   const saveMean = scratchF32(rows), saveInvStd = scratchF32(rows);
-  ew.layernorm_f32x4({ x: x.storage, y: y.storage, rows, D, gamma: gamma.storage, beta: beta.storage, saveMean, saveInvStd, eps });
+  ew.layerNorm({ x: x.storage, y: y.storage, rows, D, gamma: gamma.storage, beta: beta.storage, saveMean, saveInvStd, eps });
   return record(y, [x, gamma, beta], () => {
     const dx = runtime.allocF32(x.size), dg = runtime.allocF32(D), db = runtime.allocF32(D);
     try {
-      ew.layernorm_grad_f32x4({ x: x.storage, dy: dy(y), dx, rows, D, gamma: gamma.storage, saveMean, saveInvStd, dgamma: dg, dbeta: db });
+      ew.layerNormGrad({ x: x.storage, dy: dy(y), dx, rows, D, gamma: gamma.storage, saveMean, saveInvStd, dgamma: dg, dbeta: db });
       accumulateAdd(x, dx); accumulateAdd(gamma, dg); accumulateAdd(beta, db);
     } finally {
       dx.free(); dg.free(); db.free();
@@ -362,11 +362,11 @@ export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null, opts: cv.ConvO
   const s = cv.conv2dShape(x.shape, w.shape, opts);
   if (bias) requireVector('conv2d', 'bias', bias, s.CO, x);
   const y = Tensor.empty([s.N, s.OH, s.OW, s.CO]);
-  cv.conv2d_nhwc_f32_4x8(x.storage, w.storage, bias ? bias.storage : null, s, y.storage);
+  cv.conv2d(x.storage, w.storage, bias ? bias.storage : null, s, y.storage);
   return record(y, bias ? [x, w, bias] : [x, w], () => {
-    accumulate(x, (dx) => cv.conv2d_dx_nhwc_f32_4x8(dy(y), w.storage, s, dx));
-    accumulate(w, (dw) => cv.conv2d_dw_nhwc_f32_4x8(x.storage, dy(y), s, dw));
-    if (bias) accumulate(bias, (db) => cv.conv2d_db_f32(dy(y), s, db));
+    accumulate(x, (dx) => cv.conv2dGradInput(dy(y), w.storage, s, dx));
+    accumulate(w, (dw) => cv.conv2dGradWeight(x.storage, dy(y), s, dw));
+    if (bias) accumulate(bias, (db) => cv.conv2dGradBias(dy(y), s, db));
   });
 }
 
@@ -378,14 +378,14 @@ export function conv2d(x: Tensor, w: Tensor, bias: Tensor | null, opts: cv.ConvO
 export function depthwiseConv2d(x: Tensor, w: Tensor, bias: Tensor | null, opts: Omit<cv.ConvOptions, 'groups'> = {}): Tensor {
   requireTensor('depthwiseConv2d', 'x', x); requireTensor('depthwiseConv2d', 'w', w);
   const ws = w.shape.length === 4 && w.shape[2] === 1 ? [w.shape[0]!, w.shape[1]!, w.shape[3]!] : w.shape;
-  const s = cv.dwconv2dShape(x.shape, ws, opts);
+  const s = cv.depthwiseConv2dShape(x.shape, ws, opts);
   if (bias) requireVector('depthwiseConv2d', 'bias', bias, s.C, x);
   const y = Tensor.empty([s.N, s.OH, s.OW, s.C]);
-  cv.dwconv2d_nhwc_f32_4x8(x.storage, w.storage, bias ? bias.storage : null, s, y.storage);
+  cv.depthwiseConv2d(x.storage, w.storage, bias ? bias.storage : null, s, y.storage);
   return record(y, bias ? [x, w, bias] : [x, w], () => {
-    accumulate(x, (dx) => cv.dwconv2d_dx_nhwc_f32(dy(y), w.storage, s, dx));
-    accumulate(w, (dw) => cv.dwconv2d_dw_nhwc_f32(x.storage, dy(y), s, dw));
-    if (bias) accumulate(bias, (db) => cv.conv2d_db_f32(dy(y), s, db));
+    accumulate(x, (dx) => cv.depthwiseConv2dGradInput(dy(y), w.storage, s, dx));
+    accumulate(w, (dw) => cv.depthwiseConv2dGradWeight(x.storage, dy(y), s, dw));
+    if (bias) accumulate(bias, (db) => cv.conv2dGradBias(dy(y), s, db));
   });
 }
 
@@ -398,9 +398,9 @@ export function maxPool2d(x: Tensor, opts: cv.PoolOptions): Tensor {
   requireTensor('maxPool2d', 'x', x);
   const s = cv.pool2dShape(x.shape, opts);
   const y = Tensor.empty([s.N, s.OH, s.OW, s.C]);
-  const { argmax } = cv.maxpool2d_nhwc_f32(x.storage, s, y.storage);
+  const { argmax } = cv.maxPool2d(x.storage, s, y.storage);
   trackFree(argmax);
-  return record(y, [x], () => accumulate(x, (dx) => cv.maxpool2d_bwd_f32(dy(y), argmax, s, dx)));
+  return record(y, [x], () => accumulate(x, (dx) => cv.maxPool2dGrad(dy(y), argmax, s, dx)));
 }
 
 /**
@@ -412,8 +412,8 @@ export function avgPool2d(x: Tensor, opts: cv.PoolOptions): Tensor {
   requireTensor('avgPool2d', 'x', x);
   const s = cv.pool2dShape(x.shape, opts);
   const y = Tensor.empty([s.N, s.OH, s.OW, s.C]);
-  cv.avgpool2d_nhwc_f32(x.storage, s, y.storage);
-  return record(y, [x], () => accumulate(x, (dx) => cv.avgpool2d_bwd_nhwc_f32(dy(y), s, dx)));
+  cv.avgPool2d(x.storage, s, y.storage);
+  return record(y, [x], () => accumulate(x, (dx) => cv.avgPool2dGrad(dy(y), s, dx)));
 }
 
 /**
@@ -425,6 +425,6 @@ export function globalAvgPool(x: Tensor): Tensor {
   requireTensor('globalAvgPool', 'x', x);
   if (x.shape.length !== 4) throw new FliqsError('globalAvgPool x', `has shape ${shp(x)}`, '[N, H, W, C]');
   const y = Tensor.empty([x.shape[0]!, x.shape[3]!]);
-  cv.global_avgpool_nhwc_f32(x.storage, x.shape, y.storage);
-  return record(y, [x], () => accumulate(x, (dx) => cv.global_avgpool_bwd_nhwc_f32(dy(y), x.shape, dx)));
+  cv.globalAvgPool(x.storage, x.shape, y.storage);
+  return record(y, [x], () => accumulate(x, (dx) => cv.globalAvgPoolGrad(dy(y), x.shape, dx)));
 }

@@ -3,7 +3,7 @@
 
 import { FliqsError, describe } from '../core/errors.js';
 import { runtime, type WasmF32 } from '../core/runtime.js';
-import { add_f32x4 } from '../kernels/elementwise.js';
+import { add } from '../kernels/elementwise.js';
 
 /** Anything a scope can release at its end (tensors, saved statistics, argmax buffers). */
 export interface Freeable { free(): void }
@@ -235,7 +235,7 @@ export function accumulate(t: Tensor, write: (dst: WasmF32) => void): void {
   const tmp = runtime.allocF32(t.size);
   try {
     write(tmp);
-    add_f32x4(t.grad, tmp, t.grad);
+    add(t.grad, tmp, t.grad);
   } finally {
     tmp.free();
   }
@@ -326,7 +326,7 @@ export function accumulateAdd(t: Tensor, g: WasmF32): void {
     t.grad = gradBuffer(t);
     runtime.f32.copyWithin(t.grad.ptr >> 2, g.ptr >> 2, (g.ptr >> 2) + t.size);
   } else {
-    add_f32x4(t.grad, g, t.grad);
+    add(t.grad, g, t.grad);
   }
 }
 

@@ -3,8 +3,8 @@
 
 import { FliqsError, describe, requireInt } from '../core/errors.js';
 import { runtime as defaultRuntime, type Runtime, type WasmF32 } from '../core/runtime.js';
-import { add_f32x4, relu6_f32x4, relu_f32x4 } from '../kernels/elementwise.js';
-import { avgpool2d_nhwc_f32, global_avgpool_nhwc_f32, maxpool2d_nhwc_f32, pool2dShape } from '../kernels/conv.js';
+import { add, relu6, relu } from '../kernels/elementwise.js';
+import { avgPool2d, globalAvgPool, maxPool2d, pool2dShape } from '../kernels/conv.js';
 import { checkSpec } from './check.js';
 import { F32_OUT, LayerRunner, activationPtr, type Activation, type Int4Panels, type LayerPath, type OutputPlan } from './layer-runner.js';
 import { decodeModel } from './model-file.js';
@@ -143,29 +143,29 @@ export class QuantizedModel {
     switch (node.op) {
       case 'relu': case 'relu6': {
         const y = rt.allocF32(x.buf.length);
-        (node.op === 'relu' ? relu_f32x4 : relu6_f32x4)(x.buf, y, rt);
+        (node.op === 'relu' ? relu : relu6)(x.buf, y, rt);
         return { kind: 'f32', buf: y, shape: x.shape };
       }
       case 'add': {
         const o = values[node.other]!;
         if (o.kind !== 'f32' || o.buf.length !== x.buf.length) throw new FliqsError('model', `adds shapes [${x.shape.join(', ')}] and [${o.shape.join(', ')}]`, 'equal shapes');
         const y = rt.allocF32(x.buf.length);
-        add_f32x4(x.buf, o.buf, y, rt);
+        add(x.buf, o.buf, y, rt);
         return { kind: 'f32', buf: y, shape: x.shape };
       }
       case 'flatten': return { kind: 'f32', buf: x.buf, shape: [x.shape[0]!, x.buf.length / x.shape[0]!] };
       case 'globalAvgPool': {
-        const y = global_avgpool_nhwc_f32(x.buf, x.shape);
+        const y = globalAvgPool(x.buf, x.shape);
         return { kind: 'f32', buf: y, shape: [x.shape[0]!, x.shape[3]!] };
       }
       case 'maxPool': case 'avgPool': {
         const s = pool2dShape(x.shape, { kernel: node.kernel, stride: node.stride, padding: node.padding });
         let y: WasmF32;
         if (node.op === 'maxPool') {
-          const r = maxpool2d_nhwc_f32(x.buf, s);
+          const r = maxPool2d(x.buf, s);
           r.argmax.free();
           y = r.y;
-        } else y = avgpool2d_nhwc_f32(x.buf, s);
+        } else y = avgPool2d(x.buf, s);
         return { kind: 'f32', buf: y, shape: [s.N, s.OH, s.OW, s.C] };
       }
     }

@@ -18,9 +18,9 @@ import { scaleOf } from '../formats/params.js';
 import { channelAffine, decodeBf16, decodeLutU8 } from '../kernels/decode.js';
 import { quantize } from '../kernels/quant.js';
 import { WasmF32, type Runtime } from '../core/runtime.js';
-import { conv2dShape, conv2d_nhwc_f32_4x8, dwconv2dShape, dwconv2d_nhwc_f32_4x8, type ConvShape } from '../kernels/conv.js';
+import { conv2dShape, conv2d, depthwiseConv2dShape, depthwiseConv2d, type ConvShape } from '../kernels/conv.js';
 import { gemm } from '../kernels/gemm.js';
-import { conv2d_i8_nhwc, dwconv2d_i8_nhwc, gemm_i8_f32_4x8, pack_b_i4, pack_b_i4_i8, pack_b_i8, prepareDequant, quantize_i8_f32x4, type DequantI8, type PackedWeightsI8, type PreparedDequant } from '../kernels/int8.js';
+import { conv2dI8, depthwiseConv2dI8, gemmI8Dequant, packWeightsI4, packWeightsI4AsI8, packWeightsI8, prepareDequant, quantizeToI8, type DequantI8, type PackedWeightsI8, type PreparedDequant } from '../kernels/int8.js';
 import { layerChannels, layerParams, type DeployLayer, type DeployWeights } from './spec.js';
 
 export type LayerPath = 'int8' | 'int4' | 'lut' | 'bf16' | 'f32';
@@ -95,7 +95,7 @@ export class LayerRunner {
     try {
       if (this.path === 'int4') {
         const src = this.put(w.codes);
-        this.packed = (int4Panels === 'nibble' ? pack_b_i4 : pack_b_i4_i8)(src, K, this.C, rt);
+        this.packed = (int4Panels === 'nibble' ? packWeightsI4 : packWeightsI4AsI8)(src, K, this.C, rt);
         this.release(src);
         bytes += this.packed.bytes;
       } else if (this.path === 'int8') {
@@ -104,7 +104,7 @@ export class LayerRunner {
           this.codesPtr = src;
           bytes += this.P;
         } else {
-          this.packed = pack_b_i8(src, K, this.C, rt);
+          this.packed = packWeightsI8(src, K, this.C, rt);
           this.release(src);
           bytes += this.packed.bytes;
         }
@@ -163,7 +163,7 @@ export class LayerRunner {
     const l = this.layer;
     if (l.kind === 'linear') return { conv: null, shape: [x.shape[0]!, this.C] };
     const s = l.kind === 'depthwise'
-      ? dwconv2dShape(x.shape, [l.weightShape[0]!, l.weightShape[1]!, this.C], { stride: l.stride, padding: l.padding })
+      ? depthwiseConv2dShape(x.shape, [l.weightShape[0]!, l.weightShape[1]!, this.C], { stride: l.stride, padding: l.padding })
       : conv2dShape(x.shape, l.weightShape, { stride: l.stride, padding: l.padding });
     return { conv: s, shape: [s.N, s.OH, s.OW, s.CO] };
   }
@@ -183,16 +183,16 @@ export class LayerRunner {
     try {
       if (own) {
         codes = rt.arena.alloc(n);
-        quantize_i8_f32x4((x as { buf: WasmF32 }).buf.ptr, codes, n, this.sA, this.af, rt);
+        quantizeToI8((x as { buf: WasmF32 }).buf.ptr, codes, n, this.sA, this.af, rt);
       }
       out = rt.arena.alloc(plan.requantize ? Math.max(4, outN) : outN * 4);
       if (l.kind === 'linear') {
-        gemm_i8_f32_4x8(codes, x.shape[0]!, this.packed!, out, dequant, rt);
+        gemmI8Dequant(codes, x.shape[0]!, this.packed!, out, dequant, rt);
       } else if (l.kind === 'conv') {
-        conv2d_i8_nhwc(codes, x.shape as [number, number, number, number], this.packed!, [l.weightShape[0]!, l.weightShape[1]!], out,
+        conv2dI8(codes, x.shape as [number, number, number, number], this.packed!, [l.weightShape[0]!, l.weightShape[1]!], out,
           { stride: l.stride, padding: l.padding, dequant }, rt);
       } else {
-        dwconv2d_i8_nhwc(codes, x.shape as [number, number, number, number], this.codesPtr, [l.weightShape[0]!, l.weightShape[1]!], out,
+        depthwiseConv2dI8(codes, x.shape as [number, number, number, number], this.codesPtr, [l.weightShape[0]!, l.weightShape[1]!], out,
           { stride: l.stride, padding: l.padding, dequant }, rt);
       }
     } catch (e) {
@@ -225,9 +225,9 @@ export class LayerRunner {
         const [B, K] = x.shape as [number, number];
         gemm('nn', B, this.C, K, 1, xq, K, w, this.C, 0, out, this.C, {}, rt);
       } else if (l.kind === 'conv') {
-        conv2d_nhwc_f32_4x8(xq, w, null, conv!, out);
+        conv2d(xq, w, null, conv!, out);
       } else {
-        dwconv2d_nhwc_f32_4x8(xq, w, null, conv!, out);
+        depthwiseConv2d(xq, w, null, conv!, out);
       }
       channelAffine(out, out, this.C, this.affinePtr, this.affinePtr + 4 * this.C);
     } catch (e) {

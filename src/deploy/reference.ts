@@ -9,7 +9,7 @@ import { decodeValue, unpackCodes } from '../formats/codes.js';
 import { parseFormat } from '../formats/format.js';
 import { checkedScale } from '../formats/checks.js';
 import { quantizeRef } from '../formats/reference.js';
-import { avgpool2dRef, conv2dRef, globalAvgpoolRef, maxpool2dRef, outExtent, type ConvShape } from '../kernels/conv.ref.js';
+import { avgPool2dRef, conv2dRef, globalAvgPoolRef, maxPool2dRef, outExtent, type ConvShape } from '../kernels/conv.ref.js';
 import { checkSpec } from './check.js';
 import { layerChannels, layerParams, type DeployLayer, type DeployNode, type ModelSpec } from './spec.js';
 
@@ -156,9 +156,9 @@ export function nodeRef(spec: ModelSpec, shapes: readonly ValueShape[], i: numbe
     case 'relu': return x.map((v) => (v > 0 ? v : 0));
     case 'relu6': return x.map((v) => Math.min(Math.max(v, 0), 6));
     case 'flatten': return Float32Array.from(x);
-    case 'globalAvgPool': return Float32Array.from(globalAvgpoolRef(x, count, shape[0]! * shape[1]!, shape[2]!));
-    case 'maxPool': return Float32Array.from(maxpool2dRef(x, { ...poolGeometry(n, shape), N: count }).y);
-    case 'avgPool': return Float32Array.from(avgpool2dRef(x, { ...poolGeometry(n, shape), N: count }));
+    case 'globalAvgPool': return Float32Array.from(globalAvgPoolRef(x, count, shape[0]! * shape[1]!, shape[2]!));
+    case 'maxPool': return Float32Array.from(maxPool2dRef(x, { ...poolGeometry(n, shape), N: count }).y);
+    case 'avgPool': return Float32Array.from(avgPool2dRef(x, { ...poolGeometry(n, shape), N: count }));
     case 'add': {
       const y = values[n.other]!;
       return x.map((v, k) => v + y[k]!);

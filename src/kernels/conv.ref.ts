@@ -52,35 +52,35 @@ export function conv2dRef(x: Arr, w: Arr, bias: Arr | null, s: ConvShape): Float
 }
 
 /** Gradient of Σ dy·conv2d(x, w) w.r.t. x (a transposed convolution). */
-export function conv2dDxRef(dy: Arr, w: Arr, s: ConvShape): Float64Array {
+export function conv2dGradInputRef(dy: Arr, w: Arr, s: ConvShape): Float64Array {
   const dx = new Float64Array(s.N * s.H * s.W * s.C);
   eachTerm(s, (xi, wi, yi) => { dx[xi]! += dy[yi]! * w[wi]!; });
   return dx;
 }
 
 /** Gradient of Σ dy·conv2d(x, w) w.r.t. w, HWIO. */
-export function conv2dDwRef(x: Arr, dy: Arr, s: ConvShape): Float64Array {
+export function conv2dGradWeightRef(x: Arr, dy: Arr, s: ConvShape): Float64Array {
   const dw = new Float64Array(s.KH * s.KW * (s.C / s.groups) * s.CO);
   eachTerm(s, (xi, wi, yi) => { dw[wi]! += dy[yi]! * x[xi]!; });
   return dw;
 }
 
 /** Bias gradient: db[c] = Σ over the P = N·OH·OW rows of dy[p, c]. */
-export function conv2dDbRef(dy: Arr, P: number, C: number): Float64Array {
+export function conv2dGradBiasRef(dy: Arr, P: number, C: number): Float64Array {
   const db = new Float64Array(C);
   for (let p = 0; p < P; p++) for (let c = 0; c < C; c++) db[c]! += dy[p * C + c]!;
   return db;
 }
 
 /** Depthwise weights [KH, KW, C] seen as HWIO [KH, KW, 1, C] with groups = C. */
-export function dwconv2dRef(x: Arr, w: Arr, bias: Arr | null, s: ConvShape): Float64Array {
+export function depthwiseConv2dRef(x: Arr, w: Arr, bias: Arr | null, s: ConvShape): Float64Array {
   return conv2dRef(x, w, bias, s);
 }
-export function dwconv2dDxRef(dy: Arr, w: Arr, s: ConvShape): Float64Array {
-  return conv2dDxRef(dy, w, s);
+export function depthwiseConv2dGradInputRef(dy: Arr, w: Arr, s: ConvShape): Float64Array {
+  return conv2dGradInputRef(dy, w, s);
 }
-export function dwconv2dDwRef(x: Arr, dy: Arr, s: ConvShape): Float64Array {
-  return conv2dDwRef(x, dy, s);
+export function depthwiseConv2dGradWeightRef(x: Arr, dy: Arr, s: ConvShape): Float64Array {
+  return conv2dGradWeightRef(x, dy, s);
 }
 
 /**
@@ -88,7 +88,7 @@ export function dwconv2dDwRef(x: Arr, dy: Arr, s: ConvShape): Float64Array {
  * initializes, later taps replace it only when strictly greater: ties go to the first maximum.
  * idx is the flat index into x of the winner.
  */
-export function maxpool2dRef(x: Arr, s: ConvShape): { y: Float64Array; idx: Int32Array } {
+export function maxPool2dRef(x: Arr, s: ConvShape): { y: Float64Array; idx: Int32Array } {
   const { N, H, W, C, KH, KW, OH, OW, sh, sw, pt, pl } = s;
   const y = new Float64Array(N * OH * OW * C);
   const idx = new Int32Array(N * OH * OW * C).fill(-1);
@@ -114,14 +114,14 @@ export function maxpool2dRef(x: Arr, s: ConvShape): { y: Float64Array; idx: Int3
 }
 
 /** Max pool backward: each dy goes to its window's argmax. */
-export function maxpool2dBwdRef(dy: Arr, idx: ArrayLike<number>, xLength: number): Float64Array {
+export function maxPool2dGradRef(dy: Arr, idx: ArrayLike<number>, xLength: number): Float64Array {
   const dx = new Float64Array(xLength);
   for (let i = 0; i < dy.length; i++) if (idx[i]! >= 0) dx[idx[i]!]! += dy[i]!;
   return dx;
 }
 
 /** Average pool; the divisor counts only in-range taps (padding excluded). */
-export function avgpool2dRef(x: Arr, s: ConvShape): Float64Array {
+export function avgPool2dRef(x: Arr, s: ConvShape): Float64Array {
   const { N, H, W, C, KH, KW, OH, OW, sh, sw, pt, pl } = s;
   const y = new Float64Array(N * OH * OW * C);
   for (let n = 0; n < N; n++) for (let oh = 0; oh < OH; oh++) for (let ow = 0; ow < OW; ow++) {
@@ -143,7 +143,7 @@ export function avgpool2dRef(x: Arr, s: ConvShape): Float64Array {
   return y;
 }
 
-export function avgpool2dBwdRef(dy: Arr, s: ConvShape): Float64Array {
+export function avgPool2dGradRef(dy: Arr, s: ConvShape): Float64Array {
   const { N, H, W, C, KH, KW, OH, OW, sh, sw, pt, pl } = s;
   const dx = new Float64Array(N * H * W * C);
   for (let n = 0; n < N; n++) for (let oh = 0; oh < OH; oh++) for (let ow = 0; ow < OW; ow++) {
@@ -161,14 +161,14 @@ export function avgpool2dBwdRef(dy: Arr, s: ConvShape): Float64Array {
 }
 
 /** Global average pool: [N, H, W, C] → [N, C]. */
-export function globalAvgpoolRef(x: Arr, N: number, HW: number, C: number): Float64Array {
+export function globalAvgPoolRef(x: Arr, N: number, HW: number, C: number): Float64Array {
   const y = new Float64Array(N * C);
   for (let n = 0; n < N; n++) for (let p = 0; p < HW; p++) for (let c = 0; c < C; c++) y[n * C + c]! += x[(n * HW + p) * C + c]!;
   for (let i = 0; i < y.length; i++) y[i]! /= HW;
   return y;
 }
 
-export function globalAvgpoolBwdRef(dy: Arr, N: number, HW: number, C: number): Float64Array {
+export function globalAvgPoolGradRef(dy: Arr, N: number, HW: number, C: number): Float64Array {
   const dx = new Float64Array(N * HW * C);
   for (let n = 0; n < N; n++) for (let p = 0; p < HW; p++) for (let c = 0; c < C; c++) dx[(n * HW + p) * C + c] = dy[n * C + c]! / HW;
   return dx;

@@ -91,9 +91,9 @@ export function conv2dShape(xShape: readonly number[], wShape: readonly number[]
 /**
  * Depthwise geometry from x [N, H, W, C] and weights [KH, KW, C] (channel multiplier 1).
  * @example
- * const s = dwconv2dShape([2, 8, 8, 16], [3, 3, 16], { stride: 2, padding: 1 }); // s.OH === 4
+ * const s = depthwiseConv2dShape([2, 8, 8, 16], [3, 3, 16], { stride: 2, padding: 1 }); // s.OH === 4
  */
-export function dwconv2dShape(xShape: readonly number[], wShape: readonly number[], opts: Omit<ConvOptions, 'groups'> = {}): ConvShape {
+export function depthwiseConv2dShape(xShape: readonly number[], wShape: readonly number[], opts: Omit<ConvOptions, 'groups'> = {}): ConvShape {
   const [N, H, W, C] = shape4('x shape', xShape, 'N, H, W, C');
   if (!Array.isArray(wShape) || wShape.length !== 3 || wShape.some((d) => !Number.isInteger(d) || d < 1) || wShape[2] !== C) {
     throw new FliqsError('w shape', `got [${Array.isArray(wShape) ? wShape.join(', ') : describe(wShape)}] for x [${xShape.join(', ')}]`, `[KH, KW, ${C}]`);
@@ -123,7 +123,7 @@ export function pool2dShape(xShape: readonly number[], opts: PoolOptions): ConvS
 
 function checkShape(s: ConvShape): void {
   if (!s || typeof s !== 'object' || !Number.isInteger(s.OH) || !Number.isInteger(s.groups)) {
-    throw new FliqsError('shape', `got ${describe(s)}`, 'a ConvShape from conv2dShape, dwconv2dShape or pool2dShape');
+    throw new FliqsError('shape', `got ${describe(s)}`, 'a ConvShape from conv2dShape, depthwiseConv2dShape or pool2dShape');
   }
 }
 
@@ -156,10 +156,10 @@ const wLen = (s: ConvShape) => s.KH * s.KW * (s.C / s.groups) * s.CO;
  * @example
  * import { runtime } from '../core/runtime.js';
  * const s = conv2dShape([1, 4, 4, 2], [3, 3, 2, 5], { padding: 1 });
- * const y = conv2d_nhwc_f32_4x8(runtime.copyIn(new Float32Array(32).fill(1)), runtime.copyIn(new Float32Array(90).fill(1)), null, s);
+ * const y = conv2d(runtime.copyIn(new Float32Array(32).fill(1)), runtime.copyIn(new Float32Array(90).fill(1)), null, s);
  * y.array[5 * 5]; // 18 (interior pixel (1,1): 3·3 taps × 2 channels)
  */
-export function conv2d_nhwc_f32_4x8(x: WasmF32, w: WasmF32, bias: WasmF32 | null, s: ConvShape, out?: WasmF32): WasmF32 {
+export function conv2d(x: WasmF32, w: WasmF32, bias: WasmF32 | null, s: ConvShape, out?: WasmF32): WasmF32 {
   checkShape(s);
   const rt = runtimeOf('x', x);
   buf(rt, 'x', x, xLen(s), xDims(s));
@@ -188,9 +188,9 @@ const DW_GEMM_MIN_PATCH = 32;
  * conv2d grad-input: dx[N, H, W, C] = transposed conv of dy[N, OH, OW, CO] with w. Splits dx into
  * sh·sw stride phases; each is a stride-1 direct conv of dy with a flipped, transposed sub-kernel.
  * @example
- * const dx = conv2d_dx_nhwc_f32_4x8(dy, w, conv2dShape([2, 9, 9, 3], [3, 3, 3, 8], { stride: 2 }));
+ * const dx = conv2dGradInput(dy, w, conv2dShape([2, 9, 9, 3], [3, 3, 3, 8], { stride: 2 }));
  */
-export function conv2d_dx_nhwc_f32_4x8(dy: WasmF32, w: WasmF32, s: ConvShape, out?: WasmF32): WasmF32 {
+export function conv2dGradInput(dy: WasmF32, w: WasmF32, s: ConvShape, out?: WasmF32): WasmF32 {
   checkShape(s);
   const rt = runtimeOf('dy', dy);
   buf(rt, 'dy', dy, yLen(s), yDims(s));
@@ -209,7 +209,7 @@ export function conv2d_dx_nhwc_f32_4x8(dy: WasmF32, w: WasmF32, s: ConvShape, ou
         const qw0 = ceilDiv(s.pl - rw, s.sw), qw1 = Math.floor((s.W - 1 + s.pl - rw) / s.sw) + 1;
         if (qw1 <= qw0) continue;
         const Jw = rw < s.KW ? ceilDiv(s.KW - rw, s.sw) : 0;
-        k.conv2d_pack_dx_hwio_f32x8(w.ptr, wp, s.KH, s.KW, ICg, OCg, s.groups, s.sh, s.sw, rh, rw);
+        k.conv2d_pack_grad_input_hwio_f32x8(w.ptr, wp, s.KH, s.KW, ICg, OCg, s.groups, s.sh, s.sw, rh, rw);
         k.conv2d_direct_nhwc_f32_4x8(dy.ptr, s.N, s.OH, s.OW, s.CO, wp, Jh, Jw, OCg, ICg, s.groups, 0,
           dx.ptr, ((rh - s.pt) * s.W + (rw - s.pl)) * s.C, s.H * s.W * s.C, s.sh * s.W * s.C, s.sw * s.C,
           qh0, qh1, qw0, qw1, 1, 1, Jh - 1, Jw - 1);
@@ -224,12 +224,12 @@ export function conv2d_dx_nhwc_f32_4x8(dy: WasmF32, w: WasmF32, s: ConvShape, ou
 /**
  * conv2d grad-weight: dw (HWIO) = Σ over N·OH·OW of input patches × dy. When a group's patch has at
  * least DW_GEMM_MIN_PATCH entries (KH·KW·Cin/groups) it runs as a GEMM over pixels on the shared 4×8
- * micro-kernel (conv2d_dw_nhwc_f32_gemm_4x8, arena scratch); tiny patches (e.g. Cin = 1) keep the
+ * micro-kernel (conv2d_grad_weight_gemm_nhwc_f32_4x8, arena scratch); tiny patches (e.g. Cin = 1) keep the
  * direct 4×8 reduction, where the GEMM's 8-column panels would be mostly padding.
  * @example
- * const dw = conv2d_dw_nhwc_f32_4x8(x, dy, conv2dShape([2, 8, 8, 3], [3, 3, 3, 8], { padding: 1 }));
+ * const dw = conv2dGradWeight(x, dy, conv2dShape([2, 8, 8, 3], [3, 3, 3, 8], { padding: 1 }));
  */
-export function conv2d_dw_nhwc_f32_4x8(x: WasmF32, dy: WasmF32, s: ConvShape, out?: WasmF32): WasmF32 {
+export function conv2dGradWeight(x: WasmF32, dy: WasmF32, s: ConvShape, out?: WasmF32): WasmF32 {
   checkShape(s);
   const rt = runtimeOf('x', x);
   buf(rt, 'x', x, xLen(s), xDims(s));
@@ -238,15 +238,15 @@ export function conv2d_dw_nhwc_f32_4x8(x: WasmF32, dy: WasmF32, s: ConvShape, ou
   const k = rt.kernels;
   const ICg = s.C / s.groups, OCg = s.CO / s.groups;
   if (s.KH * s.KW * ICg >= DW_GEMM_MIN_PATCH) {
-    const scratch = rt.arena.alloc(k.conv2d_dw_gemm_scratch_bytes(s.KH, s.KW, ICg, OCg, s.groups));
+    const scratch = rt.arena.alloc(k.conv2d_grad_weight_scratch_bytes(s.KH, s.KW, ICg, OCg, s.groups));
     try {
-      k.conv2d_dw_nhwc_f32_gemm_4x8(x.ptr, s.N, s.H, s.W, s.C, dy.ptr, s.OH, s.OW, s.CO, dw.ptr, s.KH, s.KW, s.groups,
+      k.conv2d_grad_weight_gemm_nhwc_f32_4x8(x.ptr, s.N, s.H, s.W, s.C, dy.ptr, s.OH, s.OW, s.CO, dw.ptr, s.KH, s.KW, s.groups,
         s.sh, s.sw, s.pt, s.pl, scratch);
     } finally {
       rt.arena.free(scratch);
     }
   } else {
-    k.conv2d_dw_nhwc_f32_4x8(x.ptr, s.N, s.H, s.W, s.C, dy.ptr, s.OH, s.OW, s.CO, dw.ptr, s.KH, s.KW, s.groups,
+    k.conv2d_grad_weight_nhwc_f32_4x8(x.ptr, s.N, s.H, s.W, s.C, dy.ptr, s.OH, s.OW, s.CO, dw.ptr, s.KH, s.KW, s.groups,
       s.sh, s.sw, s.pt, s.pl);
   }
   return dw;
@@ -255,31 +255,31 @@ export function conv2d_dw_nhwc_f32_4x8(x: WasmF32, dy: WasmF32, s: ConvShape, ou
 /**
  * Bias gradient of conv2d / depthwise: db[CO] = Σ over N·OH·OW of dy.
  * @example
- * const db = conv2d_db_f32(dy, s); // s from conv2dShape or dwconv2dShape
+ * const db = conv2dGradBias(dy, s); // s from conv2dShape or depthwiseConv2dShape
  */
-export function conv2d_db_f32(dy: WasmF32, s: ConvShape, out?: WasmF32): WasmF32 {
+export function conv2dGradBias(dy: WasmF32, s: ConvShape, out?: WasmF32): WasmF32 {
   checkShape(s);
   const rt = runtimeOf('dy', dy);
   buf(rt, 'dy', dy, yLen(s), yDims(s));
   const db = outBuf(rt, out, s.CO, `[${s.CO}]`);
-  rt.kernels.conv2d_db_f32(dy.ptr, s.N * s.OH * s.OW, s.CO, db.ptr);
+  rt.kernels.conv2d_grad_bias_f32(dy.ptr, s.N * s.OH * s.OW, s.CO, db.ptr);
   return db;
 }
 
 /**
  * Depthwise forward: y[N, OH, OW, C] = Σ_{kh,kw} x · w[KH, KW, C] + bias[C] (bias may be null).
  * @example
- * const s = dwconv2dShape([1, 8, 8, 16], [3, 3, 16], { padding: 1 });
- * const y = dwconv2d_nhwc_f32_4x8(x, w, null, s);
+ * const s = depthwiseConv2dShape([1, 8, 8, 16], [3, 3, 16], { padding: 1 });
+ * const y = depthwiseConv2d(x, w, null, s);
  */
-export function dwconv2d_nhwc_f32_4x8(x: WasmF32, w: WasmF32, bias: WasmF32 | null, s: ConvShape, out?: WasmF32): WasmF32 {
+export function depthwiseConv2d(x: WasmF32, w: WasmF32, bias: WasmF32 | null, s: ConvShape, out?: WasmF32): WasmF32 {
   checkShape(s);
   const rt = runtimeOf('x', x);
   buf(rt, 'x', x, xLen(s), xDims(s));
   buf(rt, 'w', w, s.KH * s.KW * s.C, `[${s.KH}, ${s.KW}, ${s.C}]`);
   if (bias !== null && bias !== undefined) buf(rt, 'bias', bias, s.C, `[${s.C}]`);
   const y = outBuf(rt, out, yLen(s), yDims(s));
-  rt.kernels.dwconv2d_nhwc_f32_4x8(x.ptr, s.N, s.H, s.W, s.C, w.ptr, s.KH, s.KW, bias ? bias.ptr : 0, y.ptr, s.OH, s.OW,
+  rt.kernels.depthwise_conv2d_nhwc_f32_4x8(x.ptr, s.N, s.H, s.W, s.C, w.ptr, s.KH, s.KW, bias ? bias.ptr : 0, y.ptr, s.OH, s.OW,
     s.sh, s.sw, s.pt, s.pl);
   return y;
 }
@@ -287,30 +287,30 @@ export function dwconv2d_nhwc_f32_4x8(x: WasmF32, w: WasmF32, bias: WasmF32 | nu
 /**
  * Depthwise grad-input.
  * @example
- * const dx = dwconv2d_dx_nhwc_f32(dy, w, s);
+ * const dx = depthwiseConv2dGradInput(dy, w, s);
  */
-export function dwconv2d_dx_nhwc_f32(dy: WasmF32, w: WasmF32, s: ConvShape, out?: WasmF32): WasmF32 {
+export function depthwiseConv2dGradInput(dy: WasmF32, w: WasmF32, s: ConvShape, out?: WasmF32): WasmF32 {
   checkShape(s);
   const rt = runtimeOf('dy', dy);
   buf(rt, 'dy', dy, yLen(s), yDims(s));
   buf(rt, 'w', w, s.KH * s.KW * s.C, `[${s.KH}, ${s.KW}, ${s.C}]`);
   const dx = outBuf(rt, out, xLen(s), xDims(s));
-  rt.kernels.dwconv2d_dx_nhwc_f32(dy.ptr, s.N, s.OH, s.OW, s.C, w.ptr, s.KH, s.KW, dx.ptr, s.H, s.W, s.sh, s.sw, s.pt, s.pl);
+  rt.kernels.depthwise_conv2d_grad_input_nhwc_f32(dy.ptr, s.N, s.OH, s.OW, s.C, w.ptr, s.KH, s.KW, dx.ptr, s.H, s.W, s.sh, s.sw, s.pt, s.pl);
   return dx;
 }
 
 /**
  * Depthwise grad-weight: dw[KH, KW, C].
  * @example
- * const dw = dwconv2d_dw_nhwc_f32(x, dy, s);
+ * const dw = depthwiseConv2dGradWeight(x, dy, s);
  */
-export function dwconv2d_dw_nhwc_f32(x: WasmF32, dy: WasmF32, s: ConvShape, out?: WasmF32): WasmF32 {
+export function depthwiseConv2dGradWeight(x: WasmF32, dy: WasmF32, s: ConvShape, out?: WasmF32): WasmF32 {
   checkShape(s);
   const rt = runtimeOf('x', x);
   buf(rt, 'x', x, xLen(s), xDims(s));
   buf(rt, 'dy', dy, yLen(s), yDims(s));
   const dw = outBuf(rt, out, s.KH * s.KW * s.C, `[${s.KH}, ${s.KW}, ${s.C}]`);
-  rt.kernels.dwconv2d_dw_nhwc_f32(x.ptr, s.N, s.H, s.W, s.C, dy.ptr, s.OH, s.OW, dw.ptr, s.KH, s.KW, s.sh, s.sw, s.pt, s.pl);
+  rt.kernels.depthwise_conv2d_grad_weight_nhwc_f32(x.ptr, s.N, s.H, s.W, s.C, dy.ptr, s.OH, s.OW, dw.ptr, s.KH, s.KW, s.sh, s.sw, s.pt, s.pl);
   return dw;
 }
 
@@ -319,10 +319,10 @@ export function dwconv2d_dw_nhwc_f32(x: WasmF32, dy: WasmF32, s: ConvShape, out?
  * Ties go to the first maximum in window scan order (row kh, then column kw); padding never wins.
  * @example
  * const s = pool2dShape([1, 4, 4, 1], { kernel: 2 });
- * const { y, argmax } = maxpool2d_nhwc_f32(runtime.copyIn(Float32Array.from({ length: 16 }, (_, i) => i)), s);
+ * const { y, argmax } = maxPool2d(runtime.copyIn(Float32Array.from({ length: 16 }, (_, i) => i)), s);
  * y.array; // Float32Array [5, 7, 13, 15]
  */
-export function maxpool2d_nhwc_f32(x: WasmF32, s: ConvShape, out?: WasmF32): { y: WasmF32; argmax: WasmI32 } {
+export function maxPool2d(x: WasmF32, s: ConvShape, out?: WasmF32): { y: WasmF32; argmax: WasmI32 } {
   checkShape(s);
   const rt = runtimeOf('x', x);
   buf(rt, 'x', x, xLen(s), xDims(s));
@@ -336,14 +336,14 @@ export function maxpool2d_nhwc_f32(x: WasmF32, s: ConvShape, out?: WasmF32): { y
 /**
  * Max pool backward: dx[argmax[i]] += dy[i].
  * @example
- * const dx = maxpool2d_bwd_f32(dy, argmax, s);
+ * const dx = maxPool2dGrad(dy, argmax, s);
  */
-export function maxpool2d_bwd_f32(dy: WasmF32, argmax: WasmI32, s: ConvShape, out?: WasmF32): WasmF32 {
+export function maxPool2dGrad(dy: WasmF32, argmax: WasmI32, s: ConvShape, out?: WasmF32): WasmF32 {
   checkShape(s);
   const rt = runtimeOf('dy', dy);
   buf(rt, 'dy', dy, yLen(s), yDims(s));
   if (!(argmax instanceof WasmI32) || argmax.runtime !== rt || argmax.length !== yLen(s)) {
-    throw new FliqsError('argmax', `got ${describe(argmax)}`, `the WasmI32 of length ${yLen(s)} returned by maxpool2d_nhwc_f32 on this runtime`);
+    throw new FliqsError('argmax', `got ${describe(argmax)}`, `the WasmI32 of length ${yLen(s)} returned by maxPool2d on this runtime`);
   }
   const dx = outBuf(rt, out, xLen(s), xDims(s));
   rt.kernels.maxpool2d_bwd_f32(dy.ptr, argmax.ptr, yLen(s), dx.ptr, xLen(s));
@@ -353,9 +353,9 @@ export function maxpool2d_bwd_f32(dy: WasmF32, argmax: WasmI32, s: ConvShape, ou
 /**
  * Average pool forward; the divisor counts only real (non-padding) elements of each window.
  * @example
- * const y = avgpool2d_nhwc_f32(x, pool2dShape([1, 4, 4, 1], { kernel: 3, stride: 1, padding: 1 }));
+ * const y = avgPool2d(x, pool2dShape([1, 4, 4, 1], { kernel: 3, stride: 1, padding: 1 }));
  */
-export function avgpool2d_nhwc_f32(x: WasmF32, s: ConvShape, out?: WasmF32): WasmF32 {
+export function avgPool2d(x: WasmF32, s: ConvShape, out?: WasmF32): WasmF32 {
   checkShape(s);
   const rt = runtimeOf('x', x);
   buf(rt, 'x', x, xLen(s), xDims(s));
@@ -367,9 +367,9 @@ export function avgpool2d_nhwc_f32(x: WasmF32, s: ConvShape, out?: WasmF32): Was
 /**
  * Average pool backward.
  * @example
- * const dx = avgpool2d_bwd_nhwc_f32(dy, s);
+ * const dx = avgPool2dGrad(dy, s);
  */
-export function avgpool2d_bwd_nhwc_f32(dy: WasmF32, s: ConvShape, out?: WasmF32): WasmF32 {
+export function avgPool2dGrad(dy: WasmF32, s: ConvShape, out?: WasmF32): WasmF32 {
   checkShape(s);
   const rt = runtimeOf('dy', dy);
   buf(rt, 'dy', dy, yLen(s), yDims(s));
@@ -381,9 +381,9 @@ export function avgpool2d_bwd_nhwc_f32(dy: WasmF32, s: ConvShape, out?: WasmF32)
 /**
  * Global average pool: x [N, H, W, C] → y [N, C].
  * @example
- * const y = global_avgpool_nhwc_f32(x, [2, 7, 7, 32]);
+ * const y = globalAvgPool(x, [2, 7, 7, 32]);
  */
-export function global_avgpool_nhwc_f32(x: WasmF32, xShape: readonly number[], out?: WasmF32): WasmF32 {
+export function globalAvgPool(x: WasmF32, xShape: readonly number[], out?: WasmF32): WasmF32 {
   const [N, H, W, C] = shape4('x shape', xShape, 'N, H, W, C');
   const rt = runtimeOf('x', x);
   buf(rt, 'x', x, N * H * W * C, `[${N}, ${H}, ${W}, ${C}]`);
@@ -395,9 +395,9 @@ export function global_avgpool_nhwc_f32(x: WasmF32, xShape: readonly number[], o
 /**
  * Global average pool backward: dy [N, C] → dx [N, H, W, C] = dy / (H·W).
  * @example
- * const dx = global_avgpool_bwd_nhwc_f32(dy, [2, 7, 7, 32]);
+ * const dx = globalAvgPoolGrad(dy, [2, 7, 7, 32]);
  */
-export function global_avgpool_bwd_nhwc_f32(dy: WasmF32, xShape: readonly number[], out?: WasmF32): WasmF32 {
+export function globalAvgPoolGrad(dy: WasmF32, xShape: readonly number[], out?: WasmF32): WasmF32 {
   const [N, H, W, C] = shape4('x shape', xShape, 'N, H, W, C');
   const rt = runtimeOf('dy', dy);
   buf(rt, 'dy', dy, N * C, `[${N}, ${C}]`);

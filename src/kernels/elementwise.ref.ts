@@ -38,7 +38,7 @@ export interface BatchNormTrainRef {
 }
 
 /** Training batch-norm over [rows, C]: biased var to normalize, unbiased var into the running stat. */
-export function batchnormTrainRef(x: Arr, rows: number, C: number, gamma: Arr, beta: Arr, runningMean: Arr, runningVar: Arr,
+export function batchNormTrainRef(x: Arr, rows: number, C: number, gamma: Arr, beta: Arr, runningMean: Arr, runningVar: Arr,
   momentum: number, eps: number): BatchNormTrainRef {
   const mean = new Float64Array(C), invstd = new Float64Array(C), rm = new Float64Array(C), rv = new Float64Array(C);
   const y = new Float64Array(rows * C);
@@ -58,7 +58,7 @@ export function batchnormTrainRef(x: Arr, rows: number, C: number, gamma: Arr, b
   return { y, mean, invstd, runningMean: rm, runningVar: rv };
 }
 
-export function batchnormInferRef(x: Arr, rows: number, C: number, gamma: Arr, beta: Arr, runningMean: Arr, runningVar: Arr,
+export function batchNormInferRef(x: Arr, rows: number, C: number, gamma: Arr, beta: Arr, runningMean: Arr, runningVar: Arr,
   eps: number): Float64Array {
   const y = new Float64Array(rows * C);
   for (let r = 0; r < rows; r++) {
@@ -68,7 +68,7 @@ export function batchnormInferRef(x: Arr, rows: number, C: number, gamma: Arr, b
 }
 
 /** Batch-norm backward with saved mean/invstd (the closed form). */
-export function batchnormGradRef(x: Arr, dy: Arr, rows: number, C: number, gamma: Arr, mean: Arr, invstd: Arr):
+export function batchNormGradRef(x: Arr, dy: Arr, rows: number, C: number, gamma: Arr, mean: Arr, invstd: Arr):
   { dx: Float64Array; dgamma: Float64Array; dbeta: Float64Array } {
   const dx = new Float64Array(rows * C), dgamma = new Float64Array(C), dbeta = new Float64Array(C);
   for (let c = 0; c < C; c++) {
@@ -111,7 +111,7 @@ export function softmaxRowsGradRef(y: Arr, dy: Arr, rows: number, K: number): Fl
 }
 
 /** Mean smoothed cross-entropy and the probabilities. */
-export function softmaxCERef(logits: Arr, labels: ArrayLike<number>, B: number, K: number, eps: number): { loss: number; probs: Float64Array } {
+export function softmaxCrossEntropyRef(logits: Arr, labels: ArrayLike<number>, B: number, K: number, eps: number): { loss: number; probs: Float64Array } {
   const probs = softmaxRowsRef(logits, B, K);
   let total = 0;
   for (let b = 0; b < B; b++) {
@@ -123,7 +123,7 @@ export function softmaxCERef(logits: Arr, labels: ArrayLike<number>, B: number, 
   return { loss: total / B, probs };
 }
 
-export function softmaxCEGradRef(probs: Arr, labels: ArrayLike<number>, B: number, K: number, eps: number, g = 1): Float64Array {
+export function softmaxCrossEntropyGradRef(probs: Arr, labels: ArrayLike<number>, B: number, K: number, eps: number, g = 1): Float64Array {
   const d = new Float64Array(B * K);
   for (let b = 0; b < B; b++) {
     for (let k = 0; k < K; k++) {
@@ -145,7 +145,7 @@ export function accuracyCountRef(logits: Arr, labels: ArrayLike<number>, B: numb
   return hits;
 }
 
-export function layernormRef(x: Arr, rows: number, D: number, gamma: Arr, beta: Arr, eps: number):
+export function layerNormRef(x: Arr, rows: number, D: number, gamma: Arr, beta: Arr, eps: number):
   { y: Float64Array; mean: Float64Array; invstd: Float64Array } {
   const y = new Float64Array(rows * D), mean = new Float64Array(rows), invstd = new Float64Array(rows);
   for (let r = 0; r < rows; r++) {
@@ -162,7 +162,7 @@ export function layernormRef(x: Arr, rows: number, D: number, gamma: Arr, beta: 
   return { y, mean, invstd };
 }
 
-export function layernormGradRef(x: Arr, dy: Arr, rows: number, D: number, gamma: Arr, mean: Arr, invstd: Arr):
+export function layerNormGradRef(x: Arr, dy: Arr, rows: number, D: number, gamma: Arr, mean: Arr, invstd: Arr):
   { dx: Float64Array; dgamma: Float64Array; dbeta: Float64Array } {
   const dx = new Float64Array(rows * D), dgamma = new Float64Array(D), dbeta = new Float64Array(D);
   for (let r = 0; r < rows; r++) {

@@ -81,9 +81,9 @@ function binary(rt: Runtime, names: [string, string, string], a: F32Operand, b: 
  * is measured in test/elementwise.test.ts. Results below ~1e-45 are 0, above ~3.4e38 are Infinity.
  * @example
  * const x = runtime.copyIn([0, 1]), y = runtime.allocF32(2);
- * exp_f32x4(x, y); // y.array ≈ [1, 2.7182817]
+ * exp(x, y); // y.array ≈ [1, 2.7182817]
  */
-export function exp_f32x4(x: F32Operand, y: F32Operand, rt: Runtime = runtime): void {
+export function exp(x: F32Operand, y: F32Operand, rt: Runtime = runtime): void {
   unary(rt, x, y, 'y', (a, b, n) => rt.kernels.exp_f32x4(a, b, n));
 }
 
@@ -91,9 +91,9 @@ export function exp_f32x4(x: F32Operand, y: F32Operand, rt: Runtime = runtime): 
  * y = max(x, 0). NaN propagates.
  * @example
  * const x = runtime.copyIn([-1, 2]), y = runtime.allocF32(2);
- * relu_f32x4(x, y); // y.array = [0, 2]
+ * relu(x, y); // y.array = [0, 2]
  */
-export function relu_f32x4(x: F32Operand, y: F32Operand, rt: Runtime = runtime): void {
+export function relu(x: F32Operand, y: F32Operand, rt: Runtime = runtime): void {
   unary(rt, x, y, 'y', (a, b, n) => rt.kernels.relu_f32x4(a, b, n));
 }
 
@@ -102,9 +102,9 @@ export function relu_f32x4(x: F32Operand, y: F32Operand, rt: Runtime = runtime):
  * its output (both give the same mask).
  * @example
  * const x = runtime.copyIn([-1, 0, 2]), dy = runtime.copyIn([5, 5, 5]), dx = runtime.allocF32(3);
- * relu_grad_f32x4(x, dy, dx); // dx.array = [0, 0, 5]
+ * reluGrad(x, dy, dx); // dx.array = [0, 0, 5]
  */
-export function relu_grad_f32x4(x: F32Operand, dy: F32Operand, dx: F32Operand, rt: Runtime = runtime): void {
+export function reluGrad(x: F32Operand, dy: F32Operand, dx: F32Operand, rt: Runtime = runtime): void {
   binary(rt, ['x', 'dy', 'dx'], x, dy, dx, (a, b, o, n) => rt.kernels.relu_grad_f32x4(a, b, o, n));
 }
 
@@ -112,9 +112,9 @@ export function relu_grad_f32x4(x: F32Operand, dy: F32Operand, dx: F32Operand, r
  * y = min(max(x, 0), 6).
  * @example
  * const x = runtime.copyIn([-1, 3, 9]), y = runtime.allocF32(3);
- * relu6_f32x4(x, y); // y.array = [0, 3, 6]
+ * relu6(x, y); // y.array = [0, 3, 6]
  */
-export function relu6_f32x4(x: F32Operand, y: F32Operand, rt: Runtime = runtime): void {
+export function relu6(x: F32Operand, y: F32Operand, rt: Runtime = runtime): void {
   unary(rt, x, y, 'y', (a, b, n) => rt.kernels.relu6_f32x4(a, b, n));
 }
 
@@ -123,9 +123,9 @@ export function relu6_f32x4(x: F32Operand, y: F32Operand, rt: Runtime = runtime)
  * ReLU6's input or its output.
  * @example
  * const x = runtime.copyIn([0, 3, 6]), dy = runtime.copyIn([1, 1, 1]), dx = runtime.allocF32(3);
- * relu6_grad_f32x4(x, dy, dx); // dx.array = [0, 1, 0]
+ * relu6Grad(x, dy, dx); // dx.array = [0, 1, 0]
  */
-export function relu6_grad_f32x4(x: F32Operand, dy: F32Operand, dx: F32Operand, rt: Runtime = runtime): void {
+export function relu6Grad(x: F32Operand, dy: F32Operand, dx: F32Operand, rt: Runtime = runtime): void {
   binary(rt, ['x', 'dy', 'dx'], x, dy, dx, (a, b, o, n) => rt.kernels.relu6_grad_f32x4(a, b, o, n));
 }
 
@@ -133,9 +133,9 @@ export function relu6_grad_f32x4(x: F32Operand, dy: F32Operand, dx: F32Operand, 
  * out = a + b (same shape; also the residual add). Its backward passes dy to both inputs unchanged.
  * @example
  * const a = runtime.copyIn([1, 2]), b = runtime.copyIn([3, 4]);
- * add_f32x4(a, b, a); // a.array = [4, 6]
+ * add(a, b, a); // a.array = [4, 6]
  */
-export function add_f32x4(a: F32Operand, b: F32Operand, out: F32Operand, rt: Runtime = runtime): void {
+export function add(a: F32Operand, b: F32Operand, out: F32Operand, rt: Runtime = runtime): void {
   binary(rt, ['a', 'b', 'out'], a, b, out, (x, y, o, n) => rt.kernels.add_f32x4(x, y, o, n));
 }
 
@@ -143,9 +143,9 @@ export function add_f32x4(a: F32Operand, b: F32Operand, out: F32Operand, rt: Run
  * out = a ⊙ b. Backward: da = dy ⊙ b, db = dy ⊙ a (the same kernel).
  * @example
  * const a = runtime.copyIn([1, 2]), b = runtime.copyIn([3, 4]), o = runtime.allocF32(2);
- * mul_f32x4(a, b, o); // o.array = [3, 8]
+ * mul(a, b, o); // o.array = [3, 8]
  */
-export function mul_f32x4(a: F32Operand, b: F32Operand, out: F32Operand, rt: Runtime = runtime): void {
+export function mul(a: F32Operand, b: F32Operand, out: F32Operand, rt: Runtime = runtime): void {
   binary(rt, ['a', 'b', 'out'], a, b, out, (x, y, o, n) => rt.kernels.mul_f32x4(x, y, o, n));
 }
 
@@ -153,9 +153,9 @@ export function mul_f32x4(a: F32Operand, b: F32Operand, out: F32Operand, rt: Run
  * out = s·x. Backward: dx = s·dy (the same kernel).
  * @example
  * const x = runtime.copyIn([1, 2]);
- * scale_f32x4(x, 0.5, x); // x.array = [0.5, 1]
+ * scale(x, 0.5, x); // x.array = [0.5, 1]
  */
-export function scale_f32x4(x: F32Operand, s: number, out: F32Operand, rt: Runtime = runtime): void {
+export function scale(x: F32Operand, s: number, out: F32Operand, rt: Runtime = runtime): void {
   requireFinite('s', s);
   unary(rt, x, out, 'out', (a, b, n) => rt.kernels.scale_f32x4(a, b, n, s));
 }
@@ -164,9 +164,9 @@ export function scale_f32x4(x: F32Operand, s: number, out: F32Operand, rt: Runti
  * y += a·x (fused multiply-add in the relaxed-SIMD module). Used by the optimizers.
  * @example
  * const x = runtime.copyIn([1, 2]), y = runtime.copyIn([10, 10]);
- * axpy_f32x4(-0.5, x, y); // y.array = [9.5, 9]
+ * axpy(-0.5, x, y); // y.array = [9.5, 9]
  */
-export function axpy_f32x4(a: number, x: F32Operand, y: F32Operand, rt: Runtime = runtime): void {
+export function axpy(a: number, x: F32Operand, y: F32Operand, rt: Runtime = runtime): void {
   requireFinite('a', a);
   const n = f32Length(rt, 'x', x);
   run(rt, `x of ${n} elements`, [{ name: 'x', x, n }, { name: 'y', x: y, n, out: true }], 0,
@@ -177,9 +177,9 @@ export function axpy_f32x4(a: number, x: F32Operand, y: F32Operand, rt: Runtime 
  * out[r, c] = x[r, c] + bias[c] over [rows, C].
  * @example
  * const x = runtime.copyIn([1, 2, 3, 4]), b = runtime.copyIn([10, 20]), y = runtime.allocF32(4);
- * bias_add_f32x4(x, b, y, 2, 2); // y.array = [11, 22, 13, 24]
+ * biasAdd(x, b, y, 2, 2); // y.array = [11, 22, 13, 24]
  */
-export function bias_add_f32x4(x: F32Operand, bias: F32Operand, out: F32Operand, rows: number, C: number, rt: Runtime = runtime): void {
+export function biasAdd(x: F32Operand, bias: F32Operand, out: F32Operand, rows: number, C: number, rt: Runtime = runtime): void {
   requireSize('rows', rows);
   requireSize('C', C);
   const n = rows * C;
@@ -192,9 +192,9 @@ export function bias_add_f32x4(x: F32Operand, bias: F32Operand, out: F32Operand,
  * (dx = dy).
  * @example
  * const dy = runtime.copyIn([1, 2, 3, 4]), db = runtime.allocF32(2);
- * bias_grad_f32x4(dy, db, 2, 2); // db.array = [4, 6]
+ * biasGrad(dy, db, 2, 2); // db.array = [4, 6]
  */
-export function bias_grad_f32x4(dy: F32Operand, dbias: F32Operand, rows: number, C: number, rt: Runtime = runtime): void {
+export function biasGrad(dy: F32Operand, dbias: F32Operand, rows: number, C: number, rt: Runtime = runtime): void {
   requireSize('rows', rows);
   requireSize('C', C);
   run(rt, `[rows, C] = [${rows}, ${C}]`, [{ name: 'dy', x: dy, n: rows * C }, { name: 'dbias', x: dbias, n: C, out: true }], 0,
@@ -236,10 +236,10 @@ export interface BatchNormTrainArgs {
  * const C = 2, x = runtime.copyIn([1, 10, 3, 30]), y = runtime.allocF32(4);
  * const gamma = runtime.copyIn([1, 1]), beta = runtime.copyIn([0, 0]);
  * const saveMean = runtime.allocF32(C), saveInvStd = runtime.allocF32(C);
- * batchnorm_train_f32x4({ x, y, rows: 2, C, gamma, beta, saveMean, saveInvStd });
+ * batchNormTrain({ x, y, rows: 2, C, gamma, beta, saveMean, saveInvStd });
  * // saveMean.array = [2, 20]; y.array ≈ [-1, -1, 1, 1]
  */
-export function batchnorm_train_f32x4(a: BatchNormTrainArgs, rt: Runtime = runtime): void {
+export function batchNormTrain(a: BatchNormTrainArgs, rt: Runtime = runtime): void {
   const rows = requireSize('rows', a.rows), C = requireSize('C', a.C);
   if (rows < 2) throw new FliqsError('rows', `is ${rows}: training batch-norm needs more than one value per channel`, 'an integer ≥ 2 (N·H·W)');
   const momentum = requireFinite('momentum', a.momentum ?? 0.1);
@@ -279,10 +279,10 @@ export interface BatchNormInferArgs {
  * @example
  * const x = runtime.copyIn([3, 3]), y = runtime.allocF32(2);
  * const one = runtime.copyIn([1]), zero = runtime.copyIn([0]), mean = runtime.copyIn([1]), v = runtime.copyIn([4]);
- * batchnorm_infer_f32x4({ x, y, rows: 2, C: 1, gamma: one, beta: zero, runningMean: mean, runningVar: v, eps: 1e-9 });
+ * batchNormInfer({ x, y, rows: 2, C: 1, gamma: one, beta: zero, runningMean: mean, runningVar: v, eps: 1e-9 });
  * // y.array ≈ [1, 1]
  */
-export function batchnorm_infer_f32x4(a: BatchNormInferArgs, rt: Runtime = runtime): void {
+export function batchNormInfer(a: BatchNormInferArgs, rt: Runtime = runtime): void {
   const rows = requireSize('rows', a.rows), C = requireSize('C', a.C);
   const eps = requirePositive('eps', a.eps ?? 1e-5);
   const n = rows * C;
@@ -301,7 +301,7 @@ export interface BatchNormGradArgs {
   rows: number;
   C: number;
   gamma: F32Operand;
-  /** saveMean / saveInvStd from batchnorm_train_f32x4. */
+  /** saveMean / saveInvStd from batchNormTrain. */
   saveMean: F32Operand;
   saveInvStd: F32Operand;
   /** Written (overwritten, not accumulated) [C]. */
@@ -313,10 +313,10 @@ export interface BatchNormGradArgs {
  * Training-mode batch-norm backward with the saved statistics: xhat = (x − mean)·invstd,
  * dbeta = Σ dy, dgamma = Σ dy·xhat, dx = gamma·invstd/rows·(rows·dy − dbeta − xhat·dgamma).
  * @example
- * // after batchnorm_train_f32x4({ x, y, rows, C, gamma, beta, saveMean, saveInvStd }):
- * batchnorm_grad_f32x4({ x, dy, dx, rows, C, gamma, saveMean, saveInvStd, dgamma, dbeta });
+ * // after batchNormTrain({ x, y, rows, C, gamma, beta, saveMean, saveInvStd }):
+ * batchNormGrad({ x, dy, dx, rows, C, gamma, saveMean, saveInvStd, dgamma, dbeta });
  */
-export function batchnorm_grad_f32x4(a: BatchNormGradArgs, rt: Runtime = runtime): void {
+export function batchNormGrad(a: BatchNormGradArgs, rt: Runtime = runtime): void {
   const rows = requireSize('rows', a.rows), C = requireSize('C', a.C);
   const n = rows * C;
   run(rt, `[rows, C] = [${rows}, ${C}]`, [
@@ -333,9 +333,9 @@ export function batchnorm_grad_f32x4(a: BatchNormGradArgs, rt: Runtime = runtime
  * Row softmax over the last dim of [rows, K] (max-subtracted, SIMD exp).
  * @example
  * const x = runtime.copyIn([0, 0, 1, 1]), y = runtime.allocF32(4);
- * softmax_rows_f32x4(x, y, 2, 2); // y.array = [0.5, 0.5, 0.5, 0.5]
+ * softmaxRows(x, y, 2, 2); // y.array = [0.5, 0.5, 0.5, 0.5]
  */
-export function softmax_rows_f32x4(x: F32Operand, y: F32Operand, rows: number, K: number, rt: Runtime = runtime): void {
+export function softmaxRows(x: F32Operand, y: F32Operand, rows: number, K: number, rt: Runtime = runtime): void {
   requireSize('rows', rows);
   requireSize('K', K);
   const n = rows * K;
@@ -346,9 +346,9 @@ export function softmax_rows_f32x4(x: F32Operand, y: F32Operand, rows: number, K
 /**
  * Row-softmax backward from its output y: dx = y ⊙ (dy − Σ_k dy·y) per row.
  * @example
- * softmax_rows_grad_f32x4(y, dy, dx, rows, K);
+ * softmaxRowsGrad(y, dy, dx, rows, K);
  */
-export function softmax_rows_grad_f32x4(y: F32Operand, dy: F32Operand, dx: F32Operand, rows: number, K: number, rt: Runtime = runtime): void {
+export function softmaxRowsGrad(y: F32Operand, dy: F32Operand, dx: F32Operand, rows: number, K: number, rt: Runtime = runtime): void {
   requireSize('rows', rows);
   requireSize('K', K);
   const n = rows * K;
@@ -374,9 +374,9 @@ export interface SoftmaxCEArgs {
  * (log-sum-exp with max subtraction) and writes the probabilities.
  * @example
  * const logits = runtime.copyIn([0, 0]), probs = runtime.allocF32(2);
- * softmax_ce_f32x4({ logits, labels: new Int32Array([1]), probs, B: 1, K: 2 }); // ≈ 0.6931 (ln 2)
+ * softmaxCrossEntropy({ logits, labels: new Int32Array([1]), probs, B: 1, K: 2 }); // ≈ 0.6931 (ln 2)
  */
-export function softmax_ce_f32x4(a: SoftmaxCEArgs, rt: Runtime = runtime): number {
+export function softmaxCrossEntropy(a: SoftmaxCEArgs, rt: Runtime = runtime): number {
   const B = requireSize('B', a.B), K = requireSize('K', a.K);
   const eps = requireSmoothing(a.smoothing ?? 0);
   requireLabels(a.labels, K);
@@ -387,7 +387,7 @@ export function softmax_ce_f32x4(a: SoftmaxCEArgs, rt: Runtime = runtime): numbe
 }
 
 export interface SoftmaxCEGradArgs {
-  /** The probabilities written by softmax_ce_f32x4. */
+  /** The probabilities written by softmaxCrossEntropy. */
   probs: F32Operand;
   labels: Int32Array;
   /** Written: [B, K] (may be probs). */
@@ -401,11 +401,11 @@ export interface SoftmaxCEGradArgs {
 }
 
 /**
- * Backward of softmax_ce_f32x4: dlogits = g·(p − ((1 − ε)·onehot + ε/K))/B.
+ * Backward of softmaxCrossEntropy: dlogits = g·(p − ((1 − ε)·onehot + ε/K))/B.
  * @example
- * softmax_ce_grad_f32x4({ probs, labels, dlogits, B, K, smoothing: 0.1 });
+ * softmaxCrossEntropyGrad({ probs, labels, dlogits, B, K, smoothing: 0.1 });
  */
-export function softmax_ce_grad_f32x4(a: SoftmaxCEGradArgs, rt: Runtime = runtime): void {
+export function softmaxCrossEntropyGrad(a: SoftmaxCEGradArgs, rt: Runtime = runtime): void {
   const B = requireSize('B', a.B), K = requireSize('K', a.K);
   const eps = requireSmoothing(a.smoothing ?? 0);
   const g = requireFinite('g', a.g ?? 1);
@@ -419,9 +419,9 @@ export function softmax_ce_grad_f32x4(a: SoftmaxCEGradArgs, rt: Runtime = runtim
 /**
  * How many rows of [B, K] logits (or probabilities) have their argmax (the first maximum) at the label.
  * @example
- * accuracy_count_f32(runtime.copyIn([0, 1, 5, 2]), new Int32Array([1, 1]), 2, 2); // 1
+ * accuracyCount(runtime.copyIn([0, 1, 5, 2]), new Int32Array([1, 1]), 2, 2); // 1
  */
-export function accuracy_count_f32(logits: F32Operand, labels: Int32Array, B: number, K: number, rt: Runtime = runtime): number {
+export function accuracyCount(logits: F32Operand, labels: Int32Array, B: number, K: number, rt: Runtime = runtime): number {
   requireSize('B', B);
   requireSize('K', K);
   requireLabels(labels, K);
@@ -451,9 +451,9 @@ export interface LayerNormArgs {
 /**
  * Layer-norm over the last dim: y = (x − mean)·invstd·gamma + beta per row, biased variance.
  * @example
- * layernorm_f32x4({ x, y, rows, D, gamma, beta, saveMean, saveInvStd });
+ * layerNorm({ x, y, rows, D, gamma, beta, saveMean, saveInvStd });
  */
-export function layernorm_f32x4(a: LayerNormArgs, rt: Runtime = runtime): void {
+export function layerNorm(a: LayerNormArgs, rt: Runtime = runtime): void {
   const rows = requireSize('rows', a.rows), D = requireSize('D', a.D);
   const eps = requirePositive('eps', a.eps ?? 1e-5);
   const n = rows * D;
@@ -482,9 +482,9 @@ export interface LayerNormGradArgs {
  * Layer-norm backward: g = dy·gamma, xhat = (x − mean)·invstd, dx = invstd·(g − mean(g) − xhat·mean(g·xhat));
  * dgamma = Σ_rows dy·xhat, dbeta = Σ_rows dy.
  * @example
- * layernorm_grad_f32x4({ x, dy, dx, rows, D, gamma, saveMean, saveInvStd, dgamma, dbeta });
+ * layerNormGrad({ x, dy, dx, rows, D, gamma, saveMean, saveInvStd, dgamma, dbeta });
  */
-export function layernorm_grad_f32x4(a: LayerNormGradArgs, rt: Runtime = runtime): void {
+export function layerNormGrad(a: LayerNormGradArgs, rt: Runtime = runtime): void {
   const rows = requireSize('rows', a.rows), D = requireSize('D', a.D);
   const n = rows * D;
   run(rt, `[rows, D] = [${rows}, ${D}]`, [
@@ -501,9 +501,9 @@ export function layernorm_grad_f32x4(a: LayerNormGradArgs, rt: Runtime = runtime
  * GELU, tanh approximation: y = 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), computed as x·σ(2u).
  * @example
  * const x = runtime.copyIn([1]), y = runtime.allocF32(1);
- * gelu_tanh_f32x4(x, y); // y.array ≈ [0.841192]
+ * geluTanh(x, y); // y.array ≈ [0.841192]
  */
-export function gelu_tanh_f32x4(x: F32Operand, y: F32Operand, rt: Runtime = runtime): void {
+export function geluTanh(x: F32Operand, y: F32Operand, rt: Runtime = runtime): void {
   unary(rt, x, y, 'y', (a, b, n) => rt.kernels.gelu_tanh_f32x4(a, b, n));
 }
 
@@ -511,8 +511,8 @@ export function gelu_tanh_f32x4(x: F32Operand, y: F32Operand, rt: Runtime = runt
  * GELU (tanh approximation) backward: dx = dy·GELU'(x).
  * @example
  * const x = runtime.copyIn([0]), dy = runtime.copyIn([1]), dx = runtime.allocF32(1);
- * gelu_tanh_grad_f32x4(x, dy, dx); // dx.array = [0.5]
+ * geluTanhGrad(x, dy, dx); // dx.array = [0.5]
  */
-export function gelu_tanh_grad_f32x4(x: F32Operand, dy: F32Operand, dx: F32Operand, rt: Runtime = runtime): void {
+export function geluTanhGrad(x: F32Operand, dy: F32Operand, dx: F32Operand, rt: Runtime = runtime): void {
   binary(rt, ['x', 'dy', 'dx'], x, dy, dx, (a, b, o, n) => rt.kernels.gelu_tanh_grad_f32x4(a, b, o, n));
 }

@@ -114,9 +114,9 @@ export function quantizeI8Ref(x: ArrayLike<number>, s: number, max: number): Int
 /**
  * int32 NHWC depthwise conv2d with weights [KH, KW, C]: conv2dI8Ref with one group per channel.
  * @example
- * dwconv2dI8Ref(Int8Array.of(1, 2, 3, 4), [1, 2, 2, 1], Int8Array.of(1, 1, 1, 1), [2, 2], [1, 1], [0, 0]) // Int32Array [10]
+ * depthwiseConv2dI8Ref(Int8Array.of(1, 2, 3, 4), [1, 2, 2, 1], Int8Array.of(1, 1, 1, 1), [2, 2], [1, 1], [0, 0]) // Int32Array [10]
  */
-export function dwconv2dI8Ref(x: ArrayLike<number>, shape: readonly [number, number, number, number], w: ArrayLike<number>,
+export function depthwiseConv2dI8Ref(x: ArrayLike<number>, shape: readonly [number, number, number, number], w: ArrayLike<number>,
   [KH, KW]: readonly [number, number], stride: readonly [number, number], padding: readonly [number, number]): Int32Array {
   return conv2dI8Ref(x, shape, w, [KH, KW, 1, shape[3]], stride, padding, shape[3]);
 }

@@ -50,7 +50,7 @@ export interface DequantI8 {
   clamp?: readonly [number, number];
   /**
    * Store int8 codes of y for the next layer instead of f32: round_half_even(clamp(f32(y·s), ±max)) with
-   * s its activation scale and max its format's (what quantize_i8_f32x4 of the f32 output would give).
+   * s its activation scale and max its format's (what quantizeToI8 of the f32 output would give).
    */
   requantize?: { s: number; format: Format | string };
 }
@@ -88,9 +88,9 @@ function packWith(kernel: 'pack_b_i8' | 'pack_b_i4' | 'pack_b_i4_i8', b: number,
  * Packs row-major int8 weight codes B[K,N] (at byte offset b) into 8-column panels for the GEMM.
  * @example
  * const b = runtime.arena.alloc(6); runtime.i8.set([1, -2, 3, 4, -5, 6], b); // B [3,2]
- * const w = pack_b_i8(b, 3, 2);
+ * const w = packWeightsI8(b, 3, 2);
  */
-export function pack_b_i8(b: number, K: number, N: number, rt: Runtime = runtime): PackedWeightsI8 {
+export function packWeightsI8(b: number, K: number, N: number, rt: Runtime = runtime): PackedWeightsI8 {
   return packWith('pack_b_i8', b, K, N, rt);
 }
 
@@ -99,25 +99,25 @@ export function pack_b_i8(b: number, K: number, N: number, rt: Runtime = runtime
  * element k·N+n) into nibble panels that the GEMM decodes in its inner loop (half the memory of int8).
  * @example
  * const b4 = runtime.arena.alloc(2); runtime.u8.set(packCodes([1, 15, 7, 9], 4), b4); // B [2,2] = [[1,-1],[7,-7]]
- * const w = pack_b_i4(b4, 2, 2);
+ * const w = packWeightsI4(b4, 2, 2);
  */
-export function pack_b_i4(b4: number, K: number, N: number, rt: Runtime = runtime): PackedWeightsI8 {
+export function packWeightsI4(b4: number, K: number, N: number, rt: Runtime = runtime): PackedWeightsI8 {
   return packWith('pack_b_i4', b4, K, N, rt);
 }
 
 /**
- * Packs INT4 weight codes (as pack_b_i4 reads them) unpacked to int8 panels: twice the memory of
- * pack_b_i4, int8 GEMM speed (on x64 the int8 panel is ~1.5× faster than decoding nibbles per tile).
+ * Packs INT4 weight codes (as packWeightsI4 reads them) unpacked to int8 panels: twice the memory of
+ * packWeightsI4, int8 GEMM speed (on x64 the int8 panel is ~1.5× faster than decoding nibbles per tile).
  * @example
  * const b4 = runtime.arena.alloc(1); runtime.u8.set(packCodes([3, 13], 4), b4); // B [1,2] = [[3,-3]]
- * const w = pack_b_i4_i8(b4, 1, 2);
+ * const w = packWeightsI4AsI8(b4, 1, 2);
  */
-export function pack_b_i4_i8(b4: number, K: number, N: number, rt: Runtime = runtime): PackedWeightsI8 {
+export function packWeightsI4AsI8(b4: number, K: number, N: number, rt: Runtime = runtime): PackedWeightsI8 {
   return packWith('pack_b_i4_i8', b4, K, N, rt);
 }
 
 function checkWeights(rt: Runtime, w: unknown, K: number | null, shapes: string): PackedWeightsI8 {
-  if (!(w instanceof PackedWeightsI8)) throw new FliqsError('w', `got ${describe(w)}`, 'weights from pack_b_i8, pack_b_i4 or pack_b_i4_i8');
+  if (!(w instanceof PackedWeightsI8)) throw new FliqsError('w', `got ${describe(w)}`, 'weights from packWeightsI8, packWeightsI4 or packWeightsI4AsI8');
   if (w.runtime !== rt) throw new FliqsError('w', `was packed in the ${w.runtime.variant} runtime, not this ${rt.variant} one`, 'weights packed with the same runtime');
   if (w.isFreed) throw new FliqsError('w', `B [${w.K},${w.N}] was freed`, 'weights that have not been freed');
   if (K !== null && w.K !== K) throw new FliqsError('w', `has K = ${w.K} rows but the activations have K = ${K} (${shapes})`, `weights with ${K} rows`);
@@ -193,7 +193,7 @@ export class PreparedDequant {
  * Prepares `d` for N output columns (see PreparedDequant).
  * @example
  * const dq = prepareDequant({ sA: 127, sW: [2, 4], bias: [0, 1] }, 2);
- * gemm_i8_f32_4x8(a, M, w, out, dq); // as with the DequantI8 itself
+ * gemmI8Dequant(a, M, w, out, dq); // as with the DequantI8 itself
  * dq.free();
  */
 export function prepareDequant(d: DequantI8, N: number, rt: Runtime = runtime): PreparedDequant {
@@ -247,14 +247,14 @@ function checkGemm(rt: Runtime, a: number, M: number, w: PackedWeightsI8, out: n
 
 /**
  * Exact int32 out[M,N] = A[M,K]·B[K,N] from int8 activation codes A (row-major, byte offset a) and
- * packed weights w. Kernel: gemm_i8_i32_4x8 (int8 panels) or gemm_i4_i32_4x8 (INT4 nibble panels).
+ * packed weights w. Kernel: gemmI8 (int8 panels) or gemm_i4_i32_4x8 (INT4 nibble panels).
  * @example
  * const a = runtime.arena.alloc(3); runtime.i8.set([1, 2, 3], a);          // A [1,3]
  * const b = runtime.arena.alloc(6); runtime.i8.set([1, 0, 0, 1, 1, 1], b); // B [3,2]
  * const out = runtime.arena.alloc(8);
- * gemm_i8_i32_4x8(a, 1, pack_b_i8(b, 3, 2), out); // runtime.i32 at out: [4, 5]
+ * gemmI8(a, 1, packWeightsI8(b, 3, 2), out); // runtime.i32 at out: [4, 5]
  */
-export function gemm_i8_i32_4x8(a: number, M: number, w: PackedWeightsI8, out: number, rt: Runtime = runtime): void {
+export function gemmI8(a: number, M: number, w: PackedWeightsI8, out: number, rt: Runtime = runtime): void {
   checkGemm(rt, a, M, w, out, null);
   runGemm(rt, a, M, w, out, null);
 }
@@ -263,24 +263,24 @@ export function gemm_i8_i32_4x8(a: number, M: number, w: PackedWeightsI8, out: n
  * Dequantized f32 out[m,n] = f32(acc[m,n])·f32(1/(sA·sW[n])) + bias[n], acc = A·B exactly in int32:
  * with codes qa = round(x·sA), qw = round(w·sW) this is the product of the fake-quantized tensors
  * (x ≈ qa/sA, w ≈ qw/sW) up to f32 rounding; dequant.clamp fuses a ReLU / ReLU6. With dequant.requantize
- * out receives int8 codes (M·N bytes) for the next layer instead. Kernels: gemm_i8_f32_4x8 / gemm_i4_f32_4x8,
+ * out receives int8 codes (M·N bytes) for the next layer instead. Kernels: gemmI8Dequant / gemm_i4_f32_4x8,
  * gemm_i8_q8_4x8 / gemm_i4_q8_4x8 when requantizing.
  * @example
  * const a = runtime.arena.alloc(2); runtime.i8.set([127, -64], a);  // A [1,2]
  * const b = runtime.arena.alloc(2); runtime.i8.set([2, 1], b);      // B [2,1]
  * const out = runtime.arena.alloc(4);
- * gemm_i8_f32_4x8(a, 1, pack_b_i8(b, 2, 1), out, { sA: 127, sW: 2, bias: [0.5] }); // runtime.f32 at out: [1.2480…] = 190/254 + 0.5
+ * gemmI8Dequant(a, 1, packWeightsI8(b, 2, 1), out, { sA: 127, sW: 2, bias: [0.5] }); // runtime.f32 at out: [1.2480…] = 190/254 + 0.5
  */
-export function gemm_i8_f32_4x8(a: number, M: number, w: PackedWeightsI8, out: number, dequant: DequantI8 | PreparedDequant, rt: Runtime = runtime): void {
+export function gemmI8Dequant(a: number, M: number, w: PackedWeightsI8, out: number, dequant: DequantI8 | PreparedDequant, rt: Runtime = runtime): void {
   checkGemm(rt, a, M, w, out, dequant);
   runGemm(rt, a, M, w, out, dequant);
 }
 
-/** Stride / padding of conv2d_i8_nhwc: one number for both axes or [h, w]. groups = 1 only. */
+/** Stride / padding of conv2dI8: one number for both axes or [h, w]. groups = 1 only. */
 export interface Conv2dI8Options {
   stride?: number | readonly [number, number];
   padding?: number | readonly [number, number];
-  /** When given, out is f32 dequantized as in gemm_i8_f32_4x8 (int8 codes with dequant.requantize); otherwise int32. */
+  /** When given, out is f32 dequantized as in gemmI8Dequant (int8 codes with dequant.requantize); otherwise int32. */
   dequant?: DequantI8 | PreparedDequant;
 }
 
@@ -308,7 +308,7 @@ export function conv2dI8OutputShape(xShape: readonly [number, number, number, nu
 
 /**
  * int8 conv2d, NHWC activations x[B,H,W,C] (codes, byte offset x) with HWIO weights packed as
- * B[KH·KW·C, Cout] (pack_b_i8 / pack_b_i4 / pack_b_i4_i8 of the HWIO array as is), any kernel size,
+ * B[KH·KW·C, Cout] (packWeightsI8 / packWeightsI4 / packWeightsI4AsI8 of the HWIO array as is), any kernel size,
  * stride and zero padding, groups = 1. Chunks of the patch matrix are packed for the GEMM straight
  * from x and multiplied while in cache (conv2d_i8_4x8; a 1×1, stride 1, unpadded conv is the GEMM directly).
  * out is int32, or f32 with options.dequant (int8 codes with dequant.requantize).
@@ -317,9 +317,9 @@ export function conv2dI8OutputShape(xShape: readonly [number, number, number, nu
  * const x = runtime.arena.alloc(4); runtime.i8.set([1, 2, 3, 4], x);   // [1,2,2,1]
  * const k = runtime.arena.alloc(4); runtime.i8.set([1, 1, 1, 1], k);   // HWIO [2,2,1,1]
  * const out = runtime.arena.alloc(4);
- * conv2d_i8_nhwc(x, [1, 2, 2, 1], pack_b_i8(k, 4, 1), [2, 2], out); // [1,1,1,1], runtime.i32 at out: [10]
+ * conv2dI8(x, [1, 2, 2, 1], packWeightsI8(k, 4, 1), [2, 2], out); // [1,1,1,1], runtime.i32 at out: [10]
  */
-export function conv2d_i8_nhwc(x: number, xShape: readonly [number, number, number, number], w: PackedWeightsI8,
+export function conv2dI8(x: number, xShape: readonly [number, number, number, number], w: PackedWeightsI8,
   kernel: readonly [number, number], out: number, options: Conv2dI8Options = {}, rt: Runtime = runtime): [number, number, number, number] {
   if (!(w instanceof PackedWeightsI8)) checkWeights(rt, w, null, '');
   const shape = conv2dI8OutputShape(xShape, kernel, w.N, options);
@@ -356,14 +356,14 @@ export function conv2d_i8_nhwc(x: number, xShape: readonly [number, number, numb
 /**
  * int8 depthwise conv2d, NHWC codes x[B,H,W,C] with int8 weights w[KH,KW,C] (byte offsets, HWIO with
  * I = 1 as is), any kernel, stride and zero padding; int32 accumulation, then the dequantizing epilogue
- * (required: f32 out, or int8 codes with dequant.requantize). Kernel: dwconv2d_i8_nhwc. Returns [B, OH, OW, C].
+ * (required: f32 out, or int8 codes with dequant.requantize). Kernel: depthwiseConv2dI8. Returns [B, OH, OW, C].
  * @example
  * const x = runtime.arena.alloc(4); runtime.i8.set([1, 2, 3, 4], x);   // [1,2,2,1]
  * const k = runtime.arena.alloc(4); runtime.i8.set([1, 1, 1, 1], k);   // [2,2,1]
  * const out = runtime.arena.alloc(4);
- * dwconv2d_i8_nhwc(x, [1, 2, 2, 1], k, [2, 2], out, { dequant: { sA: 1, sW: 1 } }); // runtime.f32 at out: [10]
+ * depthwiseConv2dI8(x, [1, 2, 2, 1], k, [2, 2], out, { dequant: { sA: 1, sW: 1 } }); // runtime.f32 at out: [10]
  */
-export function dwconv2d_i8_nhwc(x: number, xShape: readonly [number, number, number, number], w: number,
+export function depthwiseConv2dI8(x: number, xShape: readonly [number, number, number, number], w: number,
   kernel: readonly [number, number], out: number, options: Conv2dI8Options & { dequant: DequantI8 | PreparedDequant }, rt: Runtime = runtime): [number, number, number, number] {
   const [B, H, W, C] = xShape ?? [];
   const shape = conv2dI8OutputShape(xShape, kernel, C!, options);
@@ -379,7 +379,7 @@ export function dwconv2d_i8_nhwc(x: number, xShape: readonly [number, number, nu
   const [ph, pw] = pair('padding', options.padding, 0, 0);
   const ep = useEpilogue(rt, options.dequant, C!);
   try {
-    rt.kernels.dwconv2d_i8_nhwc(x, B!, H!, W!, C!, w, KH, KW, sh, sw, ph, pw, OH, OW, ep.mode, ep.ptr, out);
+    rt.kernels.depthwise_conv2d_i8_nhwc(x, B!, H!, W!, C!, w, KH, KW, sh, sw, ph, pw, OH, OW, ep.mode, ep.ptr, out);
   } finally {
     ep.release();
   }
@@ -395,13 +395,13 @@ function intFormat(format: Format | string): Format {
 /**
  * f32 x[n] (byte offset x) → int8 codes out[n] = round_half_even(clamp(x·s, −max, max)), max = 127 for
  * INT8, 7 for INT4 (the fake quantizer's rounding, so codes / s equals quantize(x, format, max / s)).
- * NaN gives code 0. Kernel: quantize_i8_f32x4.
+ * NaN gives code 0. Kernel: quantizeToI8.
  * @example
  * const x = runtime.copyIn([0.1, -0.5, 9]);
  * const q = runtime.arena.alloc(3);
- * quantize_i8_f32x4(x.ptr, q, 3, 127, 'INT8'); // runtime.i8 at q: [13, -64, 127]
+ * quantizeToI8(x.ptr, q, 3, 127, 'INT8'); // runtime.i8 at q: [13, -64, 127]
  */
-export function quantize_i8_f32x4(x: number, out: number, n: number, s: number, format: Format | string = 'INT8', rt: Runtime = runtime): void {
+export function quantizeToI8(x: number, out: number, n: number, s: number, format: Format | string = 'INT8', rt: Runtime = runtime): void {
   const f = intFormat(format);
   requireInt('n', n, 1, 2 ** 31 - 1);
   if (!(Math.fround(requirePositive('s', s)) < Infinity)) throw new FliqsError('s', `${s} overflows f32`, 'a scale below 3.4e38');
@@ -412,13 +412,13 @@ export function quantize_i8_f32x4(x: number, out: number, n: number, s: number, 
 
 /**
  * Channels-last per-channel codes: x viewed as [outer, C] (e.g. weights [K, N] or HWIO with C = Cout),
- * channel c quantized with scales[c]. Kernel: quantize_pc_i8_f32x4.
+ * channel c quantized with scales[c]. Kernel: quantizePerChannelToI8.
  * @example
  * const x = runtime.copyIn([0.5, 0.5, -1, 1]); // [2,2]
  * const q = runtime.arena.alloc(4);
- * quantize_pc_i8_f32x4(x.ptr, q, 2, 2, [127, 7], 'INT8'); // runtime.i8 at q: [64, 4, -127, 7]
+ * quantizePerChannelToI8(x.ptr, q, 2, 2, [127, 7], 'INT8'); // runtime.i8 at q: [64, 4, -127, 7]
  */
-export function quantize_pc_i8_f32x4(x: number, out: number, outer: number, C: number, scales: ArrayLike<number>,
+export function quantizePerChannelToI8(x: number, out: number, outer: number, C: number, scales: ArrayLike<number>,
   format: Format | string = 'INT8', rt: Runtime = runtime): void {
   const f = intFormat(format);
   requireInt('outer', outer, 1, 2 ** 31 - 1); requireInt('C', C, 1, 2 ** 31 - 1);

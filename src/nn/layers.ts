@@ -131,7 +131,7 @@ export class Conv2d extends Module implements QuantLayer {
   }
 }
 
-/** Depthwise convolution: Conv2d with groups = in = out. @example const dw = new DepthwiseConv2d(32, 3, { padding: 1 }); */
+/** Depthwise convolution: Conv2d with groups = in = out. @example const depthwise = new DepthwiseConv2d(32, 3, { padding: 1 }); */
 export class DepthwiseConv2d extends Conv2d {
   constructor(channels: number, kernelSize: Pair, opts: Omit<Conv2dOptions, 'groups'> = {}) {
     super(channels, channels, kernelSize, { ...opts, groups: channels });

@@ -1,8 +1,8 @@
 // SGD with momentum, dampening, Nesterov and L2 weight decay, PyTorch's rule:
 //   g = grad + wd·p;  buf = g (first step) or μ·buf + (1 − dampening)·g;
 //   g = nesterov ? g + μ·buf : buf;  p −= lr·g.
-// When parameter and gradient live in wasm memory the update runs on the SIMD kernels scale_f32x4 and
-// axpy_f32x4 (the gradient is never modified); otherwise a scalar loop does the same arithmetic.
+// When parameter and gradient live in wasm memory the update runs on the SIMD kernels scale and
+// axpy (the gradient is never modified); otherwise a scalar loop does the same arithmetic.
 
 import { FliqsError } from '../core/errors.js';
 import { runtime as defaultRuntime, type Runtime } from '../core/runtime.js';
