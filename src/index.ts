@@ -3,6 +3,7 @@
 export { FliqsError } from './core/errors.js';
 export { runtime, createRuntime, supportedVariants, Runtime, WasmF32, type Variant } from './core/runtime.js';
 export { Arena } from './core/arena.js';
+export { Rng } from './core/random.js';
 export { parseFormat, ACCEPTED_FORMATS, type Format, type FormatKind } from './formats/format.js';
 export { SEARCH_SPACES, parseSearchSpace, type SearchSpaceName } from './formats/presets.js';
 export { quantize, quantizePerChannel, steGradient, type ChannelLayout } from './formats/quantize.js';
