@@ -1,14 +1,14 @@
-// The autograd primitives (broadcastTo, add, sub, mul, scale, exp, log, sum, mean, transpose, slice,
-// concat) and the ops composed from them (softplus, sigmoid, tanh, mseLoss): forward values against
-// plain index-arithmetic references, gradients against finite differences (gradcheck-helpers.ts), on
-// random shapes (fast-check: ranks 1–4, dims 1–5) and values.
+// The autograd primitives (broadcastTo, add, sub, mul, scale, exp, log, sum, mean, reshape, flatten,
+// transpose, slice, concat) and the ops composed from them (softplus, sigmoid, tanh, mseLoss): forward
+// values against plain index-arithmetic references, gradients against finite differences
+// (gradcheck-helpers.ts), on random shapes (fast-check: ranks 1–4, dims 1–5) and values.
 
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { FliqsError } from '../src/core/errors.js';
 import { Rng } from '../src/core/random.js';
 import {
-  Tensor, stepScope, noGrad, broadcastTo, add, sub, mul, scale, exp, log, sum, mean, transpose, slice, concat,
+  Tensor, stepScope, noGrad, broadcastTo, add, sub, mul, scale, exp, log, sum, mean, reshape, flatten, transpose, slice, concat,
   softplus, sigmoid, tanh, mseLoss,
 } from '../src/autograd/index.js';
 import { gradcheck, leaf } from './gradcheck-helpers.js';
@@ -132,6 +132,20 @@ describe('reductions', () => {
 });
 
 describe('data movement', () => {
+  it('reshape (to the reversed dims, and with -1) and flatten are views: same values, gradients', () => {
+    fc.assert(fc.property(shapeArb, fc.integer({ min: 0, max: 1e6 }), (s, seed) => withLeaves([s], seed, ([x]) => {
+      const rev = [...s].reverse();
+      stepScope(() => {
+        const y = noGrad(() => reshape(x!, rev)), z = noGrad(() => reshape(x!, [-1, s[s.length - 1]!]));
+        expect([y.shape, z.shape]).toEqual([rev, [size(s) / s[s.length - 1]!, s[s.length - 1]!]]);
+        expect(Array.from(y.data)).toEqual(Array.from(x!.data));
+        expect(z.storage).toBe(x!.storage);
+      });
+      gradcheck(() => reshape(x!, rev), [x!], { label: `reshape ${JSON.stringify([s, rev])}` });
+      if (s.length > 1) gradcheck(() => flatten(x!), [x!], { label: `flatten ${JSON.stringify(s)}` });
+    })), { numRuns: RUNS });
+  });
+
   it('transpose by a random permutation (and the default reversal): values, gradients', () => {
     const arb = fc.tuple(shapeArb, fc.integer({ min: 0, max: 1e6 }), fc.boolean());
     fc.assert(fc.property(arb, ([s, seed, dflt]) => withLeaves([s], seed, ([x], rng) => {
