@@ -1,8 +1,9 @@
 // The differentiable primitives, each forward right beside its backward rule: broadcastTo and the
 // broadcasting add / sub / mul, scale, exp, log, sum and mean over an axis, the views reshape and
 // flatten, transpose, slice and concat. New ops are composed from these (composed.ts) with no new
-// kernel and no new backward rule. Same-shape add and mul, scale and exp run on the SIMD kernels; the
-// rest are plain loops over the storage (the fused ops in ops.ts are the fast paths).
+// kernel and no new backward rule. add and mul (once broadcast), scale and exp run on the SIMD kernels
+// through src/kernels; the rest are plain loops over the storage (the fused ops in ops.ts are the fast
+// paths).
 
 import { FliqsError } from '../core/errors.js';
 import type { WasmF32 } from '../core/runtime.js';
