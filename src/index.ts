@@ -4,6 +4,7 @@ export { FliqsError } from './core/errors.js';
 export { runtime, createRuntime, supportedVariants, Runtime, WasmF32, WasmI32, type Variant } from './core/runtime.js';
 export type { F32Operand } from './core/operands.js';
 export { Arena } from './core/arena.js';
+export { Rng } from './core/random.js';
 export { parseFormat, ACCEPTED_FORMATS, type Format, type FormatKind } from './formats/format.js';
 export { SEARCH_SPACES, parseSearchSpace, type SearchSpaceName } from './formats/presets.js';
 export { quantize, quantizePerChannel, steGradient, type ChannelLayout } from './kernels/quant.js';

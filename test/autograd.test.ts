@@ -185,6 +185,40 @@ describe('tape', () => {
     x.free(); w.free();
   });
 
+  it('a second backward through a shared graph does not re-propagate the first one\'s intermediate grads', () => {
+    // Issue 12's example: h = x·w with x = 3; relu(h) gives dw = 3, add(h, h) gives dw = 6; total 9
+    // (it was 12: h.grad kept the first call's 1 and the second call pushed 1 + 2 through matmul).
+    const x = Tensor.from([3], [1, 1], { keep: true });
+    const w = Tensor.from([2], [1, 1], { requiresGrad: true, keep: true });
+    stepScope(() => {
+      const h = matmul(x, w);
+      relu(h).backward([1]);
+      expect(Array.from(w.gradData!)).toEqual([3]);
+      add(h, h).backward([1]);
+      expect(Array.from(w.gradData!)).toEqual([9]);
+      expect(Array.from(h.gradData!)).toEqual([2]); // the intermediate holds the last call's gradient
+    });
+    x.free(); w.free();
+  });
+
+  it('backward() from several roots sums each root\'s gradient once into the leaves', () => {
+    const rng2 = new Rng(11);
+    const x = leaf([3, 4], rng2), w = leaf([4, 5], rng2), v = leaf([5, 2], rng2);
+    const seed1 = Float32Array.from({ length: 15 }, () => rng2.uniform()), seed2 = Float32Array.from({ length: 6 }, () => rng2.uniform());
+    const grads = (f: () => void): Float32Array[] => {
+      for (const t of [x, w, v]) t.zeroGrad();
+      stepScope(f);
+      return [x, w, v].map((t) => t.gradData!.slice());
+    };
+    const two = grads(() => { const h = relu(matmul(x, w)); matmul(h, v).backward(seed2); });
+    const one = grads(() => { const h = relu(matmul(x, w)); h.backward(seed1); });
+    const both = grads(() => { const h = relu(matmul(x, w)); h.backward(seed1); matmul(h, v).backward(seed2); });
+    for (let k = 0; k < 3; k++) {
+      both[k]!.forEach((g, i) => expect(Math.abs(g - (one[k]![i]! + two[k]![i]!))).toBeLessThan(1e-5 * (1 + Math.abs(g))));
+    }
+    for (const t of [x, w, v]) t.free();
+  });
+
   it('noGrad records nothing; detach cuts the tape; backward needs a scalar or a seed', () => {
     const x = Tensor.from([1, 2], [1, 2], { requiresGrad: true, keep: true });
     stepScope(() => {

@@ -8,7 +8,7 @@ import { FliqsError } from '../src/core/errors.js';
 import { createRuntime, type Runtime, type WasmF32 } from '../src/core/runtime.js';
 import {
   Adam, AdamW, RMSProp, SGD, constant, cosine, exponential, parseSchedule, withWarmup,
-  type Optimizer, type ParamGroup,
+  type Optimizer, type ParamBuffers, type ParamGroup,
 } from '../src/optim/index.js';
 import { randArray } from './quant-helpers.js';
 
@@ -136,7 +136,7 @@ const HOMES: Home[] = [
 
 /** Builds two parameters (the second excluded from weight decay) with their gradient buffers. */
 class Setup {
-  readonly params: ParamGroup[];
+  readonly params: ParamBuffers[];
   private owned: WasmF32[] = [];
   constructor(readonly home: Home, init: Float32Array[]) {
     this.params = init.map((x, i) => ({
@@ -506,7 +506,7 @@ describe('learning-rate schedules', () => {
 });
 
 describe('bad input → FliqsError', () => {
-  const ps = (): ParamGroup[] => [{ param: new Float32Array(2), grad: new Float32Array(2) }];
+  const ps = (): ParamBuffers[] => [{ param: new Float32Array(2), grad: new Float32Array(2) }];
   it.each([
     ['negative lr', () => new SGD(ps(), { lr: -0.1 }), /lr/],
     ['NaN lr', () => new Adam(ps(), { lr: NaN }), /lr/],

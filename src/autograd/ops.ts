@@ -1,25 +1,23 @@
-// Differentiable ops: each one validates shapes, runs its forward kernel, and records its backward
-// rule right beside it (micrograd style). Layout: NHWC activations, HWIO conv weights, [in, out] linear
-// weights; "rows" ops (bias, norms, softmax) act over the last dim.
+// The fused differentiable ops (dense, attention, activations, softmax / cross-entropy, norms, conv,
+// pooling): each one validates shapes, runs its forward kernel, and records its backward rule right
+// beside it (micrograd style); the small composable primitives are in primitives.ts. Layout: NHWC
+// activations, HWIO conv weights, [in, out] linear weights; "rows" ops (bias, norms, softmax) act over
+// the last dim.
 
 import { FliqsError } from '../core/errors.js';
 import { runtime, type WasmF32 } from '../core/runtime.js';
 import { gemm, gemmBatched } from '../kernels/gemm.js';
 import * as ew from '../kernels/elementwise.js';
 import * as cv from '../kernels/conv.js';
-import {
-  Tensor, accumulate, accumulateAdd, accumulateBeta, gradOf, record, scratchF32, shapeSize, trackFree, checkShape,
-} from './tensor.js';
+import { Tensor, accumulate, accumulateAdd, record, requireTensor, scratchF32, trackFree } from './tensor.js';
+
+// add (broadcasting), reshape and flatten are primitives; re-exported for the callers of ops.
+export { add, reshape, flatten } from './primitives.js';
 
 const shp = (t: Tensor): string => `[${t.shape.join(', ')}]`;
 const last = (t: Tensor): number => t.shape[t.shape.length - 1]!;
 /** The gradient flowing into an op's output (set before its rule runs). */
 const dy = (t: Tensor): WasmF32 => t.grad!;
-
-function requireTensor(op: string, name: string, t: unknown): Tensor {
-  if (!(t instanceof Tensor)) throw new FliqsError(`${op} ${name}`, `got ${typeof t}`, 'a Tensor');
-  return t;
-}
 
 function sameShape(op: string, a: Tensor, b: Tensor): void {
   if (a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) {
@@ -50,8 +48,8 @@ export function matmul(x: Tensor, w: Tensor): Tensor {
   const y = Tensor.empty([...x.shape.slice(0, -1), N]);
   gemm('nn', M, N, K, 1, x.storage, K, w.storage, N, 0, y.storage, N);
   return record(y, [x, w], () => {
-    accumulateBeta(x, (dx, beta) => gemm('nt', M, K, N, 1, dy(y), N, w.storage, N, beta, dx, K));
-    accumulateBeta(w, (dw, beta) => gemm('tn', K, N, M, 1, x.storage, K, dy(y), N, beta, dw, N));
+    accumulate(x, (dx, beta) => gemm('nt', M, K, N, 1, dy(y), N, w.storage, N, beta, dx, K), true);
+    accumulate(w, (dw, beta) => gemm('tn', K, N, M, 1, x.storage, K, dy(y), N, beta, dw, N), true);
   });
 }
 
@@ -75,11 +73,11 @@ export function bmm(a: Tensor, b: Tensor, opts: { transB?: boolean } = {}): Tens
   return record(c, [a, b], () => {
     const g = dy(c);
     if (t) {
-      accumulateBeta(a, (da, beta) => gemmBatched('nn', B, M, K, N, 1, g, M * N, N, b.storage, N * K, K, beta, da, M * K, K));
-      accumulateBeta(b, (db, beta) => gemmBatched('tn', B, N, K, M, 1, g, M * N, N, a.storage, M * K, K, beta, db, N * K, K));
+      accumulate(a, (da, beta) => gemmBatched('nn', B, M, K, N, 1, g, M * N, N, b.storage, N * K, K, beta, da, M * K, K), true);
+      accumulate(b, (db, beta) => gemmBatched('tn', B, N, K, M, 1, g, M * N, N, a.storage, M * K, K, beta, db, N * K, K), true);
     } else {
-      accumulateBeta(a, (da, beta) => gemmBatched('nt', B, M, K, N, 1, g, M * N, N, b.storage, K * N, N, beta, da, M * K, K));
-      accumulateBeta(b, (db, beta) => gemmBatched('tn', B, K, N, M, 1, a.storage, M * K, K, g, M * N, N, beta, db, K * N, N));
+      accumulate(a, (da, beta) => gemmBatched('nt', B, M, K, N, 1, g, M * N, N, b.storage, K * N, N, beta, da, M * K, K), true);
+      accumulate(b, (db, beta) => gemmBatched('tn', B, K, N, M, 1, a.storage, M * K, K, g, M * N, N, beta, db, K * N, N), true);
     }
   });
 }
@@ -119,19 +117,11 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, heads: number): Tenso
     const dP = runtime.allocF32(B * H * TT);
     try {
       each((hd, ph) => gemm('nt', T, T, Dh, 1, at(g, hd, L), D, at(v.storage, hd, L), D, 0, at(dP, ph, TT), T));
-      if (v.requiresGrad) {
-        const dv = gradOf(v);
-        each((hd, ph) => gemm('tn', T, Dh, T, 1, at(P, ph, TT), T, at(g, hd, L), D, 1, at(dv, hd, L), D));
-      }
+      // The heads' column blocks partition [B, T, D]: each element is written once per contribution.
+      accumulate(v, (dv, beta) => each((hd, ph) => gemm('tn', T, Dh, T, 1, at(P, ph, TT), T, at(g, hd, L), D, beta, at(dv, hd, L), D)), true);
       ew.softmaxRowsGrad(P, dP, dP, B * H * T, T);
-      if (q.requiresGrad) {
-        const dq = gradOf(q);
-        each((hd, ph) => gemm('nn', T, Dh, T, sc, at(dP, ph, TT), T, at(k.storage, hd, L), D, 1, at(dq, hd, L), D));
-      }
-      if (k.requiresGrad) {
-        const dk = gradOf(k);
-        each((hd, ph) => gemm('tn', T, Dh, T, sc, at(dP, ph, TT), T, at(q.storage, hd, L), D, 1, at(dk, hd, L), D));
-      }
+      accumulate(q, (dq, beta) => each((hd, ph) => gemm('nn', T, Dh, T, sc, at(dP, ph, TT), T, at(k.storage, hd, L), D, beta, at(dq, hd, L), D)), true);
+      accumulate(k, (dk, beta) => each((hd, ph) => gemm('tn', T, Dh, T, sc, at(dP, ph, TT), T, at(q.storage, hd, L), D, beta, at(dk, hd, L), D)), true);
     } finally {
       dP.free();
     }
@@ -140,19 +130,6 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, heads: number): Tenso
 
 // ---------------------------------------------------------------------------------------------
 // Elementwise and row ops
-
-/**
- * a + b (same shape), e.g. a residual connection.
- * @example
- * const y = add(block(x), x);
- */
-export function add(a: Tensor, b: Tensor): Tensor {
-  requireTensor('add', 'a', a); requireTensor('add', 'b', b);
-  sameShape('add', a, b);
-  const y = Tensor.empty(a.shape);
-  ew.add(a.storage, b.storage, y.storage);
-  return record(y, [a, b], () => { accumulateAdd(a, dy(y)); accumulateAdd(b, dy(y)); });
-}
 
 /**
  * x + bias over the last dim: x [..., C], bias [C].
@@ -317,36 +294,6 @@ export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): T
       dx.free(); dg.free(); db.free();
     }
   });
-}
-
-// ---------------------------------------------------------------------------------------------
-// Views
-
-/**
- * The same values with another shape (a view, no copy); one dim may be -1.
- * @example
- * const y = reshape(x, [-1, 10]);
- */
-export function reshape(x: Tensor, shape: readonly number[]): Tensor {
-  requireTensor('reshape', 'x', x);
-  const free = shape.indexOf(-1);
-  const known = shape.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
-  const s = shape.map((d) => (d === -1 ? x.size / known : d));
-  if (shape.filter((d) => d === -1).length > 1 || (free >= 0 && !Number.isInteger(s[free]))) {
-    throw new FliqsError('reshape', `cannot view x ${shp(x)} as [${shape.join(', ')}]`, 'a shape with at most one -1 and the same number of elements');
-  }
-  checkShape('reshape shape', s);
-  if (shapeSize(s) !== x.size) {
-    throw new FliqsError('reshape', `x ${shp(x)} has ${x.size} elements, [${shape.join(', ')}] holds ${shapeSize(s)}`, 'a shape with the same number of elements');
-  }
-  const y = Tensor.view(x, s);
-  return record(y, [x], () => accumulateAdd(x, dy(y)));
-}
-
-/** [N, ...] → [N, rest] (a view). @example const y = flatten(x); */
-export function flatten(x: Tensor): Tensor {
-  requireTensor('flatten', 'x', x);
-  return reshape(x, [x.shape[0]!, -1]);
 }
 
 // ---------------------------------------------------------------------------------------------

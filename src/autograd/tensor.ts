@@ -41,6 +41,12 @@ export function checkShape(input: string, shape: unknown): number[] {
   return shape.slice();
 }
 
+/** t, checked to be a Tensor: `${op} ${name}` names it in the error. */
+export function requireTensor(op: string, name: string, t: unknown): Tensor {
+  if (!(t instanceof Tensor)) throw new FliqsError(`${op} ${name}`, `got ${typeof t}`, 'a Tensor');
+  return t;
+}
+
 export interface TensorOptions {
   requiresGrad?: boolean;
   /** Kept tensors (parameters, buffers) are never freed by a scope; their grads persist too. */
@@ -169,7 +175,12 @@ export class Tensor implements Freeable {
   /**
    * Reverse-mode differentiation from this tensor: seeds a gradient of 1 (this must have one element,
    * unless `seed` is given), then runs each node's backward rule in reverse topological order.
-   * Gradients accumulate into `.grad`.
+   *
+   * Leaf tensors (parameters, inputs: no backward rule) accumulate into `.grad` across calls, as in
+   * PyTorch; zero them between steps. Intermediate tensors (op outputs on this graph, this one included)
+   * have their `.grad` cleared at the start of each call, so a second backward() through a shared
+   * subgraph propagates only its own gradient, never what the previous call left on the intermediates.
+   * An intermediate's `.grad` stays readable after the call until the next backward() through it.
    * @example
    * const x = Tensor.from([3], [1], { requiresGrad: true });
    * const y = matmul(x, Tensor.from([2], [1, 1])); y.backward(); // x.gradData = [2]
@@ -199,6 +210,9 @@ export class Tensor implements Freeable {
         order.push(t);
       }
     }
+    for (const t of order) {
+      if (t.backwardFn && t.grad) { t.grad.free(); t.grad = null; }
+    }
     const g = new Float32Array(this.size);
     if (seed === undefined) g[0] = 1; else g.set(seed);
     accumulate(this, (dst) => runtime.f32.set(g, dst.ptr >> 2));
@@ -221,38 +235,41 @@ function gradBuffer(t: Tensor): WasmF32 {
 }
 
 /**
- * Adds a gradient into t.grad. `write(dst)` must overwrite dst with the contribution; it writes straight
- * into a new t.grad the first time, into a temporary that is added and released afterwards.
+ * The one way a gradient reaches t.grad: every backward rule, and backward()'s seed, adds its
+ * contribution through here (a no-op unless t requires a gradient). `write(dst, beta)` must leave
+ * contribution + beta·dst in dst. The first contribution goes straight into a new t.grad with beta 0
+ * (dst uninitialized). Later ones go into t.grad with beta 1 when `inPlace` (a kernel that accumulates
+ * itself, like a GEMM's beta); otherwise into a temporary with beta 0, which is added to t.grad and freed.
+ * @example
+ * accumulate(x, (dx) => ew.reluGrad(x.storage, y.grad!, dx)); // overwrites dx
+ * accumulate(w, (dw, beta) => gemm('tn', K, N, M, 1, x.storage, K, y.grad!, N, beta, dw, N), true);
  */
-export function accumulate(t: Tensor, write: (dst: WasmF32) => void): void {
+export function accumulate(t: Tensor, write: (dst: WasmF32, beta: 0 | 1) => void, inPlace = false): void {
   if (!t.requiresGrad) return;
   if (!t.grad) {
-    const g = gradBuffer(t);
-    t.grad = g;
-    write(g);
+    t.grad = gradBuffer(t);
+    write(t.grad, 0);
+    return;
+  }
+  if (inPlace) {
+    write(t.grad, 1);
     return;
   }
   const tmp = runtime.allocF32(t.size);
   try {
-    write(tmp);
+    write(tmp, 0);
     add(t.grad, tmp, t.grad);
   } finally {
     tmp.free();
   }
 }
 
-/**
- * Adds a gradient into t.grad with a kernel that can accumulate itself (a GEMM's beta):
- * `write(dst, beta)` computes dst = contribution + beta·dst.
- */
-export function accumulateBeta(t: Tensor, write: (dst: WasmF32, beta: 0 | 1) => void): void {
-  if (!t.requiresGrad) return;
-  if (!t.grad) {
-    t.grad = gradBuffer(t);
-    write(t.grad, 0);
-  } else {
-    write(t.grad, 1);
-  }
+/** accumulate() of a ready buffer `g` of t.size values: copied into a new t.grad, added to an existing one. */
+export function accumulateAdd(t: Tensor, g: WasmF32): void {
+  accumulate(t, (dst, beta) => {
+    if (beta) add(dst, g, dst);
+    else runtime.f32.copyWithin(dst.ptr >> 2, g.ptr >> 2, (g.ptr >> 2) + t.size);
+  }, true);
 }
 
 /**
@@ -319,18 +336,7 @@ export function stepScope<T>(fn: () => T): T {
   }
 }
 
-/** Adds the buffer `g` (t.size elements) into t.grad, copying it the first time. */
-export function accumulateAdd(t: Tensor, g: WasmF32): void {
-  if (!t.requiresGrad) return;
-  if (!t.grad) {
-    t.grad = gradBuffer(t);
-    runtime.f32.copyWithin(t.grad.ptr >> 2, g.ptr >> 2, (g.ptr >> 2) + t.size);
-  } else {
-    add(t.grad, g, t.grad);
-  }
-}
-
-/** t.grad, allocated zero-filled when missing (for rules that accumulate piecewise). */
+/** t.grad, allocated zero-filled when missing (an optimizer holds a parameter's gradient buffer from the start). */
 export function gradOf(t: Tensor): WasmF32 {
   if (!t.grad) {
     t.grad = gradBuffer(t);

@@ -2,6 +2,18 @@
 
 import { FliqsError, requireInt } from './errors.js';
 
+/**
+ * The seeded PRNG every random choice in fliqs goes through (initialization, shuffling, augmentation,
+ * the search's sampling): xoshiro128** with its state seeded through splitmix32 from a 32-bit seed.
+ * The same seed gives the same stream on every platform; getState()/setState() continue a stream
+ * across a checkpoint. Not cryptographic.
+ * @example
+ * const rng = new Rng(42);
+ * rng.uniform();                 // in [0, 1)
+ * rng.int(10);                   // integer in [0, 10)
+ * rng.normalArray(4, 0, 0.1);    // Float32Array of N(0, 0.1²)
+ * new Linear(4, 2, { rng });     // a seeded initialization
+ */
 export class Rng {
   private a: number;
   private b: number;
@@ -9,6 +21,7 @@ export class Rng {
   private d: number;
   private spare: number | null = null;
 
+  /** `seed`: an integer from 0 to 2³² − 1 (default 0). */
   constructor(seed = 0) {
     requireInt('seed', seed, 0, 2 ** 32 - 1);
     let s = seed >>> 0;

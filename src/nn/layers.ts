@@ -2,7 +2,7 @@
 // activations, pooling, Flatten, Sequential and residual blocks. PyTorch names and default inits;
 // NHWC activations, HWIO conv weights, [in, out] linear weights.
 
-import { FliqsError, requireInt } from '../core/errors.js';
+import { FliqsError, describe, requireInt } from '../core/errors.js';
 import type { Rng } from '../core/random.js';
 import * as op from '../autograd/ops.js';
 import type { Tensor } from '../autograd/tensor.js';
@@ -59,11 +59,32 @@ export class Linear extends Module implements QuantLayer {
 
 export interface Conv2dOptions {
   stride?: Pair;
-  padding?: Pair;
+  /**
+   * p or [ph, pw] (the same on both sides); 'valid' is 0; 'same' (stride 1, odd kernel sizes only) is
+   * (k − 1)/2 on each side, so the output is H×W like the input. Default 0.
+   */
+  padding?: Pair | 'same' | 'valid';
   groups?: number;
   bias?: boolean;
   rng?: Rng;
   quant?: QuantizerOptions;
+}
+
+/** Conv2d's symmetric padding [ph, pw] from p, [ph, pw], 'valid' or 'same'. */
+function convPadding(p: unknown, [KH, KW]: [number, number], [sh, sw]: [number, number]): [number, number] {
+  if (p === undefined || p === 'valid') return [0, 0];
+  if (p === 'same') {
+    if (sh !== 1 || sw !== 1 || KH % 2 === 0 || KW % 2 === 0) {
+      // Other cases need padding that differs between the two sides (or depends on the input size).
+      throw new FliqsError('padding', `'same' with a ${KH}×${KW} kernel and stride ${sh}×${sw}`,
+        "'same' only with stride 1 and odd kernel sizes; otherwise p or [ph, pw]");
+    }
+    return [(KH - 1) / 2, (KW - 1) / 2];
+  }
+  if (typeof p === 'number') return [requireInt('padding', p, 0), p];
+  if (Array.isArray(p) && p.length === 2) return [requireInt('padding', p[0], 0), requireInt('padding', p[1], 0)];
+  throw new FliqsError('padding', `got ${Array.isArray(p) ? `[${p.join(', ')}]` : describe(p)}`,
+    "p, [ph, pw] (the same on both sides), 'same' or 'valid' (a Conv2d has no [top, left, bottom, right] form)");
 }
 
 /**
@@ -71,6 +92,7 @@ export interface Conv2dOptions {
  * depthwise kernel.
  * @example
  * const conv = new Conv2d(3, 16, 3, { stride: 2, padding: 1 });
+ * const keep = new Conv2d(16, 16, 3, { padding: 'same' }); // output H×W = input H×W
  */
 export class Conv2d extends Module implements QuantLayer {
   readonly weight: Tensor;
@@ -88,8 +110,7 @@ export class Conv2d extends Module implements QuantLayer {
     requireInt('outChannels', outChannels, 1);
     this.kernelSize = pairOf('kernelSize', kernelSize);
     this.stride = pairOf('stride', opts.stride ?? 1);
-    this.padding = typeof opts.padding === 'number' ? [requireInt('padding', opts.padding, 0), opts.padding]
-      : opts.padding ? [requireInt('padding', opts.padding[0], 0), requireInt('padding', opts.padding[1], 0)] : [0, 0];
+    this.padding = convPadding(opts.padding, this.kernelSize, this.stride);
     this.groups = requireInt('groups', opts.groups ?? 1, 1);
     if (inChannels % this.groups !== 0 || outChannels % this.groups !== 0) {
       throw new FliqsError('groups', `${this.groups} for ${inChannels} → ${outChannels} channels`, 'a divisor of both channel counts');

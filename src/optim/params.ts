@@ -1,15 +1,17 @@
 // What an optimizer updates: parameter/gradient buffer pairs, either wasm-resident (WasmF32) or plain
-// Float32Arrays, independent of the autograd Tensor. Views are re-resolved at every use, because
-// memory.grow replaces the wasm buffer and detaches every view made before it.
+// Float32Arrays, given as such or as the autograd Tensors of model.parameters() (converted here, the
+// one place every optimizer's constructor input goes through). Views are re-resolved at every use,
+// because memory.grow replaces the wasm buffer and detaches every view made before it.
 
 import { FliqsError, describe } from '../core/errors.js';
 import { WasmF32, type Runtime } from '../core/runtime.js';
+import { Tensor, gradOf } from '../autograd/tensor.js';
 
 /** An f32 buffer: a WasmF32 (resolved through `.array` each time) or a Float32Array. */
 export type F32Buffer = Float32Array | WasmF32;
 
-/** One parameter the optimizer updates in place from its gradient. */
-export interface ParamGroup {
+/** One parameter the optimizer updates in place from its gradient, as explicit buffers. */
+export interface ParamBuffers {
   param: F32Buffer;
   grad: F32Buffer;
   /** Used in error messages and state dicts; default `params[i]`. */
@@ -17,6 +19,16 @@ export interface ParamGroup {
   /** Whether the optimizer's weight decay applies to this parameter (default true; biases and norms often opt out). */
   weightDecay?: boolean;
 }
+
+/**
+ * What an optimizer takes per parameter: explicit buffers, or a trainable Tensor as model.parameters()
+ * returns them (a kept leaf with requiresGrad). A Tensor's gradient buffer is allocated (zero-filled)
+ * if backward() has not made it yet, and the optimizer reads it at every step; it is named `params[i]`
+ * and weight decay applies to it (pass buffers with `weightDecay: false` to exclude one).
+ * @example
+ * const opt = new SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
+ */
+export type ParamGroup = ParamBuffers | Tensor;
 
 /** A validated group: the buffers plus their checked length and display name. */
 export interface Slot {
@@ -36,15 +48,31 @@ function checkBuffer(rt: Runtime, input: string, x: unknown): number {
   throw new FliqsError(input, `got ${describe(x)}`, 'a Float32Array or WasmF32');
 }
 
+const ACCEPTED = 'a non-empty array of { param, grad, name?, weightDecay? } or of Tensors (model.parameters())';
+
+/** A parameter Tensor's buffers: its storage and its gradient (allocated zero-filled when missing). */
+function buffersOf(t: Tensor, i: number, seen: Set<Tensor>): ParamBuffers {
+  const where = `params[${i}]`, shape = `[${t.shape.join(', ')}]`;
+  if (t.isFreed) throw new FliqsError(where, `is a freed Tensor ${shape}`, 'a live parameter Tensor');
+  if (!t.requiresGrad || t.backwardFn) {
+    throw new FliqsError(where, `is a Tensor ${shape} that ${t.requiresGrad ? 'an op computed (not a leaf)' : 'does not require a gradient'}`,
+      'a leaf Tensor with requiresGrad (a parameter, as model.parameters() returns them)');
+  }
+  if (!t.kept) {
+    throw new FliqsError(where, `is a Tensor ${shape} that a step scope may free`, 'a kept Tensor (parameter(), or Tensor.from(..., { requiresGrad: true, keep: true }))');
+  }
+  if (seen.has(t)) throw new FliqsError(where, `is the Tensor ${shape} given earlier in the list`, 'each parameter once');
+  seen.add(t);
+  return { param: t.storage, grad: gradOf(t) };
+}
+
 /** Validates the parameter list once, at construction. */
 export function checkParams(rt: Runtime, params: unknown): Slot[] {
-  if (!Array.isArray(params) || params.length === 0) {
-    throw new FliqsError('params', `got ${describe(params)}`, 'a non-empty array of { param, grad, name?, weightDecay? }');
-  }
-  const names = new Set<string>();
+  if (!Array.isArray(params) || params.length === 0) throw new FliqsError('params', `got ${describe(params)}`, ACCEPTED);
+  const names = new Set<string>(), tensors = new Set<Tensor>();
   return params.map((g: unknown, i) => {
-    if (typeof g !== 'object' || g === null) throw new FliqsError(`params[${i}]`, `got ${describe(g)}`, 'an object { param, grad, name?, weightDecay? }');
-    const p = g as Partial<ParamGroup>;
+    if (typeof g !== 'object' || g === null) throw new FliqsError(`params[${i}]`, `got ${describe(g)}`, 'an object { param, grad, name?, weightDecay? } or a Tensor');
+    const p: Partial<ParamBuffers> = g instanceof Tensor ? buffersOf(g, i, tensors) : g;
     const name = p.name ?? `params[${i}]`;
     if (typeof name !== 'string') throw new FliqsError(`params[${i}].name`, `got ${describe(name)}`, 'a string');
     if (names.has(name)) throw new FliqsError(`params[${i}].name`, `${JSON.stringify(name)} is used twice`, 'distinct names');
