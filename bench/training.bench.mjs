@@ -1,17 +1,21 @@
 // Training throughput (images/s, batch 64, 28×28×1) of the zoo's cnn, lenet5 and resnet8 — ours in FP32
 // and in INT8 QAT (after the activation-quantization phase has begun) — vs the same architecture, batch
-// and momentum-SGD step in TensorFlow.js on (a) the wasm backend, 1 thread, and (b) the cpu backend.
+// and momentum-SGD step in TensorFlow.js on (a) the wasm backend, 1 thread, and (b) the cpu backend, and
+// in PyTorch CPU, 1 thread, FP32 and INT8 QAT shaped like ours (bench/torch-training.py, run by the first
+// of `python3`, /usr/bin/python3 that imports torch; the results say when none does).
 // TF.js-wasm has no Conv2DBackpropFilter kernel: its peer runs each conv through a tf.customGrad built
 // from kernels it has (bench/tfjs-models.mjs); a self-check compares those gradients with the cpu
 // backend's built-in ones first. Also prints where the time goes in our small-CNN step.
 // Settings (env): BENCH_TIME_MS — minimum length of one timed window (default 1500); BENCH_WINDOWS —
 // windows per peer (default 5; the median is reported); BENCH_CPU_WINDOWS — windows of one step each for
 // the very slow cpu backend (default 3); BENCH_CPU_RESNET=1 — also time resnet8 on cpu (minutes/step);
-// BENCH_MODELS — comma list (default cnn,lenet5,resnet8).
+// BENCH_MODELS — comma list (default cnn,lenet5,resnet8); BENCH_PYTHON — the python to run PyTorch with;
+// BENCH_TORCH_LINEAR (conv|mm) and BENCH_TORCH_LAYOUT (nchw|nhwc) — the PyTorch peer's formulation.
 import { save, environment, printTable } from './lib.mjs';
+import { findTorch, benchTorch, TORCH_NOTES } from './torch-peer.mjs';
 import { runtime } from '../dist/core/runtime.js';
 import { Rng } from '../dist/core/random.js';
-import { createModel } from '../dist/nn/zoo.js';
+import { createModel, describeModel } from '../dist/nn/zoo.js';
 import { quantLayers } from '../dist/nn/quant.js';
 import { Trainer } from '../dist/train/trainer.js';
 import { batches } from '../dist/data/batches.js';
@@ -33,6 +37,9 @@ const MODELS = (env.BENCH_MODELS ?? 'cnn,lenet5,resnet8').split(',').map((s) => 
 // The peer's formulation (fastest we found on this machine; see tfjs-models.mjs).
 const TF_WASM_OPTS = { conv: 'custom', wgrad: 'transpose', dgrad: 'conv', bn: 'broadcast' };
 const TF_CPU_OPTS = { conv: 'standard', bn: 'broadcast' };
+// The PyTorch peer's formulation: fastest of linear mm|conv × nchw|nhwc on this machine in an interleaved
+// comparison (conv + channels_last won or tied on every model and mode).
+const TORCH_OPTS = { linear: env.BENCH_TORCH_LINEAR ?? 'conv', layout: env.BENCH_TORCH_LAYOUT ?? 'nhwc' };
 
 const median = (a) => { const s = [...a].sort((x, y) => x - y); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 
@@ -45,12 +52,14 @@ function data() {
   }
 }
 
-/** Endless batches (copied, so each stays valid) cycling over the training split. */
+/** Endless batches (copied, so each stays valid) cycling over the training split; `next.all` lists them. */
 function batchPool(ds) {
   const out = [];
   for (const b of batches(ds, BATCH, new Rng(1), { dropLast: true })) out.push({ images: b.images.slice(), labels: b.labels.slice(), size: b.size });
   let i = 0;
-  return () => out[i++ % out.length];
+  const next = () => out[i++ % out.length];
+  next.all = out;
+  return next;
 }
 
 /**
@@ -258,11 +267,23 @@ export default async function run() {
   for (const l of check.lines) console.log(`  ${l}`);
   if (!check.ok) throw new Error(`TF.js-wasm custom conv gradient disagrees with the cpu backend (${check.worst})`);
 
+  const torch = findTorch(env.BENCH_PYTHON);
+  console.log(torch.available
+    ? `PyTorch peer: torch ${torch.version} via ${torch.python}`
+    : `PyTorch peer: NOT AVAILABLE — no python imports torch (tried ${torch.tried.map((t) => t.python).join(', ')}); PyTorch columns are skipped`);
   const results = [];
   for (const name of MODELS) {
     const r = { model: name };
+    const m = createModel(name, { inputShape: SHAPE, seed: 1 });
+    const ourArch = { layers: describeModel(m, SHAPE), params: m.parameters().reduce((n, p) => n + p.size, 0) };
+    m.free();
+    // Ours and PyTorch alternate (FP32, FP32, INT8, INT8) so a load change on the shared machine hits both.
+    const torchRun = (mode) => benchTorch(torch, name, mode, next.all, { batch: BATCH, shape: SHAPE, timeMs: TIME, windows: WINDOWS, lr: LR, ...TORCH_OPTS },
+      ourArch);
     r.oursFp32 = benchOurs(name, splits, next, ['FP32']);
+    r.torchFp32 = torchRun('fp32');
     r.oursInt8 = benchOurs(name, splits, next, ['INT8']);
+    r.torchInt8 = torchRun('int8');
     await tf.setBackend('wasm');
     r.tfWasm = benchTf(tf, name, next, TF_WASM_OPTS, { windows: WINDOWS, minMs: TIME, warmSteps: 3 });
     if (name !== 'resnet8' || CPU_RESNET) {
@@ -271,8 +292,16 @@ export default async function run() {
     } else {
       r.tfCpu = null;
     }
+    const ratio = (a, b) => (b?.imgPerS ? a.imgPerS / b.imgPerS : null);
+    r.ratios = {
+      fp32VsTorch: ratio(r.oursFp32, r.torchFp32), int8VsTorch: ratio(r.oursInt8, r.torchInt8),
+      fp32VsTfWasm: ratio(r.oursFp32, r.tfWasm), int8VsTfWasm: ratio(r.oursInt8, r.tfWasm),
+      fp32VsTfCpu: ratio(r.oursFp32, r.tfCpu), int8VsTfCpu: ratio(r.oursInt8, r.tfCpu),
+    };
     results.push(r);
-    console.log(`${name}: ours FP32 ${r.oursFp32.imgPerS.toFixed(0)}, INT8 ${r.oursInt8.imgPerS.toFixed(0)}, tfjs-wasm ${r.tfWasm.imgPerS.toFixed(0)}, tfjs-cpu ${r.tfCpu ? r.tfCpu.imgPerS.toFixed(1) : 'skipped'} img/s`);
+    const tv = (t) => (t?.imgPerS ? t.imgPerS.toFixed(0) : t?.error ? 'failed' : 'n/a');
+    console.log(`${name}: ours FP32 ${r.oursFp32.imgPerS.toFixed(0)}, INT8 ${r.oursInt8.imgPerS.toFixed(0)}, pytorch FP32 ${tv(r.torchFp32)}, INT8 ${tv(r.torchInt8)}, tfjs-wasm ${r.tfWasm.imgPerS.toFixed(0)}, tfjs-cpu ${r.tfCpu ? r.tfCpu.imgPerS.toFixed(1) : 'skipped'} img/s`);
+    for (const t of [r.torchFp32, r.torchInt8]) if (t?.error) console.log(`  pytorch ${name} failed: ${t.error}`);
   }
 
   console.log(`\nTraining throughput, batch ${BATCH}, 28×28×1 ${source}, momentum SGD; images/s (median of windows; rough, shared machine)\n`);
@@ -286,6 +315,15 @@ export default async function run() {
   console.log('Goals: ours ≥ 1.5× tfjs-wasm, ≥ 100× tfjs-cpu. tfjs-wasm uses the custom-gradient conv (self-checked above);'
     + ` tfjs-cpu is ${CPU_WINDOWS} windows of 1 step${CPU_RESNET ? '' : ', resnet8 skipped on cpu (minutes per step; BENCH_CPU_RESNET=1 to include)'}.`);
 
+  console.log(`\nvs PyTorch CPU ${torch.available ? `${torch.version}, 1 thread (${torch.python}; linear layers as ${TORCH_OPTS.linear === 'conv' ? '1×1 oneDNN convs' : 'BLAS mm'}, ${TORCH_OPTS.layout === 'nhwc' ? 'channels_last' : 'NCHW'})` : '— NOT AVAILABLE (no python imports torch; install python3-torch)'}\n`);
+  const ft = (t) => (t == null ? 'n/a' : t.error ? 'failed' : f(t.imgPerS));
+  printTable(
+    ['model', 'ours FP32', 'pytorch FP32', 'FP32 / pytorch (goal ≥ 1.0×)', 'ours INT8-QAT', 'pytorch INT8-QAT', 'INT8 / pytorch (goal ≥ 1.3×)'],
+    results.map((r) => [r.model, f(r.oursFp32.imgPerS), ft(r.torchFp32), x(r.oursFp32.imgPerS, r.torchFp32?.imgPerS),
+      f(r.oursInt8.imgPerS), ft(r.torchInt8), x(r.oursInt8.imgPerS, r.torchInt8?.imgPerS)]),
+  );
+  if (torch.available) console.log(`Notes on the PyTorch peer:\n${TORCH_NOTES.map((n) => `  - ${n}`).join('\n')}`);
+
   const bd = [breakdown(splits, next, ['FP32']), breakdown(splits, next, ['INT8'])];
   for (const b of bd) {
     console.log(`\nOur cnn training step, ${b.formats[0]}: ${b.msPerStep.toFixed(2)} ms/step over ${b.steps} steps (timers add a little)\n`);
@@ -294,6 +332,9 @@ export default async function run() {
 
   const path = save('training', {
     env: environment({ variant: runtime.variant ?? 'default', batch: BATCH, data: source, timeMs: TIME, windows: WINDOWS, cpuWindows: CPU_WINDOWS, tfWasm: TF_WASM_OPTS, tfCpu: TF_CPU_OPTS }),
+    pytorch: torch.available
+      ? { available: true, python: torch.python, version: torch.version, ...TORCH_OPTS, ...(results.find((r) => r.torchFp32?.peer)?.torchFp32.peer ?? {}), notes: TORCH_NOTES }
+      : { available: false, reason: 'no python imports torch', tried: torch.tried },
     selfCheck: check,
     results,
     breakdown: bd,

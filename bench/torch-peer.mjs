@@ -1,0 +1,79 @@
+// The PyTorch CPU peer of the training benchmark, seen from node: finds a python that imports torch and
+// runs bench/torch-training.py on our batches (sent on stdin), checking its architecture against ours.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const SCRIPT = fileURLToPath(new URL('./torch-training.py', import.meta.url));
+// One thread everywhere (OpenMP, MKL/OpenBLAS) besides torch.set_num_threads(1) in the script.
+const ENV = { ...process.env, OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1' };
+
+/** What differs between ours and the PyTorch peer beyond the engine (saved with the results). */
+export const TORCH_NOTES = [
+  'Same layers, shapes, padding, strides, batch-norm (eps 1e-5, momentum 0.1), loss (mean cross-entropy) and step (SGD lr 0.01, momentum 0.9, no weight decay); checked per conv/linear layer by kind, MACs and weight count against describeModel(). Initialisation differs (irrelevant to speed).',
+  'PyTorch runs its tensors channels_last by default (BENCH_TORCH_LAYOUT=nchw for contiguous NCHW), ours NHWC; PyTorch\'s flatten before the first linear layer of cnn/lenet5 still orders features C, H, W, a permutation of that layer\'s weight rows (same MACs).',
+  'INT8 QAT as ours: weights per output channel with clip = that channel\'s absmax recomputed at every forward (torch.fake_quantize_per_channel_affine), inputs per tensor with clip = 3·std profiled over 2 training steps then fixed (torch.fake_quantize_per_tensor_affine), symmetric [-127, 127] grid, ties to even, clip-aware straight-through gradient. PyTorch\'s gradient mask keeps |x| < 127.5·scale, ours |x| ≤ 127·scale (half a step apart; no effect on speed). PyTorch computes the per-channel scales with separate ops (abs, amax, where, div) before each fake-quant.',
+  'Debian\'s python3-torch is built with BLAS_INFO=generic, i.e. the system libblas (the netlib reference BLAS unless OpenBLAS is installed): with it F.linear (aten::addmm/mm) took about half of lenet5\'s step, so by default (BENCH_TORCH_LINEAR=conv) the peer computes each linear layer as the same product written as a 1×1 convolution, which runs in oneDNN. A PyTorch wheel with MKL would not need this.',
+  'Both sides read the loss and count the correct predictions every step; PyTorch gets its batches as ready tensors, ours copies each batch into wasm memory (Tensor.from) inside the timed step.',
+];
+
+/**
+ * The first python that imports torch: `preferred` (BENCH_PYTHON) alone if given, else `python3` then
+ * /usr/bin/python3 (Debian's python3-torch installs for the system python, not a pyenv one).
+ * @returns {{ available: true, python: string, version: string } | { available: false, tried: Array<{ python: string, error: string }> }}
+ */
+export function findTorch(preferred) {
+  const tried = [];
+  for (const python of preferred ? [preferred] : ['python3', '/usr/bin/python3']) {
+    const r = spawnSync(python, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8', env: ENV, timeout: 120_000 });
+    if (r.status === 0) return { available: true, python, version: r.stdout.trim() };
+    tried.push({ python, error: (r.error?.message ?? r.stderr.trim().split('\n').pop() ?? `exit ${r.status}`).slice(0, 200) });
+  }
+  return { available: false, tried };
+}
+
+/** Batches as torch-training.py reads them: u32 count, u32 batch, then per batch f32 NHWC images and i32 labels. */
+function encodeBatches(all, batch, shape) {
+  const per = batch * shape[0] * shape[1] * shape[2];
+  const buf = Buffer.alloc(8 + all.length * 4 * (per + batch));
+  buf.writeUInt32LE(all.length, 0);
+  buf.writeUInt32LE(batch, 4);
+  let off = 8;
+  for (const b of all) {
+    if (b.size !== batch || b.images.length !== per) throw new Error(`torch peer: batch of ${b.size} images, expected full batches of ${batch}`);
+    Buffer.from(b.images.buffer, b.images.byteOffset, per * 4).copy(buf, off); off += per * 4;
+    Buffer.from(Int32Array.from(b.labels).buffer).copy(buf, off); off += batch * 4;
+  }
+  return buf;
+}
+
+/** Differences between the peer's conv/linear layers and ours ([] when they match). */
+function archDiff(theirs, ours, theirParams, ourParams) {
+  const out = [];
+  if (theirParams !== ourParams) out.push(`${theirParams} trainable parameters, ours ${ourParams}`);
+  if (theirs.length !== ours.length) out.push(`${theirs.length} conv/linear layers, ours ${ours.length}`);
+  ours.forEach((o, i) => {
+    const [kind, macs, params] = theirs[i] ?? [];
+    const k = o.kind === 'depthwise' ? 'conv' : o.kind;
+    if (kind !== k || macs !== o.macs || params !== o.params) out.push(`layer ${i} (${o.name}): pytorch ${kind} ${macs} MACs ${params} weights, ours ${k} ${o.macs} MACs ${o.params} weights`);
+  });
+  return out;
+}
+
+/**
+ * PyTorch's training throughput for one model and mode ('fp32' | 'int8'): { imgPerS, windows, lastLoss,
+ * peer } — or null when torch is unavailable, { error } when the run failed. Throws when the peer's
+ * architecture differs from ours ({ layers: describeModel(), params: trainable element count }; a wrong
+ * peer must not give a ratio).
+ */
+export function benchTorch(torch, name, mode, batches, { batch, shape, timeMs, windows, lr, linear, layout }, ours) {
+  if (!torch.available) return null;
+  const args = [SCRIPT, '--model', name, '--modes', mode, '--time-ms', String(timeMs), '--windows', String(windows), '--lr', String(lr),
+    '--shape', shape.join(','), '--linear', linear, '--layout', layout];
+  const r = spawnSync(torch.python, args, { input: encodeBatches(batches, batch, shape), env: ENV, encoding: 'utf8', maxBuffer: 1 << 24, timeout: 30 * 60_000 });
+  if (r.status !== 0) return { error: (r.error?.message ?? r.stderr.trim().split('\n').slice(-3).join(' | ')).slice(0, 500) };
+  const out = JSON.parse(r.stdout.trim().split('\n').pop());
+  const diff = archDiff(out.layers, ours.layers, out.params, ours.params);
+  if (diff.length) throw new Error(`PyTorch peer of ${name} differs from ours: ${diff.join('; ')}`);
+  const { imgPerS, windows: w, lastLoss } = out[mode];
+  return { imgPerS, windows: w, lastLoss, peer: { torch: out.torch, python: out.python, threads: out.threads, mkldnn: out.mkldnn, blas: out.blas, linear: out.linear, layout: out.layout } };
+}
