@@ -1,6 +1,8 @@
 // The PyTorch CPU peer of the training benchmark, seen from node: finds a python that imports torch and
-// runs bench/torch-training.py on our batches (sent on stdin), checking its architecture against ours.
-import { spawnSync } from 'node:child_process';
+// runs bench/torch-training.py --serve on our batches (sent on stdin), checking its architecture against
+// ours, and times its windows on request.
+import { spawn, spawnSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 const SCRIPT = fileURLToPath(new URL('./torch-training.py', import.meta.url));
@@ -60,20 +62,73 @@ function archDiff(theirs, ours, theirParams, ourParams) {
 }
 
 /**
- * PyTorch's training throughput for one model and mode ('fp32' | 'int8'): { imgPerS, windows, lastLoss,
- * peer } — or null when torch is unavailable, { error } when the run failed. Throws when the peer's
- * architecture differs from ours ({ layers: describeModel(), params: trainable element count }; a wrong
- * peer must not give a ratio).
+ * A running bench/torch-training.py --serve holding our batches: setup() builds, profiles and warms one
+ * model × mode, window() times one window, so the bench can alternate PyTorch's windows with ours.
+ * @example
+ * const peer = await TorchPeer.start(torch, next.all, { batch: 64, shape: [28, 28, 1], timeMs: 1500, lr: 0.01, linear: 'conv', layout: 'nhwc' });
+ * const info = await peer.setup('cnn', 'fp32', { layers: describeModel(m), params });
+ * const imgPerS = await peer.window(1500);
+ * peer.close();
  */
-export function benchTorch(torch, name, mode, batches, { batch, shape, timeMs, windows, lr, linear, layout }, ours) {
-  if (!torch.available) return null;
-  const args = [SCRIPT, '--model', name, '--modes', mode, '--time-ms', String(timeMs), '--windows', String(windows), '--lr', String(lr),
-    '--shape', shape.join(','), '--linear', linear, '--layout', layout];
-  const r = spawnSync(torch.python, args, { input: encodeBatches(batches, batch, shape), env: ENV, encoding: 'utf8', maxBuffer: 1 << 24, timeout: 30 * 60_000 });
-  if (r.status !== 0) return { error: (r.error?.message ?? r.stderr.trim().split('\n').slice(-3).join(' | ')).slice(0, 500) };
-  const out = JSON.parse(r.stdout.trim().split('\n').pop());
-  const diff = archDiff(out.layers, ours.layers, out.params, ours.params);
-  if (diff.length) throw new Error(`PyTorch peer of ${name} differs from ours: ${diff.join('; ')}`);
-  const { imgPerS, windows: w, lastLoss } = out[mode];
-  return { imgPerS, windows: w, lastLoss, peer: { torch: out.torch, python: out.python, threads: out.threads, mkldnn: out.mkldnn, blas: out.blas, linear: out.linear, layout: out.layout } };
+export class TorchPeer {
+  static async start(torch, batches, { batch, shape, timeMs, lr, linear, layout }) {
+    const args = [SCRIPT, '--serve', '--time-ms', String(timeMs), '--lr', String(lr), '--shape', shape.join(','), '--linear', linear, '--layout', layout];
+    const peer = new TorchPeer(spawn(torch.python, args, { env: ENV, stdio: ['pipe', 'pipe', 'pipe'] }));
+    peer.child.stdin.write(encodeBatches(batches, batch, shape));
+    await peer.reply();
+    return peer;
+  }
+
+  constructor(child) {
+    this.child = child;
+    this.lines = [];
+    this.waiting = null;
+    this.stderr = '';
+    this.exited = null;
+    createInterface({ input: child.stdout }).on('line', (l) => { this.lines.push(l); this.wake(); });
+    child.stderr.on('data', (d) => { this.stderr = (this.stderr + d).slice(-2000); });
+    child.on('error', (e) => { this.exited = e.message; this.wake(); });
+    child.on('exit', (code) => { this.exited ??= `exited with ${code}: ${this.stderr.trim().split('\n').slice(-3).join(' | ')}`; this.wake(); });
+  }
+
+  wake() {
+    const w = this.waiting;
+    this.waiting = null;
+    w?.();
+  }
+
+  /** The next JSON line from the peer (rejects when it has died). */
+  async reply() {
+    while (this.lines.length === 0) {
+      if (this.exited) throw new Error(`PyTorch peer ${this.exited}`);
+      await new Promise((resolve) => { this.waiting = resolve; });
+    }
+    return JSON.parse(this.lines.shift());
+  }
+
+  async request(req) {
+    this.child.stdin.write(JSON.stringify(req) + '\n');
+    return this.reply();
+  }
+
+  /**
+   * Builds `name` in `mode` ('fp32' | 'int8'), profiles and warms it up; returns the peer's facts.
+   * Throws when its architecture differs from ours ({ layers: describeModel(), params: trainable
+   * element count }): a wrong peer must not give a ratio.
+   */
+  async setup(name, mode, ours) {
+    const out = await this.request({ cmd: 'setup', model: name, mode });
+    const diff = archDiff(out.layers, ours.layers, out.params, ours.params);
+    if (diff.length) throw new Error(`PyTorch peer of ${name} differs from ours: ${diff.join('; ')}`);
+    return { torch: out.torch, pythonVersion: out.python, threads: out.threads, mkldnn: out.mkldnn, blas: out.blas, linear: out.linear, layout: out.layout };
+  }
+
+  /** Images/s of one timed window of at least `minMs` and 2 steps. */
+  async window(minMs) {
+    return (await this.request({ cmd: 'window', minMs, minSteps: 2 })).imgPerS;
+  }
+
+  close() {
+    if (!this.exited) this.child.stdin.end(JSON.stringify({ cmd: 'quit' }) + '\n');
+  }
 }

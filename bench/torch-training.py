@@ -1,11 +1,12 @@
 # PyTorch CPU peer of the training benchmark (bench/training.bench.mjs): the zoo's cnn, lenet5 and
-# resnet8 built in PyTorch (NCHW), one thread, trained with the same batch, loss and momentum-SGD step,
+# resnet8 built in PyTorch (NCHW shapes, channels_last memory by default), one thread, trained with the same batch, loss and momentum-SGD step,
 # in FP32 and in INT8 QAT shaped like ours (src/nn/quant.ts): every conv/linear fake-quantizes its input
 # per tensor (symmetric, clip = 3·std profiled over the first batches, then fixed) and its weight per
 # output channel (symmetric, clip = that channel's absmax, recomputed at every forward), both on the
 # [-127, 127] grid with ties to even and the clip-aware straight-through gradient.
-# Reads the batches from stdin (see read_batches), prints one JSON object on stdout.
-# Usage: python3 bench/torch-training.py --model cnn --modes fp32,int8 --time-ms 1500 --windows 5 < batches
+# Reads the batches from stdin (see read_batches); then either times one model and prints one JSON object
+# (--model cnn --modes fp32,int8 --time-ms 1500 --windows 5), or with --serve answers commands line by line
+# so bench/torch-peer.mjs can alternate PyTorch's timed windows with ours.
 import argparse
 import json
 import math
@@ -165,79 +166,111 @@ def layer_info(model, shape):
     return info
 
 
-def read_batches(shape, layout):
-    """stdin: u32 count, u32 batch, then count × (batch·H·W·C f32 images in NHWC, batch i32 labels), little-endian."""
-    raw = sys.stdin.buffer.read()
-    count, batch = struct.unpack_from('<II', raw, 0)
+def read_batches(stream, shape, layout):
+    """u32 count, u32 batch, then count × (batch·H·W·C f32 images in NHWC, batch i32 labels), little-endian."""
+    count, batch = struct.unpack('<II', stream.read(8))
     H, W, C = shape
     per = batch * H * W * C
-    out, off = [], 8
+    fmt = torch.channels_last if layout == 'nhwc' else torch.contiguous_format
+    out = []
     for _ in range(count):
-        x = torch.frombuffer(bytearray(raw[off:off + 4 * per]), dtype=torch.float32).reshape(batch, H, W, C)
-        off += 4 * per
-        y = torch.frombuffer(bytearray(raw[off:off + 4 * batch]), dtype=torch.int32).long()
-        off += 4 * batch
-        fmt = torch.channels_last if layout == 'nhwc' else torch.contiguous_format
+        x = torch.frombuffer(bytearray(stream.read(4 * per)), dtype=torch.float32).reshape(batch, H, W, C)
+        y = torch.frombuffer(bytearray(stream.read(4 * batch)), dtype=torch.int32).long()
         out.append((x.permute(0, 3, 1, 2).contiguous(memory_format=fmt), y))
     return out, batch
 
 
-def bench_mode(name, mode, batches, batch, shape, args):
-    torch.manual_seed(1)
-    qs = QuantState()
-    model = build(name, qs, shape)
-    if args.layout == 'nhwc':
-        model = model.to(memory_format=torch.channels_last)
-    model.train()
-    opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9)
-    i = 0
+class Session:
+    """One model in one mode ('fp32' | 'int8'), profiled (int8) and warmed up, timed in windows."""
 
-    def step():
-        nonlocal i
-        x, y = batches[i % len(batches)]
-        i += 1
-        logits = model(x)
+    def __init__(self, name, mode, batches, batch, shape, args):
+        torch.manual_seed(1)
+        self.name, self.mode, self.batches, self.batch, self.i = name, mode, batches, batch, 0
+        qs = QuantState()
+        self.model = build(name, qs, shape)
+        if args.layout == 'nhwc':
+            self.model = self.model.to(memory_format=torch.channels_last)
+        self.model.train()
+        self.opt = torch.optim.SGD(self.model.parameters(), lr=args.lr, momentum=0.9)
+        if mode == 'int8':
+            # As our bench's Trainer (actQuantStart 0, profileBatches 2): weights quantized from the start,
+            # inputs profiled over 2 training steps, then quantized with clip = 3·std.
+            qs.mode = 'profile'
+            for _ in range(2):
+                self.step()
+            for m in quant_layers(self.model):
+                m.finish_profile()
+            qs.mode = 'on'
+        elif mode != 'fp32':
+            raise SystemExit(f'mode {mode}: expected fp32 or int8')
+        t0, warm = time.perf_counter(), 0
+        while warm < 4 or time.perf_counter() - t0 < min(args.time_ms, 1000) / 1000:
+            self.step()
+            warm += 1
+
+    def step(self):
+        x, y = self.batches[self.i % len(self.batches)]
+        self.i += 1
+        logits = self.model(x)
         loss = F.cross_entropy(logits, y)
-        opt.zero_grad()
+        self.opt.zero_grad()
         loss.backward()
         lv = loss.item()  # ours reads the loss and counts the correct ones every step too
         (logits.detach().argmax(1) == y).sum().item()
-        opt.step()
+        self.opt.step()
         if not math.isfinite(lv):
-            raise SystemExit(f'{name} {mode}: loss {lv}')
+            raise SystemExit(f'{self.name} {self.mode}: loss {lv}')
         return lv
 
-    if mode == 'int8':
-        # As our bench's Trainer (actQuantStart 0, profileBatches 2): weights quantized from the start,
-        # inputs profiled over 2 training steps, then quantized with clip = 3·std.
-        qs.mode = 'profile'
-        for _ in range(2):
-            step()
-        for m in quant_layers(model):
-            m.finish_profile()
-        qs.mode = 'on'
-    t0 = time.perf_counter()
-    warm = 0
-    while warm < 4 or time.perf_counter() - t0 < min(args.time_ms, 1000) / 1000:
-        step()
-        warm += 1
-    rates, steps_all = [], 0
-    for _ in range(args.windows):
-        steps = 0
-        t0 = time.perf_counter()
-        dt = 0.0
-        while steps < 2 or dt < args.time_ms / 1000:
-            step()
+    def window(self, min_ms, min_steps=2):
+        """Images/s over at least min_steps steps and min_ms milliseconds."""
+        steps, t0, dt = 0, time.perf_counter(), 0.0
+        while steps < min_steps or dt < min_ms / 1000:
+            self.step()
             steps += 1
             dt = time.perf_counter() - t0
-        rates.append(steps * batch / dt)
-        steps_all += steps
-    return {'imgPerS': statistics.median(rates), 'windows': rates, 'lastLoss': step()}
+        return steps * self.batch / dt
+
+
+def describe(name, shape, args):
+    return {
+        'torch': torch.__version__,
+        'python': sys.version.split()[0],
+        'threads': torch.get_num_threads(),
+        'mkldnn': torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled,
+        'blas': (re.search(r'BLAS_INFO=([^,\s]+)', torch.__config__.show()) or [None, 'unknown'])[1],
+        'linear': args.linear,
+        'layout': args.layout,
+        'model': name,
+        'layers': layer_info(build(name, QuantState(), shape), shape),
+        'params': sum(t.numel() for t in build(name, QuantState(), shape).parameters()),
+    }
+
+
+def serve(batches, batch, shape, args):
+    """Line protocol on stdin/stdout, one JSON object each way, so the caller can alternate its windows with ours:
+    {"cmd": "setup", "model", "mode"} → describe() · {"cmd": "window", "minMs"} → {"imgPerS"} · {"cmd": "quit"}."""
+    session = None
+    print(json.dumps({'ready': True, 'torch': torch.__version__}), flush=True)
+    for line in sys.stdin.buffer:
+        req = json.loads(line)
+        if req['cmd'] == 'quit':
+            break
+        if req['cmd'] == 'setup':
+            session = None
+            out = describe(req['model'], shape, args)
+            session = Session(req['model'], req['mode'], batches, batch, shape, args)
+        elif req['cmd'] == 'window':
+            out = {'imgPerS': session.window(req['minMs'], req.get('minSteps', 2))}
+        else:
+            raise SystemExit(f'unknown command {req["cmd"]}')
+        print(json.dumps(out), flush=True)
 
 
 def main():
     p = argparse.ArgumentParser(description='PyTorch CPU training throughput peer (reads batches on stdin)')
-    p.add_argument('--model', required=True)
+    p.add_argument('--serve', action='store_true', help='after the batches, take commands on stdin (see serve)')
+    p.add_argument('--model', help='without --serve: the model to time, printing one JSON object')
     p.add_argument('--modes', default='fp32,int8')
     p.add_argument('--time-ms', type=float, default=1500)
     p.add_argument('--windows', type=int, default=5)
@@ -254,21 +287,17 @@ def main():
         pass  # already set
     shape = [int(v) for v in args.shape.split(',')]
     QLinear.formulation = args.linear
-    batches, batch = read_batches(shape, args.layout)
-    out = {
-        'torch': torch.__version__,
-        'python': sys.version.split()[0],
-        'threads': torch.get_num_threads(),
-        'mkldnn': torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled,
-        'blas': (re.search(r'BLAS_INFO=([^,\s]+)', torch.__config__.show()) or [None, 'unknown'])[1],
-        'linear': args.linear,
-        'layout': args.layout,
-        'model': args.model,
-        'layers': layer_info(build(args.model, QuantState(), shape), shape),
-        'params': sum(t.numel() for t in build(args.model, QuantState(), shape).parameters()),
-    }
+    batches, batch = read_batches(sys.stdin.buffer, shape, args.layout)
+    if args.serve:
+        serve(batches, batch, shape, args)
+        return
+    if not args.model:
+        raise SystemExit('--model or --serve is required')
+    out = describe(args.model, shape, args)
     for mode in args.modes.split(','):
-        out[mode] = bench_mode(args.model, mode, batches, batch, shape, args)
+        sess = Session(args.model, mode, batches, batch, shape, args)
+        rates = [sess.window(args.time_ms) for _ in range(args.windows)]
+        out[mode] = {'imgPerS': statistics.median(rates), 'windows': rates}
     print(json.dumps(out))
 
 

@@ -2,7 +2,8 @@
 // and in INT8 QAT (after the activation-quantization phase has begun) — vs the same architecture, batch
 // and momentum-SGD step in TensorFlow.js on (a) the wasm backend, 1 thread, and (b) the cpu backend, and
 // in PyTorch CPU, 1 thread, FP32 and INT8 QAT shaped like ours (bench/torch-training.py, run by the first
-// of `python3`, /usr/bin/python3 that imports torch; the results say when none does).
+// of `python3`, /usr/bin/python3 that imports torch, its timed windows alternating with ours; the results
+// say when none does).
 // TF.js-wasm has no Conv2DBackpropFilter kernel: its peer runs each conv through a tf.customGrad built
 // from kernels it has (bench/tfjs-models.mjs); a self-check compares those gradients with the cpu
 // backend's built-in ones first. Also prints where the time goes in our small-CNN step.
@@ -12,7 +13,7 @@
 // BENCH_MODELS — comma list (default cnn,lenet5,resnet8); BENCH_PYTHON — the python to run PyTorch with;
 // BENCH_TORCH_LINEAR (conv|mm) and BENCH_TORCH_LAYOUT (nchw|nhwc) — the PyTorch peer's formulation.
 import { save, environment, printTable } from './lib.mjs';
-import { findTorch, benchTorch, TORCH_NOTES } from './torch-peer.mjs';
+import { findTorch, TorchPeer, TORCH_NOTES } from './torch-peer.mjs';
 import { runtime } from '../dist/core/runtime.js';
 import { Rng } from '../dist/core/random.js';
 import { createModel, describeModel } from '../dist/nn/zoo.js';
@@ -86,19 +87,37 @@ function oursTrainer(name, splits, formats) {
   return { model, trainer };
 }
 
-/** Our throughput with the Trainer's own trainStep; INT8 warms up past profiling and checks the phase. */
-function benchOurs(name, splits, next, formats) {
+/**
+ * Our throughput with the Trainer's own trainStep (INT8 warms up past profiling and checks the phase),
+ * and PyTorch's for the same model and mode when `peer` runs: their timed windows alternate (who goes
+ * first too), so a load change on the shared machine hits both. PyTorch's result is null without a peer,
+ * { error } when it failed.
+ */
+async function benchOursAndTorch(name, splits, next, formats, peer, ourArch) {
   const { model, trainer } = oursTrainer(name, splits, formats);
-  const warm = () => { const r = trainer.trainStep(next()); if (!Number.isFinite(r.loss)) throw new Error(`${name} ${formats}: loss ${r.loss}`); };
+  const step = () => { const r = trainer.trainStep(next()); if (!Number.isFinite(r.loss)) throw new Error(`${name} ${formats}: loss ${r.loss}`); };
   const t0 = performance.now();
-  for (let i = 0; i < 4 || performance.now() - t0 < Math.min(TIME, 1000); i++) warm();
+  for (let i = 0; i < 4 || performance.now() - t0 < Math.min(TIME, 1000); i++) step();
   if (formats[0] !== 'FP32' && !quantLayers(model).every(([, l]) => l.quant.quantizeActivations && l.quant.quantizeWeights)) {
     throw new Error(`${name} INT8: activation quantization has not started after warm-up`);
   }
-  const r = timeWindows(warm, { windows: WINDOWS, minMs: TIME, minSteps: 2 });
+  let torch = null, peerInfo = null;
+  const torchRates = [];
+  const torchDo = async (f) => {
+    if (!peer || torch?.error) return;
+    try { await f(); } catch (e) { if (/differs from ours/.test(e.message)) throw e; torch = { error: e.message.slice(0, 500) }; }
+  };
+  await torchDo(async () => { peerInfo = await peer.setup(name, formats[0] === 'FP32' ? 'fp32' : 'int8', ourArch); });
+  const ours = [];
+  for (let w = 0; w < WINDOWS; w++) {
+    if (w % 2 === 1) await torchDo(async () => torchRates.push(await peer.window(TIME)));
+    ours.push(timeWindows(step, { windows: 1, minMs: TIME, minSteps: 2 }).windows[0]);
+    if (w % 2 === 0) await torchDo(async () => torchRates.push(await peer.window(TIME)));
+  }
   trainer.dispose();
   model.free();
-  return r;
+  if (peer && !torch) torch = { imgPerS: median(torchRates), windows: torchRates, peer: peerInfo };
+  return { ours: { imgPerS: median(ours), windows: ours }, torch };
 }
 
 function benchTf(tf, name, next, opts, { windows, minMs, warmSteps }) {
@@ -271,19 +290,23 @@ export default async function run() {
   console.log(torch.available
     ? `PyTorch peer: torch ${torch.version} via ${torch.python}`
     : `PyTorch peer: NOT AVAILABLE — no python imports torch (tried ${torch.tried.map((t) => t.python).join(', ')}); PyTorch columns are skipped`);
+  let peer = null, peerError = null;
+  if (torch.available) {
+    try {
+      peer = await TorchPeer.start(torch, next.all, { batch: BATCH, shape: SHAPE, timeMs: TIME, lr: LR, ...TORCH_OPTS });
+    } catch (e) {
+      peerError = e.message;
+      console.log(`PyTorch peer failed to start: ${peerError}`);
+    }
+  }
   const results = [];
   for (const name of MODELS) {
     const r = { model: name };
     const m = createModel(name, { inputShape: SHAPE, seed: 1 });
     const ourArch = { layers: describeModel(m, SHAPE), params: m.parameters().reduce((n, p) => n + p.size, 0) };
     m.free();
-    // Ours and PyTorch alternate (FP32, FP32, INT8, INT8) so a load change on the shared machine hits both.
-    const torchRun = (mode) => benchTorch(torch, name, mode, next.all, { batch: BATCH, shape: SHAPE, timeMs: TIME, windows: WINDOWS, lr: LR, ...TORCH_OPTS },
-      ourArch);
-    r.oursFp32 = benchOurs(name, splits, next, ['FP32']);
-    r.torchFp32 = torchRun('fp32');
-    r.oursInt8 = benchOurs(name, splits, next, ['INT8']);
-    r.torchInt8 = torchRun('int8');
+    ({ ours: r.oursFp32, torch: r.torchFp32 } = await benchOursAndTorch(name, splits, next, ['FP32'], peer, ourArch));
+    ({ ours: r.oursInt8, torch: r.torchInt8 } = await benchOursAndTorch(name, splits, next, ['INT8'], peer, ourArch));
     await tf.setBackend('wasm');
     r.tfWasm = benchTf(tf, name, next, TF_WASM_OPTS, { windows: WINDOWS, minMs: TIME, warmSteps: 3 });
     if (name !== 'resnet8' || CPU_RESNET) {
@@ -293,8 +316,11 @@ export default async function run() {
       r.tfCpu = null;
     }
     const ratio = (a, b) => (b?.imgPerS ? a.imgPerS / b.imgPerS : null);
+    const paired = (a, b) => (b?.windows?.length === a.windows.length ? median(a.windows.map((v, i) => v / b.windows[i])) : null);
     r.ratios = {
       fp32VsTorch: ratio(r.oursFp32, r.torchFp32), int8VsTorch: ratio(r.oursInt8, r.torchInt8),
+      // Median over window pairs of ours / PyTorch (neighbouring windows share the machine's load).
+      fp32VsTorchPaired: paired(r.oursFp32, r.torchFp32), int8VsTorchPaired: paired(r.oursInt8, r.torchInt8),
       fp32VsTfWasm: ratio(r.oursFp32, r.tfWasm), int8VsTfWasm: ratio(r.oursInt8, r.tfWasm),
       fp32VsTfCpu: ratio(r.oursFp32, r.tfCpu), int8VsTfCpu: ratio(r.oursInt8, r.tfCpu),
     };
@@ -303,6 +329,8 @@ export default async function run() {
     console.log(`${name}: ours FP32 ${r.oursFp32.imgPerS.toFixed(0)}, INT8 ${r.oursInt8.imgPerS.toFixed(0)}, pytorch FP32 ${tv(r.torchFp32)}, INT8 ${tv(r.torchInt8)}, tfjs-wasm ${r.tfWasm.imgPerS.toFixed(0)}, tfjs-cpu ${r.tfCpu ? r.tfCpu.imgPerS.toFixed(1) : 'skipped'} img/s`);
     for (const t of [r.torchFp32, r.torchInt8]) if (t?.error) console.log(`  pytorch ${name} failed: ${t.error}`);
   }
+
+  peer?.close();
 
   console.log(`\nTraining throughput, batch ${BATCH}, 28×28×1 ${source}, momentum SGD; images/s (median of windows; rough, shared machine)\n`);
   const f = (v) => (v == null ? 'skipped' : v >= 100 ? v.toFixed(0) : v.toFixed(1));
@@ -316,12 +344,14 @@ export default async function run() {
     + ` tfjs-cpu is ${CPU_WINDOWS} windows of 1 step${CPU_RESNET ? '' : ', resnet8 skipped on cpu (minutes per step; BENCH_CPU_RESNET=1 to include)'}.`);
 
   console.log(`\nvs PyTorch CPU ${torch.available ? `${torch.version}, 1 thread (${torch.python}; linear layers as ${TORCH_OPTS.linear === 'conv' ? '1×1 oneDNN convs' : 'BLAS mm'}, ${TORCH_OPTS.layout === 'nhwc' ? 'channels_last' : 'NCHW'})` : '— NOT AVAILABLE (no python imports torch; install python3-torch)'}\n`);
+  const px = (v) => (v == null ? '–' : `${v.toFixed(2)}×`);
   const ft = (t) => (t == null ? 'n/a' : t.error ? 'failed' : f(t.imgPerS));
   printTable(
-    ['model', 'ours FP32', 'pytorch FP32', 'FP32 / pytorch (goal ≥ 1.0×)', 'ours INT8-QAT', 'pytorch INT8-QAT', 'INT8 / pytorch (goal ≥ 1.3×)'],
-    results.map((r) => [r.model, f(r.oursFp32.imgPerS), ft(r.torchFp32), x(r.oursFp32.imgPerS, r.torchFp32?.imgPerS),
-      f(r.oursInt8.imgPerS), ft(r.torchInt8), x(r.oursInt8.imgPerS, r.torchInt8?.imgPerS)]),
+    ['model', 'ours FP32', 'pytorch FP32', 'FP32 / pytorch (goal ≥ 1.0×)', 'paired', 'ours INT8-QAT', 'pytorch INT8-QAT', 'INT8 / pytorch (goal ≥ 1.3×)', 'paired'],
+    results.map((r) => [r.model, f(r.oursFp32.imgPerS), ft(r.torchFp32), x(r.oursFp32.imgPerS, r.torchFp32?.imgPerS), px(r.ratios.fp32VsTorchPaired),
+      f(r.oursInt8.imgPerS), ft(r.torchInt8), x(r.oursInt8.imgPerS, r.torchInt8?.imgPerS), px(r.ratios.int8VsTorchPaired)]),
   );
+  console.log('Ratio = median ours / median PyTorch; paired = median over alternating window pairs of ours / PyTorch.');
   if (torch.available) console.log(`Notes on the PyTorch peer:\n${TORCH_NOTES.map((n) => `  - ${n}`).join('\n')}`);
 
   const bd = [breakdown(splits, next, ['FP32']), breakdown(splits, next, ['INT8'])];
@@ -335,6 +365,7 @@ export default async function run() {
     pytorch: torch.available
       ? { available: true, python: torch.python, version: torch.version, ...TORCH_OPTS, ...(results.find((r) => r.torchFp32?.peer)?.torchFp32.peer ?? {}), notes: TORCH_NOTES }
       : { available: false, reason: 'no python imports torch', tried: torch.tried },
+    ...(peerError ? { pytorchError: peerError } : {}),
     selfCheck: check,
     results,
     breakdown: bd,
