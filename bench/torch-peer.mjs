@@ -67,7 +67,7 @@ function archDiff(theirs, ours, theirParams, ourParams) {
  * @example
  * const peer = await TorchPeer.start(torch, next.all, { batch: 64, shape: [28, 28, 1], timeMs: 1500, lr: 0.01, linear: 'conv', layout: 'nhwc' });
  * const info = await peer.setup('cnn', 'fp32', { layers: describeModel(m), params });
- * const imgPerS = await peer.window(1500);
+ * const { imgPerS, imgPerCpuS } = await peer.window(1500);
  * peer.close();
  */
 export class TorchPeer {
@@ -123,9 +123,10 @@ export class TorchPeer {
     return { torch: out.torch, pythonVersion: out.python, threads: out.threads, mkldnn: out.mkldnn, blas: out.blas, linear: out.linear, layout: out.layout };
   }
 
-  /** Images/s of one timed window of at least `minMs` and 2 steps. */
+  /** { imgPerS, imgPerCpuS } (by wall time, by the process's CPU time) of one window of at least `minMs` and 2 steps. */
   async window(minMs) {
-    return (await this.request({ cmd: 'window', minMs, minSteps: 2 })).imgPerS;
+    const { imgPerS, imgPerCpuS } = await this.request({ cmd: 'window', minMs, minSteps: 2 });
+    return { imgPerS, imgPerCpuS };
   }
 
   close() {

@@ -223,13 +223,13 @@ class Session:
         return lv
 
     def window(self, min_ms, min_steps=2):
-        """Images/s over at least min_steps steps and min_ms milliseconds."""
-        steps, t0, dt = 0, time.perf_counter(), 0.0
+        """(images/s by wall time, by this process's CPU time) over at least min_steps steps and min_ms milliseconds."""
+        steps, t0, c0, dt = 0, time.perf_counter(), time.process_time(), 0.0
         while steps < min_steps or dt < min_ms / 1000:
             self.step()
             steps += 1
             dt = time.perf_counter() - t0
-        return steps * self.batch / dt
+        return steps * self.batch / dt, steps * self.batch / (time.process_time() - c0)
 
 
 def describe(name, shape, args):
@@ -249,7 +249,7 @@ def describe(name, shape, args):
 
 def serve(batches, batch, shape, args):
     """Line protocol on stdin/stdout, one JSON object each way, so the caller can alternate its windows with ours:
-    {"cmd": "setup", "model", "mode"} → describe() · {"cmd": "window", "minMs"} → {"imgPerS"} · {"cmd": "quit"}."""
+    {"cmd": "setup", "model", "mode"} → describe() · {"cmd": "window", "minMs"} → {"imgPerS", "imgPerCpuS"} · {"cmd": "quit"}."""
     session = None
     print(json.dumps({'ready': True, 'torch': torch.__version__}), flush=True)
     for line in sys.stdin.buffer:
@@ -261,7 +261,8 @@ def serve(batches, batch, shape, args):
             out = describe(req['model'], shape, args)
             session = Session(req['model'], req['mode'], batches, batch, shape, args)
         elif req['cmd'] == 'window':
-            out = {'imgPerS': session.window(req['minMs'], req.get('minSteps', 2))}
+            wall, cpu = session.window(req['minMs'], req.get('minSteps', 2))
+            out = {'imgPerS': wall, 'imgPerCpuS': cpu}
         else:
             raise SystemExit(f'unknown command {req["cmd"]}')
         print(json.dumps(out), flush=True)
@@ -297,7 +298,7 @@ def main():
     for mode in args.modes.split(','):
         sess = Session(args.model, mode, batches, batch, shape, args)
         rates = [sess.window(args.time_ms) for _ in range(args.windows)]
-        out[mode] = {'imgPerS': statistics.median(rates), 'windows': rates}
+        out[mode] = {'imgPerS': statistics.median(r[0] for r in rates), 'imgPerCpuS': statistics.median(r[1] for r in rates)}
     print(json.dumps(out))
 
 

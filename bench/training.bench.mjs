@@ -64,18 +64,21 @@ function batchPool(ds) {
 }
 
 /**
- * Runs `step` in `windows` windows of at least `minMs` and `minSteps` steps each; images/s per window.
+ * Runs `step` in `windows` windows of at least `minMs` and `minSteps` steps each; images/s per window,
+ * by wall time and by the process's CPU time (all its threads; less hit by other processes' load).
  */
 function timeWindows(step, { windows, minMs, minSteps = 1 }) {
-  const rates = [];
+  const rates = [], cpuRates = [];
   for (let w = 0; w < windows; w++) {
     let steps = 0;
-    const t0 = performance.now();
+    const t0 = performance.now(), c0 = process.cpuUsage();
     let dt = 0;
     while (steps < minSteps || dt < minMs) { step(); steps++; dt = performance.now() - t0; }
+    const c = process.cpuUsage(c0);
     rates.push((steps * BATCH) / (dt / 1000));
+    cpuRates.push((steps * BATCH) / ((c.user + c.system) / 1e6));
   }
-  return { imgPerS: median(rates), windows: rates };
+  return { imgPerS: median(rates), windows: rates, imgPerCpuS: median(cpuRates), cpuWindows: cpuRates };
 }
 
 function oursTrainer(name, splits, formats) {
@@ -102,22 +105,24 @@ async function benchOursAndTorch(name, splits, next, formats, peer, ourArch) {
     throw new Error(`${name} INT8: activation quantization has not started after warm-up`);
   }
   let torch = null, peerInfo = null;
-  const torchRates = [];
+  const torchRates = [], torchCpuRates = [];
+  const torchWindow = async () => { const r = await peer.window(TIME); torchRates.push(r.imgPerS); torchCpuRates.push(r.imgPerCpuS); };
   const torchDo = async (f) => {
     if (!peer || torch?.error) return;
     try { await f(); } catch (e) { if (/differs from ours/.test(e.message)) throw e; torch = { error: e.message.slice(0, 500) }; }
   };
   await torchDo(async () => { peerInfo = await peer.setup(name, formats[0] === 'FP32' ? 'fp32' : 'int8', ourArch); });
-  const ours = [];
+  const ours = [], oursCpu = [];
   for (let w = 0; w < WINDOWS; w++) {
-    if (w % 2 === 1) await torchDo(async () => torchRates.push(await peer.window(TIME)));
-    ours.push(timeWindows(step, { windows: 1, minMs: TIME, minSteps: 2 }).windows[0]);
-    if (w % 2 === 0) await torchDo(async () => torchRates.push(await peer.window(TIME)));
+    if (w % 2 === 1) await torchDo(torchWindow);
+    const o = timeWindows(step, { windows: 1, minMs: TIME, minSteps: 2 });
+    ours.push(o.imgPerS); oursCpu.push(o.imgPerCpuS);
+    if (w % 2 === 0) await torchDo(torchWindow);
   }
   trainer.dispose();
   model.free();
-  if (peer && !torch) torch = { imgPerS: median(torchRates), windows: torchRates, peer: peerInfo };
-  return { ours: { imgPerS: median(ours), windows: ours }, torch };
+  if (peer && !torch) torch = { imgPerS: median(torchRates), windows: torchRates, imgPerCpuS: median(torchCpuRates), cpuWindows: torchCpuRates, peer: peerInfo };
+  return { ours: { imgPerS: median(ours), windows: ours, imgPerCpuS: median(oursCpu), cpuWindows: oursCpu }, torch };
 }
 
 function benchTf(tf, name, next, opts, { windows, minMs, warmSteps }) {
@@ -321,6 +326,9 @@ export default async function run() {
       fp32VsTorch: ratio(r.oursFp32, r.torchFp32), int8VsTorch: ratio(r.oursInt8, r.torchInt8),
       // Median over window pairs of ours / PyTorch (neighbouring windows share the machine's load).
       fp32VsTorchPaired: paired(r.oursFp32, r.torchFp32), int8VsTorchPaired: paired(r.oursInt8, r.torchInt8),
+      // By CPU time of each process (images per CPU-second): per core, less hit by other processes.
+      fp32VsTorchCpuTime: r.torchFp32?.imgPerCpuS ? r.oursFp32.imgPerCpuS / r.torchFp32.imgPerCpuS : null,
+      int8VsTorchCpuTime: r.torchInt8?.imgPerCpuS ? r.oursInt8.imgPerCpuS / r.torchInt8.imgPerCpuS : null,
       fp32VsTfWasm: ratio(r.oursFp32, r.tfWasm), int8VsTfWasm: ratio(r.oursInt8, r.tfWasm),
       fp32VsTfCpu: ratio(r.oursFp32, r.tfCpu), int8VsTfCpu: ratio(r.oursInt8, r.tfCpu),
     };
@@ -347,11 +355,13 @@ export default async function run() {
   const px = (v) => (v == null ? '–' : `${v.toFixed(2)}×`);
   const ft = (t) => (t == null ? 'n/a' : t.error ? 'failed' : f(t.imgPerS));
   printTable(
-    ['model', 'ours FP32', 'pytorch FP32', 'FP32 / pytorch (goal ≥ 1.0×)', 'paired', 'ours INT8-QAT', 'pytorch INT8-QAT', 'INT8 / pytorch (goal ≥ 1.3×)', 'paired'],
-    results.map((r) => [r.model, f(r.oursFp32.imgPerS), ft(r.torchFp32), x(r.oursFp32.imgPerS, r.torchFp32?.imgPerS), px(r.ratios.fp32VsTorchPaired),
-      f(r.oursInt8.imgPerS), ft(r.torchInt8), x(r.oursInt8.imgPerS, r.torchInt8?.imgPerS), px(r.ratios.int8VsTorchPaired)]),
+    ['model', 'mode', 'ours img/s', 'pytorch img/s', 'ours / pytorch', 'paired', 'ours img/CPU-s', 'pytorch img/CPU-s', 'by CPU time', 'goal'],
+    results.flatMap((r) => [['FP32', r.oursFp32, r.torchFp32, r.ratios.fp32VsTorchPaired, r.ratios.fp32VsTorchCpuTime, '≥ 1.0×'],
+      ['INT8-QAT', r.oursInt8, r.torchInt8, r.ratios.int8VsTorchPaired, r.ratios.int8VsTorchCpuTime, '≥ 1.3×']]
+      .map(([mode, o, t, pr, cr, goal]) => [r.model, mode, f(o.imgPerS), ft(t), x(o.imgPerS, t?.imgPerS), px(pr), f(o.imgPerCpuS), t?.imgPerCpuS ? f(t.imgPerCpuS) : '–', px(cr), goal])),
   );
-  console.log('Ratio = median ours / median PyTorch; paired = median over alternating window pairs of ours / PyTorch.');
+  console.log('ours / pytorch = median ours / median PyTorch (wall time); paired = median over alternating window pairs;'
+    + ' by CPU time = images per CPU-second of each process (all its threads), the per-core figure.');
   if (torch.available) console.log(`Notes on the PyTorch peer:\n${TORCH_NOTES.map((n) => `  - ${n}`).join('\n')}`);
 
   const bd = [breakdown(splits, next, ['FP32']), breakdown(splits, next, ['INT8'])];
