@@ -1,17 +1,22 @@
 // Training throughput (images/s, batch 64, 28×28×1) of the zoo's cnn, lenet5 and resnet8 — ours in FP32
 // and in INT8 QAT (after the activation-quantization phase has begun) — vs the same architecture, batch
-// and momentum-SGD step in TensorFlow.js on (a) the wasm backend, 1 thread, and (b) the cpu backend.
+// and momentum-SGD step in TensorFlow.js on (a) the wasm backend, 1 thread, and (b) the cpu backend, and
+// in PyTorch CPU, 1 thread, FP32 and INT8 QAT shaped like ours (bench/torch-training.py, run by the first
+// of `python3`, /usr/bin/python3 that imports torch, its timed windows alternating with ours; the results
+// say when none does).
 // TF.js-wasm has no Conv2DBackpropFilter kernel: its peer runs each conv through a tf.customGrad built
 // from kernels it has (bench/tfjs-models.mjs); a self-check compares those gradients with the cpu
 // backend's built-in ones first. Also prints where the time goes in our small-CNN step.
 // Settings (env): BENCH_TIME_MS — minimum length of one timed window (default 1500); BENCH_WINDOWS —
 // windows per peer (default 5; the median is reported); BENCH_CPU_WINDOWS — windows of one step each for
 // the very slow cpu backend (default 3); BENCH_CPU_RESNET=1 — also time resnet8 on cpu (minutes/step);
-// BENCH_MODELS — comma list (default cnn,lenet5,resnet8).
+// BENCH_MODELS — comma list (default cnn,lenet5,resnet8); BENCH_PYTHON — the python to run PyTorch with;
+// BENCH_TORCH_LINEAR (conv|mm) and BENCH_TORCH_LAYOUT (nchw|nhwc) — the PyTorch peer's formulation.
 import { save, environment, printTable } from './lib.mjs';
+import { findTorch, TorchPeer, TORCH_NOTES } from './torch-peer.mjs';
 import { runtime } from '../dist/core/runtime.js';
 import { Rng } from '../dist/core/random.js';
-import { createModel } from '../dist/nn/zoo.js';
+import { createModel, describeModel } from '../dist/nn/zoo.js';
 import { quantLayers } from '../dist/nn/quant.js';
 import { Trainer } from '../dist/train/trainer.js';
 import { batches } from '../dist/data/batches.js';
@@ -33,6 +38,9 @@ const MODELS = (env.BENCH_MODELS ?? 'cnn,lenet5,resnet8').split(',').map((s) => 
 // The peer's formulation (fastest we found on this machine; see tfjs-models.mjs).
 const TF_WASM_OPTS = { conv: 'custom', wgrad: 'transpose', dgrad: 'conv', bn: 'broadcast' };
 const TF_CPU_OPTS = { conv: 'standard', bn: 'broadcast' };
+// The PyTorch peer's formulation: fastest of linear mm|conv × nchw|nhwc on this machine in an interleaved
+// comparison (conv + channels_last won or tied on every model and mode).
+const TORCH_OPTS = { linear: env.BENCH_TORCH_LINEAR ?? 'conv', layout: env.BENCH_TORCH_LAYOUT ?? 'nhwc' };
 
 const median = (a) => { const s = [...a].sort((x, y) => x - y); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 
@@ -45,27 +53,32 @@ function data() {
   }
 }
 
-/** Endless batches (copied, so each stays valid) cycling over the training split. */
+/** Endless batches (copied, so each stays valid) cycling over the training split; `next.all` lists them. */
 function batchPool(ds) {
   const out = [];
   for (const b of batches(ds, BATCH, new Rng(1), { dropLast: true })) out.push({ images: b.images.slice(), labels: b.labels.slice(), size: b.size });
   let i = 0;
-  return () => out[i++ % out.length];
+  const next = () => out[i++ % out.length];
+  next.all = out;
+  return next;
 }
 
 /**
- * Runs `step` in `windows` windows of at least `minMs` and `minSteps` steps each; images/s per window.
+ * Runs `step` in `windows` windows of at least `minMs` and `minSteps` steps each; images/s per window,
+ * by wall time and by the process's CPU time (all its threads; less hit by other processes' load).
  */
 function timeWindows(step, { windows, minMs, minSteps = 1 }) {
-  const rates = [];
+  const rates = [], cpuRates = [];
   for (let w = 0; w < windows; w++) {
     let steps = 0;
-    const t0 = performance.now();
+    const t0 = performance.now(), c0 = process.cpuUsage();
     let dt = 0;
     while (steps < minSteps || dt < minMs) { step(); steps++; dt = performance.now() - t0; }
+    const c = process.cpuUsage(c0);
     rates.push((steps * BATCH) / (dt / 1000));
+    cpuRates.push((steps * BATCH) / ((c.user + c.system) / 1e6));
   }
-  return { imgPerS: median(rates), windows: rates };
+  return { imgPerS: median(rates), windows: rates, imgPerCpuS: median(cpuRates), cpuWindows: cpuRates };
 }
 
 function oursTrainer(name, splits, formats) {
@@ -77,19 +90,39 @@ function oursTrainer(name, splits, formats) {
   return { model, trainer };
 }
 
-/** Our throughput with the Trainer's own trainStep; INT8 warms up past profiling and checks the phase. */
-function benchOurs(name, splits, next, formats) {
+/**
+ * Our throughput with the Trainer's own trainStep (INT8 warms up past profiling and checks the phase),
+ * and PyTorch's for the same model and mode when `peer` runs: their timed windows alternate (who goes
+ * first too), so a load change on the shared machine hits both. PyTorch's result is null without a peer,
+ * { error } when it failed.
+ */
+async function benchOursAndTorch(name, splits, next, formats, peer, ourArch) {
   const { model, trainer } = oursTrainer(name, splits, formats);
-  const warm = () => { const r = trainer.trainStep(next()); if (!Number.isFinite(r.loss)) throw new Error(`${name} ${formats}: loss ${r.loss}`); };
+  const step = () => { const r = trainer.trainStep(next()); if (!Number.isFinite(r.loss)) throw new Error(`${name} ${formats}: loss ${r.loss}`); };
   const t0 = performance.now();
-  for (let i = 0; i < 4 || performance.now() - t0 < Math.min(TIME, 1000); i++) warm();
+  for (let i = 0; i < 4 || performance.now() - t0 < Math.min(TIME, 1000); i++) step();
   if (formats[0] !== 'FP32' && !quantLayers(model).every(([, l]) => l.quant.quantizeActivations && l.quant.quantizeWeights)) {
     throw new Error(`${name} INT8: activation quantization has not started after warm-up`);
   }
-  const r = timeWindows(warm, { windows: WINDOWS, minMs: TIME, minSteps: 2 });
+  let torch = null, peerInfo = null;
+  const torchRates = [], torchCpuRates = [];
+  const torchWindow = async () => { const r = await peer.window(TIME); torchRates.push(r.imgPerS); torchCpuRates.push(r.imgPerCpuS); };
+  const torchDo = async (f) => {
+    if (!peer || torch?.error) return;
+    try { await f(); } catch (e) { if (/differs from ours/.test(e.message)) throw e; torch = { error: e.message.slice(0, 500) }; }
+  };
+  await torchDo(async () => { peerInfo = await peer.setup(name, formats[0] === 'FP32' ? 'fp32' : 'int8', ourArch); });
+  const ours = [], oursCpu = [];
+  for (let w = 0; w < WINDOWS; w++) {
+    if (w % 2 === 1) await torchDo(torchWindow);
+    const o = timeWindows(step, { windows: 1, minMs: TIME, minSteps: 2 });
+    ours.push(o.imgPerS); oursCpu.push(o.imgPerCpuS);
+    if (w % 2 === 0) await torchDo(torchWindow);
+  }
   trainer.dispose();
   model.free();
-  return r;
+  if (peer && !torch) torch = { imgPerS: median(torchRates), windows: torchRates, imgPerCpuS: median(torchCpuRates), cpuWindows: torchCpuRates, peer: peerInfo };
+  return { ours: { imgPerS: median(ours), windows: ours, imgPerCpuS: median(oursCpu), cpuWindows: oursCpu }, torch };
 }
 
 function benchTf(tf, name, next, opts, { windows, minMs, warmSteps }) {
@@ -258,11 +291,27 @@ export default async function run() {
   for (const l of check.lines) console.log(`  ${l}`);
   if (!check.ok) throw new Error(`TF.js-wasm custom conv gradient disagrees with the cpu backend (${check.worst})`);
 
+  const torch = findTorch(env.BENCH_PYTHON);
+  console.log(torch.available
+    ? `PyTorch peer: torch ${torch.version} via ${torch.python}`
+    : `PyTorch peer: NOT AVAILABLE — no python imports torch (tried ${torch.tried.map((t) => t.python).join(', ')}); PyTorch columns are skipped`);
+  let peer = null, peerError = null;
+  if (torch.available) {
+    try {
+      peer = await TorchPeer.start(torch, next.all, { batch: BATCH, shape: SHAPE, timeMs: TIME, lr: LR, ...TORCH_OPTS });
+    } catch (e) {
+      peerError = e.message;
+      console.log(`PyTorch peer failed to start: ${peerError}`);
+    }
+  }
   const results = [];
   for (const name of MODELS) {
     const r = { model: name };
-    r.oursFp32 = benchOurs(name, splits, next, ['FP32']);
-    r.oursInt8 = benchOurs(name, splits, next, ['INT8']);
+    const m = createModel(name, { inputShape: SHAPE, seed: 1 });
+    const ourArch = { layers: describeModel(m, SHAPE), params: m.parameters().reduce((n, p) => n + p.size, 0) };
+    m.free();
+    ({ ours: r.oursFp32, torch: r.torchFp32 } = await benchOursAndTorch(name, splits, next, ['FP32'], peer, ourArch));
+    ({ ours: r.oursInt8, torch: r.torchInt8 } = await benchOursAndTorch(name, splits, next, ['INT8'], peer, ourArch));
     await tf.setBackend('wasm');
     r.tfWasm = benchTf(tf, name, next, TF_WASM_OPTS, { windows: WINDOWS, minMs: TIME, warmSteps: 3 });
     if (name !== 'resnet8' || CPU_RESNET) {
@@ -271,9 +320,25 @@ export default async function run() {
     } else {
       r.tfCpu = null;
     }
+    const ratio = (a, b) => (b?.imgPerS ? a.imgPerS / b.imgPerS : null);
+    const paired = (a, b) => (b?.windows?.length === a.windows.length ? median(a.windows.map((v, i) => v / b.windows[i])) : null);
+    r.ratios = {
+      fp32VsTorch: ratio(r.oursFp32, r.torchFp32), int8VsTorch: ratio(r.oursInt8, r.torchInt8),
+      // Median over window pairs of ours / PyTorch (neighbouring windows share the machine's load).
+      fp32VsTorchPaired: paired(r.oursFp32, r.torchFp32), int8VsTorchPaired: paired(r.oursInt8, r.torchInt8),
+      // By CPU time of each process (images per CPU-second): per core, less hit by other processes.
+      fp32VsTorchCpuTime: r.torchFp32?.imgPerCpuS ? r.oursFp32.imgPerCpuS / r.torchFp32.imgPerCpuS : null,
+      int8VsTorchCpuTime: r.torchInt8?.imgPerCpuS ? r.oursInt8.imgPerCpuS / r.torchInt8.imgPerCpuS : null,
+      fp32VsTfWasm: ratio(r.oursFp32, r.tfWasm), int8VsTfWasm: ratio(r.oursInt8, r.tfWasm),
+      fp32VsTfCpu: ratio(r.oursFp32, r.tfCpu), int8VsTfCpu: ratio(r.oursInt8, r.tfCpu),
+    };
     results.push(r);
-    console.log(`${name}: ours FP32 ${r.oursFp32.imgPerS.toFixed(0)}, INT8 ${r.oursInt8.imgPerS.toFixed(0)}, tfjs-wasm ${r.tfWasm.imgPerS.toFixed(0)}, tfjs-cpu ${r.tfCpu ? r.tfCpu.imgPerS.toFixed(1) : 'skipped'} img/s`);
+    const tv = (t) => (t?.imgPerS ? t.imgPerS.toFixed(0) : t?.error ? 'failed' : 'n/a');
+    console.log(`${name}: ours FP32 ${r.oursFp32.imgPerS.toFixed(0)}, INT8 ${r.oursInt8.imgPerS.toFixed(0)}, pytorch FP32 ${tv(r.torchFp32)}, INT8 ${tv(r.torchInt8)}, tfjs-wasm ${r.tfWasm.imgPerS.toFixed(0)}, tfjs-cpu ${r.tfCpu ? r.tfCpu.imgPerS.toFixed(1) : 'skipped'} img/s`);
+    for (const t of [r.torchFp32, r.torchInt8]) if (t?.error) console.log(`  pytorch ${name} failed: ${t.error}`);
   }
+
+  peer?.close();
 
   console.log(`\nTraining throughput, batch ${BATCH}, 28×28×1 ${source}, momentum SGD; images/s (median of windows; rough, shared machine)\n`);
   const f = (v) => (v == null ? 'skipped' : v >= 100 ? v.toFixed(0) : v.toFixed(1));
@@ -286,6 +351,19 @@ export default async function run() {
   console.log('Goals: ours ≥ 1.5× tfjs-wasm, ≥ 100× tfjs-cpu. tfjs-wasm uses the custom-gradient conv (self-checked above);'
     + ` tfjs-cpu is ${CPU_WINDOWS} windows of 1 step${CPU_RESNET ? '' : ', resnet8 skipped on cpu (minutes per step; BENCH_CPU_RESNET=1 to include)'}.`);
 
+  console.log(`\nvs PyTorch CPU ${torch.available ? `${torch.version}, 1 thread (${torch.python}; linear layers as ${TORCH_OPTS.linear === 'conv' ? '1×1 oneDNN convs' : 'BLAS mm'}, ${TORCH_OPTS.layout === 'nhwc' ? 'channels_last' : 'NCHW'})` : '— NOT AVAILABLE (no python imports torch; install python3-torch)'}\n`);
+  const px = (v) => (v == null ? '–' : `${v.toFixed(2)}×`);
+  const ft = (t) => (t == null ? 'n/a' : t.error ? 'failed' : f(t.imgPerS));
+  printTable(
+    ['model', 'mode', 'ours img/s', 'pytorch img/s', 'ours / pytorch', 'paired', 'ours img/CPU-s', 'pytorch img/CPU-s', 'by CPU time', 'goal'],
+    results.flatMap((r) => [['FP32', r.oursFp32, r.torchFp32, r.ratios.fp32VsTorchPaired, r.ratios.fp32VsTorchCpuTime, '≥ 1.0×'],
+      ['INT8-QAT', r.oursInt8, r.torchInt8, r.ratios.int8VsTorchPaired, r.ratios.int8VsTorchCpuTime, '≥ 1.3×']]
+      .map(([mode, o, t, pr, cr, goal]) => [r.model, mode, f(o.imgPerS), ft(t), x(o.imgPerS, t?.imgPerS), px(pr), f(o.imgPerCpuS), t?.imgPerCpuS ? f(t.imgPerCpuS) : '–', px(cr), goal])),
+  );
+  console.log('ours / pytorch = median ours / median PyTorch (wall time); paired = median over alternating window pairs;'
+    + ' by CPU time = images per CPU-second of each process (all its threads), the per-core figure.');
+  if (torch.available) console.log(`Notes on the PyTorch peer:\n${TORCH_NOTES.map((n) => `  - ${n}`).join('\n')}`);
+
   const bd = [breakdown(splits, next, ['FP32']), breakdown(splits, next, ['INT8'])];
   for (const b of bd) {
     console.log(`\nOur cnn training step, ${b.formats[0]}: ${b.msPerStep.toFixed(2)} ms/step over ${b.steps} steps (timers add a little)\n`);
@@ -294,6 +372,10 @@ export default async function run() {
 
   const path = save('training', {
     env: environment({ variant: runtime.variant ?? 'default', batch: BATCH, data: source, timeMs: TIME, windows: WINDOWS, cpuWindows: CPU_WINDOWS, tfWasm: TF_WASM_OPTS, tfCpu: TF_CPU_OPTS }),
+    pytorch: torch.available
+      ? { available: true, python: torch.python, version: torch.version, ...TORCH_OPTS, ...(results.find((r) => r.torchFp32?.peer)?.torchFp32.peer ?? {}), notes: TORCH_NOTES }
+      : { available: false, reason: 'no python imports torch', tried: torch.tried },
+    ...(peerError ? { pytorchError: peerError } : {}),
     selfCheck: check,
     results,
     breakdown: bd,
