@@ -72,7 +72,7 @@ const cases: Array<{ model: string; width: number; steps: number; families: (L: 
   { model: 'resnet8', width: 0.25, steps: 300, families: (L) => [
     ['INT8', every(L, 'INT8')], ['INT4 weights / INT8 inputs', every(L, { weight: 'INT4', activation: 'INT8' })], ['E4M3', every(L, 'E4M3')],
     ['mixed', cycle(L, ['INT6', 'INT4', 'E2M3', 'INT8', 'E4M3'])]] },
-  { model: 'mobilenetv2', width: 0.25, steps: 200, families: (L) => [['INT8', every(L, 'INT8')], ['mixed', cycle(L, ['INT8', 'E4M3', 'INT6', 'E3M2'])]] },
+  { model: 'mobilenetv2', width: 0.25, steps: 300, families: (L) => [['INT8', every(L, 'INT8')], ['mixed', cycle(L, ['INT8', 'E4M3', 'INT6', 'E3M2'])]] },
 ];
 
 describe('exported models on the Fashion-MNIST test set', () => {

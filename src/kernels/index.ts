@@ -9,3 +9,5 @@ export * as elementwise from './elementwise.js';
 export * as elementwiseRef from './elementwise.ref.js';
 export * as int8 from './int8.js';
 export * as int8Ref from './int8.ref.js';
+export * as optim from './optim.js';
+export * as optimRef from './optim.ref.js';

@@ -2,12 +2,15 @@
 //   Adam:  g = grad + wd·p            AdamW: p ← p·(1 − lr·wd), g = grad
 //   m = β1·m + (1 − β1)·g;  v = β2·v + (1 − β2)·g²
 //   p −= lr/(1 − β1^t) · m / (√v/√(1 − β2^t) + eps)      (eps outside the square root)
-// The update is one fused pass in TypeScript over the Float32Array views (the state lives in wasm
-// memory); a fused SIMD kernel (adam_step_f32x4) does not exist yet.
+// With parameter and gradient in wasm memory the update is one pass of the fused SIMD kernel
+// adam_step_f32x4, otherwise its scalar reference adamStepRef (bit-identical: the same f32 operations,
+// each rounded once, so results may differ in the last bits from PyTorch's own f32 kernels).
 
 import { FliqsError, describe } from '../core/errors.js';
 import { runtime as defaultRuntime, type Runtime } from '../core/runtime.js';
 import { Optimizer, requireEps, requireLr, requireNonNeg, requireUnit } from './optimizer.js';
+import { adam_step_f32x4 } from '../kernels/optim.js';
+import { adamStepRef, type AdamHyper } from '../kernels/optim.ref.js';
 import { view, type ParamGroup, type Slot } from './params.js';
 
 export interface AdamOptions {
@@ -43,19 +46,14 @@ abstract class AdamBase extends Optimizer {
   }
 
   protected update(i: number, s: Slot): void {
-    const p = view(s.param, s.n, `${s.name}.param`), g = view(s.grad, s.n, `${s.name}.grad`);
+    const param = view(s.param, s.n, `${s.name}.param`), grad = view(s.grad, s.n, `${s.name}.grad`);
     const m = this.buffer(0, i), v = this.buffer(1, i);
-    const { beta1: b1, beta2: b2, eps } = this, lr = this.lr;
-    const wd = s.decay ? this.weightDecay : 0;
-    const stepSize = lr / (1 - b1 ** this.t), bc2 = Math.sqrt(1 - b2 ** this.t);
-    const shrink = this.decoupled ? 1 - lr * wd : 1, l2 = this.decoupled ? 0 : wd;
-    for (let j = 0; j < s.n; j++) {
-      const pj = Math.fround(p[j]! * shrink);
-      const gj = Math.fround(g[j]! + l2 * pj);
-      const mj = (m[j] = Math.fround(b1 * m[j]! + (1 - b1) * gj));
-      const vj = (v[j] = Math.fround(b2 * v[j]! + (1 - b2) * gj * gj));
-      p[j] = pj - stepSize * mj / (Math.sqrt(vj) / bc2 + eps);
-    }
+    const h: AdamHyper = {
+      lr: this.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps,
+      weightDecay: s.decay ? this.weightDecay : 0, decoupled: this.decoupled, step: this.t,
+    };
+    if (this.rt.owns(param) && this.rt.owns(grad)) adam_step_f32x4({ param, grad, m, v, ...h }, this.rt);
+    else adamStepRef(param, grad, m, v, h);
   }
 }
 

@@ -2,13 +2,16 @@
 //   g = grad + wd·p;  v = α·v + (1 − α)·g²
 //   centered: ḡ = α·ḡ + (1 − α)·g,  avg = √(v − ḡ²) + eps;  otherwise avg = √v + eps
 //   momentum > 0: buf = μ·buf + g/avg, p −= lr·buf;  otherwise p −= lr·g/avg
-// One fused pass in TypeScript over Float32Array views (state in wasm memory); no SIMD kernel yet.
+// With parameter and gradient in wasm memory the update is one pass of the fused SIMD kernel
+// rmsprop_step_f32x4, otherwise its bit-identical scalar reference rmspropStepRef.
 // Deviation: v − ḡ² is clamped at 0 before the root (f32 rounding can make it slightly negative,
 // which gives NaN in PyTorch).
 
 import { FliqsError } from '../core/errors.js';
 import { runtime as defaultRuntime, type Runtime } from '../core/runtime.js';
 import { Optimizer, requireEps, requireLr, requireNonNeg, requireUnit } from './optimizer.js';
+import { rmsprop_step_f32x4 } from '../kernels/optim.js';
+import { rmspropStepRef, type RMSPropHyper } from '../kernels/optim.ref.js';
 import { view, type ParamGroup, type Slot } from './params.js';
 
 export interface RMSPropOptions {
@@ -60,28 +63,18 @@ export class RMSProp extends Optimizer {
   }
 
   protected update(i: number, s: Slot): void {
-    const p = view(s.param, s.n, `${s.name}.param`), g = view(s.grad, s.n, `${s.name}.grad`);
-    const { alpha: a, eps, momentum: mu, centered } = this, lr = this.lr;
-    const wd = s.decay ? this.weightDecay : 0;
-    const v = this.buffer(0, i);
-    const gavg = centered ? this.buffer(1, i) : null;
-    const buf = mu > 0 ? this.buffer(centered ? 2 : 1, i) : null;
-    for (let j = 0; j < s.n; j++) {
-      const gj = Math.fround(g[j]! + wd * p[j]!);
-      const vj = (v[j] = Math.fround(a * v[j]! + (1 - a) * gj * gj));
-      let avg: number;
-      if (gavg) {
-        const ga = (gavg[j] = Math.fround(a * gavg[j]! + (1 - a) * gj));
-        avg = Math.sqrt(Math.max(0, vj - ga * ga)) + eps;
-      } else {
-        avg = Math.sqrt(vj) + eps;
-      }
-      if (buf) {
-        const b = (buf[j] = Math.fround(mu * buf[j]! + gj / avg));
-        p[j] = p[j]! - lr * b;
-      } else {
-        p[j] = p[j]! - lr * gj / avg;
-      }
+    const param = view(s.param, s.n, `${s.name}.param`), grad = view(s.grad, s.n, `${s.name}.grad`);
+    const h: RMSPropHyper = {
+      lr: this.lr, alpha: this.alpha, eps: this.eps, momentum: this.momentum, centered: this.centered,
+      weightDecay: s.decay ? this.weightDecay : 0,
+    };
+    const squareAvg = this.buffer(0, i);
+    const gradAvg = this.centered ? this.buffer(1, i) : null;
+    const momentumBuffer = this.momentum > 0 ? this.buffer(this.centered ? 2 : 1, i) : null;
+    if (this.rt.owns(param) && this.rt.owns(grad)) {
+      rmsprop_step_f32x4({ param, grad, squareAvg, gradAvg, momentumBuffer, ...h }, this.rt);
+    } else {
+      rmspropStepRef(param, grad, squareAvg, gradAvg, momentumBuffer, h);
     }
   }
 }
