@@ -33,7 +33,6 @@ export const CONV_KERNELS = {
 } as const satisfies Record<string, keyof WasmExports | Record<string, keyof WasmExports>>;
 
 export type ConvOp = keyof typeof CONV_KERNELS;
-const K = CONV_KERNELS;
 
 /** stride: s or [sh, sw]; padding: p, [ph, pw] (symmetric) or [top, left, bottom, right]. */
 export interface ConvOptions {
@@ -194,7 +193,7 @@ export function conv2d(x: WasmF32, w: WasmF32, bias: WasmF32 | null, s: ConvShap
   const ICg = s.C / s.groups, OCg = s.CO / s.groups;
   const wp = rt.arena.alloc(s.groups * Math.ceil(OCg / 8) * s.KH * s.KW * ICg * 32);
   try {
-    rt.kernels[K.conv2d](x.ptr, w.ptr, wp, bias ? bias.ptr : 0, y.ptr, convGeometry(rt, s));
+    rt.kernels[CONV_KERNELS.conv2d](x.ptr, w.ptr, wp, bias ? bias.ptr : 0, y.ptr, convGeometry(rt, s));
   } finally {
     rt.arena.free(wp);
   }
@@ -222,7 +221,7 @@ export function conv2dGradInput(dy: WasmF32, w: WasmF32, s: ConvShape, out?: Was
   const Jh0 = ceilDiv(s.KH, s.sh), Jw0 = ceilDiv(s.KW, s.sw);
   const wp = rt.arena.alloc(s.groups * Math.ceil(ICg / 8) * Jh0 * Jw0 * OCg * 32);
   try {
-    rt.kernels[K.conv2dGradInput](dy.ptr, w.ptr, wp, dx.ptr, convGeometry(rt, s));
+    rt.kernels[CONV_KERNELS.conv2dGradInput](dy.ptr, w.ptr, wp, dx.ptr, convGeometry(rt, s));
   } finally {
     rt.arena.free(wp);
   }
@@ -248,12 +247,12 @@ export function conv2dGradWeight(x: WasmF32, dy: WasmF32, s: ConvShape, out?: Wa
   if (s.KH * s.KW * ICg >= DW_GEMM_MIN_PATCH) {
     const scratch = rt.arena.alloc(k.conv2d_grad_weight_scratch_bytes(convGeometry(rt, s)));
     try {
-      k[K.conv2dGradWeight.gemm](x.ptr, dy.ptr, dw.ptr, scratch, convGeometry(rt, s));
+      k[CONV_KERNELS.conv2dGradWeight.gemm](x.ptr, dy.ptr, dw.ptr, scratch, convGeometry(rt, s));
     } finally {
       rt.arena.free(scratch);
     }
   } else {
-    k[K.conv2dGradWeight.direct](x.ptr, dy.ptr, dw.ptr, convGeometry(rt, s));
+    k[CONV_KERNELS.conv2dGradWeight.direct](x.ptr, dy.ptr, dw.ptr, convGeometry(rt, s));
   }
   return dw;
 }
@@ -268,7 +267,7 @@ export function conv2dGradBias(dy: WasmF32, s: ConvShape, out?: WasmF32): WasmF3
   const rt = runtimeOf('dy', dy);
   buf(rt, 'dy', dy, yLen(s), yDims(s));
   const db = outBuf(rt, out, s.CO, `[${s.CO}]`);
-  rt.kernels[K.conv2dGradBias](dy.ptr, s.N * s.OH * s.OW, s.CO, db.ptr);
+  rt.kernels[CONV_KERNELS.conv2dGradBias](dy.ptr, s.N * s.OH * s.OW, s.CO, db.ptr);
   return db;
 }
 
@@ -285,7 +284,7 @@ export function depthwiseConv2d(x: WasmF32, w: WasmF32, bias: WasmF32 | null, s:
   buf(rt, 'w', w, s.KH * s.KW * s.C, `[${s.KH}, ${s.KW}, ${s.C}]`);
   if (bias !== null && bias !== undefined) buf(rt, 'bias', bias, s.C, `[${s.C}]`);
   const y = outBuf(rt, out, yLen(s), yDims(s));
-  rt.kernels[K.depthwiseConv2d](x.ptr, w.ptr, bias ? bias.ptr : 0, y.ptr, convGeometry(rt, s));
+  rt.kernels[CONV_KERNELS.depthwiseConv2d](x.ptr, w.ptr, bias ? bias.ptr : 0, y.ptr, convGeometry(rt, s));
   return y;
 }
 
@@ -300,7 +299,7 @@ export function depthwiseConv2dGradInput(dy: WasmF32, w: WasmF32, s: ConvShape, 
   buf(rt, 'dy', dy, yLen(s), yDims(s));
   buf(rt, 'w', w, s.KH * s.KW * s.C, `[${s.KH}, ${s.KW}, ${s.C}]`);
   const dx = outBuf(rt, out, xLen(s), xDims(s));
-  rt.kernels[K.depthwiseConv2dGradInput](dy.ptr, w.ptr, dx.ptr, convGeometry(rt, s));
+  rt.kernels[CONV_KERNELS.depthwiseConv2dGradInput](dy.ptr, w.ptr, dx.ptr, convGeometry(rt, s));
   return dx;
 }
 
@@ -315,7 +314,7 @@ export function depthwiseConv2dGradWeight(x: WasmF32, dy: WasmF32, s: ConvShape,
   buf(rt, 'x', x, xLen(s), xDims(s));
   buf(rt, 'dy', dy, yLen(s), yDims(s));
   const dw = outBuf(rt, out, s.KH * s.KW * s.C, `[${s.KH}, ${s.KW}, ${s.C}]`);
-  rt.kernels[K.depthwiseConv2dGradWeight](x.ptr, dy.ptr, dw.ptr, convGeometry(rt, s));
+  rt.kernels[CONV_KERNELS.depthwiseConv2dGradWeight](x.ptr, dy.ptr, dw.ptr, convGeometry(rt, s));
   return dw;
 }
 
@@ -334,7 +333,7 @@ export function maxPool2d(x: WasmF32, s: ConvShape, out?: WasmF32): { y: WasmF32
   const y = outBuf(rt, out, yLen(s), yDims(s));
   const n = yLen(s);
   const argmax = new WasmI32(rt, rt.arena.alloc(n * 4), n);
-  rt.kernels[K.maxPool2d](x.ptr, y.ptr, argmax.ptr, convGeometry(rt, s));
+  rt.kernels[CONV_KERNELS.maxPool2d](x.ptr, y.ptr, argmax.ptr, convGeometry(rt, s));
   return { y, argmax };
 }
 
@@ -351,7 +350,7 @@ export function maxPool2dGrad(dy: WasmF32, argmax: WasmI32, s: ConvShape, out?: 
     throw new FliqsError('argmax', `got ${describe(argmax)}`, `the WasmI32 of length ${yLen(s)} returned by maxPool2d on this runtime`);
   }
   const dx = outBuf(rt, out, xLen(s), xDims(s));
-  rt.kernels[K.maxPool2dGrad](dy.ptr, argmax.ptr, yLen(s), dx.ptr, xLen(s));
+  rt.kernels[CONV_KERNELS.maxPool2dGrad](dy.ptr, argmax.ptr, yLen(s), dx.ptr, xLen(s));
   return dx;
 }
 
@@ -365,7 +364,7 @@ export function avgPool2d(x: WasmF32, s: ConvShape, out?: WasmF32): WasmF32 {
   const rt = runtimeOf('x', x);
   buf(rt, 'x', x, xLen(s), xDims(s));
   const y = outBuf(rt, out, yLen(s), yDims(s));
-  rt.kernels[K.avgPool2d](x.ptr, y.ptr, convGeometry(rt, s));
+  rt.kernels[CONV_KERNELS.avgPool2d](x.ptr, y.ptr, convGeometry(rt, s));
   return y;
 }
 
@@ -379,7 +378,7 @@ export function avgPool2dGrad(dy: WasmF32, s: ConvShape, out?: WasmF32): WasmF32
   const rt = runtimeOf('dy', dy);
   buf(rt, 'dy', dy, yLen(s), yDims(s));
   const dx = outBuf(rt, out, xLen(s), xDims(s));
-  rt.kernels[K.avgPool2dGrad](dy.ptr, dx.ptr, convGeometry(rt, s));
+  rt.kernels[CONV_KERNELS.avgPool2dGrad](dy.ptr, dx.ptr, convGeometry(rt, s));
   return dx;
 }
 
@@ -393,7 +392,7 @@ export function globalAvgPool(x: WasmF32, xShape: readonly number[], out?: WasmF
   const rt = runtimeOf('x', x);
   buf(rt, 'x', x, N * H * W * C, `[${N}, ${H}, ${W}, ${C}]`);
   const y = outBuf(rt, out, N * C, `[${N}, ${C}]`);
-  rt.kernels[K.globalAvgPool](x.ptr, N, H * W, C, y.ptr);
+  rt.kernels[CONV_KERNELS.globalAvgPool](x.ptr, N, H * W, C, y.ptr);
   return y;
 }
 
@@ -407,6 +406,6 @@ export function globalAvgPoolGrad(dy: WasmF32, xShape: readonly number[], out?: 
   const rt = runtimeOf('dy', dy);
   buf(rt, 'dy', dy, N * C, `[${N}, ${C}]`);
   const dx = outBuf(rt, out, N * H * W * C, `[${N}, ${H}, ${W}, ${C}]`);
-  rt.kernels[K.globalAvgPoolGrad](dy.ptr, N, H * W, C, dx.ptr);
+  rt.kernels[CONV_KERNELS.globalAvgPoolGrad](dy.ptr, N, H * W, C, dx.ptr);
   return dx;
 }
