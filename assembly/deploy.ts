@@ -3,22 +3,24 @@
 // the weight decoders that turn resident storage codes into f32 values per call (a code → value
 // table for ExMy formats of ≤ 8 bits, bf16 bits widened for BF16).
 
-import { EP_BIAS, EP_DQ, EP_HAS_BIAS, EP_HI, EP_LO, EP_MAX, EP_S } from './inline/epilogue';
+import { EP_BIAS, EP_DQ, EP_HAS_BIAS, EP_HI, EP_LO, EP_MAX, EP_S, EPILOGUE_Q8 } from './inline/abi.generated';
+import { cgC, cgH, cgKH, cgKW, cgN, cgOH, cgOW, cgPL, cgPT, cgSH, cgSW, cgW } from './inline/conv_geometry';
 import { clampFinite, finiteCodes4 } from './inline/quantize';
 
 /**
- * Depthwise NHWC conv on int8 codes: x[B,H,W,C], w[KH,KW,C] (HWIO with I = 1), zero padding; acc the
+ * Depthwise NHWC conv on int8 codes: geometry geo (groups = C), x[B,H,W,C], w[KH,KW,C] (HWIO with I = 1), zero padding; acc the
  * exact int32 sum (|code| ≤ 127, so KH·KW < 133,000 taps cannot overflow), stored through the int8 GEMM's
  * epilogue block ep: mode 1 f32 out[B,OH,OW,C], mode 2 int8 codes for the next layer (see assembly/int8.ts).
  * Eight channels at a time: codes widened to i16, products summed in i32 lanes.
  */
-export function depthwise_conv2d_i8_nhwc(x: usize, B: i32, H: i32, W: i32, C: i32, w: usize, KH: i32, KW: i32,
-  sh: i32, sw: i32, ph: i32, pw: i32, OH: i32, OW: i32, mode: i32, ep: usize, out: usize): void {
+export function depthwise_conv2d_i8_nhwc(x: usize, w: usize, mode: i32, ep: usize, out: usize, geo: usize): void {
+  const B = cgN(geo), H = cgH(geo), W = cgW(geo), C = cgC(geo), KH = cgKH(geo), KW = cgKW(geo);
+  const sh = cgSH(geo), sw = cgSW(geo), ph = cgPT(geo), pw = cgPL(geo), OH = cgOH(geo), OW = cgOW(geo);
   const C8 = C & ~7;
   const dq = <usize>load<u32>(ep, EP_DQ), bias = load<i32>(ep, EP_HAS_BIAS) ? <usize>load<u32>(ep, EP_BIAS) : 0;
   const vlo = v128.load32_splat(ep + EP_LO), vhi = v128.load32_splat(ep + EP_HI);
   const vs = v128.load32_splat(ep + EP_S), mx = v128.load32_splat(ep + EP_MAX), nmx = f32x4.neg(mx);
-  const es: usize = mode == 2 ? 1 : 4;
+  const es: usize = mode == EPILOGUE_Q8 ? 1 : 4;
   for (let b = 0; b < B; b++) {
     const img = x + <usize>b * <usize>H * <usize>W * <usize>C;
     for (let oy = 0; oy < OH; oy++) {
@@ -55,7 +57,7 @@ export function depthwise_conv2d_i8_nhwc(x: usize, B: i32, H: i32, W: i32, C: i3
           }
           flo = clampFinite(flo, vlo, vhi);
           fhi = clampFinite(fhi, vlo, vhi);
-          if (mode == 2) {
+          if (mode == EPILOGUE_Q8) {
             const q = i16x8.narrow_i32x4_s(finiteCodes4(flo, vs, mx, nmx), finiteCodes4(fhi, vs, mx, nmx));
             v128.store64_lane(o + <usize>c, i8x16.narrow_i16x8_s(q, q), 0);
           } else {
@@ -74,7 +76,7 @@ export function depthwise_conv2d_i8_nhwc(x: usize, B: i32, H: i32, W: i32, C: i3
           let y = <f32>acc * f32.load(dq + (<usize>c << 2));
           if (bias) y += f32.load(bias + (<usize>c << 2));
           y = min(max(y, f32.load(ep + EP_LO)), f32.load(ep + EP_HI));
-          if (mode == 2) {
+          if (mode == EPILOGUE_Q8) {
             const m = f32.load(ep + EP_MAX);
             store<i8>(o + <usize>c, <i8><i32>nearest(min(max(y * f32.load(ep + EP_S), -m), m)));
           } else f32.store(o + (<usize>c << 2), y);

@@ -8,43 +8,10 @@
 // where a kernel needs per-channel coefficients the caller passes `scratch` (f32s, size stated).
 // Outputs may alias same-shaped inputs (each element is read before it is written).
 
+import { hi64, hmax, hsum, lo64, madd, pack32 } from './inline/simd';
+
 const ZERO: v128 = f32x4.splat(0);
 const ONE: v128 = f32x4.splat(1);
-
-// @ts-ignore: decorator
-@inline function madd(a: v128, b: v128, c: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) {
-    return f32x4.relaxed_madd(a, b, c);
-  } else {
-    return f32x4.add(f32x4.mul(a, b), c);
-  }
-}
-
-// @ts-ignore: decorator
-@inline function hsum(v: v128): f32 {
-  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
-}
-
-// @ts-ignore: decorator
-@inline function hmax(v: v128): f32 {
-  return max(max(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)), max(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)));
-}
-
-// @ts-ignore: decorator
-@inline function lo64(v: v128): v128 {
-  return f64x2.promote_low_f32x4(v);
-}
-
-// @ts-ignore: decorator
-@inline function hi64(v: v128): v128 {
-  return f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1));
-}
-
-/** Packs two f64x2 back into one f32x4 (lo lanes first). */
-// @ts-ignore: decorator
-@inline function pack32(lo: v128, hi: v128): v128 {
-  return i32x4.shuffle(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
-}
 
 /**
  * exp on 4 lanes: n = round(x·log2 e), r = x − n·ln2 (Cody–Waite, two constants), Cephes degree-6

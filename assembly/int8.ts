@@ -15,7 +15,9 @@
 // the micro-kernel has no K/M tails; partial N tiles are stored through a small static buffer.
 // Integers are exact everywhere: |acc| ≤ 127·127·K < 2^31 for K < 133,000.
 
-import { EP_BIAS, EP_DQ, EP_HAS_BIAS, EP_HI, EP_LO, EP_MAX, EP_S } from './inline/epilogue';
+import { EP_BIAS, EP_DQ, EP_HAS_BIAS, EP_HI, EP_LO, EP_MAX, EP_S, EPILOGUE_F32, EPILOGUE_I32, EPILOGUE_Q8 } from './inline/abi.generated';
+import { cgC, cgCO, cgH, cgKH, cgKW, cgN, cgOH, cgOW, cgPL, cgPT, cgSH, cgSW, cgW } from './inline/conv_geometry';
+import { qpMax, qpS, qpScales } from './inline/quant_params';
 import { clampFinite, finiteCodes4, intCodes4 } from './inline/quantize';
 
 const TILE_M = 4;
@@ -200,10 +202,10 @@ export function pack_b_i4_i8(b4: usize, pb: usize, K: i32, N: i32): void {
 }
 
 
-/** Row r of a 4×8 tile (two i32x4 halves) → out in the call's mode (inline/epilogue.ts), with the epilogue block's fields as loaded once per call. */
+/** Row r of a 4×8 tile (two i32x4 halves) → out in the call's mode (EPILOGUE_*, the EP block of scripts/wasm-abi.mjs), with the epilogue block's fields as loaded once per call. */
 // @ts-ignore: decorator
 @inline function storeRow(o: usize, lo: v128, hi: v128, mode: i32, dq: usize, bias: usize, vlo: v128, vhi: v128, vs: v128, vmx: v128, n0: i32): void {
-  if (mode == 0) {
+  if (mode == EPILOGUE_I32) {
     v128.store(o, lo);
     v128.store(o + 16, hi);
     return;
@@ -218,7 +220,7 @@ export function pack_b_i4_i8(b4: usize, pb: usize, K: i32, N: i32): void {
   }
   flo = clampFinite(flo, vlo, vhi);
   fhi = clampFinite(fhi, vlo, vhi);
-  if (mode == 1) {
+  if (mode == EPILOGUE_F32) {
     v128.store(o, flo);
     v128.store(o + 16, fhi);
     return;
@@ -234,7 +236,7 @@ export function pack_b_i4_i8(b4: usize, pb: usize, K: i32, N: i32): void {
 @inline function storeTile(out: usize, N: i32, m0: i32, n0: i32, rows: i32, cols: i32, mode: i32,
   dq: usize, bias: usize, vlo: v128, vhi: v128, vs: v128, vmx: v128,
   c00: v128, c01: v128, c10: v128, c11: v128, c20: v128, c21: v128, c30: v128, c31: v128): void {
-  const es: usize = mode == 2 ? 1 : 4; // bytes per output element
+  const es: usize = mode == EPILOGUE_Q8 ? 1 : 4; // bytes per output element
   const ldo = <usize>N * es;
   if (rows == TILE_M && cols == TILE_N) {
     const o = out + (<usize>m0 * <usize>N + <usize>n0) * es;
@@ -251,7 +253,7 @@ export function pack_b_i4_i8(b4: usize, pb: usize, K: i32, N: i32): void {
   for (let r = 0; r < rows; r++) {
     const o = out + (<usize>(m0 + r) * <usize>N + <usize>n0) * es;
     const t = TMP + <usize>(r * 32);
-    if (mode == 2) for (let j = 0; j < cols; j++) store<u8>(o + <usize>j, load<u8>(t + <usize>j));
+    if (mode == EPILOGUE_Q8) for (let j = 0; j < cols; j++) store<u8>(o + <usize>j, load<u8>(t + <usize>j));
     else for (let j = 0; j < cols; j++) store<u32>(o + (<usize>j << 2), load<u32>(t + (<usize>j << 2)));
   }
 }
@@ -279,10 +281,10 @@ const NIB: v128 = i8x16.splat(15);
 // @ts-ignore: decorator
 @inline function gemmDriver(pa: usize, pb: usize, out: usize, M: i32, N: i32, K: i32, bits: i32, mode: i32, ep: usize): void {
   // the epilogue block's fields, read once (a load per row would be repeated: the stores could alias it)
-  const dq: usize = mode != 0 ? <usize>load<u32>(ep, EP_DQ) : 0;
-  const bias: usize = mode != 0 && load<i32>(ep, EP_HAS_BIAS) != 0 ? <usize>load<u32>(ep, EP_BIAS) : 0;
-  const vlo = mode != 0 ? v128.load32_splat(ep + EP_LO) : f32x4.splat(0), vhi = mode != 0 ? v128.load32_splat(ep + EP_HI) : f32x4.splat(0);
-  const vs = mode == 2 ? v128.load32_splat(ep + EP_S) : f32x4.splat(0), vmx = mode == 2 ? v128.load32_splat(ep + EP_MAX) : f32x4.splat(0);
+  const dq: usize = mode != EPILOGUE_I32 ? <usize>load<u32>(ep, EP_DQ) : 0;
+  const bias: usize = mode != EPILOGUE_I32 && load<i32>(ep, EP_HAS_BIAS) != 0 ? <usize>load<u32>(ep, EP_BIAS) : 0;
+  const vlo = mode != EPILOGUE_I32 ? v128.load32_splat(ep + EP_LO) : f32x4.splat(0), vhi = mode != EPILOGUE_I32 ? v128.load32_splat(ep + EP_HI) : f32x4.splat(0);
+  const vs = mode == EPILOGUE_Q8 ? v128.load32_splat(ep + EP_S) : f32x4.splat(0), vmx = mode == EPILOGUE_Q8 ? v128.load32_splat(ep + EP_MAX) : f32x4.splat(0);
   const Kp = kPairs(K);
   const Mb = (M + TILE_M - 1) / TILE_M;
   const Nb = (N + TILE_N - 1) / TILE_N;
@@ -345,32 +347,32 @@ const NIB: v128 = i8x16.splat(15);
 
 /** int32 out[M,N] = A[M,K]·B[K,N], A packed by pack_a_i8, B by pack_b_i8 (or pack_b_i4_i8). */
 export function gemm_i8_i32_4x8(pa: usize, pb: usize, out: usize, M: i32, N: i32, K: i32): void {
-  gemmDriver(pa, pb, out, M, N, K, 8, 0, 0);
+  gemmDriver(pa, pb, out, M, N, K, 8, EPILOGUE_I32, 0);
 }
 
 /** f32 out[M,N] = clamp((A·B)[m,n]·dq[n] + bias[n], lo, hi), the epilogue block ep as above. */
 export function gemm_i8_f32_4x8(pa: usize, pb: usize, out: usize, M: i32, N: i32, K: i32, ep: usize): void {
-  gemmDriver(pa, pb, out, M, N, K, 8, 1, ep);
+  gemmDriver(pa, pb, out, M, N, K, 8, EPILOGUE_F32, ep);
 }
 
 /** int8 codes out[M,N] of gemm_i8_f32_4x8's y, requantized with ep's s and max (mode 2). */
 export function gemm_i8_q8_4x8(pa: usize, pb: usize, out: usize, M: i32, N: i32, K: i32, ep: usize): void {
-  gemmDriver(pa, pb, out, M, N, K, 8, 2, ep);
+  gemmDriver(pa, pb, out, M, N, K, 8, EPILOGUE_Q8, ep);
 }
 
 /** int32 out[M,N] = A[M,K]·B[K,N], B packed as INT4 nibble panels by pack_b_i4. */
 export function gemm_i4_i32_4x8(pa: usize, pb: usize, out: usize, M: i32, N: i32, K: i32): void {
-  gemmDriver(pa, pb, out, M, N, K, 4, 0, 0);
+  gemmDriver(pa, pb, out, M, N, K, 4, EPILOGUE_I32, 0);
 }
 
 /** gemm_i8_f32_4x8 with B packed as INT4 nibble panels by pack_b_i4. */
 export function gemm_i4_f32_4x8(pa: usize, pb: usize, out: usize, M: i32, N: i32, K: i32, ep: usize): void {
-  gemmDriver(pa, pb, out, M, N, K, 4, 1, ep);
+  gemmDriver(pa, pb, out, M, N, K, 4, EPILOGUE_F32, ep);
 }
 
 /** gemm_i8_q8_4x8 with B packed as INT4 nibble panels by pack_b_i4. */
 export function gemm_i4_q8_4x8(pa: usize, pb: usize, out: usize, M: i32, N: i32, K: i32, ep: usize): void {
-  gemmDriver(pa, pb, out, M, N, K, 4, 2, ep);
+  gemmDriver(pa, pb, out, M, N, K, 4, EPILOGUE_Q8, ep);
 }
 
 /**
@@ -537,33 +539,36 @@ export function conv_i8_scratch_bytes(K: i32): i32 {
 
 /**
  * int8 NHWC conv as a GEMM whose A is never materialized whole: chunks of output pixels are packed
- * (packAConv) into `scratch` and multiplied by every weight panel while still in L2. B packed as int8
- * (bits 8) or INT4 nibble (bits 4) panels; out and ep in the GEMM's modes 0, 1, 2.
+ * (packAConv) into `scratch` and multiplied by every weight panel while still in L2. Geometry geo (groups 1,
+ * x [N, H, W, C], N·OH·OW × CO out); B packed as int8 (bits 8) or INT4 nibble (bits 4) panels; out and
+ * ep in the GEMM's modes EPILOGUE_*.
  */
-export function conv2d_i8_4x8(x: usize, B: i32, H: i32, W: i32, C: i32, KH: i32, KW: i32, sh: i32, sw: i32, ph: i32, pw: i32,
-  OH: i32, OW: i32, pb: usize, N: i32, bits: i32, out: usize, mode: i32, ep: usize, scratch: usize): void {
+export function conv2d_i8_4x8(x: usize, pb: usize, bits: i32, out: usize, mode: i32, ep: usize, scratch: usize, geo: usize): void {
+  const B = cgN(geo), H = cgH(geo), W = cgW(geo), C = cgC(geo), KH = cgKH(geo), KW = cgKW(geo);
+  const sh = cgSH(geo), sw = cgSW(geo), ph = cgPT(geo), pw = cgPL(geo), OH = cgOH(geo), OW = cgOW(geo), N = cgCO(geo);
   const M = B * OH * OW, K = KH * KW * C;
   const Mb = (M + TILE_M - 1) / TILE_M, chunk = convChunkBlocks(K);
-  const es: usize = mode == 2 ? 1 : 4;
+  const es: usize = mode == EPILOGUE_Q8 ? 1 : 4;
   for (let mb0 = 0; mb0 < Mb; mb0 += chunk) {
     const mb1 = min(Mb, mb0 + chunk);
     packAConv(x, scratch, mb0, mb1, B, H, W, C, KH, KW, sh, sw, ph, pw, OH, OW);
     const m0 = mb0 * TILE_M, rows = min(M, mb1 * TILE_M) - m0;
     const o = out + <usize>m0 * <usize>N * es;
     if (bits == 8) {
-      if (mode == 0) gemmDriver(scratch, pb, o, rows, N, K, 8, 0, 0);
-      else if (mode == 1) gemmDriver(scratch, pb, o, rows, N, K, 8, 1, ep);
-      else gemmDriver(scratch, pb, o, rows, N, K, 8, 2, ep);
+      if (mode == EPILOGUE_I32) gemmDriver(scratch, pb, o, rows, N, K, 8, EPILOGUE_I32, 0);
+      else if (mode == EPILOGUE_F32) gemmDriver(scratch, pb, o, rows, N, K, 8, EPILOGUE_F32, ep);
+      else gemmDriver(scratch, pb, o, rows, N, K, 8, EPILOGUE_Q8, ep);
     } else {
-      if (mode == 0) gemmDriver(scratch, pb, o, rows, N, K, 4, 0, 0);
-      else if (mode == 1) gemmDriver(scratch, pb, o, rows, N, K, 4, 1, ep);
-      else gemmDriver(scratch, pb, o, rows, N, K, 4, 2, ep);
+      if (mode == EPILOGUE_I32) gemmDriver(scratch, pb, o, rows, N, K, 4, EPILOGUE_I32, 0);
+      else if (mode == EPILOGUE_F32) gemmDriver(scratch, pb, o, rows, N, K, 4, EPILOGUE_F32, ep);
+      else gemmDriver(scratch, pb, o, rows, N, K, 4, EPILOGUE_Q8, ep);
     }
   }
 }
 
-/** f32 x[n] → int8 codes out[n] = round_half_even(clamp(x·s, −max, max)); NaN gives 0. */
-export function quantize_i8_f32x4(x: usize, out: usize, n: i32, s: f32, max: f32): void {
+/** f32 x[n] → int8 codes out[n] = round_half_even(clamp(x·s, −max, max)) with qp's s and max; NaN gives 0. */
+export function quantize_i8_f32x4(x: usize, out: usize, n: i32, qp: usize): void {
+  const s = qpS(qp), max = qpMax(qp);
   const vs = f32x4.splat(s), mx = f32x4.splat(max), nmx = f32x4.splat(-max);
   const n16 = n & ~15;
   let i = 0;
@@ -579,8 +584,9 @@ export function quantize_i8_f32x4(x: usize, out: usize, n: i32, s: f32, max: f32
   }
 }
 
-/** Channels-last per-channel codes: x viewed as [outer, C], channel c with scale scales[c]. */
-export function quantize_pc_i8_f32x4(x: usize, out: usize, outer: i32, C: i32, scales: usize, max: f32): void {
+/** Channels-last per-channel codes: x viewed as [outer, C], channel c with scale qp.scales[c], clamp qp.max. */
+export function quantize_pc_i8_f32x4(x: usize, out: usize, outer: i32, C: i32, qp: usize): void {
+  const scales = qpScales(qp), max = qpMax(qp);
   const mx = f32x4.splat(max), nmx = f32x4.splat(-max);
   const C4 = C & ~3;
   for (let o = 0; o < outer; o++) {

@@ -6,13 +6,17 @@
 //   |v| >= T : keep y mantissa bits, round to nearest even in the f32 bit pattern (shift sh = 23 - y)
 //   out = q / s
 // INTk is clamp, f32x4.nearest (round half to even), divide. BF16 rounds the f32 bit pattern to its top
-// 16 bits. The TypeScript side derives (kind, max, M, T, sh, flip) once per Format (src/formats/params.ts).
+// 16 bits. The TypeScript side derives (kind, max, M, T, sh, flip) once per Format (src/formats/params.ts)
+// and hands them over in a quantizer block qp (inline/quant_params.ts), read once per call.
 // The three share one loop skeleton (`apply` with a constant kind is folded at compile time). Tails are
 // computed lane-by-lane with the same vector arithmetic, so every element is treated bit-identically.
 // Clamping uses pmin/pmax (one x86 instruction each; wasm's min/max cost ~8): pmax(v, lo) and pmin(v, hi)
 // return v when v is NaN, so NaN still flows through.
 
-import { apply, halfOf, keepOf, KIND_BF16, KIND_FLOAT, KIND_FLOAT_MAGIC, KIND_INT } from './inline/quantize';
+import { KIND_BF16, KIND_FLOAT, KIND_FLOAT_MAGIC, KIND_INT } from './inline/abi.generated';
+import { apply, halfOf, keepOf } from './inline/quantize';
+import { qpFlip, qpKind, qpM, qpMax, qpS, qpScales, qpSh, qpT } from './inline/quant_params';
+import { hi64, lo64 } from './inline/simd';
 
 // @ts-ignore: decorator
 @inline function quantLoop(kind: i32, x: usize, out: usize, n: i32, s: f32, max: f32, M: f32, T: f32, sh: i32, flip: i32): void {
@@ -30,8 +34,12 @@ import { apply, halfOf, keepOf, KIND_BF16, KIND_FLOAT, KIND_FLOAT_MAGIC, KIND_IN
   }
 }
 
-/** Fake-quantize n floats at x into out (may alias x) with scale s; `kind` is one of the KIND_* above. */
-export function quant_f32x4(x: usize, out: usize, n: i32, kind: i32, s: f32, max: f32, M: f32, T: f32, sh: i32, flip: i32): void {
+/** Fake-quantize n floats at x into out (may alias x) with qp's format and tensor scale s. */
+export function quant_f32x4(x: usize, out: usize, n: i32, qp: usize): void {
+  quantRun(x, out, n, qpKind(qp), qpS(qp), qpMax(qp), qpM(qp), qpT(qp), qpSh(qp), qpFlip(qp));
+}
+
+function quantRun(x: usize, out: usize, n: i32, kind: i32, s: f32, max: f32, M: f32, T: f32, sh: i32, flip: i32): void {
   if (kind == KIND_INT) quantLoop(KIND_INT, x, out, n, s, max, M, T, sh, flip);
   else if (kind == KIND_FLOAT_MAGIC) quantLoop(KIND_FLOAT_MAGIC, x, out, n, s, max, M, T, sh, flip);
   else if (kind == KIND_BF16) quantLoop(KIND_BF16, x, out, n, s, max, M, T, sh, flip);
@@ -60,11 +68,11 @@ export function quant_f32x4(x: usize, out: usize, n: i32, kind: i32, s: f32, max
 }
 
 /**
- * Per-channel fake-quantize a tensor viewed as [outer, C, inner], channel c using scale scales[c].
+ * Per-channel fake-quantize a tensor viewed as [outer, C, inner], channel c using scale qp.scales[c].
  * inner == 1 (channels last) vectorizes across channels; otherwise across each channel's run.
  */
-export function quant_pc_f32x4(x: usize, out: usize, outer: i32, C: i32, inner: i32, scales: usize,
-  kind: i32, max: f32, M: f32, T: f32, sh: i32, flip: i32): void {
+export function quant_pc_f32x4(x: usize, out: usize, outer: i32, C: i32, inner: i32, qp: usize): void {
+  const scales = qpScales(qp), kind = qpKind(qp), max = qpMax(qp), M = qpM(qp), T = qpT(qp), sh = qpSh(qp), flip = qpFlip(qp);
   if (inner == 1) {
     if (kind == KIND_INT) quantChannelsLast(KIND_INT, x, out, outer, C, scales, max, M, T, sh, flip);
     else if (kind == KIND_FLOAT_MAGIC) quantChannelsLast(KIND_FLOAT_MAGIC, x, out, outer, C, scales, max, M, T, sh, flip);
@@ -75,7 +83,7 @@ export function quant_pc_f32x4(x: usize, out: usize, outer: i32, C: i32, inner: 
   for (let o = 0; o < outer; o++) {
     for (let c = 0; c < C; c++) {
       const off = (<usize>(o * C + c) * <usize>inner) << 2;
-      quant_f32x4(x + off, out + off, inner, kind, f32.load(scales + (<usize>c << 2)), max, M, T, sh, flip);
+      quantRun(x + off, out + off, inner, kind, f32.load(scales + (<usize>c << 2)), max, M, T, sh, flip);
     }
   }
 }
@@ -90,8 +98,7 @@ export function quant_pc_f32x4(x: usize, out: usize, outer: i32, C: i32, inner: 
   for (; i < n4; i += 4) {
     const xv = v128.load(x + (<usize>i << 2));
     const d = f32x4.sub(apply(kind, xv, vs, mx, nmx, vM, vT, half, keep, sh, vf), xv);
-    const lo = f64x2.promote_low_f32x4(d);
-    const hi = f64x2.promote_low_f32x4(i32x4.shuffle(d, d, 2, 3, 0, 1));
+    const lo = lo64(d), hi = hi64(d);
     acc = f64x2.add(acc, f64x2.add(f64x2.mul(lo, lo), f64x2.mul(hi, hi)));
   }
   let sum = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
@@ -103,8 +110,9 @@ export function quant_pc_f32x4(x: usize, out: usize, outer: i32, C: i32, inner: 
   return sum;
 }
 
-/** Sum of squared quantization errors sum((q(x) - x)^2) without writing q: the inner loop of the MSE-optimal clip search. */
-export function quant_sqerr_f32x4(x: usize, n: i32, kind: i32, s: f32, max: f32, M: f32, T: f32, sh: i32, flip: i32): f64 {
+/** Sum of squared quantization errors sum((q(x) - x)^2) with qp's format and scale s, without writing q: the inner loop of the MSE-optimal clip search. */
+export function quant_sqerr_f32x4(x: usize, n: i32, qp: usize): f64 {
+  const kind = qpKind(qp), s = qpS(qp), max = qpMax(qp), M = qpM(qp), T = qpT(qp), sh = qpSh(qp), flip = qpFlip(qp);
   if (kind == KIND_INT) return sqerrLoop(KIND_INT, x, n, s, max, M, T, sh, flip);
   if (kind == KIND_FLOAT_MAGIC) return sqerrLoop(KIND_FLOAT_MAGIC, x, n, s, max, M, T, sh, flip);
   if (kind == KIND_BF16) return sqerrLoop(KIND_BF16, x, n, s, max, M, T, sh, flip);

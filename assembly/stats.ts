@@ -1,13 +1,15 @@
 // Tensor statistics for clip thresholds: absmax, sums for mean/std, histograms of |x|.
 // Accumulation is in f64 so a 4M-element tensor's std is not dominated by f32 summation error.
 
+import { hi64, hmax, lo64 } from './inline/simd';
+
 /** max |x_i| over n floats; NaN entries are skipped (the TypeScript side rejects NaN data first). */
 export function stats_absmax_f32x4(x: usize, n: i32): f32 {
   let m = f32x4.splat(0);
   const n4 = n & ~3;
   let i = 0;
   for (; i < n4; i += 4) m = f32x4.pmax(m, f32x4.abs(v128.load(x + (<usize>i << 2))));
-  let r = max(max(f32x4.extract_lane(m, 0), f32x4.extract_lane(m, 1)), max(f32x4.extract_lane(m, 2), f32x4.extract_lane(m, 3)));
+  let r = hmax(m);
   for (; i < n; i++) {
     const a = Mathf.abs(f32.load(x + (<usize>i << 2)));
     if (a > r) r = a;
@@ -22,8 +24,7 @@ export function stats_sums_f32x4(x: usize, n: i32, out: usize): void {
   let i = 0;
   for (; i < n4; i += 4) {
     const v = v128.load(x + (<usize>i << 2));
-    const lo = f64x2.promote_low_f32x4(v);
-    const hi = f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1));
+    const lo = lo64(v), hi = hi64(v);
     s0 = f64x2.add(s0, lo); s1 = f64x2.add(s1, hi);
     q0 = f64x2.add(q0, f64x2.mul(lo, lo)); q1 = f64x2.add(q1, f64x2.mul(hi, hi));
   }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { measure, save, environment, printTable } from './lib.mjs';
 import { createRuntime } from '../dist/core/runtime.js';
 import {
-  conv2dShape, depthwiseConv2dShape, conv2d, conv2dGradInput, conv2dGradWeight, depthwiseConv2d,
+  conv2dShape, depthwiseConv2dShape, conv2d, conv2dGradInput, conv2dGradWeight, depthwiseConv2d, CONV_KERNELS,
 } from '../dist/kernels/conv.js';
 
 const SHAPES = [
@@ -46,13 +46,17 @@ export default async function run() {
   const rts = { simd: await createRuntime('simd'), relaxed: await createRuntime('relaxed') };
   const tf = await tfWasm();
   const rows = [], results = [];
+  // Each op label's operation, a key of CONV_KERNELS (the wasm kernel behind a row is recorded with it).
+  const OPS = { 'conv2d forward': 'conv2d', 'conv2d grad-input': 'conv2dGradInput', 'conv2d grad-weight': 'conv2dGradWeight',
+    'depthwise forward': 'depthwiseConv2d' };
   const report = (shape, op, macs, res, peerOf) => {
+    if (!(OPS[op] in CONV_KERNELS)) throw new Error(`${op} names no operation of CONV_KERNELS`);
     const g = (r) => (2 * macs) / (r.medianMs * 1e6);
     const by = Object.fromEntries(res.map((r) => [r.name, r]));
     const peer = by[peerOf];
     for (const r of res) {
       const gf = g(r);
-      results.push({ shape, op, task: r.name, medianMs: r.medianMs, gflops: gf, samples: r.samples });
+      results.push({ shape, op, kernel: CONV_KERNELS[OPS[op]], task: r.name, medianMs: r.medianMs, gflops: gf, samples: r.samples });
       rows.push([shape, op, r.name, r.medianMs.toFixed(3), gf.toFixed(2), peer ? (gf / g(peer)).toFixed(2) + '×' : '']);
     }
   };

@@ -115,6 +115,17 @@ export default async function () {
     cases.push([`softmax-CE fwd+bwd ${label}`, B * Kc, 12 * B * Kc, tasks]);
   }
 
+  // Each case's operations, keys of ELEMENTWISE_KERNELS (the wasm kernels are recorded with the results).
+  const OPS = {
+    relu: ['relu'], 'relu grad': ['reluGrad'], 'bias-add': ['biasAdd'], 'bias grad': ['biasGrad'],
+    'batchnorm train fwd': ['batchNormTrain'], 'batchnorm bwd': ['batchNormGrad'], 'gelu (tanh)': ['geluTanh'],
+    'softmax-CE fwd+bwd': ['softmaxCrossEntropy', 'softmaxCrossEntropyGrad'],
+  };
+  const kernelsOf = (op) => {
+    const ops = OPS[op.startsWith('softmax-CE') ? 'softmax-CE fwd+bwd' : op];
+    if (!ops || ops.some((o) => !(o in K.ELEMENTWISE_KERNELS))) throw new Error(`bench case ${op} names no operation of ELEMENTWISE_KERNELS`);
+    return ops.map((o) => K.ELEMENTWISE_KERNELS[o]);
+  };
   const results = [];
   const table = [];
   for (const [op, elems, bytes, tasks] of cases) {
@@ -123,7 +134,7 @@ export default async function () {
     for (const t of r) {
       const meps = elems / t.medianMs / 1e3;
       const gbps = bytes / t.medianMs / 1e6;
-      results.push({ op, shape: op.startsWith('softmax') ? op.split(' ').pop() : ACT.label, impl: t.name, medianMs: t.medianMs,
+      results.push({ op, kernels: kernelsOf(op), shape: op.startsWith('softmax') ? op.split(' ').pop() : ACT.label, impl: t.name, medianMs: t.medianMs,
         MElemPerS: meps, GBPerS: gbps, bytesPerCall: bytes, vsJS: jsMs / t.medianMs, samples: t.samples });
       table.push([op, t.name, t.medianMs.toFixed(4), meps.toFixed(0), gbps.toFixed(2), (jsMs / t.medianMs).toFixed(1) + '×']);
     }

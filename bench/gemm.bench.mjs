@@ -9,6 +9,7 @@ import { createRuntime } from '../dist/core/runtime.js';
 import { gemm, GEMM_KERNELS, PEAK_FLOPS_PER_ITER } from '../dist/kernels/gemm.js';
 import { parseFormat } from '../dist/formats/format.js';
 import { kernelParams, scaleOf } from '../dist/formats/params.js';
+import { quantParams } from '../dist/kernels/blocks.js';
 
 const TIME = Number(process.env.BENCH_TIME_MS ?? 400);
 const opts = { time: TIME, warmupTime: Math.min(200, TIME / 2), iterations: 5 };
@@ -138,10 +139,11 @@ export default async function () {
     const rt = rts.relaxed;
     const A = rt.allocF32(M * K), B = rt.allocF32(K * N), Bq = rt.allocF32(K * N), C = rt.allocF32(M * N);
     randomFill(A.array, 1); randomFill(B.array, 2);
+    const qp = quantParams(rt, kp, s);
     const res = await measure({
       fused: () => gemm('nn', M, N, K, 1, A, K, B, N, 0, C, N, { quantB: { format: fmt, clip: 0.4 } }, rt),
       unfused: () => {
-        rt.kernels.quant_f32x4(B.ptr, Bq.ptr, K * N, kp.kind, s, kp.max, kp.M, kp.T, kp.sh, kp.flip);
+        rt.kernels.quant_f32x4(B.ptr, Bq.ptr, K * N, qp);
         gemm('nn', M, N, K, 1, A, K, Bq, N, 0, C, N, {}, rt);
       },
     }, opts);

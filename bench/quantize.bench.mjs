@@ -3,6 +3,7 @@
 //   the best scalar JS loop we could write | the TypeScript reference | Float32Array.prototype.set (memcpy).
 import { quantize, quantizeRef, parseFormat, runtime } from '../dist/index.js';
 import { kernelParams, scaleOf } from '../dist/formats/params.js';
+import { quantParams } from '../dist/kernels/blocks.js';
 import { environment, measure, printTable, save } from './lib.mjs';
 
 const FORMATS = ['INT8', 'INT4', 'E4M3', 'E2M1', 'E5M2', 'BF16'];
@@ -77,8 +78,9 @@ export default async function run() {
       let diff = 0;
       for (let i = 0; i < n; i++) if (out[i] !== want[i]) diff++;
       const xs = x.subarray(0, refN), outs = out.subarray(0, refN);
+      const qp = quantParams(runtime, k, s); // quantize() below rewrites the block with the same values
       const r = await measure({
-        wasm: () => runtime.kernels.quant_f32x4(rx.ptr, ro.ptr, n, k.kind, s, k.max, k.M, k.T, k.sh, k.flip),
+        wasm: () => runtime.kernels.quant_f32x4(rx.ptr, ro.ptr, n, qp),
         'quantize()': () => quantize(x, f, clip, out),
         js: () => peer(x, out),
         reference: () => quantizeRef(xs, f, clip ?? 1, outs),

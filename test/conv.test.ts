@@ -1,4 +1,4 @@
-// The convolution family (assembly/conv.ts via src/kernels/conv.ts) against the scalar reference
+// The convolution family (assembly/conv2d*.ts, depthwise.ts, pool.ts via src/kernels/conv.ts) against the scalar reference
 // (src/kernels/conv.ref.ts) on both module variants: conv2d forward / grad-input / grad-weight / bias
 // grad, depthwise forward and gradients, max / average / global-average pooling and their backward;
 // gradients against central finite differences of the f64 reference; bad input → FliqsError.
@@ -12,9 +12,10 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createRuntime, type Runtime, type Variant, type WasmF32 } from '../src/core/runtime.js';
 import { FliqsError } from '../src/core/errors.js';
+import { kernelsNotCalled, trackKernels } from './kernel-coverage.js';
 import {
   conv2dShape, depthwiseConv2dShape, pool2dShape, conv2d, conv2dGradInput, conv2dGradWeight,
-  conv2dGradBias, depthwiseConv2d, depthwiseConv2dGradInput, depthwiseConv2dGradWeight, maxPool2d,
+  conv2dGradBias, CONV_KERNELS, depthwiseConv2d, depthwiseConv2dGradInput, depthwiseConv2dGradWeight, maxPool2d,
   maxPool2dGrad, avgPool2d, avgPool2dGrad, globalAvgPool, globalAvgPoolGrad,
   type ConvShape,
 } from '../src/kernels/conv.js';
@@ -26,6 +27,7 @@ import {
 const VARIANTS: Variant[] = ['simd', 'relaxed'];
 const runtimes = new Map<Variant, Runtime>();
 for (const v of VARIANTS) runtimes.set(v, await createRuntime(v));
+const called = new Map([...runtimes].map(([v, rt]) => [v, trackKernels(rt)]));
 
 /** Deterministic values in [-1, 1). */
 function randomF32(n: number, seed: number): Float32Array {
@@ -273,4 +275,8 @@ describe('conv family bad input', () => {
     err(() => maxPool2dGrad(rt.allocF32(12), short as never, p), /argmax/);
     freeAll(x, w, short, other, argmax);
   });
+});
+
+it('the tests above reach every kernel of CONV_KERNELS on both modules', () => {
+  expect([...runtimes].flatMap(([v, rt]) => kernelsNotCalled(CONV_KERNELS, rt, called.get(v)!))).toEqual([]);
 });

@@ -7,11 +7,13 @@ import { FliqsError } from '../src/core/errors.js';
 import { createRuntime, type Runtime, type WasmF32 } from '../src/core/runtime.js';
 import * as K from '../src/kernels/elementwise.js';
 import * as R from '../src/kernels/elementwise.ref.js';
+import { kernelsNotCalled, trackKernels } from './kernel-coverage.js';
 import { randArray } from './quant-helpers.js';
 
 const RUNS = 150;
 const ULP = 2 ** -23; // f32 machine epsilon (spacing at 1)
 const runtimes: Runtime[] = [await createRuntime('simd'), await createRuntime('relaxed')];
+const called = runtimes.map(trackKernels);
 
 function randLabels(seed: number, B: number, classes: number): Int32Array {
   return Int32Array.from(randArray(seed, B, 0, 1), (u) => Math.min(classes - 1, Math.floor(u * classes)));
@@ -409,4 +411,8 @@ describe('bad input → FliqsError', () => {
     expect(err).toBeInstanceOf(FliqsError);
     expect((err as FliqsError).input).toBe(input);
   });
+});
+
+it('the tests above reach every kernel of ELEMENTWISE_KERNELS on both modules', () => {
+  expect(runtimes.flatMap((rt, i) => kernelsNotCalled(K.ELEMENTWISE_KERNELS, rt, called[i]!))).toEqual([]);
 });

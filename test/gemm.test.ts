@@ -17,6 +17,7 @@ import { gemm, gemmBatched, GEMM_KERNELS, type GemmLayout } from '../src/kernels
 import { gemmRef, gemmBatchedRef } from '../src/kernels/gemm.ref.js';
 import { parseFormat } from '../src/formats/format.js';
 import { kernelParams, scaleOf } from '../src/formats/params.js';
+import { quantParams } from '../src/kernels/blocks.js';
 
 const LAYOUTS = Object.keys(GEMM_KERNELS) as GemmLayout[];
 const VARIANTS: Variant[] = ['simd', 'relaxed'];
@@ -179,10 +180,10 @@ for (const variant of VARIANTS) {
           if (perColumn && !f.ignoresClip) {
             const sc = rt.copyIn(clips.map((c) => scaleOf(f, c)));
             const [outer, C, inner] = layout === 'nt' ? [1, N, K] : [K, N, 1];
-            rt.kernels.quant_pc_f32x4(bq.ptr, bq.ptr, outer, C, inner, sc.ptr, k.kind, k.max, k.M, k.T, k.sh, k.flip);
+            rt.kernels.quant_pc_f32x4(bq.ptr, bq.ptr, outer, C, inner, quantParams(rt, k, 1, sc.ptr));
             sc.free();
           } else {
-            rt.kernels.quant_f32x4(bq.ptr, bq.ptr, B.length, k.kind, f.ignoresClip ? 1 : scaleOf(f, clip), k.max, k.M, k.T, k.sh, k.flip);
+            rt.kernels.quant_f32x4(bq.ptr, bq.ptr, B.length, quantParams(rt, k, f.ignoresClip ? 1 : scaleOf(f, clip)));
           }
           const Bq = bq.array.slice();
           bq.free();
@@ -209,7 +210,7 @@ for (const variant of VARIANTS) {
       const A = randomF32(M * K, 3), B = randomF32(K * N, 4);
       const f = parseFormat('E4M3'), k = kernelParams(f);
       const bq = rt.copyIn(B);
-      rt.kernels.quant_f32x4(bq.ptr, bq.ptr, B.length, k.kind, scaleOf(f, 1.5), k.max, k.M, k.T, k.sh, k.flip);
+      rt.kernels.quant_f32x4(bq.ptr, bq.ptr, B.length, quantParams(rt, k, scaleOf(f, 1.5)));
       const Bq = bq.array.slice();
       bq.free();
       const want = new Float32Array(M * N), got = new Float32Array(M * N);

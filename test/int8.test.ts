@@ -13,14 +13,16 @@ import { scaleOf } from '../src/formats/params.js';
 import { quantize, quantizePerChannel } from '../src/kernels/quant.js';
 import {
   conv2dI8, depthwiseConv2dI8, gemmI8Dequant, prepareDequant, gemmI8, MAX_K_I8, packWeightsI4, packWeightsI4AsI8, packWeightsI8, quantizeToI8,
-  quantizePerChannelToI8, type PackedWeightsI8,
+  quantizePerChannelToI8, INT8_GEMM_KERNELS, INT8_KERNELS, type PackedWeightsI8,
 } from '../src/kernels/int8.js';
+import { kernelsNotCalled, trackKernels } from './kernel-coverage.js';
 import { conv2dI8Ref, dequantI8Ref, depthwiseConv2dI8Ref, gemmI8Ref, quantizeI8Ref, requantizeI8Ref, unpackI4Ref } from '../src/kernels/int8.ref.js';
 
 const f32 = Math.fround;
 const U = 2 ** -24;
 const RUNS = 100;
 const runtimes: Runtime[] = [await createRuntime('simd'), await createRuntime('relaxed')];
+const called = runtimes.map(trackKernels);
 
 type Fill = 'mixed' | 'max' | 'min' | 'alternating';
 const fills: Fill[] = ['mixed', 'mixed', 'mixed', 'max', 'min', 'alternating'];
@@ -420,4 +422,8 @@ describe('int8 kernels reject bad input with a FliqsError naming the shapes', ()
     expect(() => quantizePerChannelToI8(x.ptr, out, 1, 3, [1, 2], 'INT8', rt)).toThrow(/3 positive scales/);
     expect(() => quantizeToI8(x.ptr, out, 1e6, 1, 'INT8', rt)).toThrow(/f32 x \[1000000\]/);
   });
+});
+
+it('the tests above reach every kernel of INT8_GEMM_KERNELS and INT8_KERNELS on both modules', () => {
+  expect(runtimes.flatMap((rt, i) => [...kernelsNotCalled(INT8_GEMM_KERNELS, rt, called[i]!), ...kernelsNotCalled(INT8_KERNELS, rt, called[i]!)])).toEqual([]);
 });

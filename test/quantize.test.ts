@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createRuntime } from '../src/core/runtime.js';
 import { kernelParams, scaleOf } from '../src/formats/params.js';
+import { quantParams } from '../src/kernels/blocks.js';
 import { exponentOf, roundToGrid } from '../src/formats/reference.js';
 import {
   encode, FliqsError, parseFormat, quantize, quantizePerChannel, quantizePerChannelRef, quantizeRef, runtime, steGradient, steRef,
@@ -63,7 +64,7 @@ describe('quantize: wasm kernel equals the reference bit for bit', () => {
         const x = rt.copyIn(xs);
         clip = fit(f, clip);
         const s = scaleOf(f, clip), k = kernelParams(f);
-        if (f.kind !== 'fp32') rt.kernels.quant_f32x4(x.ptr, x.ptr, xs.length, k.kind, s, k.max, k.M, k.T, k.sh, k.flip);
+        if (f.kind !== 'fp32') rt.kernels.quant_f32x4(x.ptr, x.ptr, xs.length, quantParams(rt, k, s));
         const i = firstBitMismatch(x.array.slice(), quantizeRef(xs, f, clip));
         x.free();
         expect(i, `${variant} ${f.name}`).toBe(-1);

@@ -1,7 +1,10 @@
 // Per-vector quantizer arithmetic shared by the kernels that quantize (quant.ts, gemm.ts while packing, and the
 // int8 kernels' codes: int8.ts, deploy.ts).
 // Inline helpers only: this file is not re-exported from assembly/index.ts, so nothing here is a wasm export.
-// See quant.ts for what each format kind computes.
+// See quant.ts for what each format kind computes; the kind codes are KIND_* of abi.generated.ts
+// (KIND_FLOAT_MAGIC: ExMy whose per-lane magic constant cannot overflow (x ≤ 7) and whose ties need no parity flip).
+
+import { KIND_BF16, KIND_FLOAT_MAGIC, KIND_INT } from './abi.generated';
 
 export const SIGN: v128 = i32x4.splat(0x80000000);
 export const ONE: v128 = i32x4.splat(1);
@@ -30,11 +33,6 @@ export const ONE: v128 = i32x4.splat(1);
   return i32x4.splat(~((1 << sh) - 1));
 }
 
-export const KIND_INT: i32 = 0;
-export const KIND_FLOAT: i32 = 1;
-export const KIND_BF16: i32 = 2;
-/** ExMy whose per-lane magic constant cannot overflow (x ≤ 7) and whose ties need no parity flip. */
-export const KIND_FLOAT_MAGIC: i32 = 3;
 
 export const EXP: v128 = i32x4.splat(0x7f800000);
 

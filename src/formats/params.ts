@@ -2,10 +2,11 @@
 // a uniform region |v| < T with quantum M * 2^-23, and a floating region above it that keeps 23 - sh
 // mantissa bits. INTk is all uniform (T = Inf, quantum 1); BF16 is s = 1 with no clamp.
 
+import { KIND } from '../core/abi.generated.js';
 import type { Format } from './format.js';
 
 export interface KernelParams {
-  /** Which kernel: 0 INT, 1 ExMy (general), 2 BF16, 3 ExMy by per-lane magic add (x ≤ 7, no tie flip); FP32 never reaches one. */
+  /** Which kernel (KIND of scripts/wasm-abi.mjs): int, float (ExMy general), bf16, floatMagic (ExMy by per-lane magic add: x ≤ 7, no tie flip); fp32 never reaches one. */
   readonly kind: number;
   readonly max: number;
   readonly M: number;
@@ -20,12 +21,12 @@ const cache = new WeakMap<Format, KernelParams>();
 export function kernelParams(f: Format): KernelParams {
   let p = cache.get(f);
   if (p) return p;
-  if (f.kind === 'int') p = { kind: 0, max: f.maxValue, M: 2 ** 23, T: Infinity, sh: 1, flip: 0 };
-  else if (f.kind === 'fp32') p = { kind: -1, max: Infinity, M: 0, T: 0, sh: 0, flip: 0 };
+  if (f.kind === 'int') p = { kind: KIND.int, max: f.maxValue, M: 2 ** 23, T: Infinity, sh: 1, flip: 0 };
+  else if (f.kind === 'fp32') p = { kind: KIND.fp32, max: Infinity, M: 0, T: 0, sh: 0, flip: 0 };
   else {
     const y = f.mantissaBits, emin = f.minExponent;
     const flip = y === 0 && f.bias % 2 === 0 ? 1 : 0;
-    const kind = f.kind === 'bf16' ? 2 : f.exponentBits <= 7 && flip === 0 ? 3 : 1;
+    const kind = f.kind === 'bf16' ? KIND.bf16 : f.exponentBits <= 7 && flip === 0 ? KIND.floatMagic : KIND.float;
     p = { kind, max: f.kind === 'bf16' ? Infinity : f.maxValue, M: 2 ** (emin - y + 23), T: 2 ** (emin + 1), sh: 23 - y, flip };
   }
   cache.set(f, p);

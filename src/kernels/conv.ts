@@ -1,14 +1,38 @@
-// Typed wrappers over the convolution-family kernels (assembly/conv.ts): shape validation that throws
-// FliqsError, weight packing into arena scratch, and the stride-phase split of grad-input.
+// Typed wrappers over the convolution-family kernels (assembly/conv2d*.ts, depthwise.ts, pool.ts): shape
+// validation that throws FliqsError, arena scratch for packed weights, and the geometry block every
+// kernel reads (blocks.ts convGeometry, written from the ConvShape right before the call).
 // Tensors are wasm-resident WasmF32 buffers (NHWC activations, HWIO weights); every buffer of a call
 // must belong to the same runtime, and outputs are allocated on that runtime unless passed in.
 
 import { FliqsError, describe } from '../core/errors.js';
 import { f32Length } from '../core/operands.js';
-import { WasmF32, WasmI32, type Runtime } from '../core/runtime.js';
+import { WasmF32, WasmI32, type Runtime, type WasmExports } from '../core/runtime.js';
+import { convGeometry } from './blocks.js';
 import { outExtent, type ConvShape } from './conv.ref.js';
 
 export type { ConvShape } from './conv.ref.js';
+
+/**
+ * The wasm kernel behind each operation (one list drives wrappers, tests and bench). conv2dGradWeight runs
+ * as a GEMM over pixels, or directly for patches under DW_GEMM_MIN_PATCH entries.
+ */
+export const CONV_KERNELS = {
+  conv2d: 'conv2d_direct_nhwc_f32_4x8',
+  conv2dGradInput: 'conv2d_grad_input_nhwc_f32_4x8',
+  conv2dGradWeight: { gemm: 'conv2d_grad_weight_gemm_nhwc_f32_4x8', direct: 'conv2d_grad_weight_nhwc_f32_4x8' },
+  conv2dGradBias: 'conv2d_grad_bias_f32',
+  depthwiseConv2d: 'depthwise_conv2d_nhwc_f32_4x8',
+  depthwiseConv2dGradInput: 'depthwise_conv2d_grad_input_nhwc_f32',
+  depthwiseConv2dGradWeight: 'depthwise_conv2d_grad_weight_nhwc_f32',
+  maxPool2d: 'maxpool2d_nhwc_f32',
+  maxPool2dGrad: 'maxpool2d_bwd_f32',
+  avgPool2d: 'avgpool2d_nhwc_f32',
+  avgPool2dGrad: 'avgpool2d_bwd_nhwc_f32',
+  globalAvgPool: 'global_avgpool_nhwc_f32',
+  globalAvgPoolGrad: 'global_avgpool_bwd_nhwc_f32',
+} as const satisfies Record<string, keyof WasmExports | Record<string, keyof WasmExports>>;
+
+export type ConvOp = keyof typeof CONV_KERNELS;
 
 /** stride: s or [sh, sw]; padding: p, [ph, pw] (symmetric) or [top, left, bottom, right]. */
 export interface ConvOptions {
@@ -169,10 +193,7 @@ export function conv2d(x: WasmF32, w: WasmF32, bias: WasmF32 | null, s: ConvShap
   const ICg = s.C / s.groups, OCg = s.CO / s.groups;
   const wp = rt.arena.alloc(s.groups * Math.ceil(OCg / 8) * s.KH * s.KW * ICg * 32);
   try {
-    const k = rt.kernels;
-    k.conv2d_pack_hwio_f32x8(w.ptr, wp, s.KH, s.KW, ICg, OCg, s.groups);
-    k.conv2d_direct_nhwc_f32_4x8(x.ptr, s.N, s.H, s.W, s.C, wp, s.KH, s.KW, ICg, OCg, s.groups, bias ? bias.ptr : 0,
-      y.ptr, 0, s.OH * s.OW * s.CO, s.OW * s.CO, s.CO, 0, s.OH, 0, s.OW, s.sh, s.sw, s.pt, s.pl);
+    rt.kernels[CONV_KERNELS.conv2d](x.ptr, w.ptr, wp, bias ? bias.ptr : 0, y.ptr, convGeometry(rt, s));
   } finally {
     rt.arena.free(wp);
   }
@@ -185,7 +206,7 @@ const ceilDiv = (a: number, b: number) => Math.ceil(a / b);
 const DW_GEMM_MIN_PATCH = 32;
 
 /**
- * conv2d grad-input: dx[N, H, W, C] = transposed conv of dy[N, OH, OW, CO] with w. Splits dx into
+ * conv2d grad-input: dx[N, H, W, C] = transposed conv of dy[N, OH, OW, CO] with w. The kernel splits dx into
  * sh·sw stride phases; each is a stride-1 direct conv of dy with a flipped, transposed sub-kernel.
  * @example
  * const dx = conv2dGradInput(dy, w, conv2dShape([2, 9, 9, 3], [3, 3, 3, 8], { stride: 2 }));
@@ -200,21 +221,7 @@ export function conv2dGradInput(dy: WasmF32, w: WasmF32, s: ConvShape, out?: Was
   const Jh0 = ceilDiv(s.KH, s.sh), Jw0 = ceilDiv(s.KW, s.sw);
   const wp = rt.arena.alloc(s.groups * Math.ceil(ICg / 8) * Jh0 * Jw0 * OCg * 32);
   try {
-    const k = rt.kernels;
-    for (let rh = 0; rh < s.sh; rh++) {
-      const qh0 = ceilDiv(s.pt - rh, s.sh), qh1 = Math.floor((s.H - 1 + s.pt - rh) / s.sh) + 1;
-      if (qh1 <= qh0) continue;
-      const Jh = rh < s.KH ? ceilDiv(s.KH - rh, s.sh) : 0;
-      for (let rw = 0; rw < s.sw; rw++) {
-        const qw0 = ceilDiv(s.pl - rw, s.sw), qw1 = Math.floor((s.W - 1 + s.pl - rw) / s.sw) + 1;
-        if (qw1 <= qw0) continue;
-        const Jw = rw < s.KW ? ceilDiv(s.KW - rw, s.sw) : 0;
-        k.conv2d_pack_grad_input_hwio_f32x8(w.ptr, wp, s.KH, s.KW, ICg, OCg, s.groups, s.sh, s.sw, rh, rw);
-        k.conv2d_direct_nhwc_f32_4x8(dy.ptr, s.N, s.OH, s.OW, s.CO, wp, Jh, Jw, OCg, ICg, s.groups, 0,
-          dx.ptr, ((rh - s.pt) * s.W + (rw - s.pl)) * s.C, s.H * s.W * s.C, s.sh * s.W * s.C, s.sw * s.C,
-          qh0, qh1, qw0, qw1, 1, 1, Jh - 1, Jw - 1);
-      }
-    }
+    rt.kernels[CONV_KERNELS.conv2dGradInput](dy.ptr, w.ptr, wp, dx.ptr, convGeometry(rt, s));
   } finally {
     rt.arena.free(wp);
   }
@@ -236,18 +243,16 @@ export function conv2dGradWeight(x: WasmF32, dy: WasmF32, s: ConvShape, out?: Wa
   buf(rt, 'dy', dy, yLen(s), yDims(s));
   const dw = outBuf(rt, out, wLen(s), wDims(s));
   const k = rt.kernels;
-  const ICg = s.C / s.groups, OCg = s.CO / s.groups;
+  const ICg = s.C / s.groups;
   if (s.KH * s.KW * ICg >= DW_GEMM_MIN_PATCH) {
-    const scratch = rt.arena.alloc(k.conv2d_grad_weight_scratch_bytes(s.KH, s.KW, ICg, OCg, s.groups));
+    const scratch = rt.arena.alloc(k.conv2d_grad_weight_scratch_bytes(convGeometry(rt, s)));
     try {
-      k.conv2d_grad_weight_gemm_nhwc_f32_4x8(x.ptr, s.N, s.H, s.W, s.C, dy.ptr, s.OH, s.OW, s.CO, dw.ptr, s.KH, s.KW, s.groups,
-        s.sh, s.sw, s.pt, s.pl, scratch);
+      k[CONV_KERNELS.conv2dGradWeight.gemm](x.ptr, dy.ptr, dw.ptr, scratch, convGeometry(rt, s));
     } finally {
       rt.arena.free(scratch);
     }
   } else {
-    k.conv2d_grad_weight_nhwc_f32_4x8(x.ptr, s.N, s.H, s.W, s.C, dy.ptr, s.OH, s.OW, s.CO, dw.ptr, s.KH, s.KW, s.groups,
-      s.sh, s.sw, s.pt, s.pl);
+    k[CONV_KERNELS.conv2dGradWeight.direct](x.ptr, dy.ptr, dw.ptr, convGeometry(rt, s));
   }
   return dw;
 }
@@ -262,7 +267,7 @@ export function conv2dGradBias(dy: WasmF32, s: ConvShape, out?: WasmF32): WasmF3
   const rt = runtimeOf('dy', dy);
   buf(rt, 'dy', dy, yLen(s), yDims(s));
   const db = outBuf(rt, out, s.CO, `[${s.CO}]`);
-  rt.kernels.conv2d_grad_bias_f32(dy.ptr, s.N * s.OH * s.OW, s.CO, db.ptr);
+  rt.kernels[CONV_KERNELS.conv2dGradBias](dy.ptr, s.N * s.OH * s.OW, s.CO, db.ptr);
   return db;
 }
 
@@ -279,8 +284,7 @@ export function depthwiseConv2d(x: WasmF32, w: WasmF32, bias: WasmF32 | null, s:
   buf(rt, 'w', w, s.KH * s.KW * s.C, `[${s.KH}, ${s.KW}, ${s.C}]`);
   if (bias !== null && bias !== undefined) buf(rt, 'bias', bias, s.C, `[${s.C}]`);
   const y = outBuf(rt, out, yLen(s), yDims(s));
-  rt.kernels.depthwise_conv2d_nhwc_f32_4x8(x.ptr, s.N, s.H, s.W, s.C, w.ptr, s.KH, s.KW, bias ? bias.ptr : 0, y.ptr, s.OH, s.OW,
-    s.sh, s.sw, s.pt, s.pl);
+  rt.kernels[CONV_KERNELS.depthwiseConv2d](x.ptr, w.ptr, bias ? bias.ptr : 0, y.ptr, convGeometry(rt, s));
   return y;
 }
 
@@ -295,7 +299,7 @@ export function depthwiseConv2dGradInput(dy: WasmF32, w: WasmF32, s: ConvShape, 
   buf(rt, 'dy', dy, yLen(s), yDims(s));
   buf(rt, 'w', w, s.KH * s.KW * s.C, `[${s.KH}, ${s.KW}, ${s.C}]`);
   const dx = outBuf(rt, out, xLen(s), xDims(s));
-  rt.kernels.depthwise_conv2d_grad_input_nhwc_f32(dy.ptr, s.N, s.OH, s.OW, s.C, w.ptr, s.KH, s.KW, dx.ptr, s.H, s.W, s.sh, s.sw, s.pt, s.pl);
+  rt.kernels[CONV_KERNELS.depthwiseConv2dGradInput](dy.ptr, w.ptr, dx.ptr, convGeometry(rt, s));
   return dx;
 }
 
@@ -310,7 +314,7 @@ export function depthwiseConv2dGradWeight(x: WasmF32, dy: WasmF32, s: ConvShape,
   buf(rt, 'x', x, xLen(s), xDims(s));
   buf(rt, 'dy', dy, yLen(s), yDims(s));
   const dw = outBuf(rt, out, s.KH * s.KW * s.C, `[${s.KH}, ${s.KW}, ${s.C}]`);
-  rt.kernels.depthwise_conv2d_grad_weight_nhwc_f32(x.ptr, s.N, s.H, s.W, s.C, dy.ptr, s.OH, s.OW, dw.ptr, s.KH, s.KW, s.sh, s.sw, s.pt, s.pl);
+  rt.kernels[CONV_KERNELS.depthwiseConv2dGradWeight](x.ptr, dy.ptr, dw.ptr, convGeometry(rt, s));
   return dw;
 }
 
@@ -329,7 +333,7 @@ export function maxPool2d(x: WasmF32, s: ConvShape, out?: WasmF32): { y: WasmF32
   const y = outBuf(rt, out, yLen(s), yDims(s));
   const n = yLen(s);
   const argmax = new WasmI32(rt, rt.arena.alloc(n * 4), n);
-  rt.kernels.maxpool2d_nhwc_f32(x.ptr, s.N, s.H, s.W, s.C, y.ptr, argmax.ptr, s.OH, s.OW, s.KH, s.KW, s.sh, s.sw, s.pt, s.pl);
+  rt.kernels[CONV_KERNELS.maxPool2d](x.ptr, y.ptr, argmax.ptr, convGeometry(rt, s));
   return { y, argmax };
 }
 
@@ -346,7 +350,7 @@ export function maxPool2dGrad(dy: WasmF32, argmax: WasmI32, s: ConvShape, out?: 
     throw new FliqsError('argmax', `got ${describe(argmax)}`, `the WasmI32 of length ${yLen(s)} returned by maxPool2d on this runtime`);
   }
   const dx = outBuf(rt, out, xLen(s), xDims(s));
-  rt.kernels.maxpool2d_bwd_f32(dy.ptr, argmax.ptr, yLen(s), dx.ptr, xLen(s));
+  rt.kernels[CONV_KERNELS.maxPool2dGrad](dy.ptr, argmax.ptr, yLen(s), dx.ptr, xLen(s));
   return dx;
 }
 
@@ -360,7 +364,7 @@ export function avgPool2d(x: WasmF32, s: ConvShape, out?: WasmF32): WasmF32 {
   const rt = runtimeOf('x', x);
   buf(rt, 'x', x, xLen(s), xDims(s));
   const y = outBuf(rt, out, yLen(s), yDims(s));
-  rt.kernels.avgpool2d_nhwc_f32(x.ptr, s.N, s.H, s.W, s.C, y.ptr, s.OH, s.OW, s.KH, s.KW, s.sh, s.sw, s.pt, s.pl);
+  rt.kernels[CONV_KERNELS.avgPool2d](x.ptr, y.ptr, convGeometry(rt, s));
   return y;
 }
 
@@ -374,7 +378,7 @@ export function avgPool2dGrad(dy: WasmF32, s: ConvShape, out?: WasmF32): WasmF32
   const rt = runtimeOf('dy', dy);
   buf(rt, 'dy', dy, yLen(s), yDims(s));
   const dx = outBuf(rt, out, xLen(s), xDims(s));
-  rt.kernels.avgpool2d_bwd_nhwc_f32(dy.ptr, s.N, s.H, s.W, s.C, dx.ptr, s.OH, s.OW, s.KH, s.KW, s.sh, s.sw, s.pt, s.pl);
+  rt.kernels[CONV_KERNELS.avgPool2dGrad](dy.ptr, dx.ptr, convGeometry(rt, s));
   return dx;
 }
 
@@ -388,7 +392,7 @@ export function globalAvgPool(x: WasmF32, xShape: readonly number[], out?: WasmF
   const rt = runtimeOf('x', x);
   buf(rt, 'x', x, N * H * W * C, `[${N}, ${H}, ${W}, ${C}]`);
   const y = outBuf(rt, out, N * C, `[${N}, ${C}]`);
-  rt.kernels.global_avgpool_nhwc_f32(x.ptr, N, H * W, C, y.ptr);
+  rt.kernels[CONV_KERNELS.globalAvgPool](x.ptr, N, H * W, C, y.ptr);
   return y;
 }
 
@@ -402,6 +406,6 @@ export function globalAvgPoolGrad(dy: WasmF32, xShape: readonly number[], out?: 
   const rt = runtimeOf('dy', dy);
   buf(rt, 'dy', dy, N * C, `[${N}, ${C}]`);
   const dx = outBuf(rt, out, N * H * W * C, `[${N}, ${H}, ${W}, ${C}]`);
-  rt.kernels.global_avgpool_bwd_nhwc_f32(dy.ptr, N, H * W, C, dx.ptr);
+  rt.kernels[CONV_KERNELS.globalAvgPoolGrad](dy.ptr, N, H * W, C, dx.ptr);
   return dx;
 }

@@ -8,7 +8,36 @@
 
 import { f32Length, place, type F32Operand } from '../core/operands.js';
 import { FliqsError, describe, requireFinite, requireInt, requirePositive } from '../core/errors.js';
-import { runtime, WasmF32, type Runtime } from '../core/runtime.js';
+import { runtime, WasmF32, type Runtime, type WasmExports } from '../core/runtime.js';
+
+/** The wasm kernel behind each operation (one list drives wrappers, tests and bench). */
+export const ELEMENTWISE_KERNELS = {
+  exp: 'exp_f32x4',
+  relu: 'relu_f32x4',
+  reluGrad: 'relu_grad_f32x4',
+  relu6: 'relu6_f32x4',
+  relu6Grad: 'relu6_grad_f32x4',
+  add: 'add_f32x4',
+  mul: 'mul_f32x4',
+  scale: 'scale_f32x4',
+  axpy: 'axpy_f32x4',
+  biasAdd: 'bias_add_f32x4',
+  biasGrad: 'bias_grad_f32x4',
+  batchNormTrain: 'batchnorm_train_f32x4',
+  batchNormInfer: 'batchnorm_infer_f32x4',
+  batchNormGrad: 'batchnorm_grad_f32x4',
+  softmaxRows: 'softmax_rows_f32x4',
+  softmaxRowsGrad: 'softmax_rows_grad_f32x4',
+  softmaxCrossEntropy: 'softmax_ce_f32x4',
+  softmaxCrossEntropyGrad: 'softmax_ce_grad_f32x4',
+  accuracyCount: 'accuracy_count_f32',
+  layerNorm: 'layernorm_f32x4',
+  layerNormGrad: 'layernorm_grad_f32x4',
+  geluTanh: 'gelu_tanh_f32x4',
+  geluTanhGrad: 'gelu_tanh_grad_f32x4',
+} as const satisfies Record<string, keyof WasmExports>;
+
+export type ElementwiseOp = keyof typeof ELEMENTWISE_KERNELS;
 
 interface Slot {
   name: string;
@@ -84,7 +113,7 @@ function binary(rt: Runtime, names: [string, string, string], a: F32Operand, b: 
  * exp(x, y); // y.array ≈ [1, 2.7182817]
  */
 export function exp(x: F32Operand, y: F32Operand, rt: Runtime = runtime): void {
-  unary(rt, x, y, 'y', (a, b, n) => rt.kernels.exp_f32x4(a, b, n));
+  unary(rt, x, y, 'y', (a, b, n) => rt.kernels[ELEMENTWISE_KERNELS.exp](a, b, n));
 }
 
 /**
@@ -94,7 +123,7 @@ export function exp(x: F32Operand, y: F32Operand, rt: Runtime = runtime): void {
  * relu(x, y); // y.array = [0, 2]
  */
 export function relu(x: F32Operand, y: F32Operand, rt: Runtime = runtime): void {
-  unary(rt, x, y, 'y', (a, b, n) => rt.kernels.relu_f32x4(a, b, n));
+  unary(rt, x, y, 'y', (a, b, n) => rt.kernels[ELEMENTWISE_KERNELS.relu](a, b, n));
 }
 
 /**
@@ -105,7 +134,7 @@ export function relu(x: F32Operand, y: F32Operand, rt: Runtime = runtime): void 
  * reluGrad(x, dy, dx); // dx.array = [0, 0, 5]
  */
 export function reluGrad(x: F32Operand, dy: F32Operand, dx: F32Operand, rt: Runtime = runtime): void {
-  binary(rt, ['x', 'dy', 'dx'], x, dy, dx, (a, b, o, n) => rt.kernels.relu_grad_f32x4(a, b, o, n));
+  binary(rt, ['x', 'dy', 'dx'], x, dy, dx, (a, b, o, n) => rt.kernels[ELEMENTWISE_KERNELS.reluGrad](a, b, o, n));
 }
 
 /**
@@ -115,7 +144,7 @@ export function reluGrad(x: F32Operand, dy: F32Operand, dx: F32Operand, rt: Runt
  * relu6(x, y); // y.array = [0, 3, 6]
  */
 export function relu6(x: F32Operand, y: F32Operand, rt: Runtime = runtime): void {
-  unary(rt, x, y, 'y', (a, b, n) => rt.kernels.relu6_f32x4(a, b, n));
+  unary(rt, x, y, 'y', (a, b, n) => rt.kernels[ELEMENTWISE_KERNELS.relu6](a, b, n));
 }
 
 /**
@@ -126,7 +155,7 @@ export function relu6(x: F32Operand, y: F32Operand, rt: Runtime = runtime): void
  * relu6Grad(x, dy, dx); // dx.array = [0, 1, 0]
  */
 export function relu6Grad(x: F32Operand, dy: F32Operand, dx: F32Operand, rt: Runtime = runtime): void {
-  binary(rt, ['x', 'dy', 'dx'], x, dy, dx, (a, b, o, n) => rt.kernels.relu6_grad_f32x4(a, b, o, n));
+  binary(rt, ['x', 'dy', 'dx'], x, dy, dx, (a, b, o, n) => rt.kernels[ELEMENTWISE_KERNELS.relu6Grad](a, b, o, n));
 }
 
 /**
@@ -136,7 +165,7 @@ export function relu6Grad(x: F32Operand, dy: F32Operand, dx: F32Operand, rt: Run
  * add(a, b, a); // a.array = [4, 6]
  */
 export function add(a: F32Operand, b: F32Operand, out: F32Operand, rt: Runtime = runtime): void {
-  binary(rt, ['a', 'b', 'out'], a, b, out, (x, y, o, n) => rt.kernels.add_f32x4(x, y, o, n));
+  binary(rt, ['a', 'b', 'out'], a, b, out, (x, y, o, n) => rt.kernels[ELEMENTWISE_KERNELS.add](x, y, o, n));
 }
 
 /**
@@ -146,7 +175,7 @@ export function add(a: F32Operand, b: F32Operand, out: F32Operand, rt: Runtime =
  * mul(a, b, o); // o.array = [3, 8]
  */
 export function mul(a: F32Operand, b: F32Operand, out: F32Operand, rt: Runtime = runtime): void {
-  binary(rt, ['a', 'b', 'out'], a, b, out, (x, y, o, n) => rt.kernels.mul_f32x4(x, y, o, n));
+  binary(rt, ['a', 'b', 'out'], a, b, out, (x, y, o, n) => rt.kernels[ELEMENTWISE_KERNELS.mul](x, y, o, n));
 }
 
 /**
@@ -157,7 +186,7 @@ export function mul(a: F32Operand, b: F32Operand, out: F32Operand, rt: Runtime =
  */
 export function scale(x: F32Operand, s: number, out: F32Operand, rt: Runtime = runtime): void {
   requireFinite('s', s);
-  unary(rt, x, out, 'out', (a, b, n) => rt.kernels.scale_f32x4(a, b, n, s));
+  unary(rt, x, out, 'out', (a, b, n) => rt.kernels[ELEMENTWISE_KERNELS.scale](a, b, n, s));
 }
 
 /**
@@ -170,7 +199,7 @@ export function axpy(a: number, x: F32Operand, y: F32Operand, rt: Runtime = runt
   requireFinite('a', a);
   const n = f32Length(rt, 'x', x);
   run(rt, `x of ${n} elements`, [{ name: 'x', x, n }, { name: 'y', x: y, n, out: true }], 0,
-    ([px, py]) => rt.kernels.axpy_f32x4(px!, py!, n, a));
+    ([px, py]) => rt.kernels[ELEMENTWISE_KERNELS.axpy](px!, py!, n, a));
 }
 
 /**
@@ -184,7 +213,7 @@ export function biasAdd(x: F32Operand, bias: F32Operand, out: F32Operand, rows: 
   requireSize('C', C);
   const n = rows * C;
   run(rt, `[rows, C] = [${rows}, ${C}]`, [{ name: 'x', x, n }, { name: 'bias', x: bias, n: C }, { name: 'out', x: out, n, out: true }], 0,
-    ([px, pb, po]) => rt.kernels.bias_add_f32x4(px!, pb!, po!, rows, C));
+    ([px, pb, po]) => rt.kernels[ELEMENTWISE_KERNELS.biasAdd](px!, pb!, po!, rows, C));
 }
 
 /**
@@ -198,7 +227,7 @@ export function biasGrad(dy: F32Operand, dbias: F32Operand, rows: number, C: num
   requireSize('rows', rows);
   requireSize('C', C);
   run(rt, `[rows, C] = [${rows}, ${C}]`, [{ name: 'dy', x: dy, n: rows * C }, { name: 'dbias', x: dbias, n: C, out: true }], 0,
-    ([pd, pb]) => rt.kernels.bias_grad_f32x4(pd!, pb!, rows, C));
+    ([pd, pb]) => rt.kernels[ELEMENTWISE_KERNELS.biasGrad](pd!, pb!, rows, C));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -257,7 +286,7 @@ export function batchNormTrain(a: BatchNormTrainArgs, rt: Runtime = runtime): vo
   ];
   if (update) slots.push({ name: 'runningMean', x: a.runningMean!, n: C, out: true }, { name: 'runningVar', x: a.runningVar!, n: C, out: true });
   run(rt, `[rows, C] = [${rows}, ${C}]`, slots, C, (p, scratch) =>
-    rt.kernels.batchnorm_train_f32x4(p[0]!, p[1]!, rows, C, p[2]!, p[3]!, p[4]!, p[5]!, update ? p[6]! : 0, update ? p[7]! : 0,
+    rt.kernels[ELEMENTWISE_KERNELS.batchNormTrain](p[0]!, p[1]!, rows, C, p[2]!, p[3]!, p[4]!, p[5]!, update ? p[6]! : 0, update ? p[7]! : 0,
       momentum, eps, update ? 1 : 0, scratch));
 }
 
@@ -289,7 +318,7 @@ export function batchNormInfer(a: BatchNormInferArgs, rt: Runtime = runtime): vo
   run(rt, `[rows, C] = [${rows}, ${C}]`, [
     { name: 'x', x: a.x, n }, { name: 'y', x: a.y, n, out: true }, { name: 'gamma', x: a.gamma, n: C }, { name: 'beta', x: a.beta, n: C },
     { name: 'runningMean', x: a.runningMean, n: C }, { name: 'runningVar', x: a.runningVar, n: C },
-  ], C, (p, scratch) => rt.kernels.batchnorm_infer_f32x4(p[0]!, p[1]!, rows, C, p[2]!, p[3]!, p[4]!, p[5]!, eps, scratch));
+  ], C, (p, scratch) => rt.kernels[ELEMENTWISE_KERNELS.batchNormInfer](p[0]!, p[1]!, rows, C, p[2]!, p[3]!, p[4]!, p[5]!, eps, scratch));
 }
 
 export interface BatchNormGradArgs {
@@ -323,7 +352,7 @@ export function batchNormGrad(a: BatchNormGradArgs, rt: Runtime = runtime): void
     { name: 'x', x: a.x, n }, { name: 'dy', x: a.dy, n }, { name: 'dx', x: a.dx, n, out: true }, { name: 'gamma', x: a.gamma, n: C },
     { name: 'saveMean', x: a.saveMean, n: C }, { name: 'saveInvStd', x: a.saveInvStd, n: C },
     { name: 'dgamma', x: a.dgamma, n: C, out: true }, { name: 'dbeta', x: a.dbeta, n: C, out: true },
-  ], 2 * C, (p, scratch) => rt.kernels.batchnorm_grad_f32x4(p[0]!, p[1]!, p[2]!, rows, C, p[3]!, p[4]!, p[5]!, p[6]!, p[7]!, scratch));
+  ], 2 * C, (p, scratch) => rt.kernels[ELEMENTWISE_KERNELS.batchNormGrad](p[0]!, p[1]!, p[2]!, rows, C, p[3]!, p[4]!, p[5]!, p[6]!, p[7]!, scratch));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -340,7 +369,7 @@ export function softmaxRows(x: F32Operand, y: F32Operand, rows: number, K: numbe
   requireSize('K', K);
   const n = rows * K;
   run(rt, `[rows, K] = [${rows}, ${K}]`, [{ name: 'x', x, n }, { name: 'y', x: y, n, out: true }], 0,
-    ([px, py]) => rt.kernels.softmax_rows_f32x4(px!, py!, rows, K));
+    ([px, py]) => rt.kernels[ELEMENTWISE_KERNELS.softmaxRows](px!, py!, rows, K));
 }
 
 /**
@@ -353,7 +382,7 @@ export function softmaxRowsGrad(y: F32Operand, dy: F32Operand, dx: F32Operand, r
   requireSize('K', K);
   const n = rows * K;
   run(rt, `[rows, K] = [${rows}, ${K}]`, [{ name: 'y', x: y, n }, { name: 'dy', x: dy, n }, { name: 'dx', x: dx, n, out: true }], 0,
-    ([py, pd, po]) => rt.kernels.softmax_rows_grad_f32x4(py!, pd!, po!, rows, K));
+    ([py, pd, po]) => rt.kernels[ELEMENTWISE_KERNELS.softmaxRowsGrad](py!, pd!, po!, rows, K));
 }
 
 export interface SoftmaxCEArgs {
@@ -383,7 +412,7 @@ export function softmaxCrossEntropy(a: SoftmaxCEArgs, rt: Runtime = runtime): nu
   const n = B * K;
   return run(rt, `[B, K] = [${B}, ${K}]`, [
     { name: 'logits', x: a.logits, n }, { name: 'labels', x: a.labels, n: B }, { name: 'probs', x: a.probs, n, out: true },
-  ], 0, ([pl, pb, pp]) => rt.kernels.softmax_ce_f32x4(pl!, pb!, pp!, B, K, eps));
+  ], 0, ([pl, pb, pp]) => rt.kernels[ELEMENTWISE_KERNELS.softmaxCrossEntropy](pl!, pb!, pp!, B, K, eps));
 }
 
 export interface SoftmaxCEGradArgs {
@@ -413,7 +442,7 @@ export function softmaxCrossEntropyGrad(a: SoftmaxCEGradArgs, rt: Runtime = runt
   const n = B * K;
   run(rt, `[B, K] = [${B}, ${K}]`, [
     { name: 'probs', x: a.probs, n }, { name: 'labels', x: a.labels, n: B }, { name: 'dlogits', x: a.dlogits, n, out: true },
-  ], 0, ([pp, pb, pd]) => rt.kernels.softmax_ce_grad_f32x4(pp!, pb!, pd!, B, K, eps, g));
+  ], 0, ([pp, pb, pd]) => rt.kernels[ELEMENTWISE_KERNELS.softmaxCrossEntropyGrad](pp!, pb!, pd!, B, K, eps, g));
 }
 
 /**
@@ -426,7 +455,7 @@ export function accuracyCount(logits: F32Operand, labels: Int32Array, B: number,
   requireSize('K', K);
   requireLabels(labels, K);
   return run(rt, `[B, K] = [${B}, ${K}]`, [{ name: 'logits', x: logits, n: B * K }, { name: 'labels', x: labels, n: B }], 0,
-    ([pl, pb]) => rt.kernels.accuracy_count_f32(pl!, pb!, B, K));
+    ([pl, pb]) => rt.kernels[ELEMENTWISE_KERNELS.accuracyCount](pl!, pb!, B, K));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -460,7 +489,7 @@ export function layerNorm(a: LayerNormArgs, rt: Runtime = runtime): void {
   run(rt, `[rows, D] = [${rows}, ${D}]`, [
     { name: 'x', x: a.x, n }, { name: 'y', x: a.y, n, out: true }, { name: 'gamma', x: a.gamma, n: D }, { name: 'beta', x: a.beta, n: D },
     { name: 'saveMean', x: a.saveMean, n: rows, out: true }, { name: 'saveInvStd', x: a.saveInvStd, n: rows, out: true },
-  ], 0, (p) => rt.kernels.layernorm_f32x4(p[0]!, p[1]!, rows, D, p[2]!, p[3]!, p[4]!, p[5]!, eps));
+  ], 0, (p) => rt.kernels[ELEMENTWISE_KERNELS.layerNorm](p[0]!, p[1]!, rows, D, p[2]!, p[3]!, p[4]!, p[5]!, eps));
 }
 
 export interface LayerNormGradArgs {
@@ -491,7 +520,7 @@ export function layerNormGrad(a: LayerNormGradArgs, rt: Runtime = runtime): void
     { name: 'x', x: a.x, n }, { name: 'dy', x: a.dy, n }, { name: 'dx', x: a.dx, n, out: true }, { name: 'gamma', x: a.gamma, n: D },
     { name: 'saveMean', x: a.saveMean, n: rows }, { name: 'saveInvStd', x: a.saveInvStd, n: rows },
     { name: 'dgamma', x: a.dgamma, n: D, out: true }, { name: 'dbeta', x: a.dbeta, n: D, out: true },
-  ], 0, (p) => rt.kernels.layernorm_grad_f32x4(p[0]!, p[1]!, p[2]!, rows, D, p[3]!, p[4]!, p[5]!, p[6]!, p[7]!));
+  ], 0, (p) => rt.kernels[ELEMENTWISE_KERNELS.layerNormGrad](p[0]!, p[1]!, p[2]!, rows, D, p[3]!, p[4]!, p[5]!, p[6]!, p[7]!));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -504,7 +533,7 @@ export function layerNormGrad(a: LayerNormGradArgs, rt: Runtime = runtime): void
  * geluTanh(x, y); // y.array ≈ [0.841192]
  */
 export function geluTanh(x: F32Operand, y: F32Operand, rt: Runtime = runtime): void {
-  unary(rt, x, y, 'y', (a, b, n) => rt.kernels.gelu_tanh_f32x4(a, b, n));
+  unary(rt, x, y, 'y', (a, b, n) => rt.kernels[ELEMENTWISE_KERNELS.geluTanh](a, b, n));
 }
 
 /**
@@ -514,5 +543,5 @@ export function geluTanh(x: F32Operand, y: F32Operand, rt: Runtime = runtime): v
  * geluTanhGrad(x, dy, dx); // dx.array = [0.5]
  */
 export function geluTanhGrad(x: F32Operand, dy: F32Operand, dx: F32Operand, rt: Runtime = runtime): void {
-  binary(rt, ['x', 'dy', 'dx'], x, dy, dx, (a, b, o, n) => rt.kernels.gelu_tanh_grad_f32x4(a, b, o, n));
+  binary(rt, ['x', 'dy', 'dx'], x, dy, dx, (a, b, o, n) => rt.kernels[ELEMENTWISE_KERNELS.geluTanhGrad](a, b, o, n));
 }

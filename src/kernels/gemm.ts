@@ -4,6 +4,7 @@
 
 import { f32Length, place, type F32Operand } from '../core/operands.js';
 import { FliqsError, describe, requireFinite, requireInt } from '../core/errors.js';
+import { LAYOUT } from '../core/abi.generated.js';
 import { runtime, WasmF32, type Runtime } from '../core/runtime.js';
 import { parseFormat, type Format } from '../formats/format.js';
 import { kernelParams } from '../formats/params.js';
@@ -19,7 +20,7 @@ export const GEMM_KERNELS = {
   tn: 'gemm_tn_f32_4x8',
 } as const satisfies Record<GemmLayout, string>;
 
-const LAYOUT_CODE: Record<GemmLayout, number> = { nn: 0, nt: 1, tn: 2 };
+const LAYOUT_CODE: Record<GemmLayout, number> = LAYOUT;
 
 /** Flops one iteration of peak_muladd_f32x4 / peak_fma_f32x4 performs (12 chains × 4 lanes × 2). */
 export const PEAK_FLOPS_PER_ITER = 96;

@@ -5,8 +5,12 @@
 // memory (from rt.arena.alloc); every size and offset is checked so no wasm trap reaches a caller.
 
 import { FliqsError, describe, requireFinite, requireInt, requirePositive } from '../core/errors.js';
-import { runtime, type Runtime } from '../core/runtime.js';
+import { EP, EPILOGUE } from '../core/abi.generated.js';
+import { runtime, type Runtime, type WasmExports } from '../core/runtime.js';
 import { parseFormat, type Format } from '../formats/format.js';
+import { kernelParams } from '../formats/params.js';
+import { convGeometry, quantParams } from './blocks.js';
+import type { ConvShape } from './conv.ref.js';
 
 /** Largest K for which |Σ a·b| ≤ 128·128·K stays inside int32. */
 export const MAX_K_I8 = Math.floor((2 ** 31 - 1) / (128 * 128));
@@ -19,6 +23,14 @@ export const INT8_GEMM_KERNELS = {
   i8: { i32: 'gemm_i8_i32_4x8', f32: 'gemm_i8_f32_4x8', q8: 'gemm_i8_q8_4x8' },
   i4: { i32: 'gemm_i4_i32_4x8', f32: 'gemm_i4_f32_4x8', q8: 'gemm_i4_q8_4x8' },
 } as const satisfies Record<PanelKind, { i32: string; f32: string; q8: string }>;
+
+/** The wasm kernels behind the int8 conv, depthwise conv and f32 → int8 code operations. */
+export const INT8_KERNELS = {
+  conv2d: 'conv2d_i8_4x8',
+  depthwiseConv2d: 'depthwise_conv2d_i8_nhwc',
+  quantize: 'quantize_i8_f32x4',
+  quantizePerChannel: 'quantize_pc_i8_f32x4',
+} as const satisfies Record<string, keyof WasmExports>;
 
 /**
  * Weights B[K,N] packed for the int8 GEMM micro-kernel, living in the runtime's arena. `free()` returns
@@ -124,14 +136,14 @@ function checkWeights(rt: Runtime, w: unknown, K: number | null, shapes: string)
   return w;
 }
 
-/** Byte offsets of the epilogue block's fields (assembly/inline/epilogue.ts). */
-const EP = { dq: 0, bias: 4, hasBias: 8, lo: 12, hi: 16, s: 20, max: 24, size: 32 } as const;
+/** A dequantizing epilogue's output: EPILOGUE.f32 (1) or int8 codes EPILOGUE.q8 (2). */
+type OutMode = typeof EPILOGUE.f32 | typeof EPILOGUE.q8;
 
 /**
- * The epilogue block: its header (see EP), then dq[n] = f32(outScale[n]/(sA·sW[n])) (outScale 1 when
- * absent) and bias, each padded to N rounded up to 8, in one arena block. `mode` 1 is f32, 2 int8 codes.
+ * The epilogue block: its header (EP of scripts/wasm-abi.mjs), then dq[n] = f32(outScale[n]/(sA·sW[n]))
+ * (outScale 1 when absent) and bias, each padded to N rounded up to 8, in one arena block.
  */
-function epilogue(rt: Runtime, d: DequantI8, N: number): { ptr: number; mode: 1 | 2 } {
+function epilogue(rt: Runtime, d: DequantI8, N: number): { ptr: number; mode: OutMode } {
   if (typeof d !== 'object' || d === null) throw new FliqsError('dequant', `got ${describe(d)}`, '{ sA, sW, bias?, outScale?, clamp?, requantize? }');
   const sA = requirePositive('dequant.sA', d.sA);
   let sW: ArrayLike<number>;
@@ -170,7 +182,7 @@ function epilogue(rt: Runtime, d: DequantI8, N: number): { ptr: number; mode: 1 
   f[at + EP.lo / 4] = lo; f[at + EP.hi / 4] = hi; f[at + EP.s / 4] = s; f[at + EP.max / 4] = max;
   f.set(dq, at + EP.size / 4);
   if (bias !== undefined) f.set(bias, at + EP.size / 4 + Np);
-  return { ptr, mode: d.requantize === undefined ? 1 : 2 };
+  return { ptr, mode: d.requantize === undefined ? EPILOGUE.f32 : EPILOGUE.q8 };
 }
 
 /**
@@ -180,7 +192,7 @@ function epilogue(rt: Runtime, d: DequantI8, N: number): { ptr: number; mode: 1 
  */
 export class PreparedDequant {
   private freed = false;
-  constructor(readonly runtime: Runtime, readonly ptr: number, readonly mode: 1 | 2, readonly N: number) {}
+  constructor(readonly runtime: Runtime, readonly ptr: number, readonly mode: OutMode, readonly N: number) {}
   get isFreed(): boolean { return this.freed; }
   free(): void {
     if (this.freed) return;
@@ -203,7 +215,7 @@ export function prepareDequant(d: DequantI8, N: number, rt: Runtime = runtime): 
 }
 
 /** The epilogue block for one call: a PreparedDequant as it is (checked), or one built from d and freed by release(). */
-function useEpilogue(rt: Runtime, d: DequantI8 | PreparedDequant, N: number): { ptr: number; mode: 1 | 2; release(): void } {
+function useEpilogue(rt: Runtime, d: DequantI8 | PreparedDequant, N: number): { ptr: number; mode: OutMode; release(): void } {
   if (d instanceof PreparedDequant) {
     if (d.runtime !== rt || d.isFreed || d.N !== N) {
       throw new FliqsError('dequant', d.isFreed ? 'was freed' : d.runtime !== rt ? 'was prepared in another runtime' : `was prepared for ${d.N} columns, not ${N}`,
@@ -224,7 +236,7 @@ function runGemm(rt: Runtime, a: number, M: number, w: PackedWeightsI8, out: num
     if (d) ep = useEpilogue(rt, d, N);
     rt.kernels.pack_a_i8(a, pa, M, K);
     const names = INT8_GEMM_KERNELS[w.panel];
-    if (ep) rt.kernels[ep.mode === 2 ? names.q8 : names.f32](pa, w.ptr, out, M, N, K, ep.ptr);
+    if (ep) rt.kernels[ep.mode === EPILOGUE.q8 ? names.q8 : names.f32](pa, w.ptr, out, M, N, K, ep.ptr);
     else rt.kernels[names.i32](pa, w.ptr, out, M, N, K);
   } finally {
     rt.arena.free(pa);
@@ -234,7 +246,7 @@ function runGemm(rt: Runtime, a: number, M: number, w: PackedWeightsI8, out: num
 
 /** Bytes per output element and its name: int32 / f32 (4) or int8 codes with dequant.requantize (1). */
 const outKind = (d: DequantI8 | PreparedDequant | null | undefined): [number, string] =>
-  (d ? ((d instanceof PreparedDequant ? d.mode === 2 : d.requantize) ? [1, 'int8 codes'] : [4, 'f32']) : [4, 'int32']);
+  (d ? ((d instanceof PreparedDequant ? d.mode === EPILOGUE.q8 : d.requantize) ? [1, 'int8 codes'] : [4, 'f32']) : [4, 'int32']);
 
 function checkGemm(rt: Runtime, a: number, M: number, w: PackedWeightsI8, out: number, d: DequantI8 | PreparedDequant | null): void {
   requireInt('M', M, 1, 2 ** 31 - 1);
@@ -306,6 +318,12 @@ export function conv2dI8OutputShape(xShape: readonly [number, number, number, nu
   return [B, Math.floor((H + 2 * ph - KH) / sh) + 1, Math.floor((W + 2 * pw - KW) / sw) + 1, dims(cout)];
 }
 
+/** The ConvShape of an int8 conv's symmetric zero padding (ph, pw), for its geometry block. */
+function i8Shape(N: number, H: number, W: number, C: number, CO: number, KH: number, KW: number, sh: number, sw: number,
+  ph: number, pw: number, OH: number, OW: number, groups: number): ConvShape {
+  return { N, H, W, C, CO, KH, KW, OH, OW, sh, sw, pt: ph, pl: pw, pb: ph, pr: pw, groups };
+}
+
 /**
  * int8 conv2d, NHWC activations x[B,H,W,C] (codes, byte offset x) with HWIO weights packed as
  * B[KH·KW·C, Cout] (packWeightsI8 / packWeightsI4 / packWeightsI4AsI8 of the HWIO array as is), any kernel size,
@@ -344,8 +362,8 @@ export function conv2dI8(x: number, xShape: readonly [number, number, number, nu
   let ep: ReturnType<typeof useEpilogue> | null = null;
   try {
     if (d) ep = useEpilogue(rt, d, w.N);
-    rt.kernels.conv2d_i8_4x8(x, B, H, W, C, KH, KW, sh, sw, ph, pw, OH, OW, w.ptr, w.N, w.panel === 'i4' ? 4 : 8, out,
-      ep?.mode ?? 0, ep?.ptr ?? 0, scratch);
+    const geo = convGeometry(rt, i8Shape(B, H, W, C, w.N, KH, KW, sh, sw, ph, pw, OH, OW, 1));
+    rt.kernels[INT8_KERNELS.conv2d](x, w.ptr, w.panel === 'i4' ? 4 : 8, out, ep?.mode ?? EPILOGUE.i32, ep?.ptr ?? 0, scratch, geo);
   } finally {
     rt.arena.free(scratch);
     ep?.release();
@@ -379,7 +397,8 @@ export function depthwiseConv2dI8(x: number, xShape: readonly [number, number, n
   const [ph, pw] = pair('padding', options.padding, 0, 0);
   const ep = useEpilogue(rt, options.dequant, C!);
   try {
-    rt.kernels.depthwise_conv2d_i8_nhwc(x, B!, H!, W!, C!, w, KH, KW, sh, sw, ph, pw, OH, OW, ep.mode, ep.ptr, out);
+    const geo = convGeometry(rt, i8Shape(B!, H!, W!, C!, C!, KH, KW, sh, sw, ph, pw, OH, OW, C!));
+    rt.kernels[INT8_KERNELS.depthwiseConv2d](x, w, ep.mode, ep.ptr, out, geo);
   } finally {
     ep.release();
   }
@@ -407,7 +426,7 @@ export function quantizeToI8(x: number, out: number, n: number, s: number, forma
   if (!(Math.fround(requirePositive('s', s)) < Infinity)) throw new FliqsError('s', `${s} overflows f32`, 'a scale below 3.4e38');
   requireSpan(rt, 'x', x, n * 4, `f32 x [${n}]`, 4);
   requireSpan(rt, 'out', out, n, `int8 codes [${n}]`);
-  rt.kernels.quantize_i8_f32x4(x, out, n, s, f.maxValue);
+  rt.kernels[INT8_KERNELS.quantize](x, out, n, quantParams(rt, kernelParams(f), s));
 }
 
 /**
@@ -431,7 +450,7 @@ export function quantizePerChannelToI8(x: number, out: number, outer: number, C:
   const ps = rt.arena.alloc(C * 4);
   try {
     rt.f32.set(sc, ps >> 2);
-    rt.kernels.quantize_pc_i8_f32x4(x, out, outer, C, ps, f.maxValue);
+    rt.kernels[INT8_KERNELS.quantizePerChannel](x, out, outer, C, quantParams(rt, kernelParams(f), 1, ps));
   } finally {
     rt.arena.free(ps);
   }

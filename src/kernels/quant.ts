@@ -9,6 +9,7 @@ import { runtime, type Runtime, type WasmF32 } from '../core/runtime.js';
 import { channelSplit, checkedClips, checkedScale, outputFor, requireF32 } from '../formats/checks.js';
 import { parseFormat, type Format } from '../formats/format.js';
 import { kernelParams } from '../formats/params.js';
+import { quantParams } from './blocks.js';
 
 import type { ChannelLayout } from '../formats/checks.js';
 export type { ChannelLayout } from '../formats/checks.js';
@@ -66,8 +67,8 @@ export function quantize(x: Float32Array, format: Format | string, clip?: number
     if (o !== x) o.set(x);
     return o;
   }
-  const k = kernelParams(f);
-  stream(rt, x, o, (a, b, n) => rt.kernels.quant_f32x4(a, b, n, k.kind, s, k.max, k.M, k.T, k.sh, k.flip));
+  const qp = quantParams(rt, kernelParams(f), s);
+  stream(rt, x, o, (a, b, n) => rt.kernels.quant_f32x4(a, b, n, qp));
   return o;
 }
 
@@ -94,7 +95,7 @@ export function quantizePerChannel(x: Float32Array, format: Format | string, cli
   try {
     ps = rt.arena.alloc(C * 4);
     rt.f32.set(scales, ps >> 2);
-    rt.kernels.quant_pc_f32x4(px, po, outer, C, inner, ps, k.kind, k.max, k.M, k.T, k.sh, k.flip);
+    rt.kernels.quant_pc_f32x4(px, po, outer, C, inner, quantParams(rt, k, 1, ps));
     placed.copyBack(1);
   } finally {
     if (ps >= 0) rt.arena.free(ps);
@@ -133,8 +134,8 @@ export function steGradient(x: Float32Array, gradOut: Float32Array, clip: number
  * nothing, so views taken by the caller stay valid.
  */
 export function quantizeChannels(x: WasmF32, y: WasmF32, rows: number, C: number, scales: WasmF32, f: Format): void {
-  const k = kernelParams(f);
-  x.runtime.kernels.quant_pc_f32x4(x.ptr, y.ptr, rows, C, 1, scales.ptr, k.kind, k.max, k.M, k.T, k.sh, k.flip);
+  const rt = x.runtime;
+  rt.kernels.quant_pc_f32x4(x.ptr, y.ptr, rows, C, 1, quantParams(rt, kernelParams(f), 1, scales.ptr));
 }
 
 /** The straight-through gradient of quantizeChannels: dx = dy where |x| ≤ clips[c], else 0. Allocates nothing. */

@@ -9,6 +9,7 @@ import { runtime, WasmF32 } from '../core/runtime.js';
 import { requireF32 } from '../formats/checks.js';
 import { parseFormat, type Format } from '../formats/format.js';
 import { kernelParams, scaleOf } from '../formats/params.js';
+import { quantParams } from './blocks.js';
 
 export interface TensorStats {
   count: number;
@@ -120,7 +121,7 @@ export function mseOptimalClip(x: Float32Array, format: Format | string, options
       ({ clip, mse, stdMultiple: st.std > 0 ? clip / st.std : Infinity, absmaxFraction: st.absmax > 0 ? clip / st.absmax : 1 });
     if (st.absmax === 0) return result(f.ignoresClip ? 1 : f.maxValue, 0);
     const mseAt = (clip: number): number =>
-      f.kind === 'fp32' ? 0 : runtime.kernels.quant_sqerr_f32x4(ptr, n, k.kind, scaleOf(f, clip), k.max, k.M, k.T, k.sh, k.flip) / n;
+      f.kind === 'fp32' ? 0 : runtime.kernels.quant_sqerr_f32x4(ptr, n, quantParams(runtime, k, scaleOf(f, clip))) / n;
     if (f.ignoresClip) return result(st.absmax, mseAt(st.absmax));
     let best = st.absmax, bestMse = Infinity, bestI = coarse;
     for (let i = 1; i <= coarse; i++) {

@@ -1,0 +1,42 @@
+// The parameter blocks a call hands a wasm kernel as one pointer, written here and nowhere else: a
+// conv/pool geometry from a ConvShape, and a quantizer from a Format's kernelParams and its scale(s).
+// Layouts (CG, QP) come from scripts/wasm-abi.mjs through core/abi.generated.ts, as the kernels' readers
+// (assembly/inline/conv_geometry.ts, quant_params.ts) do. Each runtime's module holds one block of each kind
+// in its static data (param_blocks(), assembly/memory.ts), so writing one never allocates; every call
+// rewrites it: write the block right before the kernel call that reads it.
+
+import { CG, QP } from '../core/abi.generated.js';
+import type { Runtime } from '../core/runtime.js';
+import type { KernelParams } from '../formats/params.js';
+import type { ConvShape } from './conv.ref.js';
+
+const areaOf = new WeakMap<Runtime, number>();
+
+function area(rt: Runtime): number {
+  let p = areaOf.get(rt);
+  if (p === undefined) { p = rt.kernels.param_blocks(); areaOf.set(rt, p); }
+  return p;
+}
+
+/** Writes s's geometry into rt's geometry block and returns the block's address. */
+export function convGeometry(rt: Runtime, s: ConvShape): number {
+  const ptr = area(rt), i = rt.i32, at = ptr >> 2;
+  i[at + CG.N / 4] = s.N; i[at + CG.H / 4] = s.H; i[at + CG.W / 4] = s.W; i[at + CG.C / 4] = s.C;
+  i[at + CG.OH / 4] = s.OH; i[at + CG.OW / 4] = s.OW; i[at + CG.CO / 4] = s.CO;
+  i[at + CG.KH / 4] = s.KH; i[at + CG.KW / 4] = s.KW; i[at + CG.groups / 4] = s.groups;
+  i[at + CG.sh / 4] = s.sh; i[at + CG.sw / 4] = s.sw; i[at + CG.pt / 4] = s.pt; i[at + CG.pl / 4] = s.pl;
+  return ptr;
+}
+
+/**
+ * Writes a quantizer into rt's quantizer block and returns its address: k from kernelParams(format), the
+ * tensor scale s, and `scales`, 0 or the address of one f32 scale per channel / column (then s is unused).
+ * The f32 fields get f32(v), as the kernels' f32 arguments did.
+ */
+export function quantParams(rt: Runtime, k: KernelParams, s: number, scales = 0): number {
+  const ptr = area(rt) + CG.size, i = rt.i32, f = rt.f32, at = ptr >> 2;
+  i[at + QP.kind / 4] = k.kind; i[at + QP.sh / 4] = k.sh; i[at + QP.flip / 4] = k.flip;
+  f[at + QP.s / 4] = s; f[at + QP.max / 4] = k.max; f[at + QP.M / 4] = k.M; f[at + QP.T / 4] = k.T;
+  rt.u32[at + QP.scales / 4] = scales;
+  return ptr;
+}
