@@ -1,7 +1,7 @@
 // Linear-memory layout shared with the TypeScript arena (src/core/arena.ts).
 // Kernels never allocate: they take byte offsets that the arena handed out above heap_base().
 
-import { CG_SIZE, QP_SIZE } from './inline/abi.generated';
+import { BLOCK_BYTES_OPTIM, CG_SIZE, QP_SIZE } from './inline/abi.generated';
 
 /** First byte the TypeScript arena may use (everything below is AssemblyScript's static data). */
 export function heap_base(): usize {
@@ -13,11 +13,12 @@ export function has_relaxed_simd(): i32 {
   return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
 }
 
-// The per-call parameter blocks (one conv geometry, then one quantizer; src/kernels/blocks.ts writes them).
-// Static data, so writing a block never allocates or grows memory (which would detach the caller's views).
-const PARAM_BLOCKS: usize = memory.data(<i32>(CG_SIZE + QP_SIZE), 16);
+// The per-call parameter blocks (one conv geometry, one quantizer, one optimizer step; src/kernels/blocks.ts
+// hands out their addresses). Static data, so writing a block never allocates or grows memory (which would
+// detach the caller's views).
+const PARAM_BLOCKS: usize = memory.data(<i32>(CG_SIZE + QP_SIZE) + BLOCK_BYTES_OPTIM, 16);
 
-/** Address of this module's parameter blocks: the geometry block, then the quantizer block CG_SIZE bytes on. */
+/** Address of this module's parameter blocks: geometry, then quantizer (CG_SIZE on), then optimizer (QP_SIZE further). */
 export function param_blocks(): usize {
   return PARAM_BLOCKS;
 }

@@ -2,8 +2,8 @@
 // Each reads every parameter, gradient and state element once and writes the parameter and state once.
 //
 // Per-call scalars come as a parameter block at byte offset `hp`: f64 fields first, then f32, then i32
-// flags, packed in that order (layouts below; src/kernels/optim.ts writes them). optim_block() is a static
-// block below heap_base, so an optimizer step never allocates (and never grows memory).
+// flags, packed in that order (layouts below; src/kernels/optim.ts writes them into the optimizer block of
+// param_blocks(), assembly/memory.ts: static data, so an optimizer step never allocates or grows memory).
 //
 // No fused multiply-add anywhere (not even in the relaxed module), so the scalar reference
 // (src/kernels/optim.ref.ts: the same operations in the same order) is bit-identical on both modules.
@@ -13,14 +13,8 @@
 // that such an ulp grows past the PyTorch-rule test's tolerance (test/optim.test.ts found cases).
 // The tail (n not a multiple of 4) runs the same code on a zero-padded copy of the last n mod 4 elements.
 
-const BLOCK: usize = memory.data(64, 16);
 // Tail staging: up to five arrays of 4 f32 (parameter, gradient, three state buffers).
 const TAIL: usize = memory.data(5 * 16, 16);
-
-/** Where the wrappers write the parameter block (static data, one per module instance). */
-export function optim_block(): usize {
-  return BLOCK;
-}
 
 /** Copies the r < 4 floats at src into tail slot k, zero-padded to 4. */
 // @ts-ignore: decorator

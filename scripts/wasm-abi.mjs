@@ -11,6 +11,8 @@ export const CODES = {
   LAYOUT: { nn: 0, nt: 1, tn: 2 },
   /** What the int8 kernels store: the int32 accumulators, dequantized f32, or int8 codes for the next layer. */
   EPILOGUE: { i32: 0, f32: 1, q8: 2 },
+  /** Bytes reserved for blocks whose layout is their kernel's own: an optimizer step's f64, f32 and i32 fields (assembly/optim.ts). */
+  BLOCK_BYTES: { optim: 128 },
 };
 
 export const BLOCKS = {

@@ -1,5 +1,6 @@
-// The parameter blocks a call hands a wasm kernel as one pointer, written here and nowhere else: a
-// conv/pool geometry from a ConvShape, and a quantizer from a Format's kernelParams and its scale(s).
+// The parameter blocks a call hands a wasm kernel as one pointer: a conv/pool geometry from a ConvShape and a
+// quantizer from a Format's kernelParams and its scale(s), written here; and the address of the optimizer
+// step's block, which src/kernels/optim.ts fills (its layout is the optimizer's, see assembly/optim.ts).
 // Layouts (CG, QP) come from scripts/wasm-abi.mjs through core/abi.generated.ts, as the kernels' readers
 // (assembly/inline/conv_geometry.ts, quant_params.ts) do. Each runtime's module holds one block of each kind
 // in its static data (param_blocks(), assembly/memory.ts), so writing one never allocates; every call
@@ -39,4 +40,9 @@ export function quantParams(rt: Runtime, k: KernelParams, s: number, scales = 0)
   f[at + QP.s / 4] = s; f[at + QP.max / 4] = k.max; f[at + QP.M / 4] = k.M; f[at + QP.T / 4] = k.T;
   rt.u32[at + QP.scales / 4] = scales;
   return ptr;
+}
+
+/** Address of rt's optimizer-step block (BLOCK_BYTES.optim bytes, after the geometry and quantizer blocks). */
+export function optimBlock(rt: Runtime): number {
+  return area(rt) + CG.size + QP.size;
 }

@@ -7,6 +7,8 @@
 import { FliqsError, describe, requireInt } from '../core/errors.js';
 import { f32Length, place, type F32Operand } from '../core/operands.js';
 import { runtime, type Runtime } from '../core/runtime.js';
+import { BLOCK_BYTES } from '../core/abi.generated.js';
+import { optimBlock } from './blocks.js';
 import { adamBlock, rmspropBlock, sgdBlock, type AdamHyper, type OptimBlock, type RMSPropHyper, type SGDHyper } from './optim.ref.js';
 
 export type { AdamHyper, RMSPropHyper, SGDHyper } from './optim.ref.js';
@@ -43,7 +45,9 @@ function run(rt: Runtime, ops: Operand[], block: OptimBlock, k: (p: number[], n:
         }
       }
     }
-    const hp = rt.kernels.optim_block();
+    const hp = optimBlock(rt);
+    const bytes = 8 * block.f64.length + 4 * (block.f32.length + block.flags.length);
+    if (bytes > BLOCK_BYTES.optim) throw new Error(`optimizer block of ${bytes} bytes exceeds its ${BLOCK_BYTES.optim}`); // a layout bug, not user input
     const at32 = (hp >> 2) + 2 * block.f64.length;
     rt.f64.set(block.f64, hp >> 3);
     rt.f32.set(block.f32, at32);
