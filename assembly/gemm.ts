@@ -8,12 +8,13 @@
 // assembly/quant.ts, the general form its specialised INT/ExMy/BF16 loops agree with bit for bit). Each
 // (M, K) block of op(A) is packed into MR-row panels contiguous in K (zero rows past M, never stored),
 // so the micro-kernel (inline/gemm_ukernel.ts: MR×8, MR = 5 relaxed, 4 baseline) walks one A and one B
-// pointer. Columns past N read the B panel's zero padding.
+// pointer; except in the relaxed build for N ≤ 16 with A row-major, where a 4×8 kernel reads 4 A rows
+// in place (rows past M re-read row 0, never stored). Columns past N read the B panel's zero padding.
 // Kernels never allocate: the caller passes `scratch` of gemm_f32_scratch_bytes(M, N, K) bytes.
 // Exports keep their _4x8 names (the wrapper, tests and benches list them); the relaxed build's tile is 5×8.
 
 import { qround } from './inline/quantize';
-import { MR, madd, ukernel_f32 } from './inline/gemm_ukernel';
+import { MR, madd, ukernel_f32, ukernel_rows_4x8 } from './inline/gemm_ukernel';
 import { QB_FLIP, QB_M, QB_MAX, QB_S, QB_SCALES, QB_SH, QB_T } from './inline/gemm_quant';
 
 const KC: i32 = 256;
@@ -217,6 +218,8 @@ function gemm(layout: i32, M: i32, N: i32, K: i32, alpha: f32, A: usize, lda: i3
   const pA = scratch + (<usize>kcb * <usize>((min(N, NC) + 7) & ~7) << 2);
   const transA = layout == TN, transB = layout == NT;
   const ldcb = <usize>ldc << 2;
+  // Relaxed build, N ≤ 16, A row-major: read A in place with the 4×8 kernel (see ukernel_rows_4x8).
+  const inPlace = MR == 5 && !transA && N <= 16;
   for (let jc = 0; jc < N; jc += NC) {
     const nc = min(NC, N - jc);
     for (let pc = 0; pc < K; pc += kcb) {
@@ -224,6 +227,23 @@ function gemm(layout: i32, M: i32, N: i32, K: i32, alpha: f32, A: usize, lda: i3
       const bt: f32 = pc == 0 ? beta : 1;
       packB(pB, B, ldb, transB, pc, jc, kc, nc, qp);
       const panelA = <usize>MR * <usize>kc << 2;
+      if (inPlace) {
+        const ldab = <usize>lda << 2;
+        for (let jr = 0; jr < nc; jr += 8) {
+          const nr = min(8, nc - jr);
+          const bp = pB + (<usize>jr * <usize>kc << 2);
+          const cj = C + (<usize>(jc + jr) << 2);
+          for (let ir = 0; ir < M; ir += 4) {
+            const mr = min(4, M - ir);
+            const a0 = A + <usize>ir * ldab + (<usize>pc << 2);
+            const a1 = mr > 1 ? a0 + ldab : a0;
+            const a2 = mr > 2 ? a1 + ldab : a0;
+            const a3 = mr > 3 ? a2 + ldab : a0;
+            ukernel_rows_4x8(kc, a0, a1, a2, a3, bp, cj + <usize>ir * ldcb, ldcb, alpha, bt, mr, nr);
+          }
+        }
+        continue;
+      }
       for (let ic = 0; ic < M; ic += MC) {
         const mc = min(MC, M - ic);
         packA(pA, A, lda, transA, ic, pc, mc, kc);

@@ -116,3 +116,37 @@ function storePartial(c: usize, ldcb: usize, alpha: f32, beta: f32, mr: i32, nr:
   v128.store(TILE, c40, 128); v128.store(TILE, c41, 144);
   storePartial(c, ldcb, alpha, beta, mr, nr);
 }
+
+/**
+ * 4×8 tile with A read in place: a0..a3 are A rows (4 bytes per k step), bp a B panel (8 floats per k
+ * step); otherwise as ukernel_f32. gemm.ts uses it in the relaxed build when N ≤ 16, where packing A
+ * into 5-row panels is not paid back by one or two B panels (relaxed, CPU time: 64×16×512 57 GFLOP/s in
+ * place vs 50 packed, 200×8×300 59 vs 49, 64×10×800 35 vs 31).
+ */
+export function ukernel_rows_4x8(kc: i32, a0: usize, a1: usize, a2: usize, a3: usize, bp: usize,
+  c: usize, ldcb: usize, alpha: f32, beta: f32, mr: i32, nr: i32): void {
+  let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  let k = kc;
+  while (k > 0) {
+    const b0 = v128.load(bp), b1 = v128.load(bp, 16);
+    let a = v128.load32_splat(a0); c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
+    a = v128.load32_splat(a1); c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
+    a = v128.load32_splat(a2); c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
+    a = v128.load32_splat(a3); c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
+    a0 += 4; a1 += 4; a2 += 4; a3 += 4; bp += 32;
+    k--;
+  }
+  const va = f32x4.splat(alpha), vb = f32x4.splat(beta);
+  if (mr == 4 && nr == 8) {
+    storeRow(c, c00, c01, va, vb, beta); c += ldcb;
+    storeRow(c, c10, c11, va, vb, beta); c += ldcb;
+    storeRow(c, c20, c21, va, vb, beta); c += ldcb;
+    storeRow(c, c30, c31, va, vb, beta);
+    return;
+  }
+  v128.store(TILE, c00); v128.store(TILE, c01, 16);
+  v128.store(TILE, c10, 32); v128.store(TILE, c11, 48);
+  v128.store(TILE, c20, 64); v128.store(TILE, c21, 80);
+  v128.store(TILE, c30, 96); v128.store(TILE, c31, 112);
+  storePartial(c, ldcb, alpha, beta, mr, nr);
+}
