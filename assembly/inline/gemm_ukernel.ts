@@ -49,7 +49,7 @@ function storePartial(c: usize, ldcb: usize, alpha: f32, beta: f32, mr: i32, nr:
 
 /**
  * Inlined into gemm.ts's macro-loop: called out of line the same kernel measured 47–50 GFLOP/s (baseline)
- * and 57–60 (relaxed) at 256–1024³, inlined 58–60 and 62–64 (/tmp A/B script, CPU time, best of 10 rounds).
+ * and 57–60 (relaxed) at 256–1024³, inlined 56–60 and 60–64 (/tmp A/B script, CPU time, best of 8–12 rounds, 3 runs).
  * C tile (mr ≤ MR rows, nr ≤ 8 columns, row stride ldcb bytes) = alpha·Σ_k a_k ⊗ b_k + beta·C over kc
  * steps; ap is an A panel (MR floats per k step), bp a B panel (8 floats per k step). beta = 0 never reads C.
  */
