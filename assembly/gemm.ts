@@ -5,39 +5,26 @@
 // Structure (BLIS-like): N is cut into NC-column blocks, K into balanced blocks of ≤ KC, M into
 // MC-row blocks. Each (N, K) block of op(B) is packed once into 8-column panels contiguous in K
 // (zero-padded to 8 columns), optionally fake-quantizing every element on the way (qround() of
-// assembly/quant.ts, the general form its specialised INT/ExMy/BF16 loops agree with bit for bit). op(A) is read in place when it is
-// row-major (nn, nt: 4 row pointers, XNNPACK-style); for tn an MC×KC block is transposed into scratch.
-// The 4×8 micro-kernel keeps 8 f32x4 accumulators in registers, broadcasts A with load32_splat and
-// uses relaxed_madd (FMA) in the relaxed build, mul+add in the baseline build. Its K loop is NOT
-// unrolled on purpose: unrolled, Binaryen folds each accumulator's steps into one expression tree and
-// hoists all loads to the top, so V8 needs ~20 live v128 values and spills (measured 39 vs 61 GFLOP/s).
-// Rows past M in a partial tile re-read row 0 (never stored); columns past N read the zero padding.
+// assembly/quant.ts, the general form its specialised INT/ExMy/BF16 loops agree with bit for bit). Each
+// (M, K) block of op(A) is packed into MR-row panels contiguous in K (zero rows past M, never stored),
+// so the micro-kernel (inline/gemm_ukernel.ts: MR×8, MR = 5 relaxed, 4 baseline) walks one A and one B
+// pointer; except in the relaxed build for N ≤ 16 with A row-major, where a 4×8 kernel reads 4 A rows
+// in place (rows past M re-read row 0, never stored). Columns past N read the B panel's zero padding.
 // Kernels never allocate: the caller passes `scratch` of gemm_f32_scratch_bytes(M, N, K) bytes.
+// Exports keep their _4x8 names (the wrapper, tests and benches list them); the relaxed build's tile is 5×8.
 
 import { qround } from './inline/quantize';
-import { madd, ukernel_4x8 } from './inline/gemm_ukernel';
+import { MR, madd, ukernel_f32, ukernel_rows_4x8 } from './inline/gemm_ukernel';
+import { QB_FLIP, QB_M, QB_MAX, QB_S, QB_SCALES, QB_SH, QB_T } from './inline/gemm_quant';
 
 const KC: i32 = 256;
-const MC: i32 = 128;
+const MC: i32 = MR * 32;
 const NC: i32 = 512;
 
 /** Layout codes shared with the TypeScript wrapper. */
 const NN: i32 = 0;
 const NT: i32 = 1;
 const TN: i32 = 2;
-
-// Quantizer state for the fused pack (set once per call; read by packB).
-let qOn = false;
-let qS: v128 = f32x4.splat(1);
-let qScales: usize = 0;
-let qMx: v128 = f32x4.splat(0);
-let qNmx: v128 = f32x4.splat(0);
-let qM: v128 = f32x4.splat(0);
-let qT: v128 = f32x4.splat(0);
-let qHalf: v128 = i32x4.splat(0);
-let qKeep: v128 = i32x4.splat(0);
-let qSh: i32 = 0;
-let qFlip: v128 = i32x4.splat(0);
 
 /** Balanced K block: K split into ceil(K/KC) nearly equal blocks. */
 // @ts-ignore: decorator
@@ -50,31 +37,12 @@ let qFlip: v128 = i32x4.splat(0);
 export function gemm_f32_scratch_bytes(M: i32, N: i32, K: i32): usize {
   const kc = <usize>kcOf(K);
   const nc = <usize>((min(N, NC) + 7) & ~7);
-  const mc = <usize>((min(M, MC) + 3) & ~3);
+  const mc = <usize>((min(M, MC) + MR - 1) / MR * MR);
   return (kc * nc + kc * mc) << 2;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Packing.
-
-// @ts-ignore: decorator
-@inline function qvec(x: v128, vs: v128): v128 {
-  return qround(x, vs, qMx, qNmx, qM, qT, qHalf, qKeep, qSh, qFlip);
-}
-
-/** Scale vector for op(B) columns j..j+3 (per-column scales when given, else the tensor scale). */
-// @ts-ignore: decorator
-@inline function qscale4(j: i32): v128 {
-  return qScales ? v128.load(qScales + (<usize>j << 2)) : qS;
-}
-
-/** One element of op(B) column j, fake-quantized when the fused quantizer is on. */
-// @ts-ignore: decorator
-@inline function qone(x: f32, j: i32): f32 {
-  if (!qOn) return x;
-  const vs = qScales ? f32x4.splat(f32.load(qScales + (<usize>j << 2))) : qS;
-  return f32x4.extract_lane(qvec(f32x4.splat(x), vs), 0);
-}
 
 // @ts-ignore: decorator
 @inline function tr0(r0: v128, r1: v128, r2: v128, r3: v128): v128 {
@@ -95,45 +63,60 @@ export function gemm_f32_scratch_bytes(M: i32, N: i32, K: i32): usize {
 
 /**
  * Packs op(B)[k0..k0+kc, j0..j0+nc] into 8-column panels: panel p at dst + p·kc·32 bytes, row k of it
- * at +k·32. B is [K,N] (transB false) or [N,K] (transB true) with row stride ldb elements.
+ * at +k·32. B is [K,N] (transB false) or [N,K] (transB true) with row stride ldb elements. qp = 0 copies;
+ * else qp is the quantizer block (inline/gemm_quant.ts) and every element is fake-quantized.
  */
-function packB(dst: usize, B: usize, ldb: i32, transB: bool, k0: i32, j0: i32, kc: i32, nc: i32): void {
+function packB(dst: usize, B: usize, ldb: i32, transB: bool, k0: i32, j0: i32, kc: i32, nc: i32, qp: usize): void {
+  const qOn = qp != 0;
+  const scales: usize = qOn ? <usize>load<u32>(qp, QB_SCALES) : 0;
+  const s = f32x4.splat(qOn ? load<f32>(qp, QB_S) : 1);
+  const max: f32 = qOn ? load<f32>(qp, QB_MAX) : 0;
+  const mx = f32x4.splat(max), nmx = f32x4.splat(-max);
+  const Mq = f32x4.splat(qOn ? load<f32>(qp, QB_M) : 0), T = f32x4.splat(qOn ? load<f32>(qp, QB_T) : 0);
+  const sh: i32 = qOn ? load<i32>(qp, QB_SH) : 1;
+  const half = i32x4.splat((1 << (sh - 1)) - 1), keep = i32x4.splat(~((1 << sh) - 1));
+  const flip = i32x4.splat(qOn ? load<i32>(qp, QB_FLIP) : 0);
   const ldbb = <usize>ldb << 2;
   for (let jp = 0; jp < nc; jp += 8) {
     const j = j0 + jp;
     const w = min(8, nc - jp);
     let d = dst + (<usize>jp * <usize>kc << 2);
+    // Scales of columns j..j+3 and j+4..j+7 (per-column when given, else the tensor scale).
+    const vs0 = scales && w == 8 ? v128.load(scales + (<usize>j << 2)) : s;
+    const vs1 = scales && w == 8 ? v128.load(scales + (<usize>j << 2), 16) : s;
     if (w == 8 && !transB) {
-      let s = B + <usize>k0 * ldbb + (<usize>j << 2);
+      let p = B + <usize>k0 * ldbb + (<usize>j << 2);
       if (qOn) {
-        const vs0 = qscale4(j), vs1 = qscale4(j + 4);
         for (let k = 0; k < kc; k++) {
-          v128.store(d, qvec(v128.load(s), vs0));
-          v128.store(d, qvec(v128.load(s, 16), vs1), 16);
-          s += ldbb; d += 32;
+          v128.store(d, qround(v128.load(p), vs0, mx, nmx, Mq, T, half, keep, sh, flip));
+          v128.store(d, qround(v128.load(p, 16), vs1, mx, nmx, Mq, T, half, keep, sh, flip), 16);
+          p += ldbb; d += 32;
         }
       } else {
         for (let k = 0; k < kc; k++) {
-          v128.store(d, v128.load(s));
-          v128.store(d, v128.load(s, 16), 16);
-          s += ldbb; d += 32;
+          v128.store(d, v128.load(p));
+          v128.store(d, v128.load(p, 16), 16);
+          p += ldbb; d += 32;
         }
       }
-    } else if (w == 8) {
+      continue;
+    }
+    let k = 0;
+    if (w == 8) {
       // B is [N,K]: 8 rows of B become the panel's 8 columns; 4×4 transposes over K.
       const s0 = B + <usize>j * ldbb + (<usize>k0 << 2);
-      const vs0 = qOn ? qscale4(j) : qS, vs1 = qOn ? qscale4(j + 4) : qS;
-      let k = 0;
       for (; k + 4 <= kc; k += 4) {
-        const s = s0 + (<usize>k << 2);
-        const r0 = v128.load(s), r1 = v128.load(s + ldbb), r2 = v128.load(s + 2 * ldbb), r3 = v128.load(s + 3 * ldbb);
-        const r4 = v128.load(s + 4 * ldbb), r5 = v128.load(s + 5 * ldbb);
-        const r6 = v128.load(s + 6 * ldbb), r7 = v128.load(s + 7 * ldbb);
+        const p = s0 + (<usize>k << 2);
+        const r0 = v128.load(p), r1 = v128.load(p + ldbb), r2 = v128.load(p + 2 * ldbb), r3 = v128.load(p + 3 * ldbb);
+        const r4 = v128.load(p + 4 * ldbb), r5 = v128.load(p + 5 * ldbb);
+        const r6 = v128.load(p + 6 * ldbb), r7 = v128.load(p + 7 * ldbb);
         let x0 = tr0(r0, r1, r2, r3), x1 = tr1(r0, r1, r2, r3), x2 = tr2(r0, r1, r2, r3), x3 = tr3(r0, r1, r2, r3);
         let y0 = tr0(r4, r5, r6, r7), y1 = tr1(r4, r5, r6, r7), y2 = tr2(r4, r5, r6, r7), y3 = tr3(r4, r5, r6, r7);
         if (qOn) {
-          x0 = qvec(x0, vs0); x1 = qvec(x1, vs0); x2 = qvec(x2, vs0); x3 = qvec(x3, vs0);
-          y0 = qvec(y0, vs1); y1 = qvec(y1, vs1); y2 = qvec(y2, vs1); y3 = qvec(y3, vs1);
+          x0 = qround(x0, vs0, mx, nmx, Mq, T, half, keep, sh, flip); x1 = qround(x1, vs0, mx, nmx, Mq, T, half, keep, sh, flip);
+          x2 = qround(x2, vs0, mx, nmx, Mq, T, half, keep, sh, flip); x3 = qround(x3, vs0, mx, nmx, Mq, T, half, keep, sh, flip);
+          y0 = qround(y0, vs1, mx, nmx, Mq, T, half, keep, sh, flip); y1 = qround(y1, vs1, mx, nmx, Mq, T, half, keep, sh, flip);
+          y2 = qround(y2, vs1, mx, nmx, Mq, T, half, keep, sh, flip); y3 = qround(y3, vs1, mx, nmx, Mq, T, half, keep, sh, flip);
         }
         v128.store(d, x0); v128.store(d, y0, 16);
         v128.store(d, x1, 32); v128.store(d, y1, 48);
@@ -141,61 +124,87 @@ function packB(dst: usize, B: usize, ldb: i32, transB: bool, k0: i32, j0: i32, k
         v128.store(d, x3, 96); v128.store(d, y3, 112);
         d += 128;
       }
-      for (; k < kc; k++) {
-        const s = s0 + (<usize>k << 2);
-        for (let jj = 0; jj < 8; jj++) {
-          f32.store(d + (<usize>jj << 2), qone(f32.load(s + <usize>jj * ldbb), j + jj));
+    }
+    // The K tail of a transposed full panel, and the last panel (fewer than 8 columns, zero-padded):
+    // element by element.
+    for (; k < kc; k++) {
+      v128.store(d, f32x4.splat(0));
+      v128.store(d, f32x4.splat(0), 16);
+      for (let jj = 0; jj < w; jj++) {
+        const src = transB
+          ? B + <usize>(j + jj) * ldbb + (<usize>(k0 + k) << 2)
+          : B + <usize>(k0 + k) * ldbb + (<usize>(j + jj) << 2);
+        let x = f32.load(src);
+        if (qOn) {
+          const vs = scales ? f32x4.splat(f32.load(scales + (<usize>(j + jj) << 2))) : s;
+          x = f32x4.extract_lane(qround(f32x4.splat(x), vs, mx, nmx, Mq, T, half, keep, sh, flip), 0);
         }
-        d += 32;
+        f32.store(d + (<usize>jj << 2), x);
       }
-    } else {
-      // Last panel, fewer than 8 columns: element by element, zero-padded.
-      for (let k = 0; k < kc; k++) {
-        v128.store(d, f32x4.splat(0));
-        v128.store(d, f32x4.splat(0), 16);
-        for (let jj = 0; jj < w; jj++) {
-          const src = transB
-            ? B + <usize>(j + jj) * ldbb + (<usize>(k0 + k) << 2)
-            : B + <usize>(k0 + k) * ldbb + (<usize>(j + jj) << 2);
-          f32.store(d + (<usize>jj << 2), qone(f32.load(src), j + jj));
-        }
-        d += 32;
-      }
+      d += 32;
     }
   }
 }
 
-/** Transposes A[k0..k0+kc, i0..i0+mc] (A is [K,M], stride lda) into row-major dst[mc][kc]. */
-function packAT(dst: usize, A: usize, lda: i32, i0: i32, k0: i32, mc: i32, kc: i32): void {
+/**
+ * Packs op(A)[i0..i0+mc, k0..k0+kc] into MR-row panels: panel p at dst + p·MR·kc·4 bytes, its k step at
+ * +k·MR·4 holding rows p·MR..p·MR+MR-1 (zeros past mc). A is [M,K] (transA false) or [K,M] (transA
+ * true) with row stride lda elements.
+ */
+function packA(dst: usize, A: usize, lda: i32, transA: bool, i0: i32, k0: i32, mc: i32, kc: i32): void {
   const ldab = <usize>lda << 2;
-  const kcb = <usize>kc << 2;
+  const step = <usize>MR << 2;
   let i = 0;
-  for (; i + 4 <= mc; i += 4) {
-    const s0 = A + <usize>k0 * ldab + (<usize>(i0 + i) << 2);
-    const d = dst + <usize>i * kcb;
+  for (; i + MR <= mc; i += MR) {
+    let d = dst + <usize>i * (<usize>kc << 2);
+    if (transA) {
+      // A is [K,M]: a panel's k step is MR consecutive floats of A's row k.
+      let p = A + <usize>k0 * ldab + (<usize>(i0 + i) << 2);
+      for (let k = 0; k < kc; k++) {
+        v128.store(d, v128.load(p));
+        if (MR == 5) f32.store(d, f32.load(p, 16), 16);
+        p += ldab; d += step;
+      }
+      continue;
+    }
+    // A is [M,K]: rows 0–3 of the panel by 4×4 transposes over K, row 4 (MR = 5) one float at a time.
+    const p0 = A + <usize>(i0 + i) * ldab + (<usize>k0 << 2);
     let k = 0;
     for (; k + 4 <= kc; k += 4) {
-      const s = s0 + <usize>k * ldab;
-      const r0 = v128.load(s), r1 = v128.load(s + ldab), r2 = v128.load(s + 2 * ldab), r3 = v128.load(s + 3 * ldab);
-      const o = <usize>k << 2;
-      v128.store(d + o, tr0(r0, r1, r2, r3));
-      v128.store(d + kcb + o, tr1(r0, r1, r2, r3));
-      v128.store(d + 2 * kcb + o, tr2(r0, r1, r2, r3));
-      v128.store(d + 3 * kcb + o, tr3(r0, r1, r2, r3));
+      const p = p0 + (<usize>k << 2);
+      const r0 = v128.load(p), r1 = v128.load(p + ldab), r2 = v128.load(p + 2 * ldab), r3 = v128.load(p + 3 * ldab);
+      v128.store(d, tr0(r0, r1, r2, r3));
+      v128.store(d + step, tr1(r0, r1, r2, r3));
+      v128.store(d + 2 * step, tr2(r0, r1, r2, r3));
+      v128.store(d + 3 * step, tr3(r0, r1, r2, r3));
+      if (MR == 5) {
+        const r4 = v128.load(p + 4 * ldab);
+        f32.store(d, f32x4.extract_lane(r4, 0), 16);
+        f32.store(d + step, f32x4.extract_lane(r4, 1), 16);
+        f32.store(d + 2 * step, f32x4.extract_lane(r4, 2), 16);
+        f32.store(d + 3 * step, f32x4.extract_lane(r4, 3), 16);
+      }
+      d += 4 * step;
     }
     for (; k < kc; k++) {
-      const s = s0 + <usize>k * ldab;
-      const o = <usize>k << 2;
-      f32.store(d + o, f32.load(s));
-      f32.store(d + kcb + o, f32.load(s, 4));
-      f32.store(d + 2 * kcb + o, f32.load(s, 8));
-      f32.store(d + 3 * kcb + o, f32.load(s, 12));
+      const p = p0 + (<usize>k << 2);
+      for (let r = 0; r < MR; r++) f32.store(d + (<usize>r << 2), f32.load(p + <usize>r * ldab));
+      d += step;
     }
   }
-  for (; i < mc; i++) {
-    const s = A + <usize>k0 * ldab + (<usize>(i0 + i) << 2);
-    const d = dst + <usize>i * kcb;
-    for (let k = 0; k < kc; k++) f32.store(d + (<usize>k << 2), f32.load(s + <usize>k * ldab));
+  if (i < mc) {
+    // Last panel, fewer than MR rows: zero-padded.
+    const mr = mc - i;
+    let d = dst + <usize>i * (<usize>kc << 2);
+    for (let k = 0; k < kc; k++) {
+      for (let r = 0; r < MR; r++) {
+        const src = transA
+          ? A + <usize>(k0 + k) * ldab + (<usize>(i0 + i + r) << 2)
+          : A + <usize>(i0 + i + r) * ldab + (<usize>(k0 + k) << 2);
+        f32.store(d + (<usize>r << 2), r < mr ? f32.load(src) : 0);
+      }
+      d += step;
+    }
   }
 }
 
@@ -203,40 +212,49 @@ function packAT(dst: usize, A: usize, lda: i32, i0: i32, k0: i32, mc: i32, kc: i
 // Driver.
 
 function gemm(layout: i32, M: i32, N: i32, K: i32, alpha: f32, A: usize, lda: i32, B: usize, ldb: i32,
-  beta: f32, C: usize, ldc: i32, scratch: usize): void {
+  beta: f32, C: usize, ldc: i32, scratch: usize, qp: usize): void {
   const kcb = kcOf(K);
   const pB = scratch;
   const pA = scratch + (<usize>kcb * <usize>((min(N, NC) + 7) & ~7) << 2);
   const transA = layout == TN, transB = layout == NT;
   const ldcb = <usize>ldc << 2;
+  // Relaxed build, N ≤ 16, A row-major: read A in place with the 4×8 kernel (see ukernel_rows_4x8).
+  const inPlace = MR == 5 && !transA && N <= 16;
   for (let jc = 0; jc < N; jc += NC) {
     const nc = min(NC, N - jc);
     for (let pc = 0; pc < K; pc += kcb) {
       const kc = min(kcb, K - pc);
       const bt: f32 = pc == 0 ? beta : 1;
-      packB(pB, B, ldb, transB, pc, jc, kc, nc);
-      for (let ic = 0; ic < M; ic += MC) {
-        const mc = min(MC, M - ic);
-        // Row i of this A block (along K from pc) is at aBase + i·ldab.
-        let aBase: usize, ldab: usize;
-        if (transA) {
-          packAT(pA, A, lda, ic, pc, mc, kc);
-          aBase = pA; ldab = <usize>kc << 2;
-        } else {
-          aBase = A + <usize>ic * (<usize>lda << 2) + (<usize>pc << 2);
-          ldab = <usize>lda << 2;
-        }
+      packB(pB, B, ldb, transB, pc, jc, kc, nc, qp);
+      const panelA = <usize>MR * <usize>kc << 2;
+      if (inPlace) {
+        const ldab = <usize>lda << 2;
         for (let jr = 0; jr < nc; jr += 8) {
           const nr = min(8, nc - jr);
           const bp = pB + (<usize>jr * <usize>kc << 2);
           const cj = C + (<usize>(jc + jr) << 2);
-          for (let ir = 0; ir < mc; ir += 4) {
-            const mr = min(4, mc - ir);
-            const a0 = aBase + <usize>ir * ldab;
+          for (let ir = 0; ir < M; ir += 4) {
+            const mr = min(4, M - ir);
+            const a0 = A + <usize>ir * ldab + (<usize>pc << 2);
             const a1 = mr > 1 ? a0 + ldab : a0;
             const a2 = mr > 2 ? a1 + ldab : a0;
             const a3 = mr > 3 ? a2 + ldab : a0;
-            ukernel_4x8(kc, a0, a1, a2, a3, bp, 32, cj + <usize>(ic + ir) * ldcb, ldcb, alpha, bt, mr, nr);
+            ukernel_rows_4x8(kc, a0, a1, a2, a3, bp, cj + <usize>ir * ldcb, ldcb, alpha, bt, mr, nr);
+          }
+        }
+        continue;
+      }
+      for (let ic = 0; ic < M; ic += MC) {
+        const mc = min(MC, M - ic);
+        packA(pA, A, lda, transA, ic, pc, mc, kc);
+        for (let jr = 0; jr < nc; jr += 8) {
+          const nr = min(8, nc - jr);
+          const bp = pB + (<usize>jr * <usize>kc << 2);
+          const cj = C + (<usize>(jc + jr) << 2) + <usize>ic * ldcb;
+          let ap = pA;
+          for (let ir = 0; ir < mc; ir += MR) {
+            ukernel_f32(kc, ap, bp, cj + <usize>ir * ldcb, ldcb, alpha, bt, min(MR, mc - ir), nr);
+            ap += panelA;
           }
         }
       }
@@ -247,41 +265,29 @@ function gemm(layout: i32, M: i32, N: i32, K: i32, alpha: f32, A: usize, lda: i3
 /** C[M,N] = alpha·A[M,K]·B[K,N] + beta·C (row strides lda, ldb, ldc in elements; beta = 0 ignores C). */
 export function gemm_nn_f32_4x8(M: i32, N: i32, K: i32, alpha: f32, A: usize, lda: i32, B: usize, ldb: i32,
   beta: f32, C: usize, ldc: i32, scratch: usize): void {
-  qOn = false;
-  gemm(NN, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, scratch);
+  gemm(NN, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, scratch, 0);
 }
 
 /** C[M,N] = alpha·A[M,K]·B[N,K]ᵀ + beta·C. */
 export function gemm_nt_f32_4x8(M: i32, N: i32, K: i32, alpha: f32, A: usize, lda: i32, B: usize, ldb: i32,
   beta: f32, C: usize, ldc: i32, scratch: usize): void {
-  qOn = false;
-  gemm(NT, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, scratch);
+  gemm(NT, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, scratch, 0);
 }
 
 /** C[M,N] = alpha·A[K,M]ᵀ·B[K,N] + beta·C. */
 export function gemm_tn_f32_4x8(M: i32, N: i32, K: i32, alpha: f32, A: usize, lda: i32, B: usize, ldb: i32,
   beta: f32, C: usize, ldc: i32, scratch: usize): void {
-  qOn = false;
-  gemm(TN, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, scratch);
+  gemm(TN, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, scratch, 0);
 }
 
 /**
- * gemm with op(B) fake-quantized while it is packed (layout 0 nn, 1 nt, 2 tn). Quantizer constants
- * (max, M, T, sh, flip) as in quant_f32x4; `scales` = 0 uses the tensor scale s, else points at N f32 scales, one per op(B) column.
+ * gemm with op(B) fake-quantized while it is packed (layout 0 nn, 1 nt, 2 tn). qparams points at the
+ * quantizer block of inline/gemm_quant.ts (tensor scale or N per-column scales, and quant_f32x4's
+ * constants max, M, T, sh, flip).
  */
 export function gemm_qb_f32_4x8(layout: i32, M: i32, N: i32, K: i32, alpha: f32, A: usize, lda: i32, B: usize, ldb: i32,
-  beta: f32, C: usize, ldc: i32, scratch: usize, s: f32, scales: usize, max: f32, Mq: f32, T: f32, sh: i32, flip: i32): void {
-  qOn = true;
-  qS = f32x4.splat(s);
-  qScales = scales;
-  qMx = f32x4.splat(max); qNmx = f32x4.splat(-max);
-  qM = f32x4.splat(Mq); qT = f32x4.splat(T);
-  qHalf = i32x4.splat((1 << (sh - 1)) - 1);
-  qKeep = i32x4.splat(~((1 << sh) - 1));
-  qSh = sh;
-  qFlip = i32x4.splat(flip);
-  gemm(layout, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, scratch);
-  qOn = false;
+  beta: f32, C: usize, ldc: i32, scratch: usize, qparams: usize): void {
+  gemm(layout, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, scratch, qparams);
 }
 
 /**
@@ -291,10 +297,9 @@ export function gemm_qb_f32_4x8(layout: i32, M: i32, N: i32, K: i32, alpha: f32,
 export function gemm_batched_f32_4x8(layout: i32, batch: i32, M: i32, N: i32, K: i32, alpha: f32,
   A: usize, strideA: i32, lda: i32, B: usize, strideB: i32, ldb: i32,
   beta: f32, C: usize, strideC: i32, ldc: i32, scratch: usize): void {
-  qOn = false;
   for (let b = 0; b < batch; b++) {
     gemm(layout, M, N, K, alpha, A + (<usize>b * <usize>strideA << 2), lda, B + (<usize>b * <usize>strideB << 2), ldb,
-      beta, C + (<usize>b * <usize>strideC << 2), ldc, scratch);
+      beta, C + (<usize>b * <usize>strideC << 2), ldc, scratch, 0);
   }
 }
 

@@ -121,6 +121,8 @@ for (const variant of VARIANTS) {
         check(rt, { layout, M: 129, N: 67, K: 300, pa: 3, pb: 1, pc: 2, alpha: 0.5, beta: -0.75, seed: 11 }, true);
         check(rt, { layout, M: 131, N: 67, K: 600, pa: 0, pb: 0, pc: 0, alpha: 1, beta: 0, seed: 12 }, false);
         check(rt, { layout, M: 7, N: 530, K: 9, pa: 1, pb: 2, pc: 0, alpha: -1, beta: 1, seed: 13 }, true);
+        // past the relaxed build's 160-row M block (5-row tiles), ending in a partial tile
+        check(rt, { layout, M: 163, N: 21, K: 37, pa: 2, pb: 0, pc: 1, alpha: 1.5, beta: 0.5, seed: 14 }, false);
       });
     }
 

@@ -78,6 +78,25 @@ function checkMatrix(name: string, len: number, rows: number, cols: number, ld: 
 
 interface QuantArgs { s: number; scales: number[] | null; max: number; M: number; T: number; sh: number; flip: number }
 
+/** Byte offsets of the quantizer block gemm_qb_f32_4x8 reads (assembly/inline/gemm_quant.ts); per-column scales follow it. */
+const QB = { s: 0, scales: 4, max: 8, M: 12, T: 16, sh: 20, flip: 24, size: 32 } as const;
+
+/** Writes the quantizer block (and its per-column scales right after it) into one arena block. */
+function quantBlock(rt: Runtime, q: QuantArgs): number {
+  const n = q.scales ? q.scales.length : 0;
+  const ptr = rt.arena.alloc(QB.size + 4 * n);
+  const f32 = rt.f32, i32 = rt.i32; // after the alloc (it may grow memory); blocks are 64-byte aligned
+  f32[(ptr + QB.s) >> 2] = q.s;
+  i32[(ptr + QB.scales) >> 2] = n ? ptr + QB.size : 0;
+  f32[(ptr + QB.max) >> 2] = q.max;
+  f32[(ptr + QB.M) >> 2] = q.M;
+  f32[(ptr + QB.T) >> 2] = q.T;
+  i32[(ptr + QB.sh) >> 2] = q.sh;
+  i32[(ptr + QB.flip) >> 2] = q.flip;
+  if (q.scales) rt.f32.set(q.scales, (ptr + QB.size) >> 2);
+  return ptr;
+}
+
 function quantArgs(q: GemmQuantB, N: number): QuantArgs | null {
   if (typeof q !== 'object' || q === null) throw new FliqsError('quantB', `got ${describe(q)}`, '{ format, clip } or { format, clips }');
   const f = parseFormat(q.format);
@@ -124,19 +143,18 @@ export function gemm(layout: GemmLayout, M: number, N: number, K: number, alpha:
 
   const ops = place(rt, [A, B, C]);
   const [pa, pb, pc] = ops.ptrs as [number, number, number];
-  let pscales = 0;
+  let pq = 0;
   try {
     const ps = scratch(rt, rt.kernels.gemm_f32_scratch_bytes(M, N, K));
-    if (q?.scales) { pscales = rt.arena.alloc(N * 4); rt.f32.set(q.scales, pscales >> 2); }
     if (q) {
-      rt.kernels.gemm_qb_f32_4x8(LAYOUT_CODE[lay], M, N, K, alpha, pa, lda, pb, ldb, beta, pc, ldc, ps,
-        q.s, pscales, q.max, q.M, q.T, q.sh, q.flip);
+      pq = quantBlock(rt, q);
+      rt.kernels.gemm_qb_f32_4x8(LAYOUT_CODE[lay], M, N, K, alpha, pa, lda, pb, ldb, beta, pc, ldc, ps, pq);
     } else {
       rt.kernels[GEMM_KERNELS[lay]](M, N, K, alpha, pa, lda, pb, ldb, beta, pc, ldc, ps);
     }
     ops.copyBack(2);
   } finally {
-    if (pscales) rt.arena.free(pscales);
+    if (pq) rt.arena.free(pq);
     ops.release();
   }
 }
