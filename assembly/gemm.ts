@@ -14,17 +14,18 @@
 // Exports keep their _4x8 names (the wrapper, tests and benches list them); the relaxed build's tile is 5×8.
 
 import { qround } from './inline/quantize';
-import { MR, madd, ukernel_f32, ukernel_rows_4x8 } from './inline/gemm_ukernel';
-import { QB_FLIP, QB_M, QB_MAX, QB_S, QB_SCALES, QB_SH, QB_T } from './inline/gemm_quant';
+import { MR, ukernel_f32, ukernel_rows_4x8 } from './inline/gemm_ukernel';
+import { madd } from './inline/simd';
+import { LAYOUT_NN, LAYOUT_NT, LAYOUT_TN, QP_FLIP, QP_M, QP_MAX, QP_S, QP_SCALES, QP_SH, QP_T } from './inline/abi.generated';
 
 const KC: i32 = 256;
 const MC: i32 = MR * 32;
 const NC: i32 = 512;
 
-/** Layout codes shared with the TypeScript wrapper. */
-const NN: i32 = 0;
-const NT: i32 = 1;
-const TN: i32 = 2;
+/** Layout codes shared with the TypeScript wrapper (scripts/wasm-abi.mjs). */
+const NN: i32 = LAYOUT_NN;
+const NT: i32 = LAYOUT_NT;
+const TN: i32 = LAYOUT_TN;
 
 /** Balanced K block: K split into ceil(K/KC) nearly equal blocks. */
 // @ts-ignore: decorator
@@ -64,18 +65,18 @@ export function gemm_f32_scratch_bytes(M: i32, N: i32, K: i32): usize {
 /**
  * Packs op(B)[k0..k0+kc, j0..j0+nc] into 8-column panels: panel p at dst + p·kc·32 bytes, row k of it
  * at +k·32. B is [K,N] (transB false) or [N,K] (transB true) with row stride ldb elements. qp = 0 copies;
- * else qp is the quantizer block (inline/gemm_quant.ts) and every element is fake-quantized.
+ * else qp is the quantizer block (QP, inline/quant_params.ts; its kind is not read) and every element is fake-quantized.
  */
 function packB(dst: usize, B: usize, ldb: i32, transB: bool, k0: i32, j0: i32, kc: i32, nc: i32, qp: usize): void {
   const qOn = qp != 0;
-  const scales: usize = qOn ? <usize>load<u32>(qp, QB_SCALES) : 0;
-  const s = f32x4.splat(qOn ? load<f32>(qp, QB_S) : 1);
-  const max: f32 = qOn ? load<f32>(qp, QB_MAX) : 0;
+  const scales: usize = qOn ? <usize>load<u32>(qp, QP_SCALES) : 0;
+  const s = f32x4.splat(qOn ? load<f32>(qp, QP_S) : 1);
+  const max: f32 = qOn ? load<f32>(qp, QP_MAX) : 0;
   const mx = f32x4.splat(max), nmx = f32x4.splat(-max);
-  const Mq = f32x4.splat(qOn ? load<f32>(qp, QB_M) : 0), T = f32x4.splat(qOn ? load<f32>(qp, QB_T) : 0);
-  const sh: i32 = qOn ? load<i32>(qp, QB_SH) : 1;
+  const Mq = f32x4.splat(qOn ? load<f32>(qp, QP_M) : 0), T = f32x4.splat(qOn ? load<f32>(qp, QP_T) : 0);
+  const sh: i32 = qOn ? load<i32>(qp, QP_SH) : 1;
   const half = i32x4.splat((1 << (sh - 1)) - 1), keep = i32x4.splat(~((1 << sh) - 1));
-  const flip = i32x4.splat(qOn ? load<i32>(qp, QB_FLIP) : 0);
+  const flip = i32x4.splat(qOn ? load<i32>(qp, QP_FLIP) : 0);
   const ldbb = <usize>ldb << 2;
   for (let jp = 0; jp < nc; jp += 8) {
     const j = j0 + jp;
@@ -282,8 +283,8 @@ export function gemm_tn_f32_4x8(M: i32, N: i32, K: i32, alpha: f32, A: usize, ld
 
 /**
  * gemm with op(B) fake-quantized while it is packed (layout 0 nn, 1 nt, 2 tn). qparams points at the
- * quantizer block of inline/gemm_quant.ts (tensor scale or N per-column scales, and quant_f32x4's
- * constants max, M, T, sh, flip).
+ * quantizer block (QP: tensor scale or N per-column scales, and quant_f32x4's constants max, M, T, sh,
+ * flip; src/kernels/blocks.ts writes it).
  */
 export function gemm_qb_f32_4x8(layout: i32, M: i32, N: i32, K: i32, alpha: f32, A: usize, lda: i32, B: usize, ldb: i32,
   beta: f32, C: usize, ldc: i32, scratch: usize, qparams: usize): void {

@@ -11,17 +11,13 @@
 // live values and two accumulators spilled (2× slower; likewise 6×8 and K unrolled by 2). The 5×8
 // kernel loads rows 0–3 as one vector and splats its lanes with shuffles: 10 + 2 + 1 + 1 + 1 = 15.
 
+import { madd } from './simd';
+
 // Accumulators of a partial tile go through here before the scalar epilogue (static data, not an allocation).
 const TILE: usize = memory.data(160, 16);
 
 /** Rows of the micro-tile (and of a packed A panel) in this build. */
 export const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 5 : 4;
-
-// @ts-ignore: decorator
-@inline export function madd(a: v128, b: v128, c: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
-  return f32x4.add(f32x4.mul(a, b), c);
-}
 
 /** Row pair of the tile: alpha·acc (+ beta·C when beta ≠ 0), 8 floats at c. */
 // @ts-ignore: decorator

@@ -7,7 +7,8 @@ import { FliqsError, describe, requireFinite, requireInt } from '../core/errors.
 import { LAYOUT } from '../core/abi.generated.js';
 import { runtime, WasmF32, type Runtime } from '../core/runtime.js';
 import { parseFormat, type Format } from '../formats/format.js';
-import { kernelParams } from '../formats/params.js';
+import { kernelParams, type KernelParams } from '../formats/params.js';
+import { quantParams } from './blocks.js';
 import { checkedScale } from '../formats/checks.js';
 
 /** nn: A[M,K]·B[K,N]; nt: A[M,K]·B[N,K]ᵀ; tn: A[K,M]ᵀ·B[K,N]. */
@@ -76,25 +77,19 @@ function checkMatrix(name: string, len: number, rows: number, cols: number, ld: 
   }
 }
 
-interface QuantArgs { s: number; scales: number[] | null; max: number; M: number; T: number; sh: number; flip: number }
+interface QuantArgs { s: number; scales: number[] | null; k: KernelParams }
 
-/** Byte offsets of the quantizer block gemm_qb_f32_4x8 reads (assembly/inline/gemm_quant.ts); per-column scales follow it. */
-const QB = { s: 0, scales: 4, max: 8, M: 12, T: 16, sh: 20, flip: 24, size: 32 } as const;
-
-/** Writes the quantizer block (and its per-column scales right after it) into one arena block. */
-function quantBlock(rt: Runtime, q: QuantArgs): number {
-  const n = q.scales ? q.scales.length : 0;
-  const ptr = rt.arena.alloc(QB.size + 4 * n);
-  const f32 = rt.f32, i32 = rt.i32; // after the alloc (it may grow memory); blocks are 64-byte aligned
-  f32[(ptr + QB.s) >> 2] = q.s;
-  i32[(ptr + QB.scales) >> 2] = n ? ptr + QB.size : 0;
-  f32[(ptr + QB.max) >> 2] = q.max;
-  f32[(ptr + QB.M) >> 2] = q.M;
-  f32[(ptr + QB.T) >> 2] = q.T;
-  i32[(ptr + QB.sh) >> 2] = q.sh;
-  i32[(ptr + QB.flip) >> 2] = q.flip;
-  if (q.scales) rt.f32.set(q.scales, (ptr + QB.size) >> 2);
-  return ptr;
+/**
+ * Writes the quantizer block (src/kernels/blocks.ts) for a fused-quantization GEMM; per-column scales go to an
+ * arena block the caller frees (returned as `scales`, 0 when the tensor scale is used).
+ */
+function quantBlock(rt: Runtime, q: QuantArgs): { qp: number; scales: number } {
+  let scales = 0;
+  if (q.scales) {
+    scales = rt.arena.alloc(4 * q.scales.length);
+    rt.f32.set(q.scales, scales >> 2); // after the alloc, which may grow memory
+  }
+  return { qp: quantParams(rt, q.k, q.s, scales), scales };
 }
 
 function quantArgs(q: GemmQuantB, N: number): QuantArgs | null {
@@ -108,9 +103,9 @@ function quantArgs(q: GemmQuantB, N: number): QuantArgs | null {
       throw new FliqsError('quantB.clips', `got ${describe(clips)}`, `${N} clips, one per column of op(B) (N = ${N})`);
     }
     const scales = Array.from(clips, (c, i) => (f.ignoresClip ? 1 : checkedScale(f, c, `quantB.clips[${i}]`)));
-    return { s: 1, scales, ...k };
+    return { s: 1, scales, k };
   }
-  return { s: checkedScale(f, q.clip, 'quantB.clip'), scales: null, ...k };
+  return { s: checkedScale(f, q.clip, 'quantB.clip'), scales: null, k };
 }
 
 /**
@@ -143,18 +138,19 @@ export function gemm(layout: GemmLayout, M: number, N: number, K: number, alpha:
 
   const ops = place(rt, [A, B, C]);
   const [pa, pb, pc] = ops.ptrs as [number, number, number];
-  let pq = 0;
+  let pScales = 0;
   try {
     const ps = scratch(rt, rt.kernels.gemm_f32_scratch_bytes(M, N, K));
     if (q) {
-      pq = quantBlock(rt, q);
-      rt.kernels.gemm_qb_f32_4x8(LAYOUT_CODE[lay], M, N, K, alpha, pa, lda, pb, ldb, beta, pc, ldc, ps, pq);
+      const { qp, scales } = quantBlock(rt, q);
+      pScales = scales;
+      rt.kernels.gemm_qb_f32_4x8(LAYOUT_CODE[lay], M, N, K, alpha, pa, lda, pb, ldb, beta, pc, ldc, ps, qp);
     } else {
       rt.kernels[GEMM_KERNELS[lay]](M, N, K, alpha, pa, lda, pb, ldb, beta, pc, ldc, ps);
     }
     ops.copyBack(2);
   } finally {
-    if (pq) rt.arena.free(pq);
+    if (pScales) rt.arena.free(pScales);
     ops.release();
   }
 }
