@@ -51,3 +51,23 @@ export function requireInt(input: string, value: unknown, min: number, max = Num
   }
   return value;
 }
+
+/** Throws unless `value` is a string (non-empty when `nonEmpty`). */
+export function requireString(input: string, value: unknown, nonEmpty = false): string {
+  if (typeof value !== 'string' || (nonEmpty && value.length === 0)) {
+    throw new FliqsError(input, `got ${describe(value)}`, nonEmpty ? 'a non-empty string' : 'a string');
+  }
+  return value;
+}
+
+/** Throws unless `value` is a non-null object (an options bag, a record); `accepted` describes its fields. */
+export function requireObject<T extends object>(input: string, value: unknown, accepted: string): T {
+  if (typeof value !== 'object' || value === null) throw new FliqsError(input, `got ${describe(value)}`, accepted);
+  return value as T;
+}
+
+/** Throws unless `value` is a Uint8Array. */
+export function requireBytes(input: string, value: unknown): Uint8Array {
+  if (!(value instanceof Uint8Array)) throw new FliqsError(input, `got ${describe(value)}`, 'a Uint8Array');
+  return value;
+}
