@@ -9,7 +9,7 @@ import { fakeQuantize } from '../autograd/fake-quant.js';
 import type { Tensor } from '../autograd/tensor.js';
 import { parseFormat, type Format } from '../formats/format.js';
 import { absmaxLastAxis, mseOptimalClip, sums } from '../kernels/stats.js';
-import type { Module } from './module.js';
+import { requireModule, type Module } from './module.js';
 
 export type WeightClipMethod = 'absmax' | 'mse';
 
@@ -197,7 +197,7 @@ export function isQuantLayer(m: unknown): m is Module & QuantLayer {
  * for (const [name, l] of quantLayers(model)) l.quant.setFormat('INT8');
  */
 export function quantLayers(model: Module): Array<[string, Module & QuantLayer]> {
-  return model.namedModules().filter((e): e is [string, Module & QuantLayer] => isQuantLayer(e[1]));
+  return requireModule('model', model).namedModules().filter((e): e is [string, Module & QuantLayer] => isQuantLayer(e[1]));
 }
 
 /** Starts activation profiling on every searched layer. @example startProfile(model); */
@@ -207,5 +207,6 @@ export function startProfile(model: Module): void {
 
 /** Ends activation profiling on every searched layer, deriving clips for `formats`. @example finishProfile(model, ['INT4', 'INT8']); */
 export function finishProfile(model: Module, formats: ReadonlyArray<Format | string> = []): void {
+  if (!Array.isArray(formats)) throw new FliqsError('formats', `got ${describe(formats)}`, 'an array of format names');
   for (const [, l] of quantLayers(model)) l.quant.finishProfile(formats);
 }
