@@ -71,3 +71,11 @@ export function requireBytes(input: string, value: unknown): Uint8Array {
   if (!(value instanceof Uint8Array)) throw new FliqsError(input, `got ${describe(value)}`, 'a Uint8Array');
   return value;
 }
+
+/** Throws unless `value` is an array or a typed array (an ArrayLike of numbers; elements are checked by the caller). */
+export function requireArrayLike(input: string, value: unknown, accepted = 'an array or typed array of numbers'): ArrayLike<unknown> {
+  if (!(Array.isArray(value) || (ArrayBuffer.isView(value) && !(value instanceof DataView)))) {
+    throw new FliqsError(input, `got ${describe(value)}`, accepted);
+  }
+  return value as ArrayLike<unknown>;
+}
