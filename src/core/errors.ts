@@ -9,6 +9,11 @@ export class FliqsError extends Error {
   readonly accepted: string | undefined;
 
   constructor(input: string, problem: string, accepted?: string) {
+    // Non-strings (from JavaScript callers) are described rather than converted, which can throw.
+    const text = (v: unknown): string => (typeof v === 'string' ? v : describe(v));
+    input = text(input);
+    problem = text(problem);
+    accepted = accepted === undefined ? undefined : text(accepted);
     super(`${input}: ${problem}${accepted ? `; accepted: ${accepted}` : ''}`);
     this.name = 'FliqsError';
     this.input = input;

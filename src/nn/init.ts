@@ -29,7 +29,7 @@ export function rngOf(rng?: Rng): Rng {
  */
 export function uniformArray(rng: Rng, n: number, bound: number): Float32Array {
   if (!(rng instanceof Rng)) throw new FliqsError('rng', `got ${describe(rng)}`, 'an Rng');
-  requireInt('n', n, 0, 2 ** 30);
+  requireInt('n', n, 0, 2 ** 28);
   requireFinite('bound', bound);
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) out[i] = (2 * rng.uniform() - 1) * bound;

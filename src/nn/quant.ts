@@ -62,6 +62,7 @@ export class Quantizer {
   private sumSq = 0;
 
   constructor(opts: QuantizerOptions = {}) {
+    if (typeof opts !== 'object' || opts === null) throw new FliqsError('options', `got ${describe(opts)}`, '{ actK?, actKByFormat?, weightClip? }');
     this.actK = requirePositive('actK', opts.actK ?? 3);
     this.actKByFormat = new Map(Object.entries(opts.actKByFormat ?? {}).map(([k, v]) => [parseFormat(k).name, requirePositive(`actKByFormat.${k}`, v)]));
     const m = opts.weightClip ?? 'absmax';

@@ -236,7 +236,8 @@ export const MODEL_NAMES = Object.keys(BUILDERS) as ModelName[];
  * const layers = describeModel(model, [28, 28, 1]); // searched layers with MACs
  */
 export function createModel(name: string, opts: ModelOptions = {}): Module {
-  if (!(name in BUILDERS)) throw new FliqsError('model', `${describe(name)} is not a zoo model`, MODEL_NAMES.join(', '));
+  if (typeof name !== 'string' || !Object.hasOwn(BUILDERS, name)) throw new FliqsError('model', `${describe(name)} is not a zoo model`, MODEL_NAMES.join(', '));
+  if (typeof opts !== 'object' || opts === null) throw new FliqsError('options', `got ${describe(opts)}`, '{ width?, inputShape?, classes?, seed?, quant? }');
   const width = opts.width ?? 1;
   if (typeof width !== 'number' || !(width > 0) || width > 8) throw new FliqsError('width', `got ${describe(width)}`, 'a multiplier in (0, 8], e.g. 0.25, 0.5, 1, 2');
   const [H, W, C] = opts.inputShape ?? [28, 28, 1];
