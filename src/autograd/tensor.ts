@@ -97,7 +97,11 @@ export class Tensor implements Freeable {
    * const x = Tensor.from([1, 2, 3, 4], [2, 2], { requiresGrad: true });
    */
   static from(data: ArrayLike<number>, shape: readonly number[], opts: TensorOptions = {}): Tensor {
+    const numeric = Array.isArray(data) ? data.every((v) => typeof v === 'number')
+      : ArrayBuffer.isView(data) && !(data instanceof DataView) && !(data instanceof BigInt64Array) && !(data instanceof BigUint64Array);
+    if (!numeric) throw new FliqsError('data', `got ${describe(data)}`, 'an array or typed array of numbers');
     const s = checkShape('shape', shape);
+    if (typeof opts !== 'object' || opts === null) throw new FliqsError('options', `got ${describe(opts)}`, '{ requiresGrad? }');
     if (data.length !== shapeSize(s)) {
       throw new FliqsError('data', `has ${data.length} elements but shape [${s.join(', ')}] needs ${shapeSize(s)}`, 'data whose length is the product of the shape');
     }

@@ -63,8 +63,8 @@ const BINS = 8192;
  */
 export function percentileClip(x: Float32Array, p: number, input = 'x'): number {
   if (typeof p !== 'number' || !(p > 0 && p <= 100)) throw new FliqsError('percentile', `got ${describe(p)}`, 'a number in (0, 100]');
-  const n = x.length;
   return withData(x, input, (ptr) => {
+    const n = x.length;
     const st = statsAt(ptr, n, input);
     if (st.absmax === 0) return 0;
     const rt = runtime;
@@ -113,10 +113,11 @@ export function mseOptimalClip(x: Float32Array, format: Format | string, options
   requireObject('options', options, '{ candidates?, refine? }');
   const coarse = options.candidates ?? 100;
   const fine = options.refine ?? 40;
-  if (!Number.isInteger(coarse) || coarse < 2) throw new FliqsError('candidates', `got ${describe(coarse)}`, 'an integer ≥ 2');
-  if (!Number.isInteger(fine) || fine < 0) throw new FliqsError('refine', `got ${describe(fine)}`, 'an integer ≥ 0');
-  const k = kernelParams(f), n = x.length;
+  if (!Number.isInteger(coarse) || coarse < 2 || coarse > 2 ** 20) throw new FliqsError('candidates', `got ${describe(coarse)}`, 'an integer from 2 to 2^20');
+  if (!Number.isInteger(fine) || fine < 0 || fine > 2 ** 20) throw new FliqsError('refine', `got ${describe(fine)}`, 'an integer from 0 to 2^20');
+  const k = kernelParams(f);
   return withData(x, input, (ptr) => {
+    const n = x.length;
     const st = statsAt(ptr, n, input);
     const result = (clip: number, mse: number): MseClip =>
       ({ clip, mse, stdMultiple: st.std > 0 ? clip / st.std : Infinity, absmaxFraction: st.absmax > 0 ? clip / st.absmax : 1 });

@@ -87,7 +87,7 @@ export function configCost(space: SearchSpace, config: Config): number {
 export function uniformCost(layers: readonly { readonly macs: number }[], format: string | Format): number {
   const b = parseFormat(format).bits;
   if (!Array.isArray(layers)) throw new FliqsError('layers', `got ${describe(layers)}`, 'an array of { macs }');
-  layers.forEach((l, i) => requireMacs(`layers[${i}].macs`, (l as { macs?: unknown } | null)?.macs));
+  for (let i = 0; i < layers.length; i++) requireMacs(`layers[${i}].macs`, (layers[i] as { macs?: unknown } | undefined)?.macs);
   let macs = 0;
   for (const l of layers) macs += l.macs;
   return b * b * macs;
