@@ -100,8 +100,21 @@ function knownAnswers(): string {
 }
 
 const SEED = 12;
-const PER_TARGET = 48;
+const PER_TARGET = 64;
 
+/**
+ * Not called: the scalar references of the kernel namespaces (kernels.convRef, …) check nothing and loop over
+ * whatever sizes they are given (2**40 runs for hours). Validating them is the next part of issue 12.
+ */
+const NOT_CALLED = /^kernels\.\w+Ref\./;
+/**
+ * Called and counted, but their TypeErrors do not fail this test yet: src/autograd/ops.ts and tensor.ts are
+ * being reworked in parallel (issue 12 part 1 left them to that work). Drop a name once it passes.
+ */
+const KNOWN_OUTSTANDING = new Set(['Tensor', 'Tensor.view', 'noGrad', 'stepScope', 'accuracyCount', 'batchNorm', 'layerNorm', 'reshape']);
+
+// Debugging: FUZZ_ONLY / FUZZ_SKIP (regexps over target names), FUZZ_TRACE (a file each call is appended to
+// before it runs: its last line names a call that hangs), FUZZ_REPORT (prints every failing target).
 group('public API fuzz', () => {
   it('every call returns or throws a FliqsError, and the library still works afterwards', async () => {
     const all = targets(fliqs as unknown as Record<string, unknown>);
@@ -112,7 +125,9 @@ group('public API fuzz', () => {
     let calls = 0;
     const started = Date.now();
     for (const t of all) {
+      if (NOT_CALLED.test(t.name)) continue;
       if (process.env.FUZZ_SKIP && new RegExp(process.env.FUZZ_SKIP).test(t.name)) continue;
+      if (process.env.FUZZ_ONLY && !new RegExp(process.env.FUZZ_ONLY).test(t.name)) continue;
       for (const { label, make } of argLists(t, rng, PER_TARGET)) {
         const args = make();
         if (process.env.FUZZ_TRACE) writeFileSync(process.env.FUZZ_TRACE, `${t.name}${label}\n`, { flag: 'a' });
@@ -143,9 +158,13 @@ group('public API fuzz', () => {
     const seconds = (Date.now() - started) / 1000;
     const counts = [...failures].map(([name, msgs]) => `${name}: ${msgs.length}  e.g. ${msgs[0]}`);
     const total = [...failures.values()].reduce((s, m) => s + m.length, 0);
-    console.log(`api fuzz: ${all.length} targets, ${calls} calls, ${total} non-FliqsError throws in ${failures.size} targets, ${seconds.toFixed(1)} s`);
+    console.log(`api fuzz: ${all.length} targets, ${calls} calls, ${total} non-FliqsError throws in ${failures.size} targets `
+      + `(known outstanding: ${[...failures.keys()].filter((n) => KNOWN_OUTSTANDING.has(n)).join(', ') || 'none'}), ${seconds.toFixed(1)} s`);
     if (process.env.FUZZ_REPORT) console.log(counts.join('\n'));
     expect(broke.slice(0, 20)).toEqual([]);
-    expect(counts.slice(0, 40)).toEqual([]);
+    expect(counts.filter((c) => !KNOWN_OUTSTANDING.has(c.slice(0, c.indexOf(':')))).slice(0, 40)).toEqual([]);
+    if (!process.env.FUZZ_ONLY && !process.env.FUZZ_SKIP) {
+      expect([...KNOWN_OUTSTANDING].filter((n) => !failures.has(n)), 'these now pass: drop them from KNOWN_OUTSTANDING').toEqual([]);
+    }
   });
 });
