@@ -64,7 +64,7 @@ export function encodeCache(c: ImageCache): Uint8Array {
   requireObject('cache', c, '{ pixels: Uint8Array, labels: Uint8Array, shape: [H, W, C], sourceKey }');
   requireBytes('cache pixels', c.pixels);
   requireBytes('cache labels', c.labels);
-  if (!Array.isArray(c.shape) || c.shape.length !== 3 || !c.shape.every((d) => Number.isInteger(d) && d >= 1 && d < 2 ** 32)) {
+  if (!Array.isArray(c.shape) || c.shape.length !== 3 || !Array.from(c.shape).every((d) => Number.isInteger(d) && d >= 1 && d < 2 ** 32)) {
     throw new FliqsError('cache shape', `got ${describe(c.shape)}`, '[H, W, C] with integers from 1 to 2^32 − 1');
   }
   requireInt('cache sourceKey', c.sourceKey, 0, 2 ** 32 - 1);

@@ -55,6 +55,7 @@ export function shapeSize(shape: readonly [number, number, number]): number {
   return shape[0] * shape[1] * shape[2];
 }
 
+// Checks of user arrays go through Array.from: every() skips the holes of a sparse array.
 const isDim = (d: unknown): boolean => Number.isInteger(d) && (d as number) >= 1 && (d as number) <= 2 ** 24;
 
 /**
@@ -72,7 +73,7 @@ export function fromBytes(name: string, pixels: Uint8Array, labels: Uint8Array |
   if (!(labels instanceof Uint8Array || labels instanceof Int32Array)) {
     throw new FliqsError(`${name} labels`, `got ${describe(labels)}`, 'a Uint8Array or Int32Array');
   }
-  if (!Array.isArray(shape) || shape.length !== 3 || !shape.every(isDim)) {
+  if (!Array.isArray(shape) || shape.length !== 3 || !Array.from(shape).every(isDim)) {
     throw new FliqsError(`${name} shape`, `got ${describe(shape)}`, '[H, W, C] with integers from 1 to 2^24');
   }
   requireInt('classes', classes, 1, 2 ** 31 - 1);
@@ -114,7 +115,7 @@ export function checkDataset(input: string, ds: unknown): Dataset {
   if (typeof input !== 'string') throw new FliqsError('input', `got ${describe(input)}`, 'a string naming the dataset in messages');
   const d = ds as Dataset;
   if (typeof ds !== 'object' || ds === null || !(d.images instanceof Float32Array) || !(d.labels instanceof Int32Array)
-    || !Array.isArray(d.shape) || d.shape.length !== 3 || !d.shape.every(isDim)) {
+    || !Array.isArray(d.shape) || d.shape.length !== 3 || !Array.from(d.shape).every(isDim)) {
     throw new FliqsError(input, `got ${describe(ds)}`, 'a Dataset { images: Float32Array, labels: Int32Array, shape: [H, W, C], classes }');
   }
   const size = shapeSize(d.shape);

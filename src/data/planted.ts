@@ -61,7 +61,7 @@ function check(options: PlantedOptions): Checked {
   const classes = requireInt('classes', options.classes ?? 4, 2, 1 << 16);
   if (classes % 2 !== 0) throw new FliqsError('classes', `got ${classes}`, 'an even number (pairs of classes)');
   const shape = options.shape ?? [4, 8, 1];
-  if (!Array.isArray(shape) || shape.length !== 3 || !shape.every((d) => Number.isInteger(d) && d >= 1 && d <= 2 ** 12) || shape[0] * shape[1] * shape[2] < 3) {
+  if (!Array.isArray(shape) || shape.length !== 3 || !Array.from(shape).every((d) => Number.isInteger(d) && d >= 1 && d <= 2 ** 12) || shape[0] * shape[1] * shape[2] < 3) {
     throw new FliqsError('shape', `got ${describe(shape)}`, '[H, W, C] with integers from 1 to 4096 and H·W·C ≥ 3');
   }
   const seed = requireInt('seed', options.seed ?? 0, 0, 2 ** 32 - 2);

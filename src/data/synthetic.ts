@@ -63,7 +63,7 @@ export function syntheticDataset(options: SyntheticOptions = {}): Dataset {
   const n = requireInt('n', options.n ?? 1000, 1, 2 ** 24);
   const classes = requireInt('classes', options.classes ?? 10, 2, 1 << 16);
   const shape = options.shape ?? [28, 28, 1];
-  if (!Array.isArray(shape) || shape.length !== 3 || !shape.every((d) => Number.isInteger(d) && d >= 1 && d <= 2 ** 12)) {
+  if (!Array.isArray(shape) || shape.length !== 3 || !Array.from(shape).every((d) => Number.isInteger(d) && d >= 1 && d <= 2 ** 12)) {
     throw new FliqsError('shape', `got ${describe(shape)}`, '[H, W, C] with integers from 1 to 4096');
   }
   if (n * shape[0] * shape[1] * shape[2] > 2 ** 30) throw new FliqsError('n', `${n} examples of [${shape.join(', ')}] exceed 2^30 values`, 'a smaller dataset');

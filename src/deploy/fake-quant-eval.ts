@@ -20,7 +20,7 @@ export function fakeQuantPredict(model: Module, formats: ReadonlyArray<LayerForm
   if (!Array.isArray(formats) || formats.length !== layers.length) {
     throw new FliqsError('formats', `got ${describe(formats)} for ${layers.length} layers`, 'one format (or { weight, activation }) per searched layer');
   }
-  if (!Array.isArray(inputShape) || inputShape.length !== 3 || !inputShape.every((d) => Number.isInteger(d) && d >= 1 && d <= 2 ** 12)) {
+  if (!Array.isArray(inputShape) || inputShape.length !== 3 || !Array.from(inputShape).every((d) => Number.isInteger(d) && d >= 1 && d <= 2 ** 12)) {
     throw new FliqsError('inputShape', `got ${describe(inputShape)}`, '[H, W, C] with integers from 1 to 4096');
   }
   if (!(images instanceof Float32Array) || images.length % (inputShape[0] * inputShape[1] * inputShape[2]) !== 0) {

@@ -77,7 +77,7 @@ export interface ModelSpec {
 /** Throws unless `l` is an object with a weightShape of positive integers (what layerParams/layerChannels read). */
 function checkWeightShape(l: unknown): DeployLayer {
   const shape = (l as { weightShape?: unknown } | null)?.weightShape;
-  if (typeof l !== 'object' || l === null || !Array.isArray(shape) || shape.length === 0 || !shape.every((d) => Number.isInteger(d) && d >= 1)) {
+  if (typeof l !== 'object' || l === null || !Array.isArray(shape) || shape.length === 0 || !Array.from(shape).every((d) => Number.isInteger(d) && d >= 1)) {
     throw new FliqsError('layer', `got ${describe(l)}`, 'a DeployLayer with weightShape: positive integers');
   }
   return l as DeployLayer;

@@ -218,7 +218,7 @@ function poolWindow(kernel: Pair, opts: Omit<PoolOptions, 'kernel'>): { kernel: 
   const s = opts.stride === undefined ? k : pairOf('stride', opts.stride);
   const p = opts.padding ?? 0;
   const okPad = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 0;
-  if (!(okPad(p) || (Array.isArray(p) && (p.length === 2 || p.length === 4) && p.every(okPad)))) {
+  if (!(okPad(p) || (Array.isArray(p) && (p.length === 2 || p.length === 4) && Array.from(p).every(okPad)))) {
     throw new FliqsError('padding', `got ${describe(p)}`, 'integers ≥ 0 as p, [ph, pw] or [top, left, bottom, right]');
   }
   const padding: [number, number, number, number] = typeof p === 'number' ? [p, p, p, p]

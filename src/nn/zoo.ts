@@ -263,7 +263,7 @@ export interface LayerInfo {
  */
 export function describeModel(model: Module, inputShape: readonly [number, number, number] = [28, 28, 1]): LayerInfo[] {
   requireModule('model', model);
-  if (!Array.isArray(inputShape) || inputShape.length !== 3 || !inputShape.every((d) => Number.isInteger(d) && d >= 1 && d <= 2 ** 12)) {
+  if (!Array.isArray(inputShape) || inputShape.length !== 3 || !Array.from(inputShape).every((d) => Number.isInteger(d) && d >= 1 && d <= 2 ** 12)) {
     throw new FliqsError('inputShape', `got ${describe(inputShape)}`, '[H, W, C] with integers from 1 to 4096');
   }
   const wasTraining = model.training;

@@ -120,10 +120,11 @@ const checked = new WeakSet<object>();
 export function checkSpace(space: unknown, input = 'space'): SearchSpace {
   if (typeof space === 'object' && space !== null && checked.has(space)) return space as SearchSpace;
   const layers = (space as { layers?: unknown } | null)?.layers;
-  const ok = typeof space === 'object' && space !== null && Array.isArray(layers) && layers.length > 0 && layers.every((l: Partial<SearchLayer> | null) =>
+  // Array.from: every() alone would skip the holes of a sparse array.
+  const ok = typeof space === 'object' && space !== null && Array.isArray(layers) && layers.length > 0 && Array.from(layers).every((l: Partial<SearchLayer> | null) =>
     typeof l === 'object' && l !== null && typeof l.name === 'string' && typeof l.macs === 'number' && Number.isFinite(l.macs) && l.macs >= 0
     && Array.isArray(l.choices) && l.choices.length > 0
-    && l.choices.every((f: Partial<Format> | null) => typeof f === 'object' && f !== null && typeof f.name === 'string' && Number.isInteger(f.bits)));
+    && Array.from(l.choices).every((f: Partial<Format> | null) => typeof f === 'object' && f !== null && typeof f.name === 'string' && Number.isInteger(f.bits)));
   if (!ok) throw new FliqsError(input, `got ${describe(space)}`, 'a SearchSpace from buildSearchSpace() ({ layers: [{ name, macs, choices: Format[] }] })');
   checked.add(space as object);
   return space as SearchSpace;
