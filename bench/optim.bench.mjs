@@ -1,5 +1,5 @@
 // Optimizer steps on one 1M-parameter buffer (about a small CNN's weights), wasm-resident: the fused
-// SIMD kernels (adam_step_f32x4, rmsprop_step_f32x4, sgd_step_f32x4, through the optimizers) against
+// SIMD kernels (adamStep, rmspropStep, sgdStep, through the optimizers) against
 // the code they replaced, kept here as the peers: the TypeScript loops of Adam/AdamW/RMSProp and SGD's
 // several scale/axpy passes, on the same buffers. Also the reference path (plain
 // Float32Arrays) for SGD. Reports ms per step, M params/s and kernel-vs-peer speed-ups.

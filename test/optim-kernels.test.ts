@@ -1,4 +1,4 @@
-// The fused optimizer kernels (adam_step_f32x4, rmsprop_step_f32x4, sgd_step_f32x4) against their scalar
+// The fused optimizer kernels (adamStep, rmspropStep, sgdStep) against their scalar
 // references bit for bit: random lengths (1, odd, non-multiples of 4), values, hyper-parameters and step
 // numbers, every option, several steps in a row, on both module variants and through the copy-in path;
 // the optimizers on plain arrays (reference path) and on wasm memory (kernel path) agree bit for bit;
@@ -9,7 +9,7 @@ import { FliqsError } from '../src/core/errors.js';
 import { createRuntime, type Runtime, type WasmF32 } from '../src/core/runtime.js';
 import * as K from '../src/kernels/optim.js';
 import * as R from '../src/kernels/optim.ref.js';
-import { Adam, AdamW, RMSProp, SGD, type Optimizer, type ParamGroup } from '../src/optim/index.js';
+import { Adam, AdamW, RMSProp, SGD, type Optimizer, type ParamBuffers, type ParamGroup } from '../src/optim/index.js';
 import { randArray } from './quant-helpers.js';
 
 const runtimes: Runtime[] = [await createRuntime('simd'), await createRuntime('relaxed')];
@@ -45,7 +45,7 @@ const adam: Family<AdamH> = {
   name: 'adam_step_f32x4',
   hyper: fc.record({ lr: lrArb, beta1: unit(0.999), beta2: unit(0.9999), eps: epsArb, weightDecay: zeroOr(unit(0.5)), decoupled: fc.boolean() }),
   states: () => ['m', 'v'],
-  kernel: (param, grad, st, h, step, rt) => K.adam_step_f32x4({ param, grad, m: st.m!, v: st.v!, ...h, step }, rt),
+  kernel: (param, grad, st, h, step, rt) => K.adamStep({ param, grad, m: st.m!, v: st.v!, ...h, step }, rt),
   ref: (p, g, st, h, step) => R.adamStepRef(p, g, st.m!, st.v!, { ...h, step }),
 };
 
@@ -53,7 +53,7 @@ const rmsprop: Family<RMSH> = {
   name: 'rmsprop_step_f32x4',
   hyper: fc.record({ lr: lrArb, alpha: unit(0.999), eps: epsArb, momentum: zeroOr(unit(0.99)), centered: fc.boolean(), weightDecay: zeroOr(unit(0.5)) }),
   states: (h) => ['squareAvg', ...(h.centered ? ['gradAvg'] : []), ...(h.momentum > 0 ? ['momentumBuffer'] : [])],
-  kernel: (param, grad, st, h, _t, rt) => K.rmsprop_step_f32x4({ param, grad, squareAvg: st.squareAvg!, gradAvg: st.gradAvg, momentumBuffer: st.momentumBuffer, ...h }, rt),
+  kernel: (param, grad, st, h, _t, rt) => K.rmspropStep({ param, grad, squareAvg: st.squareAvg!, gradAvg: st.gradAvg, momentumBuffer: st.momentumBuffer, ...h }, rt),
   ref: (p, g, st, h) => R.rmspropStepRef(p, g, st.squareAvg!, st.gradAvg ?? null, st.momentumBuffer ?? null, h),
 };
 
@@ -62,7 +62,7 @@ const sgd: Family<SGDH> = {
   hyper: fc.record({ lr: lrArb, momentum: zeroOr(unit(0.99)), dampening: zeroOr(unit(0.99)), nesterov: fc.boolean(), weightDecay: zeroOr(unit(0.5)) })
     .map((h) => (h.nesterov ? { ...h, dampening: 0, momentum: h.momentum || 0.5 } : h)),
   states: (h) => (h.momentum > 0 ? ['momentumBuffer'] : []),
-  kernel: (param, grad, st, h, step, rt) => K.sgd_step_f32x4({ param, grad, momentumBuffer: st.momentumBuffer, ...h, step }, rt),
+  kernel: (param, grad, st, h, step, rt) => K.sgdStep({ param, grad, momentumBuffer: st.momentumBuffer, ...h, step }, rt),
   ref: (p, g, st, h, step) => R.sgdStepRef(p, g, st.momentumBuffer ?? null, { ...h, step }),
 };
 
@@ -114,10 +114,10 @@ describe('the kernel leaves the gradient and everything around the operands unto
       const at = (i: number): Float32Array => block.array.subarray(i * (n + 2) + 1, i * (n + 2) + 1 + n);
       at(0).set(rand(1, n)); at(1).set(rand(2, n)); at(2).set(rand(3, n, 0, 1)); at(3).set(rand(4, n, -1, 1)); at(4).set(rand(5, n, -1, 1)); at(5).set(rand(6, n));
       const grad = at(1).slice();
-      K.rmsprop_step_f32x4({ param: at(0), grad: at(1), squareAvg: at(2), gradAvg: at(3), momentumBuffer: at(4),
+      K.rmspropStep({ param: at(0), grad: at(1), squareAvg: at(2), gradAvg: at(3), momentumBuffer: at(4),
         lr: 0.1, alpha: 0.9, eps: 1e-8, momentum: 0.9, centered: true, weightDecay: 0.1 }, rt);
-      K.adam_step_f32x4({ param: at(5), grad: at(1), m: at(3), v: at(2), lr: 0.1, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.1, decoupled: false, step: 3 }, rt);
-      K.sgd_step_f32x4({ param: at(0), grad: at(1), momentumBuffer: at(4), lr: 0.1, momentum: 0.9, dampening: 0, nesterov: true, weightDecay: 0.1, step: 2 }, rt);
+      K.adamStep({ param: at(5), grad: at(1), m: at(3), v: at(2), lr: 0.1, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.1, decoupled: false, step: 3 }, rt);
+      K.sgdStep({ param: at(0), grad: at(1), momentumBuffer: at(4), lr: 0.1, momentum: 0.9, dampening: 0, nesterov: true, weightDecay: 0.1, step: 2 }, rt);
       expect(bits(at(1))).toEqual(bits(grad));
       const a = block.array;
       for (let i = 0; i < 6; i++) {
@@ -147,7 +147,7 @@ describe('optimizers: parameters in wasm memory (kernel) and plain arrays (refer
     const init = sizes.map((n, i) => rand(10 + i, n));
     const plain = init.map((x) => ({ param: x.slice(), grad: new Float32Array(x.length) }));
     const wasm = init.map((x) => ({ param: rt.copyIn(x), grad: rt.allocF32(x.length) }));
-    const withDecay = (ps: ParamGroup[]): ParamGroup[] => ps.map((p, i) => ({ ...p, weightDecay: i !== 1 }));
+    const withDecay = (ps: ParamBuffers[]): ParamBuffers[] => ps.map((p, i) => ({ ...p, weightDecay: i !== 1 }));
     const a = make(withDecay(plain), rt), b = make(withDecay(wasm), rt);
     for (let t = 0; t < 8; t++) {
       init.forEach((x, i) => {
@@ -176,21 +176,21 @@ describe('bad input → FliqsError', () => {
   const rmsArgs = (): K.RMSPropStepArgs => ({ param: f4(), grad: f4(), squareAvg: f4(), lr: 0.1, alpha: 0.9, eps: 1e-8, momentum: 0, centered: false, weightDecay: 0 });
   const sgdArgs = (): K.SGDStepArgs => ({ param: f4(), grad: f4(), lr: 0.1, momentum: 0, dampening: 0, nesterov: false, weightDecay: 0, step: 1 });
   it.each([
-    ['grad length', () => K.adam_step_f32x4({ ...adamArgs(), grad: new Float32Array(3) }, rt), /grad: has length 3/],
-    ['state length', () => K.adam_step_f32x4({ ...adamArgs(), v: new Float32Array(5) }, rt), /^v:/],
-    ['not an f32 buffer', () => K.adam_step_f32x4({ ...adamArgs(), m: [0, 0, 0, 0] as unknown as Float32Array }, rt), /^m:/],
-    ['step 0', () => K.adam_step_f32x4({ ...adamArgs(), step: 0 }, rt), /step/],
-    ['β1 = 1', () => K.adam_step_f32x4({ ...adamArgs(), beta1: 1 }, rt), /beta1/],
-    ['eps 0', () => K.adam_step_f32x4({ ...adamArgs(), eps: 0 }, rt), /eps/],
-    ['NaN lr', () => K.adam_step_f32x4({ ...adamArgs(), lr: NaN }, rt), /lr/],
-    ['decoupled not boolean', () => K.adam_step_f32x4({ ...adamArgs(), decoupled: 1 as unknown as boolean }, rt), /decoupled/],
-    ['centered without gradAvg', () => K.rmsprop_step_f32x4({ ...rmsArgs(), centered: true }, rt), /gradAvg/],
-    ['momentum without buffer', () => K.rmsprop_step_f32x4({ ...rmsArgs(), momentum: 0.9 }, rt), /momentumBuffer/],
-    ['alpha 1', () => K.rmsprop_step_f32x4({ ...rmsArgs(), alpha: 1 }, rt), /alpha/],
-    ['negative weight decay', () => K.sgd_step_f32x4({ ...sgdArgs(), weightDecay: -1 }, rt), /weightDecay/],
-    ['Nesterov without momentum', () => K.sgd_step_f32x4({ ...sgdArgs(), nesterov: true }, rt), /nesterov/],
-    ['SGD momentum without buffer', () => K.sgd_step_f32x4({ ...sgdArgs(), momentum: 0.5 }, rt), /momentumBuffer/],
-    ['WasmF32 of another runtime', () => K.sgd_step_f32x4({ ...sgdArgs(), param: runtimes[1]!.allocF32(4) }, rt), /another runtime/],
+    ['grad length', () => K.adamStep({ ...adamArgs(), grad: new Float32Array(3) }, rt), /grad: has length 3/],
+    ['state length', () => K.adamStep({ ...adamArgs(), v: new Float32Array(5) }, rt), /^v:/],
+    ['not an f32 buffer', () => K.adamStep({ ...adamArgs(), m: [0, 0, 0, 0] as unknown as Float32Array }, rt), /^m:/],
+    ['step 0', () => K.adamStep({ ...adamArgs(), step: 0 }, rt), /step/],
+    ['β1 = 1', () => K.adamStep({ ...adamArgs(), beta1: 1 }, rt), /beta1/],
+    ['eps 0', () => K.adamStep({ ...adamArgs(), eps: 0 }, rt), /eps/],
+    ['NaN lr', () => K.adamStep({ ...adamArgs(), lr: NaN }, rt), /lr/],
+    ['decoupled not boolean', () => K.adamStep({ ...adamArgs(), decoupled: 1 as unknown as boolean }, rt), /decoupled/],
+    ['centered without gradAvg', () => K.rmspropStep({ ...rmsArgs(), centered: true }, rt), /gradAvg/],
+    ['momentum without buffer', () => K.rmspropStep({ ...rmsArgs(), momentum: 0.9 }, rt), /momentumBuffer/],
+    ['alpha 1', () => K.rmspropStep({ ...rmsArgs(), alpha: 1 }, rt), /alpha/],
+    ['negative weight decay', () => K.sgdStep({ ...sgdArgs(), weightDecay: -1 }, rt), /weightDecay/],
+    ['Nesterov without momentum', () => K.sgdStep({ ...sgdArgs(), nesterov: true }, rt), /nesterov/],
+    ['SGD momentum without buffer', () => K.sgdStep({ ...sgdArgs(), momentum: 0.5 }, rt), /momentumBuffer/],
+    ['WasmF32 of another runtime', () => K.sgdStep({ ...sgdArgs(), param: runtimes[1]!.allocF32(4) }, rt), /another runtime/],
   ])('%s', (_name, call, msg) => {
     expect(call).toThrow(FliqsError);
     expect(call).toThrow(msg);
@@ -199,9 +199,9 @@ describe('bad input → FliqsError', () => {
   it('overlapping operands', () => {
     const b = rt.allocF32(8);
     const a = b.array;
-    expect(() => K.sgd_step_f32x4({ ...sgdArgs(), param: a.subarray(0, 4), grad: a.subarray(2, 6) }, rt)).toThrow(/grad: overlaps param/);
-    expect(() => K.adam_step_f32x4({ ...adamArgs(), param: a.subarray(0, 4), m: a.subarray(4, 8), v: b.array.subarray(4, 8) }, rt)).toThrow(/v: overlaps m/);
-    K.sgd_step_f32x4({ ...sgdArgs(), param: a.subarray(0, 4), grad: a.subarray(4, 8) }, rt); // adjacent is fine
+    expect(() => K.sgdStep({ ...sgdArgs(), param: a.subarray(0, 4), grad: a.subarray(2, 6) }, rt)).toThrow(/grad: overlaps param/);
+    expect(() => K.adamStep({ ...adamArgs(), param: a.subarray(0, 4), m: a.subarray(4, 8), v: b.array.subarray(4, 8) }, rt)).toThrow(/v: overlaps m/);
+    K.sgdStep({ ...sgdArgs(), param: a.subarray(0, 4), grad: a.subarray(4, 8) }, rt); // adjacent is fine
     b.free();
   });
 });

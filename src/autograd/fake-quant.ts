@@ -20,24 +20,27 @@ export function fakeQuantize(x: Tensor, format: Format | string, clip?: number |
   if (!(x instanceof Tensor)) throw new FliqsError('fakeQuantize x', `got ${describe(x)}`, 'a Tensor');
   const f = parseFormat(format);
   if (f.kind === 'fp32') return x;
+  // Every check comes before y is allocated, so a bad clip leaves nothing behind in the arena.
+  const perTensor = f.ignoresClip || typeof clip === 'number' || clip === undefined;
+  if (!f.ignoresClip && perTensor) checkedScale(f, clip, 'fakeQuantize clip');
+  const C = x.shape[x.shape.length - 1]!, outer = x.size / C;
+  if (!perTensor && (!(Array.isArray(clip) || ArrayBuffer.isView(clip)) || clip.length !== C)) {
+    throw new FliqsError('fakeQuantize clips', `got ${describe(clip)} for x [${x.shape.join(', ')}]`, `one clip per channel of the last axis (${C})`);
+  }
+  const scales = perTensor ? [] : Array.from(clip as ArrayLike<number>, (c, i) => checkedScale(f, c, `fakeQuantize clips[${i}]`));
   const y = Tensor.empty(x.shape);
   if (f.ignoresClip) {
     quantize(x.data, f, undefined, y.data);
     return record(y, [x], () => accumulateAdd(x, y.grad!));
   }
-  if (typeof clip === 'number' || clip === undefined) {
-    checkedScale(f, clip, 'fakeQuantize clip');
-    quantize(x.data, f, clip, y.data);
-    return record(y, [x], () => accumulate(x, (dx) => steGradient(x.data, y.grad!.array, clip!, dx.array)));
+  if (perTensor) {
+    const c = clip as number; // checkedScale above accepted it
+    quantize(x.data, f, c, y.data);
+    return record(y, [x], () => accumulate(x, (dx) => steGradient(x.data, y.grad!.array, c, dx.array)));
   }
-  const C = x.shape[x.shape.length - 1]!, outer = x.size / C;
-  if (!(Array.isArray(clip) || ArrayBuffer.isView(clip)) || clip.length !== C) {
-    throw new FliqsError('fakeQuantize clips', `got ${describe(clip)} for x [${x.shape.join(', ')}]`, `one clip per channel of the last axis (${C})`);
-  }
-  const scales = Array.from(clip, (c, i) => checkedScale(f, c, `fakeQuantize clips[${i}]`));
   const sBuf = scratchF32(C), cBuf = scratchF32(C);
   sBuf.array.set(scales);
-  cBuf.array.set(clip);
+  cBuf.array.set(clip as ArrayLike<number>);
   // Resident forms that allocate nothing: quantizePerChannel would allocate its scales mid-call, and
   // views of memory taken before a grow cannot be written after it.
   quantizeChannels(x.storage, y.storage, outer, C, sBuf, f);

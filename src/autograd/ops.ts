@@ -4,7 +4,7 @@
 // activations, HWIO conv weights, [in, out] linear weights; "rows" ops (bias, norms, softmax) act over
 // the last dim.
 
-import { FliqsError } from '../core/errors.js';
+import { FliqsError, requireObject } from '../core/errors.js';
 import { runtime, type WasmF32 } from '../core/runtime.js';
 import { gemm, gemmBatched } from '../kernels/gemm.js';
 import * as ew from '../kernels/elementwise.js';
@@ -26,6 +26,7 @@ function sameShape(op: string, a: Tensor, b: Tensor): void {
 }
 
 function requireVector(op: string, name: string, t: Tensor, C: number, x: Tensor): void {
+  requireTensor(op, name, t);
   if (t.shape.length !== 1 || t.shape[0] !== C) {
     throw new FliqsError(`${op} ${name}`, `has shape ${shp(t)} for x ${shp(x)}`, `shape [${C}] (x's last dim)`);
   }
@@ -211,6 +212,7 @@ export function crossEntropy(logits: Tensor, labels: Int32Array, opts: { smoothi
  * const correct = accuracyCount(logits, labels);
  */
 export function accuracyCount(logits: Tensor, labels: Int32Array): number {
+  requireTensor('accuracyCount', 'logits', logits);
   if (logits.shape.length !== 2) throw new FliqsError('accuracyCount logits', `has shape ${shp(logits)}`, '[B, K]');
   return ew.accuracyCount(logits.storage, labels, logits.shape[0]!, logits.shape[1]!);
 }
@@ -233,6 +235,7 @@ export interface BatchNormOptions {
  */
 export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor, runningVar: Tensor, opts: BatchNormOptions): Tensor {
   requireTensor('batchNorm', 'x', x);
+  requireObject('batchNorm opts', opts, '{ training, momentum?, eps? }');
   const C = last(x), rows = x.size / C, eps = opts.eps ?? 1e-5;
   for (const [n, t] of [['gamma', gamma], ['beta', beta], ['runningMean', runningMean], ['runningVar', runningVar]] as const) {
     requireTensor('batchNorm', n, t);

@@ -5,7 +5,7 @@
 // through src/kernels; the rest are plain loops over the storage (the fused ops in ops.ts are the fast
 // paths).
 
-import { FliqsError } from '../core/errors.js';
+import { FliqsError, describe } from '../core/errors.js';
 import type { WasmF32 } from '../core/runtime.js';
 import * as ew from '../kernels/elementwise.js';
 import { Tensor, accumulate, accumulateAdd, checkShape, record, requireTensor, shapeSize } from './tensor.js';
@@ -233,6 +233,9 @@ export function mean(x: Tensor, axis?: number, keepDim = false): Tensor {
  */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   requireTensor('reshape', 'x', x);
+  if (!Array.isArray(shape) || shape.some((d) => d !== -1 && !(Number.isInteger(d) && d >= 1))) {
+    throw new FliqsError('reshape shape', `got ${Array.isArray(shape) ? `[${shape.join(', ')}]` : describe(shape)}`, 'an array of positive integers and at most one -1');
+  }
   const free = shape.indexOf(-1);
   const known = shape.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
   const s = shape.map((d) => (d === -1 ? x.size / known : d));
@@ -299,8 +302,9 @@ export function slice(x: Tensor, axis: number, start: number, end: number): Tens
  * const y = concat([a, b], -1); // [B, 3] and [B, 4] → [B, 7]
  */
 export function concat(xs: readonly Tensor[], axis = 0): Tensor {
-  if (!Array.isArray(xs) || xs.length === 0) throw new FliqsError('concat xs', `got ${String(xs)}`, 'a non-empty array of Tensors');
-  const ts = (xs as unknown[]).map((t, i) => requireTensor('concat', `xs[${i}]`, t));
+  if (!Array.isArray(xs) || xs.length === 0) throw new FliqsError('concat xs', `got ${describe(xs)}`, 'a non-empty array of Tensors');
+  const ts: Tensor[] = [];
+  for (let i = 0; i < xs.length; i++) ts.push(requireTensor('concat', `xs[${i}]`, (xs as unknown[])[i]));
   const first = ts[0]!, a = axisOf('concat', first, axis);
   for (const [i, t] of ts.entries()) {
     if (t.shape.length !== first.shape.length || t.shape.some((d, j) => j !== a && d !== first.shape[j])) {

@@ -1,8 +1,8 @@
 // Tensor and tape: wasm-resident f32 storage, reverse-mode backward() in topological order, noGrad()
 // and step scopes that free every temporary (storage, gradients, saved buffers) created inside them.
 
-import { FliqsError, describe } from '../core/errors.js';
-import { runtime, type WasmF32 } from '../core/runtime.js';
+import { FliqsError, describe, requireObject } from '../core/errors.js';
+import { runtime, WasmF32 } from '../core/runtime.js';
 import { add } from '../kernels/elementwise.js';
 
 /** Anything a scope can release at its end (tensors, saved statistics, argmax buffers). */
@@ -71,6 +71,13 @@ export class Tensor implements Freeable {
 
   /** Use Tensor.zeros / Tensor.from or an op; this wraps an existing buffer. */
   constructor(storage: WasmF32, shape: number[], owner: boolean, opts: TensorOptions = {}) {
+    if (!(storage instanceof WasmF32)) throw new FliqsError('Tensor storage', `got ${describe(storage)}`, 'a WasmF32 (use Tensor.from / Tensor.empty)');
+    checkShape('Tensor shape', shape);
+    if (shapeSize(shape) > storage.length) {
+      throw new FliqsError('Tensor shape', `[${shape.join(', ')}] holds ${shapeSize(shape)} elements, storage ${storage.length}`, 'a shape that fits its storage');
+    }
+    if (typeof owner !== 'boolean') throw new FliqsError('Tensor owner', `got ${describe(owner)}`, 'true or false');
+    requireObject('Tensor opts', opts, '{ requiresGrad? }');
     this.storage = storage;
     this.shape = shape;
     this.size = shapeSize(shape);
@@ -85,15 +92,15 @@ export class Tensor implements Freeable {
    * const t = Tensor.zeros([2, 3]); // t.size === 6
    */
   static zeros(shape: readonly number[], opts: TensorOptions = {}): Tensor {
-    const s = checkShape('shape', shape);
-    const buf = runtime.allocF32(shapeSize(s));
-    buf.array.fill(0);
-    return new Tensor(buf, s, true, opts);
+    const t = Tensor.empty(shape, opts);
+    t.storage.array.fill(0);
+    return t;
   }
 
   /** An uninitialized tensor (ops overwrite it). */
   static empty(shape: readonly number[], opts: TensorOptions = {}): Tensor {
     const s = checkShape('shape', shape);
+    requireObject('Tensor opts', opts, '{ requiresGrad? }'); // before the allocation, which nothing would free
     return new Tensor(runtime.allocF32(shapeSize(s)), s, true, opts);
   }
 
@@ -103,7 +110,11 @@ export class Tensor implements Freeable {
    * const x = Tensor.from([1, 2, 3, 4], [2, 2], { requiresGrad: true });
    */
   static from(data: ArrayLike<number>, shape: readonly number[], opts: TensorOptions = {}): Tensor {
+    const numeric = Array.isArray(data) ? data.every((v) => typeof v === 'number')
+      : ArrayBuffer.isView(data) && !(data instanceof DataView) && !(data instanceof BigInt64Array) && !(data instanceof BigUint64Array);
+    if (!numeric) throw new FliqsError('data', `got ${describe(data)}`, 'an array or typed array of numbers');
     const s = checkShape('shape', shape);
+    requireObject('Tensor opts', opts, '{ requiresGrad? }');
     if (data.length !== shapeSize(s)) {
       throw new FliqsError('data', `has ${data.length} elements but shape [${s.join(', ')}] needs ${shapeSize(s)}`, 'data whose length is the product of the shape');
     }
@@ -116,6 +127,10 @@ export class Tensor implements Freeable {
 
   /** A view with another shape of the same storage (no copy). */
   static view(base: Tensor, shape: number[]): Tensor {
+    requireTensor('Tensor.view', 'base', base);
+    if (shapeSize(checkShape('Tensor.view shape', shape)) !== base.size) {
+      throw new FliqsError('Tensor.view shape', `[${shape.join(', ')}] for a base of ${base.size} elements`, 'a shape with the same number of elements');
+    }
     return new Tensor(base.storage, shape, false);
   }
 
@@ -296,6 +311,7 @@ export function isGradEnabled(): boolean {
  * const logits = noGrad(() => model.forward(x));
  */
 export function noGrad<T>(fn: () => T): T {
+  if (typeof fn !== 'function') throw new FliqsError('noGrad fn', `got ${describe(fn)}`, 'a function');
   const prev = gradEnabled;
   gradEnabled = false;
   try {
@@ -317,6 +333,7 @@ export function noGrad<T>(fn: () => T): T {
  * }); // memory in use is back where it was
  */
 export function stepScope<T>(fn: () => T): T {
+  if (typeof fn !== 'function') throw new FliqsError('stepScope fn', `got ${describe(fn)}`, 'a function');
   const mine: Freeable[] = [];
   scopes.push(mine);
   let result: T | undefined;

@@ -12,6 +12,7 @@ import {
 import { UsageError, parseFlags, usage, type FlagSpecs } from './args.js';
 import { writeAtomic } from './files.js';
 import { table } from './table.js';
+import { processIo, usageFailure } from './search.js';
 
 const SUMMARY = 'Switching error between formats and MSE-optimal clips on synthetic tensors (paper §4, Appendix A.8).';
 
@@ -72,9 +73,7 @@ export function runAnalyze(args: string[]): number {
     const out = a.out ?? join('runs', `analyze-${safe}-${dist}`);
     config = { space: spaceName, formats, dist: dist as Distribution, outlierRate, tensors, clipTensors, n, seed, sigmaT, percentiles: grid, out };
   } catch (e) {
-    if (!(e instanceof FliqsError || e instanceof UsageError)) throw e;
-    process.stderr.write(`fliqs analyze: ${e.message}\n${usage('analyze', SUMMARY, ANALYZE_FLAGS)}`);
-    return 2;
+    return usageFailure('analyze', e, processIo);
   }
   const c = config;
   const onProgress = progress();

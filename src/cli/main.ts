@@ -40,7 +40,7 @@ const commands: Record<string, { run: (args: string[]) => Promise<number> | numb
 };
 
 const [cmd, ...rest] = process.argv.slice(2);
-const entry = cmd === undefined ? undefined : commands[cmd];
+const entry = cmd === undefined || !Object.hasOwn(commands, cmd) ? undefined : commands[cmd];
 if (!entry) {
   const list = Object.entries(commands).map(([k, c]) => `  ${k.padEnd(8)} ${c.help}`).join('\n');
   process.stderr.write(`${cmd && cmd !== '--help' && cmd !== '-h' ? `fliqs: unknown command ${JSON.stringify(cmd)}\n` : ''}`
@@ -52,6 +52,6 @@ try {
 } catch (e) {
   // Bad input that surfaced late (a corrupt checkpoint, a missing data package): say what, not a stack.
   if (!(e instanceof FliqsError)) throw e;
-  process.stderr.write(`fliqs ${cmd}: ${e.message}\n`);
+  process.stderr.write(`fliqs ${cmd}: ${e.message.replace(/\s*\n\s*/g, ' ')}\n`);
   process.exitCode = 2;
 }

@@ -367,10 +367,10 @@ export function runSearch(args: string[], io: Io = processIo): number {
   }
 }
 
-/** Prints a usage / input error and returns 2 (rethrows anything else). */
+/** Prints a usage / input error as one line and returns 2 (rethrows anything else). */
 export function usageFailure(cmd: string, e: unknown, io: Io): number {
   if (e instanceof UsageError || e instanceof FliqsError) {
-    io.err(`fliqs ${cmd}: ${e.message}\n(see fliqs ${cmd} --help)\n`);
+    io.err(`fliqs ${cmd}: ${e.message.replace(/\s*\n\s*/g, ' ')} (see fliqs ${cmd} --help)\n`);
     return 2;
   }
   throw e;

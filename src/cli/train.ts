@@ -11,6 +11,7 @@ import { parseFlags, usage, UsageError, type FlagSpecs } from './args.js';
 import { appendJsonLine, writeJson } from './files.js';
 import { Progress } from './progress.js';
 import { RunDir } from './run-dir.js';
+import { processIo, usageFailure } from './search.js';
 
 export const TRAIN_FLAGS = {
   model: { kind: 'string', help: 'zoo model', choices: MODEL_NAMES, default: 'lenet5' },
@@ -45,11 +46,7 @@ export async function runTrain(args: string[]): Promise<number> {
     if (f.help) { process.stdout.write(usage('train', SUMMARY, TRAIN_FLAGS)); return 0; }
     parseFormat(f.format!);
   } catch (e) {
-    if (e instanceof UsageError || e instanceof FliqsError) {
-      process.stderr.write(`fliqs train: ${e.message}\n\n${usage('train', SUMMARY, TRAIN_FLAGS)}`);
-      return 2;
-    }
-    throw e;
+    return usageFailure('train', e, processIo);
   }
   const { out, resume, help: _help, 'stop-after': stopAfter, ...flags } = f;
   const run = new RunDir(out!);

@@ -9,6 +9,11 @@ export class FliqsError extends Error {
   readonly accepted: string | undefined;
 
   constructor(input: string, problem: string, accepted?: string) {
+    // Non-strings (from JavaScript callers) are described rather than converted, which can throw.
+    const text = (v: unknown): string => (typeof v === 'string' ? v : describe(v));
+    input = text(input);
+    problem = text(problem);
+    accepted = accepted === undefined ? undefined : text(accepted);
     super(`${input}: ${problem}${accepted ? `; accepted: ${accepted}` : ''}`);
     this.name = 'FliqsError';
     this.input = input;
@@ -50,4 +55,32 @@ export function requireInt(input: string, value: unknown, min: number, max = Num
     throw new FliqsError(input, `got ${describe(value)}`, `an integer from ${min} to ${max}`);
   }
   return value;
+}
+
+/** Throws unless `value` is a string (non-empty when `nonEmpty`). */
+export function requireString(input: string, value: unknown, nonEmpty = false): string {
+  if (typeof value !== 'string' || (nonEmpty && value.length === 0)) {
+    throw new FliqsError(input, `got ${describe(value)}`, nonEmpty ? 'a non-empty string' : 'a string');
+  }
+  return value;
+}
+
+/** Throws unless `value` is a non-null object (an options bag, a record); `accepted` describes its fields. */
+export function requireObject<T extends object>(input: string, value: unknown, accepted: string): T {
+  if (typeof value !== 'object' || value === null) throw new FliqsError(input, `got ${describe(value)}`, accepted);
+  return value as T;
+}
+
+/** Throws unless `value` is a Uint8Array. */
+export function requireBytes(input: string, value: unknown): Uint8Array {
+  if (!(value instanceof Uint8Array)) throw new FliqsError(input, `got ${describe(value)}`, 'a Uint8Array');
+  return value;
+}
+
+/** Throws unless `value` is an array or a typed array (an ArrayLike of numbers; elements are checked by the caller). */
+export function requireArrayLike(input: string, value: unknown, accepted = 'an array or typed array of numbers'): ArrayLike<unknown> {
+  if (!(Array.isArray(value) || (ArrayBuffer.isView(value) && !(value instanceof DataView)))) {
+    throw new FliqsError(input, `got ${describe(value)}`, accepted);
+  }
+  return value as ArrayLike<unknown>;
 }

@@ -7,7 +7,7 @@
 // offsets are used: a resident array's data stays where it was, only its JS view goes stale.
 
 import { FliqsError, describe } from './errors.js';
-import { WasmF32, type Runtime } from './runtime.js';
+import { Runtime, WasmF32 } from './runtime.js';
 
 /** An f32 operand: a WasmF32, or a Float32Array (used in place when it is a view of the runtime's memory). */
 export type F32Operand = Float32Array | WasmF32;
@@ -21,6 +21,7 @@ export type Operand = F32Operand | Int32Array;
  * returns its length.
  */
 export function f32Length(rt: Runtime, input: string, x: unknown, length?: number, dims = ''): number {
+  if (!(rt instanceof Runtime)) throw new FliqsError('rt', `got ${describe(rt)}`, 'a Runtime (from createRuntime), or nothing for the default one');
   if (x instanceof WasmF32) {
     if (x.runtime !== rt) throw new FliqsError(input, 'is a WasmF32 of another runtime', `a buffer of the ${rt.variant} runtime, or a Float32Array`);
   } else if (!(x instanceof Float32Array)) {

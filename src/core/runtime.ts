@@ -3,7 +3,7 @@
 // after memory.grow. No file paths, no fetches: the bytes live in wasm-bytes.generated.ts.
 
 import { Arena } from './arena.js';
-import { FliqsError } from './errors.js';
+import { FliqsError, describe } from './errors.js';
 import { WASM_RELAXED_BASE64, WASM_SIMD_BASE64 } from './wasm-bytes.generated.js';
 import type { WasmExports } from './wasm-exports.generated.js';
 
@@ -44,6 +44,11 @@ export class Runtime {
   private i8_!: Int8Array;
 
   constructor(variant: Variant, instance: WebAssembly.Instance) {
+    if (variant !== 'simd' && variant !== 'relaxed') throw new FliqsError('variant', `got ${describe(variant)}`, '"simd" or "relaxed"');
+    const exports = (instance as { exports?: { memory?: unknown; heap_base?: unknown } } | null)?.exports;
+    if (!(instance instanceof WebAssembly.Instance) || !(exports?.memory instanceof WebAssembly.Memory) || typeof exports.heap_base !== 'function') {
+      throw new FliqsError('instance', `got ${describe(instance)}`, 'an instance of the fliqs wasm module (use createRuntime)');
+    }
     this.variant = variant;
     this.kernels = instance.exports as unknown as WasmExports;
     this.memory = this.kernels.memory;
@@ -104,6 +109,9 @@ export class WasmI32 {
 
 /** Instantiates a fresh runtime (own memory and arena). `auto` picks relaxed SIMD when supported. */
 export async function createRuntime(variant: Variant | 'auto' = 'auto'): Promise<Runtime> {
+  if (variant !== 'auto' && variant !== 'simd' && variant !== 'relaxed') {
+    throw new FliqsError('variant', `got ${describe(variant)}`, '"auto", "simd" or "relaxed"');
+  }
   const supported = supportedVariants();
   const pick: Variant = variant === 'auto' ? (supported.includes('relaxed') ? 'relaxed' : 'simd') : variant;
   if (!supported.includes(pick)) {

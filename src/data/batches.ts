@@ -1,9 +1,9 @@
 // Seeded mini-batches over a Dataset (browser-safe): a shuffled order per epoch, one reused pair of
 // buffers, and optional augmentation (random crop with padding, horizontal flip).
 
-import { FliqsError, requireInt } from '../core/errors.js';
-import type { Rng } from '../core/random.js';
-import { checkDataset, exampleSize, type Dataset } from './dataset.js';
+import { FliqsError, describe, requireFinite, requireInt } from '../core/errors.js';
+import { Rng } from '../core/random.js';
+import { checkDataset, shapeSize, type Dataset } from './dataset.js';
 
 export interface Augment {
   /** Random-crop padding in pixels: shift by dy, dx uniform in [−pad, pad], filling with padValue. 0 = off. */
@@ -40,17 +40,25 @@ export interface Batch {
 export function* batches(ds: Dataset, batchSize: number, rng: Rng, options: BatchOptions = {}): Generator<Batch> {
   checkDataset('ds', ds);
   requireInt('batchSize', batchSize, 1);
+  if (!(rng instanceof Rng)) throw new FliqsError('rng', `got ${describe(rng)}`, 'an Rng');
+  if (typeof options !== 'object' || options === null) throw new FliqsError('options', `got ${describe(options)}`, '{ shuffle?, dropLast?, augment? }');
   const { shuffle = true, dropLast = false, augment } = options;
+  if (typeof shuffle !== 'boolean') throw new FliqsError('shuffle', `got ${describe(shuffle)}`, 'true or false');
+  if (typeof dropLast !== 'boolean') throw new FliqsError('dropLast', `got ${describe(dropLast)}`, 'true or false');
+  if (augment !== undefined && (typeof augment !== 'object' || augment === null)) {
+    throw new FliqsError('augment', `got ${describe(augment)}`, '{ pad?, flip?, padValue? }');
+  }
   const [h, w, c] = ds.shape;
   const pad = augment?.pad ?? 0;
   requireInt('augment.pad', pad, 0, Math.max(h, w) - 1);
   const flip = augment?.flip ?? false;
-  if (typeof flip !== 'boolean') throw new FliqsError('augment.flip', `got ${String(flip)}`, 'true or false');
+  if (typeof flip !== 'boolean') throw new FliqsError('augment.flip', `got ${describe(flip)}`, 'true or false');
   const fill = augment?.padValue ?? -ds.normalization.mean / ds.normalization.std;
+  if (augment?.padValue !== undefined) requireFinite('augment.padValue', fill);
   const augmenting = pad > 0 || flip;
 
   const n = ds.labels.length;
-  const size = exampleSize(ds);
+  const size = shapeSize(ds.shape);
   const order = new Uint32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
   if (shuffle) rng.shuffle(order);
@@ -67,7 +75,7 @@ export function* batches(ds: Dataset, batchSize: number, rng: Rng, options: Batc
         const dy = pad ? rng.int(2 * pad + 1) - pad : 0;
         const dx = pad ? rng.int(2 * pad + 1) - pad : 0;
         const mirror = flip && rng.uniform() < 0.5;
-        shiftFlip(ds.images, src * size, images, j * size, h, w, c, dy, dx, mirror, fill);
+        shiftFlipAt(ds.images, src * size, images, j * size, h, w, c, dy, dx, mirror, fill);
       } else {
         images.set(ds.images.subarray(src * size, (src + 1) * size), j * size);
       }
@@ -83,6 +91,21 @@ export function* batches(ds: Dataset, batchSize: number, rng: Rng, options: Batc
  * This is a crop of the image padded by max(|dy|, |dx|) on every side.
  */
 export function shiftFlip(src: Float32Array, so: number, dst: Float32Array, d: number,
+  h: number, w: number, c: number, dy: number, dx: number, mirror: boolean, fill: number): void {
+  if (!(src instanceof Float32Array)) throw new FliqsError('src', `got ${describe(src)}`, 'a Float32Array');
+  if (!(dst instanceof Float32Array)) throw new FliqsError('dst', `got ${describe(dst)}`, 'a Float32Array');
+  requireInt('h', h, 1, 2 ** 24); requireInt('w', w, 1, 2 ** 24); requireInt('c', c, 1, 2 ** 24);
+  const size = h * w * c;
+  requireInt('so', so, 0, src.length - size);
+  requireInt('d', d, 0, dst.length - size);
+  requireInt('dy', dy, -(2 ** 31), 2 ** 31); requireInt('dx', dx, -(2 ** 31), 2 ** 31);
+  if (typeof mirror !== 'boolean') throw new FliqsError('mirror', `got ${describe(mirror)}`, 'true or false');
+  requireFinite('fill', fill);
+  shiftFlipAt(src, so, dst, d, h, w, c, dy, dx, mirror, fill);
+}
+
+/** shiftFlip on arguments batches() has already checked. */
+function shiftFlipAt(src: Float32Array, so: number, dst: Float32Array, d: number,
   h: number, w: number, c: number, dy: number, dx: number, mirror: boolean, fill: number): void {
   for (let y = 0; y < h; y++) {
     const sy = y + dy;
@@ -101,5 +124,7 @@ export function shiftFlip(src: Float32Array, so: number, dst: Float32Array, d: n
 
 /** Number of batches `batches` yields for n examples. */
 export function batchCount(n: number, batchSize: number, dropLast = false): number {
+  requireInt('n', n, 0); requireInt('batchSize', batchSize, 1);
+  if (typeof dropLast !== 'boolean') throw new FliqsError('dropLast', `got ${describe(dropLast)}`, 'true or false');
   return dropLast ? Math.floor(n / batchSize) : Math.ceil(n / batchSize);
 }

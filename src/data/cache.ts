@@ -4,7 +4,7 @@
 //   payload: N·H·W·C uint8 pixels (NHWC), then N uint8 labels.
 // The source key fingerprints what the cache was built from, so a changed source rebuilds it.
 
-import { FliqsError } from '../core/errors.js';
+import { FliqsError, describe, requireBytes, requireInt, requireObject, requireString } from '../core/errors.js';
 
 export const CACHE_MAGIC = 0x44514c46; // 'FLQD' read as little-endian u32
 export const CACHE_VERSION = 1;
@@ -26,6 +26,8 @@ let crcTable: Uint32Array | null = null;
  * crc32(new TextEncoder().encode('123456789')); // 0xcbf43926
  */
 export function crc32(bytes: Uint8Array, crc = 0): number {
+  requireBytes('bytes', bytes);
+  requireInt('crc', crc, 0, 2 ** 32 - 1);
   if (!crcTable) {
     crcTable = new Uint32Array(256);
     for (let n = 0; n < 256; n++) {
@@ -59,6 +61,13 @@ export function fnv1a(s: string): number {
  * decodeCache(bytes, 'x').labels; // Uint8Array [3]
  */
 export function encodeCache(c: ImageCache): Uint8Array {
+  requireObject('cache', c, '{ pixels: Uint8Array, labels: Uint8Array, shape: [H, W, C], sourceKey }');
+  requireBytes('cache pixels', c.pixels);
+  requireBytes('cache labels', c.labels);
+  if (!Array.isArray(c.shape) || c.shape.length !== 3 || !Array.from(c.shape).every((d) => Number.isInteger(d) && d >= 1 && d < 2 ** 32)) {
+    throw new FliqsError('cache shape', `got ${describe(c.shape)}`, '[H, W, C] with integers from 1 to 2^32 − 1');
+  }
+  requireInt('cache sourceKey', c.sourceKey, 0, 2 ** 32 - 1);
   const [h, w, ch] = c.shape;
   const n = c.labels.length;
   if (c.pixels.length !== n * h * w * ch) {
@@ -84,6 +93,9 @@ export function encodeCache(c: ImageCache): Uint8Array {
  * `fix` says how to repair it. The returned arrays are views into `bytes`.
  */
 export function decodeCache(bytes: Uint8Array, file: string, fix = 'delete the file so it is rebuilt'): ImageCache {
+  requireString('file', file);
+  requireString('fix', fix);
+  requireBytes(file, bytes);
   const bad = (problem: string): FliqsError =>
     new FliqsError(file, `corrupt image cache: ${problem}`, `a cache written by fliqs (format version ${CACHE_VERSION}); ${fix}`);
   if (bytes.length < CACHE_HEADER_BYTES) throw bad(`only ${bytes.length} bytes, shorter than the ${CACHE_HEADER_BYTES}-byte header`);

@@ -1,7 +1,7 @@
 // The Dataset type every trainer reads (NHWC f32 images, normalized; int32 labels), the
 // normalization constants of the image datasets, and the uint8 → normalized f32 conversion.
 
-import { FliqsError, describe } from '../core/errors.js';
+import { FliqsError, describe, requireFinite, requireInt, requirePositive } from '../core/errors.js';
 
 /** Per-dataset normalization: x = (pixel/255 − mean) / std. */
 export interface Normalization {
@@ -42,13 +42,21 @@ export const NORMALIZATION = {
 
 /** Number of examples in a dataset. */
 export function datasetSize(ds: Dataset): number {
-  return ds.labels.length;
+  return checkDataset('ds', ds).labels.length;
 }
 
 /** Elements per example (H·W·C). */
 export function exampleSize(ds: Dataset): number {
-  return ds.shape[0] * ds.shape[1] * ds.shape[2];
+  return shapeSize(checkDataset('ds', ds).shape);
 }
+
+/** H·W·C of a shape already checked (checkDataset, fromBytes). */
+export function shapeSize(shape: readonly [number, number, number]): number {
+  return shape[0] * shape[1] * shape[2];
+}
+
+// Checks of user arrays go through Array.from: every() skips the holes of a sparse array.
+const isDim = (d: unknown): boolean => Number.isInteger(d) && (d as number) >= 1 && (d as number) <= 2 ** 24;
 
 /**
  * Builds a Dataset from uint8 pixels, normalizing only the selected examples.
@@ -60,7 +68,24 @@ export function exampleSize(ds: Dataset): number {
 export function fromBytes(name: string, pixels: Uint8Array, labels: Uint8Array | Int32Array,
   shape: [number, number, number], classes: number, normalization: Normalization,
   indices?: ArrayLike<number>): Dataset {
-  const size = shape[0] * shape[1] * shape[2];
+  if (typeof name !== 'string') throw new FliqsError('name', `got ${describe(name)}`, 'a string');
+  if (!(pixels instanceof Uint8Array)) throw new FliqsError(`${name} pixels`, `got ${describe(pixels)}`, 'a Uint8Array');
+  if (!(labels instanceof Uint8Array || labels instanceof Int32Array)) {
+    throw new FliqsError(`${name} labels`, `got ${describe(labels)}`, 'a Uint8Array or Int32Array');
+  }
+  if (!Array.isArray(shape) || shape.length !== 3 || !Array.from(shape).every(isDim)) {
+    throw new FliqsError(`${name} shape`, `got ${describe(shape)}`, '[H, W, C] with integers from 1 to 2^24');
+  }
+  requireInt('classes', classes, 1, 2 ** 31 - 1);
+  if (typeof normalization !== 'object' || normalization === null) {
+    throw new FliqsError('normalization', `got ${describe(normalization)}`, '{ mean: finite number, std: number > 0 }');
+  }
+  requireFinite('normalization.mean', normalization.mean);
+  requirePositive('normalization.std', normalization.std);
+  if (indices !== undefined && !(Array.isArray(indices) || ArrayBuffer.isView(indices))) {
+    throw new FliqsError('indices', `got ${describe(indices)}`, 'an array of example indices');
+  }
+  const size = shapeSize(shape);
   const total = labels.length;
   if (pixels.length !== total * size) {
     throw new FliqsError(`${name} pixels`, `has ${pixels.length} bytes for ${total} labels of shape [${shape}]`,
@@ -87,12 +112,13 @@ export function fromBytes(name: string, pixels: Uint8Array, labels: Uint8Array |
 
 /** Throws a FliqsError unless `ds` is a well-formed Dataset. */
 export function checkDataset(input: string, ds: unknown): Dataset {
+  if (typeof input !== 'string') throw new FliqsError('input', `got ${describe(input)}`, 'a string naming the dataset in messages');
   const d = ds as Dataset;
   if (typeof ds !== 'object' || ds === null || !(d.images instanceof Float32Array) || !(d.labels instanceof Int32Array)
-    || !Array.isArray(d.shape) || d.shape.length !== 3) {
+    || !Array.isArray(d.shape) || d.shape.length !== 3 || !Array.from(d.shape).every(isDim)) {
     throw new FliqsError(input, `got ${describe(ds)}`, 'a Dataset { images: Float32Array, labels: Int32Array, shape: [H, W, C], classes }');
   }
-  const size = exampleSize(d);
+  const size = shapeSize(d.shape);
   if (d.images.length !== d.labels.length * size) {
     throw new FliqsError(input, `images has ${d.images.length} values for ${d.labels.length} labels of shape [${d.shape}]`,
       `labels × H×W×C = ${d.labels.length * size} values`);

@@ -1,7 +1,7 @@
 // The IDX file format of the MNIST distribution, parsed from bytes (browser-safe): a big-endian
 // header [0, 0, type, rank] [dim0] … [dim(rank-1)], then the uint8 payload.
 
-import { FliqsError } from '../core/errors.js';
+import { FliqsError, requireBytes, requireInt, requireString } from '../core/errors.js';
 
 export interface Idx {
   /** Dimensions from the header, e.g. [60000, 28, 28]. */
@@ -18,6 +18,10 @@ export interface Idx {
  * parseIdx(bytes, 'labels', 1).dims; // [2]
  */
 export function parseIdx(bytes: Uint8Array, file: string, expectRank: number, fix = 'replace the file'): Idx {
+  requireString('file', file);
+  requireInt('expectRank', expectRank, 1, 255);
+  requireString('fix', fix);
+  requireBytes(file, bytes);
   const bad = (problem: string): FliqsError =>
     new FliqsError(file, `not a valid IDX file: ${problem}`, `an unsigned-byte IDX file of rank ${expectRank}; ${fix}`);
   if (bytes.length < 4) throw bad(`only ${bytes.length} bytes`);

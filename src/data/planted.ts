@@ -3,7 +3,7 @@
 // input rounds to zero and an 8-bit one keeps — so the first searched layer, and only it, needs precision.
 // The control (special: false) gives that feature the same amplitude as the others, so no layer is special.
 
-import { FliqsError, requireInt } from '../core/errors.js';
+import { FliqsError, describe, requireInt, requireObject, requireString } from '../core/errors.js';
 import { Rng } from '../core/random.js';
 import type { Dataset, DatasetSplits } from './dataset.js';
 
@@ -49,19 +49,20 @@ const NOISE_STD = 0.8;
 interface Checked { special: boolean; small: number; ambiguous: number; classes: number; shape: [number, number, number]; seed: number }
 
 function check(options: PlantedOptions): Checked {
+  requireObject('options', options, '{ n?, special?, small?, ambiguous?, classes?, shape?, seed?, sampleSeed?, name? }');
   const special = options.special ?? true;
-  if (typeof special !== 'boolean') throw new FliqsError('special', `got ${JSON.stringify(special)}`, 'true or false');
+  if (typeof special !== 'boolean') throw new FliqsError('special', `got ${describe(special)}`, 'true or false');
   const small = options.small ?? 0.2;
-  if (typeof small !== 'number' || !(small > 0 && small <= 1)) throw new FliqsError('small', `got ${JSON.stringify(small)}`, 'an amplitude in (0, 1]');
+  if (typeof small !== 'number' || !(small > 0 && small <= 1)) throw new FliqsError('small', `got ${describe(small)}`, 'an amplitude in (0, 1]');
   const ambiguous = options.ambiguous ?? 0.25;
   if (typeof ambiguous !== 'number' || !(ambiguous >= 0 && ambiguous <= 1)) {
-    throw new FliqsError('ambiguous', `got ${JSON.stringify(ambiguous)}`, 'a fraction in [0, 1]');
+    throw new FliqsError('ambiguous', `got ${describe(ambiguous)}`, 'a fraction in [0, 1]');
   }
   const classes = requireInt('classes', options.classes ?? 4, 2, 1 << 16);
   if (classes % 2 !== 0) throw new FliqsError('classes', `got ${classes}`, 'an even number (pairs of classes)');
   const shape = options.shape ?? [4, 8, 1];
-  if (!Array.isArray(shape) || shape.length !== 3 || !shape.every((d) => Number.isInteger(d) && d >= 1) || shape[0] * shape[1] * shape[2] < 3) {
-    throw new FliqsError('shape', `got ${JSON.stringify(shape)}`, '[H, W, C] with positive integers and H·W·C ≥ 3');
+  if (!Array.isArray(shape) || shape.length !== 3 || !Array.from(shape).every((d) => Number.isInteger(d) && d >= 1 && d <= 2 ** 12) || shape[0] * shape[1] * shape[2] < 3) {
+    throw new FliqsError('shape', `got ${describe(shape)}`, '[H, W, C] with integers from 1 to 4096 and H·W·C ≥ 3');
   }
   const seed = requireInt('seed', options.seed ?? 0, 0, 2 ** 32 - 2);
   return { special, small, ambiguous, classes, shape: [shape[0], shape[1], shape[2]], seed };
@@ -88,7 +89,9 @@ function pairPrototypes(pairs: number, size: number, seed: number): Float32Array
  */
 export function plantedDataset(options: PlantedDatasetOptions = {}): Dataset {
   const { special, small, ambiguous, classes, shape, seed } = check(options);
-  const n = requireInt('n', options.n ?? 1000, 1);
+  const n = requireInt('n', options.n ?? 1000, 1, 2 ** 24);
+  if (n * shape[0] * shape[1] * shape[2] > 2 ** 30) throw new FliqsError('n', `${n} examples of [${shape.join(', ')}] exceed 2^30 values`, 'a smaller dataset');
+  const name = requireString('name', options.name ?? 'planted');
   const sampleSeed = requireInt('sampleSeed', options.sampleSeed ?? seed + 1, 0, 2 ** 32 - 1);
   const size = shape[0] * shape[1] * shape[2];
   const protos = pairPrototypes(classes / 2, size, seed);
@@ -113,7 +116,7 @@ export function plantedDataset(options: PlantedDatasetOptions = {}): Dataset {
     for (let k = 2; k < size; k++) images[o + k] = p[k - 2]! + NOISE_STD * rng.normal();
   }
   return {
-    name: options.name ?? 'planted', images, labels, shape, classes, normalization: { mean: 0, std: 1 },
+    name, images, labels, shape, classes, normalization: { mean: 0, std: 1 },
   };
 }
 
@@ -125,7 +128,8 @@ export function plantedDataset(options: PlantedDatasetOptions = {}): Dataset {
  * const control = plantedSplits({ seed: 0, special: false }); // no layer does
  */
 export function plantedSplits(options: PlantedSplitOptions = {}): DatasetSplits {
-  const seed = options.seed ?? 0;
+  requireObject('options', options, '{ train?, validation?, test?, special?, small?, ambiguous?, classes?, shape?, seed? }');
+  const seed = requireInt('seed', options.seed ?? 0, 0, 2 ** 32 - 2);
   const { train, validation, test, ...rest } = options;
   const common = { ...rest, seed };
   return {

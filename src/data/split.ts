@@ -8,7 +8,7 @@
 //   limit n: the first n of a split's order (so a quick run is class-balanced too).
 
 import { Rng } from '../core/random.js';
-import { requireInt } from '../core/errors.js';
+import { FliqsError, describe, requireInt } from '../core/errors.js';
 
 /**
  * A permutation of 0..labels.length-1: each class shuffled by `Rng(seed)`, classes interleaved
@@ -17,7 +17,7 @@ import { requireInt } from '../core/errors.js';
  * stratifiedOrder(new Int32Array([0, 0, 1, 1]), 2, 0); // e.g. Uint32Array [1, 3, 0, 2]
  */
 export function stratifiedOrder(labels: ArrayLike<number>, classes: number, seed: number): Uint32Array {
-  requireInt('classes', classes, 1);
+  checkLabels(labels, requireInt('classes', classes, 1, 2 ** 24));
   const rng = new Rng(seed);
   const n = labels.length;
   const byClass: number[][] = Array.from({ length: classes }, () => []);
@@ -42,9 +42,24 @@ export function stratifiedOrder(labels: ArrayLike<number>, classes: number, seed
  */
 export function holdOut(labels: ArrayLike<number>, classes: number, validation: number, seed: number):
   { train: Uint32Array; validation: Uint32Array } {
+  checkLabels(labels, requireInt('classes', classes, 1, 2 ** 24));
   requireInt('validation', validation, 0, labels.length);
   const order = stratifiedOrder(labels, classes, seed);
   return { validation: order.subarray(0, validation), train: order.subarray(validation) };
+}
+
+/** Throws unless labels is an array of integers in [0, classes). */
+function checkLabels(labels: unknown, classes: number): void {
+  if (!(Array.isArray(labels) || (ArrayBuffer.isView(labels) && !(labels instanceof DataView)))) {
+    throw new FliqsError('labels', `got ${describe(labels)}`, 'an array of class indices');
+  }
+  const a = labels as ArrayLike<unknown>;
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i];
+    if (!Number.isInteger(v) || (v as number) < 0 || (v as number) >= classes) {
+      throw new FliqsError(`labels[${i}]`, `got ${describe(v)}`, `an integer from 0 to ${classes - 1}`);
+    }
+  }
 }
 
 /** Maps an index list through another: out[i] = base[idx[i]]. */

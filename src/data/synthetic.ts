@@ -1,7 +1,7 @@
 // A seeded synthetic image dataset for tests and demos (browser-safe): K class prototypes
 // (smooth random blobs) plus Gaussian pixel noise. Learnable by a tiny linear or conv model.
 
-import { FliqsError, requireInt, requirePositive } from '../core/errors.js';
+import { FliqsError, describe, requireInt, requireObject, requirePositive, requireString } from '../core/errors.js';
 import { Rng } from '../core/random.js';
 import type { Dataset, DatasetSplits } from './dataset.js';
 
@@ -59,12 +59,15 @@ function prototypes(classes: number, shape: [number, number, number], seed: numb
  * // ds.images.length = 64·8·8, ds.labels in 0..3
  */
 export function syntheticDataset(options: SyntheticOptions = {}): Dataset {
-  const n = requireInt('n', options.n ?? 1000, 1);
+  requireObject('options', options, '{ n?, classes?, shape?, noise?, seed?, sampleSeed?, name? }');
+  const n = requireInt('n', options.n ?? 1000, 1, 2 ** 24);
   const classes = requireInt('classes', options.classes ?? 10, 2, 1 << 16);
   const shape = options.shape ?? [28, 28, 1];
-  if (!Array.isArray(shape) || shape.length !== 3 || !shape.every((d) => Number.isInteger(d) && d >= 1)) {
-    throw new FliqsError('shape', `got ${JSON.stringify(shape)}`, '[H, W, C] with positive integers');
+  if (!Array.isArray(shape) || shape.length !== 3 || !Array.from(shape).every((d) => Number.isInteger(d) && d >= 1 && d <= 2 ** 12)) {
+    throw new FliqsError('shape', `got ${describe(shape)}`, '[H, W, C] with integers from 1 to 4096');
   }
+  if (n * shape[0] * shape[1] * shape[2] > 2 ** 30) throw new FliqsError('n', `${n} examples of [${shape.join(', ')}] exceed 2^30 values`, 'a smaller dataset');
+  const name = requireString('name', options.name ?? 'synthetic');
   const noise = options.noise ?? 0.5;
   if (noise !== 0) requirePositive('noise', noise);
   const seed = requireInt('seed', options.seed ?? 0, 0, 2 ** 32 - 2);
@@ -81,7 +84,7 @@ export function syntheticDataset(options: SyntheticOptions = {}): Dataset {
     for (let k = 0; k < size; k++) images[i * size + k] = p[k]! + noise * rng.normal();
   }
   return {
-    name: options.name ?? 'synthetic', images, labels, shape: [shape[0], shape[1], shape[2]], classes,
+    name, images, labels, shape: [shape[0], shape[1], shape[2]], classes,
     normalization: { mean: 0, std: 1 },
   };
 }
@@ -99,7 +102,8 @@ export interface SyntheticSplitOptions extends Omit<SyntheticOptions, 'n' | 'sam
  * const { train, test } = syntheticSplits({ train: 200, test: 50, classes: 3, shape: [6, 6, 1] });
  */
 export function syntheticSplits(options: SyntheticSplitOptions = {}): DatasetSplits {
-  const seed = options.seed ?? 0;
+  requireObject('options', options, '{ train?, validation?, test?, classes?, shape?, noise?, seed? }');
+  const seed = requireInt('seed', options.seed ?? 0, 0, 2 ** 32 - 2);
   const common = { ...options, seed };
   return {
     train: syntheticDataset({ ...common, n: options.train ?? 2000, sampleSeed: (seed * 3 + 1) >>> 0, name: 'synthetic/train' }),

@@ -2,7 +2,7 @@
 // op and inputs, every layer's kind, formats, shapes, clips and array lengths. A spec read from a file
 // is untrusted; `where` names it (the file) in the FliqsError.
 
-import { FliqsError, describe } from '../core/errors.js';
+import { FliqsError, describe, requireString } from '../core/errors.js';
 import { parseFormat } from '../formats/format.js';
 import { layerChannels, layerParams, type DeployLayer, type DeployWeights, type ModelSpec } from './spec.js';
 
@@ -14,6 +14,7 @@ const intPair = (v: unknown, min: number): boolean => Array.isArray(v) && v.leng
 
 /** Throws a FliqsError naming `where` unless `spec` can be run. Returns it, typed. */
 export function checkSpec(spec: ModelSpec, where: string): ModelSpec {
+  requireString('where', where);
   const bad = (what: string, accepted: string): never => { throw new FliqsError(where, what, accepted); };
   if (typeof spec !== 'object' || spec === null) bad(`got ${describe(spec)}`, 'a model (ModelSpec)');
   const { info, layers, weights, graph } = spec;

@@ -2,7 +2,7 @@
 // become storage codes with the same per-channel scales the fake quantizer uses (so decode(code)/s is
 // bit for bit the fake-quantized weight); bias and an eval-mode batch-norm fold into the output affine.
 
-import { FliqsError, describe } from '../core/errors.js';
+import { FliqsError, describe, requireObject } from '../core/errors.js';
 import { encodeValue, packCodes } from '../formats/codes.js';
 import { parseFormat, type Format } from '../formats/format.js';
 import { scaleOf } from '../formats/params.js';
@@ -34,6 +34,7 @@ const f32 = Math.fround;
  */
 export function exportModel(model: Module, formats: ReadonlyArray<LayerFormats> | null | undefined, options: ExportOptions): ModelSpec {
   const searched = quantLayers(model);
+  requireObject('options', options, '{ info: { model, width, inputShape: [H, W, C], classes } }');
   if (formats != null && (!Array.isArray(formats) || formats.length !== searched.length)) {
     throw new FliqsError('formats', `got ${describe(formats)}`, `${searched.length} formats, one per searched layer (${searched.map(([n]) => n).join(', ')})`);
   }

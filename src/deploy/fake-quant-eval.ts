@@ -1,7 +1,7 @@
 // The training graph's own evaluation of a model at given formats: fake-quantized weights and inputs,
 // f32 everywhere, eval-mode batch-norm. The exported model is held to it (docs/deploy.md).
 
-import { FliqsError } from '../core/errors.js';
+import { FliqsError, describe, requireInt } from '../core/errors.js';
 import { Tensor, noGrad, stepScope } from '../autograd/tensor.js';
 import type { Module } from '../nn/module.js';
 import { quantLayers } from '../nn/quant.js';
@@ -17,12 +17,31 @@ import type { LayerFormats } from './export.js';
 export function fakeQuantPredict(model: Module, formats: ReadonlyArray<LayerFormats>, images: Float32Array,
   inputShape: readonly [number, number, number], batchSize = 250): Float32Array {
   const layers = quantLayers(model);
-  if (formats.length !== layers.length) throw new FliqsError('formats', `has ${formats.length} entries for ${layers.length} layers`, 'one per searched layer');
+  if (!Array.isArray(formats) || formats.length !== layers.length) {
+    throw new FliqsError('formats', `got ${describe(formats)} for ${layers.length} layers`, 'one format (or { weight, activation }) per searched layer');
+  }
+  if (!Array.isArray(inputShape) || inputShape.length !== 3 || !Array.from(inputShape).every((d) => Number.isInteger(d) && d >= 1 && d <= 2 ** 12)) {
+    throw new FliqsError('inputShape', `got ${describe(inputShape)}`, '[H, W, C] with integers from 1 to 4096');
+  }
+  if (!(images instanceof Float32Array) || images.length % (inputShape[0] * inputShape[1] * inputShape[2]) !== 0) {
+    throw new FliqsError('images', `got ${describe(images)}`, `a Float32Array of whole images of [${inputShape.join(', ')}]`);
+  }
+  requireInt('batchSize', batchSize, 1);
+  // Every format is parsed before any layer changes, so a bad one leaves the model as it was.
+  const parsed = formats.map((c, i) => {
+    const [w, a] = typeof c === 'object' && c !== null && 'weight' in c ? [c.weight, c.activation] : [c, c];
+    const at = `formats[${i}]`;
+    try {
+      return [parseFormat(w), parseFormat(a)] as const;
+    } catch (e) {
+      if (e instanceof FliqsError) throw new FliqsError(at, e.problem, e.accepted);
+      throw e;
+    }
+  });
   layers.forEach(([, l], i) => {
-    const c = formats[i]!;
-    const [w, a] = typeof c === 'object' && 'weight' in c ? [c.weight, c.activation] : [c, c];
-    l.quant.weightFormat = parseFormat(w);
-    l.quant.actFormat = parseFormat(a);
+    const [w, a] = parsed[i]!;
+    l.quant.weightFormat = w;
+    l.quant.actFormat = a;
     l.quant.quantizeWeights = true;
     l.quant.quantizeActivations = true;
   });

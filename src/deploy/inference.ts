@@ -1,8 +1,8 @@
 // QuantizedModel: runs a deployed model's graph on its codes (layer-runner.ts), batch by batch, from a
 // plain Float32Array of NHWC images to logits. loadModel(bytes) is all a browser needs (no file system).
 
-import { FliqsError, describe, requireInt } from '../core/errors.js';
-import { runtime as defaultRuntime, type Runtime, type WasmF32 } from '../core/runtime.js';
+import { FliqsError, describe, requireInt, requireObject } from '../core/errors.js';
+import { Runtime, runtime as defaultRuntime, type WasmF32 } from '../core/runtime.js';
 import { add, relu6, relu } from '../kernels/elementwise.js';
 import { avgPool2d, globalAvgPool, maxPool2d, pool2dShape } from '../kernels/conv.js';
 import { checkSpec } from './check.js';
@@ -33,6 +33,8 @@ export class QuantizedModel {
   constructor(spec: ModelSpec, options: LoadOptions = {}, readonly runtime: Runtime = defaultRuntime) {
     this.spec = checkSpec(spec, 'model');
     checkRunnable(this.spec);
+    requireObject('options', options, '{ int4Panels? }');
+    if (!(runtime instanceof Runtime)) throw new FliqsError('runtime', `got ${describe(runtime)}`, 'a Runtime (from createRuntime)');
     const int4 = options.int4Panels ?? 'int8';
     if (int4 !== 'int8' && int4 !== 'nibble') throw new FliqsError('int4Panels', `got ${describe(int4)}`, '"int8" or "nibble"');
     try {

@@ -12,6 +12,7 @@
 //   bf16:         bf16 bits widened per call.   f32: FP32 weights (and formats over 8 bits, decoded once).
 // Inputs of float formats are fake-quantized in f32 (the training quantizer) before the f32 kernel.
 
+import { requireObject } from '../core/errors.js';
 import { parseFormat, type Format } from '../formats/format.js';
 import { decodeValue, unpackCodes } from '../formats/codes.js';
 import { scaleOf } from '../formats/params.js';
@@ -51,6 +52,7 @@ const isInt8 = (f: Format): boolean => f.kind === 'int' && f.bits <= 8;
 
 /** The kernel path a layer's formats take (see the file header). */
 export function layerPath(l: DeployLayer): LayerPath {
+  requireObject('layer', l, 'a DeployLayer { kind, weightFormat, activationFormat, … }');
   const wf = parseFormat(l.weightFormat), af = parseFormat(l.activationFormat);
   if (isInt8(wf) && isInt8(af)) return wf.bits === 4 && l.kind !== 'depthwise' ? 'int4' : 'int8';
   if (wf.kind === 'bf16') return 'bf16';

@@ -4,7 +4,7 @@
 //     each block starting on a 4-byte boundary | CRC-32 of every byte before it (the last 4 bytes).
 // The header holds the model info, the inference graph and the layers with their blocks' [offset, bytes].
 
-import { FliqsError } from '../core/errors.js';
+import { FliqsError, requireString } from '../core/errors.js';
 import { crc32 } from '../data/cache.js';
 import { checkSpec } from './check.js';
 import type { DeployInfo, DeployLayer, DeployNode, DeployWeights, ModelSpec } from './spec.js';
@@ -57,6 +57,7 @@ export function encodeModel(spec: ModelSpec): Uint8Array {
  * const spec = decodeModel(new Uint8Array(await (await fetch('model.fliqs')).arrayBuffer()), 'model.fliqs');
  */
 export function decodeModel(bytes: Uint8Array, file = 'model'): ModelSpec {
+  requireString('file', file);
   const bad = (why: string, accepted = 'a .fliqs file written by fliqs export (export it again)'): never => {
     throw new FliqsError(file, why, accepted);
   };

@@ -3,6 +3,8 @@
 // This is what a .fliqs file holds (model-file.ts), what QuantizedModel runs (inference.ts) and what the
 // ONNX writer translates (onnx/). Browser-safe; no file system.
 
+import { FliqsError, describe } from '../core/errors.js';
+
 /** Value ids: 0 is the graph input (NHWC images); node i produces value i + 1. */
 export type ValueId = number;
 
@@ -72,12 +74,21 @@ export interface ModelSpec {
   graph: DeployNode[];
 }
 
+/** Throws unless `l` is an object with a weightShape of positive integers (what layerParams/layerChannels read). */
+function checkWeightShape(l: unknown): DeployLayer {
+  const shape = (l as { weightShape?: unknown } | null)?.weightShape;
+  if (typeof l !== 'object' || l === null || !Array.isArray(shape) || shape.length === 0 || !Array.from(shape).every((d) => Number.isInteger(d) && d >= 1)) {
+    throw new FliqsError('layer', `got ${describe(l)}`, 'a DeployLayer with weightShape: positive integers');
+  }
+  return l as DeployLayer;
+}
+
 /** Parameters (weight elements) of a layer. */
 export function layerParams(l: DeployLayer): number {
-  return l.weightShape.reduce((a, b) => a * b, 1);
+  return checkWeightShape(l).weightShape.reduce((a, b) => a * b, 1);
 }
 
 /** Output channels of a layer (the weight's last dimension). */
 export function layerChannels(l: DeployLayer): number {
-  return l.weightShape[l.weightShape.length - 1]!;
+  return checkWeightShape(l).weightShape[l.weightShape.length - 1]!;
 }

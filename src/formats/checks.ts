@@ -38,14 +38,15 @@ export interface ChannelLayout {
 
 /** [outer, C, inner] of a tensor for a channel axis, validated against x.length. */
 export function channelSplit(x: Float32Array, layout: ChannelLayout): [number, number, number] {
+  if (typeof layout !== 'object' || layout === null) throw new FliqsError('layout', `got ${describe(layout)}`, '{ shape, axis? }');
   const { shape } = layout;
   if (!Array.isArray(shape) || shape.length === 0 || shape.some((d) => !Number.isInteger(d) || d < 1)) {
-    throw new FliqsError('shape', `got ${JSON.stringify(shape)}`, 'a non-empty array of positive integers');
+    throw new FliqsError('shape', `got ${describe(shape)}`, 'a non-empty array of positive integers');
   }
   const axis = layout.axis ?? 0;
-  const ax = axis < 0 ? shape.length + axis : axis;
+  const ax = typeof axis === 'number' && axis < 0 ? shape.length + axis : axis;
   if (!Number.isInteger(ax) || ax < 0 || ax >= shape.length) {
-    throw new FliqsError('axis', `got ${axis} for shape [${shape.join(', ')}]`, `an integer from ${-shape.length} to ${shape.length - 1}`);
+    throw new FliqsError('axis', `got ${describe(axis)} for shape [${shape.join(', ')}]`, `an integer from ${-shape.length} to ${shape.length - 1}`);
   }
   const size = shape.reduce((a, b) => a * b, 1);
   if (size !== x.length) {

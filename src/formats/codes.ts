@@ -1,7 +1,7 @@
 // Codes: b-bit unsigned storage codes for grid values (INT two's complement, ExMy sign|exponent|mantissa,
 // BF16/FP32 IEEE bits) and dense packing of codes into bytes (two INT4/E2M1 codes per byte, …).
 
-import { FliqsError, describe, requirePositive } from '../core/errors.js';
+import { FliqsError, describe, requireArrayLike, requirePositive } from '../core/errors.js';
 import { parseFormat, type Format } from './format.js';
 import { checkedScale, requireF32 } from './checks.js';
 import { exponentOf, quantizeRef, roundToGrid } from './reference.js';
@@ -51,6 +51,12 @@ export function decodeValue(f: Format, code: number): number {
   return neg ? -a : a;
 }
 
+function codesOut(out: unknown, n: number): Uint32Array {
+  if (out === undefined) return new Uint32Array(n);
+  if (!(out instanceof Uint32Array) || out.length !== n) throw new FliqsError('out', `got ${describe(out)}`, `a Uint32Array of length ${n} (the values'), or nothing`);
+  return out;
+}
+
 function checkCodes(f: Format, codes: ArrayLike<number>): void {
   const lim = 2 ** f.bits;
   for (let i = 0; i < codes.length; i++) {
@@ -65,10 +71,16 @@ function checkCodes(f: Format, codes: ArrayLike<number>): void {
  * @example
  * encode('E2M1', [0, 0.5, -3]) // Uint32Array [0, 1, 15]
  */
-export function encode(format: Format | string, values: ArrayLike<number>, out = new Uint32Array(values.length)): Uint32Array {
+export function encode(format: Format | string, values: ArrayLike<number>, out?: Uint32Array): Uint32Array {
   const f = parseFormat(format);
-  for (let i = 0; i < values.length; i++) out[i] = encodeValue(f, values[i]!, i);
-  return out;
+  requireArrayLike('values', values);
+  const o = codesOut(out, values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (typeof v !== 'number') throw new FliqsError(`values[${i}]`, `got ${describe(v)}`, 'a number');
+    o[i] = encodeValue(f, v, i);
+  }
+  return o;
 }
 
 /**
@@ -76,11 +88,16 @@ export function encode(format: Format | string, values: ArrayLike<number>, out =
  * @example
  * decode('INT4', [1, 15]) // Float32Array [1, -1]
  */
-export function decode(format: Format | string, codes: ArrayLike<number>, out = new Float32Array(codes.length)): Float32Array {
+export function decode(format: Format | string, codes: ArrayLike<number>, out?: Float32Array): Float32Array {
   const f = parseFormat(format);
+  requireArrayLike('codes', codes);
   checkCodes(f, codes);
-  for (let i = 0; i < codes.length; i++) out[i] = decodeValue(f, codes[i]!);
-  return out;
+  const o = out === undefined ? new Float32Array(codes.length) : out;
+  if (!(o instanceof Float32Array) || o.length !== codes.length) {
+    throw new FliqsError('out', `got ${describe(out)}`, `a Float32Array of length ${codes.length} (the codes'), or nothing`);
+  }
+  for (let i = 0; i < codes.length; i++) o[i] = decodeValue(f, codes[i]!);
+  return o;
 }
 
 /**
@@ -90,6 +107,7 @@ export function decode(format: Format | string, codes: ArrayLike<number>, out = 
  */
 export function packCodes(codes: ArrayLike<number>, bits: number): Uint8Array {
   if (!Number.isInteger(bits) || bits < 1 || bits > 32) throw new FliqsError('bits', `got ${describe(bits)}`, 'an integer from 1 to 32');
+  requireArrayLike('codes', codes);
   const out = new Uint8Array(Math.ceil((codes.length * bits) / 8));
   const lim = 2 ** bits;
   let bit = 0;

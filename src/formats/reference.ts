@@ -3,7 +3,8 @@
 // in f64 with explicit exponents and rounds to f32 (Math.fround) exactly where the spec's f32
 // arithmetic rounds (x * s and q / s; f64 then f32 is correctly rounded for these operations).
 
-import type { Format } from './format.js';
+import { FliqsError, describe, requireArrayLike, requireInt } from '../core/errors.js';
+import { parseFormat, type Format } from './format.js';
 import { scaleOf } from './params.js';
 
 const f32 = Math.fround;
@@ -73,15 +74,37 @@ export function quantizeValueRef(x: number, f: Format, s: number): number {
  * @example
  * quantizeRef(new Float32Array([0.3, -1.2]), parseFormat('INT4'), 1) // ≈ [0.2857, -1]
  */
-export function quantizeRef(x: ArrayLike<number>, f: Format, clip: number, out = new Float32Array(x.length)): Float32Array {
+export function quantizeRef(x: ArrayLike<number>, f: Format, clip: number, out?: Float32Array): Float32Array {
+  requireArrayLike('x', x);
+  parseFormat(f);
+  requireNumber('clip', clip);
+  const o = refOut(out, x.length);
   const s = scaleOf(f, clip);
-  for (let i = 0; i < x.length; i++) out[i] = quantizeValueRef(x[i]!, f, s);
+  for (let i = 0; i < x.length; i++) o[i] = quantizeValueRef(x[i]!, f, s);
+  return o;
+}
+
+// The references check types and sizes only (so a bad call is a FliqsError, not a TypeError or a
+// runaway loop); values are theirs to define, NaN and out-of-range clips included.
+function requireNumber(input: string, v: unknown): void {
+  if (typeof v !== 'number') throw new FliqsError(input, `got ${describe(v)}`, 'a number');
+}
+
+function refOut(out: unknown, n: number): Float32Array {
+  if (out === undefined) return new Float32Array(n);
+  if (!(out instanceof Float32Array) || out.length !== n) throw new FliqsError('out', `got ${describe(out)}`, `a Float32Array of length ${n}, or nothing`);
   return out;
 }
 
 /** Reference per-channel fake-quantizer over a tensor viewed as [outer, C, inner], clip clips[c] for channel c. */
 export function quantizePerChannelRef(x: ArrayLike<number>, f: Format, clips: ArrayLike<number>, outer: number, C: number,
-  inner: number, out = new Float32Array(x.length)): Float32Array {
+  inner: number, out?: Float32Array): Float32Array {
+  requireArrayLike('x', x);
+  parseFormat(f);
+  requireArrayLike('clips', clips);
+  requireInt('outer', outer, 0, x.length); requireInt('C', C, 0, clips.length); requireInt('inner', inner, 0, x.length);
+  if (outer * C * inner !== x.length) throw new FliqsError('outer, C, inner', `[${outer}, ${C}, ${inner}] for x of length ${x.length}`, 'a view [outer, C, inner] of all of x');
+  out = refOut(out, x.length);
   for (let o = 0; o < outer; o++) {
     for (let c = 0; c < C; c++) {
       const s = scaleOf(f, clips[c]!);
@@ -95,7 +118,12 @@ export function quantizePerChannelRef(x: ArrayLike<number>, f: Format, clips: Ar
 }
 
 /** Reference straight-through estimator: gradIn = |x| ≤ clip ? gradOut : 0. */
-export function steRef(x: ArrayLike<number>, gradOut: ArrayLike<number>, clip: number, out = new Float32Array(x.length)): Float32Array {
+export function steRef(x: ArrayLike<number>, gradOut: ArrayLike<number>, clip: number, out?: Float32Array): Float32Array {
+  requireArrayLike('x', x);
+  requireArrayLike('gradOut', gradOut);
+  if (gradOut.length !== x.length) throw new FliqsError('gradOut', `has length ${gradOut.length}`, `length ${x.length} (x's)`);
+  requireNumber('clip', clip);
+  out = refOut(out, x.length);
   const c = f32(clip);
   for (let i = 0; i < x.length; i++) out[i] = Math.abs(x[i]!) <= c ? gradOut[i]! : 0;
   return out;

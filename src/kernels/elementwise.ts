@@ -7,7 +7,7 @@
 // same-shaped inputs.
 
 import { f32Length, place, type F32Operand } from '../core/operands.js';
-import { FliqsError, describe, requireFinite, requireInt, requirePositive } from '../core/errors.js';
+import { FliqsError, describe, requireFinite, requireInt, requireObject, requirePositive } from '../core/errors.js';
 import { runtime, WasmF32, type Runtime, type WasmExports } from '../core/runtime.js';
 
 /** The wasm kernel behind each operation (one list drives wrappers, tests and bench). */
@@ -269,6 +269,7 @@ export interface BatchNormTrainArgs {
  * // saveMean.array = [2, 20]; y.array ≈ [-1, -1, 1, 1]
  */
 export function batchNormTrain(a: BatchNormTrainArgs, rt: Runtime = runtime): void {
+  requireObject('args', a, 'a BatchNormTrainArgs object');
   const rows = requireSize('rows', a.rows), C = requireSize('C', a.C);
   if (rows < 2) throw new FliqsError('rows', `is ${rows}: training batch-norm needs more than one value per channel`, 'an integer ≥ 2 (N·H·W)');
   const momentum = requireFinite('momentum', a.momentum ?? 0.1);
@@ -312,6 +313,7 @@ export interface BatchNormInferArgs {
  * // y.array ≈ [1, 1]
  */
 export function batchNormInfer(a: BatchNormInferArgs, rt: Runtime = runtime): void {
+  requireObject('args', a, 'a BatchNormInferArgs object');
   const rows = requireSize('rows', a.rows), C = requireSize('C', a.C);
   const eps = requirePositive('eps', a.eps ?? 1e-5);
   const n = rows * C;
@@ -346,6 +348,7 @@ export interface BatchNormGradArgs {
  * batchNormGrad({ x, dy, dx, rows, C, gamma, saveMean, saveInvStd, dgamma, dbeta });
  */
 export function batchNormGrad(a: BatchNormGradArgs, rt: Runtime = runtime): void {
+  requireObject('args', a, 'a BatchNormGradArgs object');
   const rows = requireSize('rows', a.rows), C = requireSize('C', a.C);
   const n = rows * C;
   run(rt, `[rows, C] = [${rows}, ${C}]`, [
@@ -406,6 +409,7 @@ export interface SoftmaxCEArgs {
  * softmaxCrossEntropy({ logits, labels: new Int32Array([1]), probs, B: 1, K: 2 }); // ≈ 0.6931 (ln 2)
  */
 export function softmaxCrossEntropy(a: SoftmaxCEArgs, rt: Runtime = runtime): number {
+  requireObject('args', a, 'a SoftmaxCEArgs object');
   const B = requireSize('B', a.B), K = requireSize('K', a.K);
   const eps = requireSmoothing(a.smoothing ?? 0);
   requireLabels(a.labels, K);
@@ -435,6 +439,7 @@ export interface SoftmaxCEGradArgs {
  * softmaxCrossEntropyGrad({ probs, labels, dlogits, B, K, smoothing: 0.1 });
  */
 export function softmaxCrossEntropyGrad(a: SoftmaxCEGradArgs, rt: Runtime = runtime): void {
+  requireObject('args', a, 'a SoftmaxCEGradArgs object');
   const B = requireSize('B', a.B), K = requireSize('K', a.K);
   const eps = requireSmoothing(a.smoothing ?? 0);
   const g = requireFinite('g', a.g ?? 1);
@@ -483,6 +488,7 @@ export interface LayerNormArgs {
  * layerNorm({ x, y, rows, D, gamma, beta, saveMean, saveInvStd });
  */
 export function layerNorm(a: LayerNormArgs, rt: Runtime = runtime): void {
+  requireObject('args', a, 'a LayerNormArgs object');
   const rows = requireSize('rows', a.rows), D = requireSize('D', a.D);
   const eps = requirePositive('eps', a.eps ?? 1e-5);
   const n = rows * D;
@@ -514,6 +520,7 @@ export interface LayerNormGradArgs {
  * layerNormGrad({ x, dy, dx, rows, D, gamma, saveMean, saveInvStd, dgamma, dbeta });
  */
 export function layerNormGrad(a: LayerNormGradArgs, rt: Runtime = runtime): void {
+  requireObject('args', a, 'a LayerNormGradArgs object');
   const rows = requireSize('rows', a.rows), D = requireSize('D', a.D);
   const n = rows * D;
   run(rt, `[rows, D] = [${rows}, ${D}]`, [

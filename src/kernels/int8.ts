@@ -6,7 +6,7 @@
 
 import { FliqsError, describe, requireFinite, requireInt, requirePositive } from '../core/errors.js';
 import { EP, EPILOGUE } from '../core/abi.generated.js';
-import { runtime, type Runtime, type WasmExports } from '../core/runtime.js';
+import { Runtime, runtime, type WasmExports } from '../core/runtime.js';
 import { parseFormat, type Format } from '../formats/format.js';
 import { kernelParams } from '../formats/params.js';
 import { convGeometry, quantParams } from './blocks.js';
@@ -71,6 +71,7 @@ const dims = (n: number): number => requireInt('size', n, 1, 2 ** 31 - 1);
 
 /** Throws unless [ptr, ptr + bytes) lies inside the arena's part of rt's memory (and ptr is `align`-aligned). */
 function requireSpan(rt: Runtime, input: string, ptr: unknown, bytes: number, what: string, align = 1): number {
+  if (!(rt instanceof Runtime)) throw new FliqsError('rt', `got ${describe(rt)}`, 'a Runtime (from createRuntime), or nothing for the default one');
   const end = rt.memory.buffer.byteLength;
   if (typeof ptr !== 'number' || !Number.isInteger(ptr) || ptr < rt.arena.baseOffset || ptr % align !== 0 || ptr + bytes > end) {
     throw new FliqsError(input, `got ${describe(ptr)} for ${what} (${bytes} bytes)`,
@@ -308,6 +309,7 @@ export function conv2dI8OutputShape(xShape: readonly [number, number, number, nu
   cout: number, options: Conv2dI8Options = {}): [number, number, number, number] {
   if (!Array.isArray(xShape) || xShape.length !== 4) throw new FliqsError('xShape', `got ${describe(xShape)}`, '[batch, height, width, channels]');
   if (!Array.isArray(kernel) || kernel.length !== 2) throw new FliqsError('kernel', `got ${describe(kernel)}`, '[KH, KW]');
+  if (typeof options !== 'object' || options === null) throw new FliqsError('options', `got ${describe(options)}`, '{ stride?, padding?, dequant? }');
   const [B, H, W, C] = xShape.map((v, i) => requireInt(`xShape[${i}]`, v, 1, 2 ** 31 - 1)) as [number, number, number, number];
   const KH = requireInt('kernel[0]', kernel[0], 1, 2 ** 20), KW = requireInt('kernel[1]', kernel[1], 1, 2 ** 20);
   const [sh, sw] = pair('stride', options.stride, 1, 1);
@@ -383,7 +385,7 @@ export function conv2dI8(x: number, xShape: readonly [number, number, number, nu
  */
 export function depthwiseConv2dI8(x: number, xShape: readonly [number, number, number, number], w: number,
   kernel: readonly [number, number], out: number, options: Conv2dI8Options & { dequant: DequantI8 | PreparedDequant }, rt: Runtime = runtime): [number, number, number, number] {
-  const [B, H, W, C] = xShape ?? [];
+  const [B, H, W, C] = Array.isArray(xShape) ? xShape : [];
   const shape = conv2dI8OutputShape(xShape, kernel, C!, options);
   const [KH, KW] = kernel;
   const [, OH, OW] = shape;

@@ -4,7 +4,7 @@
 // in and back out), writes the per-call parameter block and calls the kernel. The block's coefficients come
 // from optim.ref.ts, so a kernel and its reference start from the same numbers.
 
-import { FliqsError, describe, requireInt } from '../core/errors.js';
+import { FliqsError, describe, requireInt, requireObject } from '../core/errors.js';
 import { f32Length, place, type F32Operand } from '../core/operands.js';
 import { runtime, type Runtime } from '../core/runtime.js';
 import { BLOCK_BYTES } from '../core/abi.generated.js';
@@ -74,10 +74,11 @@ export interface AdamStepArgs extends AdamHyper {
  * @example
  * const param = runtime.copyIn([1]), grad = runtime.copyIn([0.5]), m = runtime.allocF32(1), v = runtime.allocF32(1);
  * m.array.fill(0); v.array.fill(0);
- * adam_step_f32x4({ param, grad, m, v, lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, decoupled: false, step: 1 });
+ * adamStep({ param, grad, m, v, lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, decoupled: false, step: 1 });
  * // param.array ≈ [0.9]
  */
-export function adam_step_f32x4(a: AdamStepArgs, rt: Runtime = runtime): void {
+export function adamStep(a: AdamStepArgs, rt: Runtime = runtime): void {
+  requireObject<AdamStepArgs>('adamStep args', a, '{ param, grad, … } (see AdamStepArgs)');
   const h: AdamHyper = {
     lr: nonNeg('lr', a.lr), beta1: unit('beta1', a.beta1), beta2: unit('beta2', a.beta2), eps: positive('eps', a.eps),
     weightDecay: nonNeg('weightDecay', a.weightDecay), decoupled: flag('decoupled', a.decoupled), step: requireInt('step', a.step, 1),
@@ -105,10 +106,11 @@ export interface RMSPropStepArgs extends RMSPropHyper {
  * p ← p − lr·buf, else p ← p − lr·g'/avg. Bit-identical to rmspropStepRef. The gradient is not modified.
  * @example
  * const param = runtime.copyIn([1]), grad = runtime.copyIn([0.5]), squareAvg = runtime.copyIn([0]);
- * rmsprop_step_f32x4({ param, grad, squareAvg, lr: 0.01, alpha: 0.99, eps: 1e-8, momentum: 0, centered: false, weightDecay: 0 });
+ * rmspropStep({ param, grad, squareAvg, lr: 0.01, alpha: 0.99, eps: 1e-8, momentum: 0, centered: false, weightDecay: 0 });
  * // param.array ≈ [0.9]
  */
-export function rmsprop_step_f32x4(a: RMSPropStepArgs, rt: Runtime = runtime): void {
+export function rmspropStep(a: RMSPropStepArgs, rt: Runtime = runtime): void {
+  requireObject<RMSPropStepArgs>('rmspropStep args', a, '{ param, grad, … } (see RMSPropStepArgs)');
   const h: RMSPropHyper = {
     lr: nonNeg('lr', a.lr), alpha: unit('alpha', a.alpha), eps: positive('eps', a.eps), momentum: unit('momentum', a.momentum),
     centered: flag('centered', a.centered), weightDecay: nonNeg('weightDecay', a.weightDecay),
@@ -142,10 +144,11 @@ export interface SGDStepArgs extends SGDHyper {
  * (buf ← g' at step 1), g' ← nesterov ? g' + μ·buf : buf; p ← p − lr·g'. Bit-identical to sgdStepRef.
  * @example
  * const param = runtime.copyIn([1]), grad = runtime.copyIn([0.5]);
- * sgd_step_f32x4({ param, grad, lr: 0.1, momentum: 0, dampening: 0, nesterov: false, weightDecay: 0, step: 1 });
+ * sgdStep({ param, grad, lr: 0.1, momentum: 0, dampening: 0, nesterov: false, weightDecay: 0, step: 1 });
  * // param.array ≈ [0.95]
  */
-export function sgd_step_f32x4(a: SGDStepArgs, rt: Runtime = runtime): void {
+export function sgdStep(a: SGDStepArgs, rt: Runtime = runtime): void {
+  requireObject<SGDStepArgs>('sgdStep args', a, '{ param, grad, … } (see SGDStepArgs)');
   const h: SGDHyper = {
     lr: nonNeg('lr', a.lr), momentum: unit('momentum', a.momentum), dampening: unit('dampening', a.dampening),
     nesterov: flag('nesterov', a.nesterov), weightDecay: nonNeg('weightDecay', a.weightDecay), step: requireInt('step', a.step, 1),

@@ -3,7 +3,7 @@
 // candidate clips minimising the quantization MSE). The best clip depends on the format, hence one clip
 // per (layer, format).
 
-import { FliqsError } from '../core/errors.js';
+import { FliqsError, describe, requireObject, requireString } from '../core/errors.js';
 import { resident } from '../core/operands.js';
 import { runtime, WasmF32 } from '../core/runtime.js';
 import { requireF32 } from '../formats/checks.js';
@@ -20,6 +20,7 @@ export interface TensorStats {
 }
 
 function withData<T>(x: Float32Array, input: string, fn: (ptr: number) => T): T {
+  requireString('input', input);
   requireF32(input, x);
   if (x.length === 0) throw new FliqsError(input, 'is empty', 'a Float32Array with at least one element');
   const [p, release] = resident(runtime, x);
@@ -62,9 +63,9 @@ const BINS = 8192;
  * percentileClip(x, 99.9) // clips the top 0.1% of magnitudes
  */
 export function percentileClip(x: Float32Array, p: number, input = 'x'): number {
-  if (typeof p !== 'number' || !(p > 0 && p <= 100)) throw new FliqsError('percentile', `got ${p}`, 'a number in (0, 100]');
-  const n = x.length;
+  if (typeof p !== 'number' || !(p > 0 && p <= 100)) throw new FliqsError('percentile', `got ${describe(p)}`, 'a number in (0, 100]');
   return withData(x, input, (ptr) => {
+    const n = x.length;
     const st = statsAt(ptr, n, input);
     if (st.absmax === 0) return 0;
     const rt = runtime;
@@ -110,12 +111,14 @@ export interface MseClipOptions {
  */
 export function mseOptimalClip(x: Float32Array, format: Format | string, options: MseClipOptions = {}, input = 'x'): MseClip {
   const f = parseFormat(format);
+  requireObject('options', options, '{ candidates?, refine? }');
   const coarse = options.candidates ?? 100;
   const fine = options.refine ?? 40;
-  if (!Number.isInteger(coarse) || coarse < 2) throw new FliqsError('candidates', `got ${coarse}`, 'an integer ≥ 2');
-  if (!Number.isInteger(fine) || fine < 0) throw new FliqsError('refine', `got ${fine}`, 'an integer ≥ 0');
-  const k = kernelParams(f), n = x.length;
+  if (!Number.isInteger(coarse) || coarse < 2 || coarse > 2 ** 20) throw new FliqsError('candidates', `got ${describe(coarse)}`, 'an integer from 2 to 2^20');
+  if (!Number.isInteger(fine) || fine < 0 || fine > 2 ** 20) throw new FliqsError('refine', `got ${describe(fine)}`, 'an integer from 0 to 2^20');
+  const k = kernelParams(f);
   return withData(x, input, (ptr) => {
+    const n = x.length;
     const st = statsAt(ptr, n, input);
     const result = (clip: number, mse: number): MseClip =>
       ({ clip, mse, stdMultiple: st.std > 0 ? clip / st.std : Infinity, absmaxFraction: st.absmax > 0 ? clip / st.absmax : 1 });

@@ -1,7 +1,7 @@
 // Multi-head self-attention over [B, T, D]: four Linear projections (q, k, v, out — each a searched
 // QuantLayer) around the fused attention op (softmax(q·kᵀ/√Dh)·v per head).
 
-import { FliqsError, requireInt } from '../core/errors.js';
+import { FliqsError, describe, requireInt } from '../core/errors.js';
 import type { Rng } from '../core/random.js';
 import { attention } from '../autograd/ops.js';
 import type { Tensor } from '../autograd/tensor.js';
@@ -31,6 +31,7 @@ export class MultiHeadSelfAttention extends Module {
     super();
     requireInt('embedDim', embedDim, 1);
     requireInt('numHeads', numHeads, 1);
+    if (typeof opts !== 'object' || opts === null) throw new FliqsError('options', `got ${describe(opts)}`, '{ bias?, rng?, quant? }');
     if (embedDim % numHeads !== 0) throw new FliqsError('numHeads', `${numHeads} does not divide embedDim ${embedDim}`, 'a divisor of embedDim');
     this.q = new Linear(embedDim, embedDim, opts);
     this.k = new Linear(embedDim, embedDim, opts);

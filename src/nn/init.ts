@@ -2,6 +2,7 @@
 // (kaiming_uniform_ with a = √5 gives exactly this bound). Layers draw from the Rng they are given,
 // else from one process-wide Rng that manualSeed() resets.
 
+import { FliqsError, describe, requireFinite, requireInt, requirePositive } from '../core/errors.js';
 import { Rng } from '../core/random.js';
 
 let shared = new Rng(0);
@@ -17,6 +18,7 @@ export function manualSeed(seed: number): void {
 
 /** The Rng a layer uses: its own when given, else the shared one. */
 export function rngOf(rng?: Rng): Rng {
+  if (rng !== undefined && !(rng instanceof Rng)) throw new FliqsError('rng', `got ${describe(rng)}`, 'an Rng, or undefined for the shared one');
   return rng ?? shared;
 }
 
@@ -26,6 +28,9 @@ export function rngOf(rng?: Rng): Rng {
  * const w = uniformArray(new Rng(1), 12, 1 / Math.sqrt(3));
  */
 export function uniformArray(rng: Rng, n: number, bound: number): Float32Array {
+  if (!(rng instanceof Rng)) throw new FliqsError('rng', `got ${describe(rng)}`, 'an Rng');
+  requireInt('n', n, 0, 2 ** 28);
+  requireFinite('bound', bound);
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) out[i] = (2 * rng.uniform() - 1) * bound;
   return out;
@@ -33,5 +38,5 @@ export function uniformArray(rng: Rng, n: number, bound: number): Float32Array {
 
 /** PyTorch's default bound for a layer with `fanIn` inputs per output: 1/√fan_in. */
 export function defaultBound(fanIn: number): number {
-  return 1 / Math.sqrt(fanIn);
+  return 1 / Math.sqrt(requirePositive('fanIn', fanIn));
 }

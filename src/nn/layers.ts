@@ -2,20 +2,26 @@
 // activations, pooling, Flatten, Sequential and residual blocks. PyTorch names and default inits;
 // NHWC activations, HWIO conv weights, [in, out] linear weights.
 
-import { FliqsError, describe, requireInt } from '../core/errors.js';
+import { FliqsError, describe, requireInt, requireObject, requirePositive } from '../core/errors.js';
 import type { Rng } from '../core/random.js';
 import * as op from '../autograd/ops.js';
 import type { Tensor } from '../autograd/tensor.js';
 import type { PoolOptions } from '../kernels/conv.js';
 import type { GraphBuilder } from '../deploy/graph.js';
 import type { ValueId } from '../deploy/spec.js';
-import { Module, buffer, parameter } from './module.js';
+import { Module, buffer, parameter, requireModule } from './module.js';
 import { defaultBound, rngOf, uniformArray } from './init.js';
 import { Quantizer, type QuantLayer, type QuantizerOptions } from './quant.js';
 
 type Pair = number | readonly [number, number];
-const pairOf = (input: string, v: Pair): [number, number] =>
-  typeof v === 'number' ? [requireInt(input, v, 1), requireInt(input, v, 1)] : [requireInt(input, v[0], 1), requireInt(input, v[1], 1)];
+const pairOf = (input: string, v: Pair): [number, number] => {
+  if (typeof v === 'number') return [requireInt(input, v, 1), requireInt(input, v, 1)];
+  if (!Array.isArray(v) || v.length !== 2) throw new FliqsError(input, `got ${describe(v)}`, 'a positive integer or a pair [h, w] of them');
+  return [requireInt(input, v[0], 1), requireInt(input, v[1], 1)];
+};
+/** Largest feature / channel count a layer accepts (its weights must fit the 4 GiB wasm memory anyway). */
+const MAX_DIM = 2 ** 24;
+const optionsOf = <T extends object>(opts: T, accepted: string): T => requireObject<T>('options', opts, accepted);
 
 export interface LinearOptions {
   bias?: boolean;
@@ -32,8 +38,9 @@ export class Linear extends Module implements QuantLayer {
 
   constructor(readonly inFeatures: number, readonly outFeatures: number, opts: LinearOptions = {}) {
     super();
-    requireInt('inFeatures', inFeatures, 1);
-    requireInt('outFeatures', outFeatures, 1);
+    requireInt('inFeatures', inFeatures, 1, MAX_DIM);
+    requireInt('outFeatures', outFeatures, 1, MAX_DIM);
+    optionsOf(opts, '{ bias?, rng?, quant? }');
     const rng = rngOf(opts.rng), bound = defaultBound(inFeatures);
     this.weight = parameter(uniformArray(rng, inFeatures * outFeatures, bound), [inFeatures, outFeatures]);
     this.bias = opts.bias === false ? null : parameter(uniformArray(rng, outFeatures, bound), [outFeatures]);
@@ -106,8 +113,9 @@ export class Conv2d extends Module implements QuantLayer {
 
   constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: Pair, opts: Conv2dOptions = {}) {
     super();
-    requireInt('inChannels', inChannels, 1);
-    requireInt('outChannels', outChannels, 1);
+    requireInt('inChannels', inChannels, 1, MAX_DIM);
+    requireInt('outChannels', outChannels, 1, MAX_DIM);
+    optionsOf(opts, '{ stride?, padding?, groups?, bias?, rng?, quant? }');
     this.kernelSize = pairOf('kernelSize', kernelSize);
     this.stride = pairOf('stride', opts.stride ?? 1);
     this.padding = convPadding(opts.padding, this.kernelSize, this.stride);
@@ -155,7 +163,7 @@ export class Conv2d extends Module implements QuantLayer {
 /** Depthwise convolution: Conv2d with groups = in = out. @example const depthwise = new DepthwiseConv2d(32, 3, { padding: 1 }); */
 export class DepthwiseConv2d extends Conv2d {
   constructor(channels: number, kernelSize: Pair, opts: Omit<Conv2dOptions, 'groups'> = {}) {
-    super(channels, channels, kernelSize, { ...opts, groups: channels });
+    super(channels, channels, kernelSize, { ...optionsOf(opts, '{ stride?, padding?, bias?, rng?, quant? }'), groups: channels });
   }
 }
 
@@ -168,7 +176,8 @@ export class BatchNorm2d extends Module {
 
   constructor(readonly numFeatures: number, readonly opts: { eps?: number; momentum?: number } = {}) {
     super();
-    requireInt('numFeatures', numFeatures, 1);
+    requireInt('numFeatures', numFeatures, 1, MAX_DIM);
+    optionsOf(opts, '{ eps?, momentum? }');
     this.weight = parameter(new Float32Array(numFeatures).fill(1), [numFeatures]);
     this.bias = parameter(new Float32Array(numFeatures), [numFeatures]);
     this.runningMean = buffer(new Float32Array(numFeatures), [numFeatures]);
@@ -190,7 +199,8 @@ export class LayerNorm extends Module {
 
   constructor(readonly normalizedShape: number, readonly eps = 1e-5) {
     super();
-    requireInt('normalizedShape', normalizedShape, 1);
+    requireInt('normalizedShape', normalizedShape, 1, MAX_DIM);
+    requirePositive('eps', eps);
     this.weight = parameter(new Float32Array(normalizedShape).fill(1), [normalizedShape]);
     this.bias = parameter(new Float32Array(normalizedShape), [normalizedShape]);
   }
@@ -228,6 +238,10 @@ function poolWindow(kernel: Pair, opts: Omit<PoolOptions, 'kernel'>): { kernel: 
   const k = pairOf('kernelSize', kernel);
   const s = opts.stride === undefined ? k : pairOf('stride', opts.stride);
   const p = opts.padding ?? 0;
+  const okPad = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 0;
+  if (!(okPad(p) || (Array.isArray(p) && (p.length === 2 || p.length === 4) && Array.from(p).every(okPad)))) {
+    throw new FliqsError('padding', `got ${describe(p)}`, 'integers ≥ 0 as p, [ph, pw] or [top, left, bottom, right]');
+  }
   const padding: [number, number, number, number] = typeof p === 'number' ? [p, p, p, p]
     : p.length === 2 ? [p[0], p[1], p[0], p[1]] : [p[0], p[1], p[2], p[3]];
   return { kernel: k, stride: s, padding };
@@ -235,14 +249,14 @@ function poolWindow(kernel: Pair, opts: Omit<PoolOptions, 'kernel'>): { kernel: 
 
 /** @example new MaxPool2d(2) */
 export class MaxPool2d extends Module {
-  constructor(readonly kernelSize: Pair, readonly opts: Omit<PoolOptions, 'kernel'> = {}) { super(); }
+  constructor(readonly kernelSize: Pair, readonly opts: Omit<PoolOptions, 'kernel'> = {}) { super(); poolWindow(kernelSize, optionsOf(opts, '{ stride?, padding? }')); }
   forward(x: Tensor): Tensor { return op.maxPool2d(x, { kernel: this.kernelSize, ...this.opts }); }
   override lower(g: GraphBuilder, x: ValueId): ValueId { return g.node({ op: 'maxPool', input: x, ...poolWindow(this.kernelSize, this.opts) }); }
 }
 
 /** @example new AvgPool2d(3, { stride: 1, padding: 1 }) */
 export class AvgPool2d extends Module {
-  constructor(readonly kernelSize: Pair, readonly opts: Omit<PoolOptions, 'kernel'> = {}) { super(); }
+  constructor(readonly kernelSize: Pair, readonly opts: Omit<PoolOptions, 'kernel'> = {}) { super(); poolWindow(kernelSize, optionsOf(opts, '{ stride?, padding? }')); }
   forward(x: Tensor): Tensor { return op.avgPool2d(x, { kernel: this.kernelSize, ...this.opts }); }
   override lower(g: GraphBuilder, x: ValueId): ValueId { return g.node({ op: 'avgPool', input: x, ...poolWindow(this.kernelSize, this.opts) }); }
 }
@@ -256,6 +270,7 @@ export class Sequential extends Module {
   readonly layers: Module[];
   constructor(...layers: Module[]) {
     super();
+    layers.forEach((l, i) => requireModule(`layers[${i}]`, l));
     this.layers = layers;
   }
   forward(x: Tensor): Tensor {
@@ -272,7 +287,11 @@ export class Sequential extends Module {
  * const r = new Residual(new Sequential(new Conv2d(8, 8, 3, { padding: 1 }), new ReLU()));
  */
 export class Residual extends Module {
-  constructor(readonly body: Module, readonly shortcut: Module | null = null) { super(); }
+  constructor(readonly body: Module, readonly shortcut: Module | null = null) {
+    super();
+    requireModule('body', body);
+    if (shortcut !== null) requireModule('shortcut', shortcut);
+  }
   forward(x: Tensor): Tensor {
     return op.add(this.body.forward(x), this.shortcut ? this.shortcut.forward(x) : x);
   }
@@ -297,6 +316,7 @@ export class BasicBlock extends Module {
 
   constructor(inChannels: number, outChannels: number, opts: { stride?: number; rng?: Rng; quant?: QuantizerOptions } = {}) {
     super();
+    optionsOf(opts, '{ stride?, rng?, quant? }');
     const stride = opts.stride ?? 1, c = { rng: opts.rng, quant: opts.quant, bias: false };
     this.conv1 = new Conv2d(inChannels, outChannels, 3, { ...c, stride, padding: 1 });
     this.bn1 = new BatchNorm2d(outChannels);

@@ -2,7 +2,7 @@
 // properties (parameters require a gradient, buffers do not); children are Module properties or arrays
 // of Modules. Names follow the property path, PyTorch style: `0.conv.weight`.
 
-import { FliqsError } from '../core/errors.js';
+import { FliqsError, describe } from '../core/errors.js';
 import { Tensor } from '../autograd/tensor.js';
 import { noGrad } from '../autograd/tensor.js';
 import type { GraphBuilder } from '../deploy/graph.js';
@@ -12,6 +12,12 @@ import type { ValueId } from '../deploy/spec.js';
 export interface StateDict {
   values: Record<string, Float32Array>;
   shapes: Record<string, number[]>;
+}
+
+/** Throws a FliqsError naming `input` unless `m` is a Module. */
+export function requireModule(input: string, m: unknown): Module {
+  if (!(m instanceof Module)) throw new FliqsError(input, `got ${describe(m)}`, 'a Module (e.g. from createModel)');
+  return m;
 }
 
 export abstract class Module {

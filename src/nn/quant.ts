@@ -9,7 +9,7 @@ import { fakeQuantize } from '../autograd/fake-quant.js';
 import type { Tensor } from '../autograd/tensor.js';
 import { parseFormat, type Format } from '../formats/format.js';
 import { absmaxLastAxis, mseOptimalClip, sums } from '../kernels/stats.js';
-import type { Module } from './module.js';
+import { requireModule, type Module } from './module.js';
 
 export type WeightClipMethod = 'absmax' | 'mse';
 
@@ -62,6 +62,7 @@ export class Quantizer {
   private sumSq = 0;
 
   constructor(opts: QuantizerOptions = {}) {
+    if (typeof opts !== 'object' || opts === null) throw new FliqsError('options', `got ${describe(opts)}`, '{ actK?, actKByFormat?, weightClip? }');
     this.actK = requirePositive('actK', opts.actK ?? 3);
     this.actKByFormat = new Map(Object.entries(opts.actKByFormat ?? {}).map(([k, v]) => [parseFormat(k).name, requirePositive(`actKByFormat.${k}`, v)]));
     const m = opts.weightClip ?? 'absmax';
@@ -197,7 +198,7 @@ export function isQuantLayer(m: unknown): m is Module & QuantLayer {
  * for (const [name, l] of quantLayers(model)) l.quant.setFormat('INT8');
  */
 export function quantLayers(model: Module): Array<[string, Module & QuantLayer]> {
-  return model.namedModules().filter((e): e is [string, Module & QuantLayer] => isQuantLayer(e[1]));
+  return requireModule('model', model).namedModules().filter((e): e is [string, Module & QuantLayer] => isQuantLayer(e[1]));
 }
 
 /** Starts activation profiling on every searched layer. @example startProfile(model); */
@@ -207,5 +208,6 @@ export function startProfile(model: Module): void {
 
 /** Ends activation profiling on every searched layer, deriving clips for `formats`. @example finishProfile(model, ['INT4', 'INT8']); */
 export function finishProfile(model: Module, formats: ReadonlyArray<Format | string> = []): void {
+  if (!Array.isArray(formats)) throw new FliqsError('formats', `got ${describe(formats)}`, 'an array of format names');
   for (const [, l] of quantLayers(model)) l.quant.finishProfile(formats);
 }

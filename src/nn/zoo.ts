@@ -10,7 +10,7 @@ import { MultiHeadSelfAttention } from './attention.js';
 import {
   BasicBlock, BatchNorm2d, Conv2d, DepthwiseConv2d, Flatten, GELU, GlobalAvgPool, LayerNorm, Linear, MaxPool2d, ReLU, ReLU6, Sequential,
 } from './layers.js';
-import { Module, parameter } from './module.js';
+import { Module, parameter, requireModule } from './module.js';
 import { quantLayers, type QuantizerOptions } from './quant.js';
 import { uniformArray } from './init.js';
 import type { GraphBuilder } from '../deploy/graph.js';
@@ -236,7 +236,8 @@ export const MODEL_NAMES = Object.keys(BUILDERS) as ModelName[];
  * const layers = describeModel(model, [28, 28, 1]); // searched layers with MACs
  */
 export function createModel(name: string, opts: ModelOptions = {}): Module {
-  if (!(name in BUILDERS)) throw new FliqsError('model', `${describe(name)} is not a zoo model`, MODEL_NAMES.join(', '));
+  if (typeof name !== 'string' || !Object.hasOwn(BUILDERS, name)) throw new FliqsError('model', `${describe(name)} is not a zoo model`, MODEL_NAMES.join(', '));
+  if (typeof opts !== 'object' || opts === null) throw new FliqsError('options', `got ${describe(opts)}`, '{ width?, inputShape?, classes?, seed?, quant? }');
   const width = opts.width ?? 1;
   if (typeof width !== 'number' || !(width > 0) || width > 8) throw new FliqsError('width', `got ${describe(width)}`, 'a multiplier in (0, 8], e.g. 0.25, 0.5, 1, 2');
   const [H, W, C] = opts.inputShape ?? [28, 28, 1];
@@ -261,10 +262,17 @@ export interface LayerInfo {
  * zero image (in eval mode, without gradients).
  */
 export function describeModel(model: Module, inputShape: readonly [number, number, number] = [28, 28, 1]): LayerInfo[] {
+  requireModule('model', model);
+  if (!Array.isArray(inputShape) || inputShape.length !== 3 || !Array.from(inputShape).every((d) => Number.isInteger(d) && d >= 1 && d <= 2 ** 12)) {
+    throw new FliqsError('inputShape', `got ${describe(inputShape)}`, '[H, W, C] with integers from 1 to 4096');
+  }
   const wasTraining = model.training;
   model.eval();
-  stepScope(() => noGrad(() => model.forward(Tensor.zeros([1, ...inputShape]))));
-  if (wasTraining) model.train();
+  try {
+    stepScope(() => noGrad(() => model.forward(Tensor.zeros([1, ...inputShape]))));
+  } finally {
+    if (wasTraining) model.train();
+  }
   return quantLayers(model).map(([name, l]) => ({
     name,
     kind: l instanceof Conv2d ? (l.groups > 1 && l.groups === l.inChannels ? 'depthwise' : 'conv') : 'linear',

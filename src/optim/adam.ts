@@ -3,13 +3,13 @@
 //   m = β1·m + (1 − β1)·g;  v = β2·v + (1 − β2)·g²
 //   p −= lr/(1 − β1^t) · m / (√v/√(1 − β2^t) + eps)      (eps outside the square root)
 // With parameter and gradient in wasm memory the update is one pass of the fused SIMD kernel
-// adam_step_f32x4, otherwise its scalar reference adamStepRef (bit-identical: the same f32 operations,
+// adamStep, otherwise its scalar reference adamStepRef (bit-identical: the same f32 operations,
 // each rounded once, so results may differ in the last bits from PyTorch's own f32 kernels).
 
 import { FliqsError, describe } from '../core/errors.js';
 import { runtime as defaultRuntime, type Runtime } from '../core/runtime.js';
 import { Optimizer, requireEps, requireLr, requireNonNeg, requireUnit } from './optimizer.js';
-import { adam_step_f32x4 } from '../kernels/optim.js';
+import { adamStep } from '../kernels/optim.js';
 import { adamStepRef, type AdamHyper } from '../kernels/optim.ref.js';
 import { view, type ParamGroup, type Slot } from './params.js';
 
@@ -52,7 +52,7 @@ abstract class AdamBase extends Optimizer {
       lr: this.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps,
       weightDecay: s.decay ? this.weightDecay : 0, decoupled: this.decoupled, step: this.t,
     };
-    if (this.rt.owns(param) && this.rt.owns(grad)) adam_step_f32x4({ param, grad, m, v, ...h }, this.rt);
+    if (this.rt.owns(param) && this.rt.owns(grad)) adamStep({ param, grad, m, v, ...h }, this.rt);
     else adamStepRef(param, grad, m, v, h);
   }
 }

@@ -3,14 +3,14 @@
 //   centered: ḡ = α·ḡ + (1 − α)·g,  avg = √(v − ḡ²) + eps;  otherwise avg = √v + eps
 //   momentum > 0: buf = μ·buf + g/avg, p −= lr·buf;  otherwise p −= lr·g/avg
 // With parameter and gradient in wasm memory the update is one pass of the fused SIMD kernel
-// rmsprop_step_f32x4, otherwise its bit-identical scalar reference rmspropStepRef.
+// rmspropStep, otherwise its bit-identical scalar reference rmspropStepRef.
 // Deviation: v − ḡ² is clamped at 0 before the root (f32 rounding can make it slightly negative,
 // which gives NaN in PyTorch).
 
 import { FliqsError } from '../core/errors.js';
 import { runtime as defaultRuntime, type Runtime } from '../core/runtime.js';
 import { Optimizer, requireEps, requireLr, requireNonNeg, requireUnit } from './optimizer.js';
-import { rmsprop_step_f32x4 } from '../kernels/optim.js';
+import { rmspropStep } from '../kernels/optim.js';
 import { rmspropStepRef, type RMSPropHyper } from '../kernels/optim.ref.js';
 import { view, type ParamGroup, type Slot } from './params.js';
 
@@ -72,7 +72,7 @@ export class RMSProp extends Optimizer {
     const gradAvg = this.centered ? this.buffer(1, i) : null;
     const momentumBuffer = this.momentum > 0 ? this.buffer(this.centered ? 2 : 1, i) : null;
     if (this.rt.owns(param) && this.rt.owns(grad)) {
-      rmsprop_step_f32x4({ param, grad, squareAvg, gradAvg, momentumBuffer, ...h }, this.rt);
+      rmspropStep({ param, grad, squareAvg, gradAvg, momentumBuffer, ...h }, this.rt);
     } else {
       rmspropStepRef(param, grad, squareAvg, gradAvg, momentumBuffer, h);
     }

@@ -2,13 +2,13 @@
 //   g = grad + wd·p;  buf = g (first step) or μ·buf + (1 − dampening)·g;
 //   g = nesterov ? g + μ·buf : buf;  p −= lr·g.
 // When parameter and gradient live in wasm memory the update is one pass of the fused SIMD kernel
-// sgd_step_f32x4; otherwise its scalar reference sgdStepRef, bit-identical to it, does the same f32
+// sgdStep; otherwise its scalar reference sgdStepRef, bit-identical to it, does the same f32
 // operations. The gradient is never modified.
 
 import { FliqsError } from '../core/errors.js';
 import { runtime as defaultRuntime, type Runtime } from '../core/runtime.js';
 import { Optimizer, requireLr, requireNonNeg, requireUnit } from './optimizer.js';
-import { sgd_step_f32x4 } from '../kernels/optim.js';
+import { sgdStep } from '../kernels/optim.js';
 import { sgdStepRef, type SGDHyper } from '../kernels/optim.ref.js';
 import { view, type ParamGroup, type Slot } from './params.js';
 
@@ -61,7 +61,7 @@ export class SGD extends Optimizer {
       weightDecay: s.decay ? this.weightDecay : 0, step: this.t,
     };
     const momentumBuffer = this.momentum > 0 ? this.buffer(0, i) : null;
-    if (this.rt.owns(param) && this.rt.owns(grad)) sgd_step_f32x4({ param, grad, momentumBuffer, ...h }, this.rt);
+    if (this.rt.owns(param) && this.rt.owns(grad)) sgdStep({ param, grad, momentumBuffer, ...h }, this.rt);
     else sgdStepRef(param, grad, momentumBuffer, h);
   }
 }

@@ -4,7 +4,11 @@
 
 import { FliqsError, describe } from '../core/errors.js';
 import { parseFormat, type Format } from '../formats/format.js';
-import { checkConfig, type Config, type SearchSpace } from './space.js';
+import { checkConfig, checkSpace, type Config, type SearchSpace } from './space.js';
+
+function requireMacs(input: string, v: unknown): void {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new FliqsError(input, `got ${describe(v)}`, 'a finite number ≥ 0');
+}
 
 /**
  * The fixed γ of the old default search ('reinforce' estimator, raw reward, controller lr 0.05), kept for
@@ -45,6 +49,7 @@ export function qualityNoise(qs: readonly number[], floor = MIN_QUALITY_NOISE): 
  */
 export function layerBops(format: string | Format, macs: number): number {
   const b = parseFormat(format).bits;
+  requireMacs('macs', macs);
   return b * b * macs;
 }
 
@@ -54,7 +59,7 @@ export function layerBops(format: string | Format, macs: number): number {
  * layerCosts(space)[l][a] // BOPs of layer l in its a-th format
  */
 export function layerCosts(space: SearchSpace): number[][] {
-  return space.layers.map((l) => l.choices.map((f) => f.bits * f.bits * l.macs));
+  return checkSpace(space).layers.map((l) => l.choices.map((f) => f.bits * f.bits * l.macs));
 }
 
 /**
@@ -63,7 +68,7 @@ export function layerCosts(space: SearchSpace): number[][] {
  * configCost(space, [0, 1, 0]) // Σ_l bits(choice)² · macs_l
  */
 export function configCost(space: SearchSpace, config: Config): number {
-  checkConfig(space, config);
+  checkConfig(checkSpace(space), config);
   let c = 0;
   for (let l = 0; l < space.layers.length; l++) {
     const layer = space.layers[l]!;
@@ -81,6 +86,8 @@ export function configCost(space: SearchSpace, config: Config): number {
  */
 export function uniformCost(layers: readonly { readonly macs: number }[], format: string | Format): number {
   const b = parseFormat(format).bits;
+  if (!Array.isArray(layers)) throw new FliqsError('layers', `got ${describe(layers)}`, 'an array of { macs }');
+  for (let i = 0; i < layers.length; i++) requireMacs(`layers[${i}].macs`, (layers[i] as { macs?: unknown } | undefined)?.macs);
   let macs = 0;
   for (const l of layers) macs += l.macs;
   return b * b * macs;
@@ -101,6 +108,7 @@ export interface ReachableRange {
  * const { min, max } = reachableRange(space)
  */
 export function reachableRange(space: SearchSpace): ReachableRange {
+  checkSpace(space);
   const minConfig: number[] = [], maxConfig: number[] = [];
   for (const layer of space.layers) {
     let lo = 0, hi = 0;
@@ -133,6 +141,7 @@ export interface NearestCosts {
  * const { below, above } = nearestCosts(space, targetBops); // e.g. 0.78·T and 1.32·T for the small cnn
  */
 export function nearestCosts(space: SearchSpace, targetBops: number, resolution = 1e-5, window = 1.1): NearestCosts {
+  checkSpace(space);
   if (!(targetBops > 0 && Number.isFinite(targetBops))) throw new FliqsError('targetBops', `got ${describe(targetBops)}`, 'a finite number > 0');
   if (!(window >= 1 && Number.isFinite(window))) throw new FliqsError('window', `got ${describe(window)}`, 'a finite multiple of the target ≥ 1');
   // the grid has window/resolution cells; 1e7 of them is 160 MB over the two arrays alive at once
@@ -179,6 +188,7 @@ function partialSums(costs: readonly number[][], minRest: Float64Array, cap: num
 
 /** BOPs → a short MBOPs string for messages: `12.5 MBOPs`. */
 export function formatMbops(bops: number): string {
+  if (typeof bops !== 'number') throw new FliqsError('bops', `got ${describe(bops)}`, 'a number');
   return `${Number((bops / 1e6).toPrecision(4))} MBOPs`;
 }
 
@@ -196,6 +206,7 @@ const TARGET_HELP = 'MBOPs as a number (12.5), a number with a unit (12.5MBOPs, 
  * parseTarget(12.5, space)       // 12_500_000
  */
 export function parseTarget(target: string | number, space: SearchSpace): number {
+  checkSpace(space);
   let bops: number;
   if (typeof target === 'number') {
     if (!Number.isFinite(target) || target <= 0) throw new FliqsError('target', `got ${describe(target)} MBOPs`, TARGET_HELP);

@@ -6,10 +6,10 @@
 // At the end the argmax configuration is applied to the trained weights as they are and evaluated on
 // the test split. Browser-safe.
 
-import { FliqsError, describe, requireFinite, requireInt, requirePositive } from '../core/errors.js';
+import { FliqsError, describe, requireFinite, requireInt, requireObject, requirePositive } from '../core/errors.js';
 import * as op from '../autograd/ops.js';
 import { Tensor, noGrad, stepScope } from '../autograd/tensor.js';
-import type { DatasetSplits } from '../data/dataset.js';
+import { checkDataset, type DatasetSplits } from '../data/dataset.js';
 import type { Format } from '../formats/format.js';
 import type { Module } from '../nn/module.js';
 import { quantLayers, type QuantLayer } from '../nn/quant.js';
@@ -19,7 +19,7 @@ import { defaultClipMultiples } from './analyze.js';
 import { Controller, type ControllerOptions, type ControllerState, type Estimator } from './controller.js';
 import { DEFAULT_GAMMA_PER_SIGMA, MIN_QUALITY_NOISE, configCost, layerCosts, nearestCosts, parseTarget, qualityNoise } from './cost.js';
 import { mostProbableInBand } from './budget.js';
-import { buildSearchSpace, configFormats, type SearchSpace } from './space.js';
+import { buildSearchSpace, checkSpace, configFormats, type SearchSpace } from './space.js';
 import { ValidationStream, type ValidationStreamState } from './validation.js';
 
 /** Q: validation-batch accuracy, its negative loss, or a constant (the control: the controller hears only the cost). */
@@ -263,7 +263,7 @@ export function derivedSeed(seed: number, stream: 'controller' | 'validation'): 
  */
 export function spaceFormats(space: SearchSpace): Format[] {
   const seen = new Map<string, Format>();
-  for (const l of space.layers) for (const f of l.choices) if (!seen.has(f.name)) seen.set(f.name, f);
+  for (const l of checkSpace(space).layers) for (const f of l.choices) if (!seen.has(f.name)) seen.set(f.name, f);
   return [...seen.values()];
 }
 
@@ -296,7 +296,8 @@ export class Search {
 
   constructor(readonly model: Module, readonly data: DatasetSplits, readonly options: SearchOptions) {
     if (typeof options !== 'object' || options === null) throw new FliqsError('options', `got ${describe(options)}`, '{ space, target, train, … }');
-    const info = describeModel(model, data.train.shape);
+    requireObject('data', data, '{ train, validation, test? } datasets');
+    const info = describeModel(model, checkDataset('data.train', data.train).shape);
     this.space = buildSearchSpace(info, { space: options.space, pins: options.pins, fixFirstLast: options.fixFirstLast });
     this.targetBops = parseTarget(options.target, this.space);
     const gamma = options.gamma ?? 'auto';
@@ -537,6 +538,10 @@ export class Search {
 export function retrainFixed(model: Module, data: DatasetSplits, formats: readonly string[], train: Omit<TrainConfig, 'formats'>,
   clipMultiples: Record<string, number>, onStep?: (step: number, total: number, loss: number) => void): EvalResult {
   const layers = quantLayers(model).map(([, l]) => l);
+  if (!Array.isArray(formats) || formats.some((f) => typeof f !== 'string')) throw new FliqsError('formats', `got ${describe(formats)}`, 'an array of format names');
+  requireObject('clipMultiples', clipMultiples, 'a record { formatName: multiple }');
+  requireObject('train', train, 'a TrainConfig without formats');
+  if (onStep !== undefined && typeof onStep !== 'function') throw new FliqsError('onStep', `got ${describe(onStep)}`, 'a function or undefined');
   if (layers.length !== formats.length) throw new FliqsError('formats', `has ${formats.length} entries for ${layers.length} layers`, 'one format per searched layer');
   for (const l of layers) for (const [f, k] of Object.entries(clipMultiples)) if (!l.quant.actKByFormat.has(f)) l.quant.actKByFormat.set(f, k);
   const trainer = new Trainer(model, data, { ...train, formats: [...new Set(formats)] });

@@ -113,9 +113,26 @@ function formatOption(input: string, value: unknown): Format {
   }
 }
 
+/** Spaces already checked (each is checked once, then trusted by every later call). */
+const checked = new WeakSet<object>();
+
+/** Throws a FliqsError naming `input` unless `space` has the shape buildSearchSpace() returns. */
+export function checkSpace(space: unknown, input = 'space'): SearchSpace {
+  if (typeof space === 'object' && space !== null && checked.has(space)) return space as SearchSpace;
+  const layers = (space as { layers?: unknown } | null)?.layers;
+  // Array.from: every() alone would skip the holes of a sparse array.
+  const ok = typeof space === 'object' && space !== null && Array.isArray(layers) && layers.length > 0 && Array.from(layers).every((l: Partial<SearchLayer> | null) =>
+    typeof l === 'object' && l !== null && typeof l.name === 'string' && typeof l.macs === 'number' && Number.isFinite(l.macs) && l.macs >= 0
+    && Array.isArray(l.choices) && l.choices.length > 0
+    && Array.from(l.choices).every((f: Partial<Format> | null) => typeof f === 'object' && f !== null && typeof f.name === 'string' && Number.isInteger(f.bits)));
+  if (!ok) throw new FliqsError(input, `got ${describe(space)}`, 'a SearchSpace from buildSearchSpace() ({ layers: [{ name, macs, choices: Format[] }] })');
+  checked.add(space as object);
+  return space as SearchSpace;
+}
+
 /** Number of choices per layer, the shape the controller needs. */
 export function choiceCounts(space: SearchSpace): number[] {
-  return space.layers.map((l) => l.choices.length);
+  return checkSpace(space).layers.map((l) => l.choices.length);
 }
 
 /**
@@ -124,12 +141,13 @@ export function choiceCounts(space: SearchSpace): number[] {
  * configFormats(space, [0, 2]).map((f) => f.name) // e.g. ['INT4', 'BF16']
  */
 export function configFormats(space: SearchSpace, config: Config): Format[] {
-  checkConfig(space, config);
+  checkConfig(checkSpace(space), config);
   return space.layers.map((l, i) => l.choices[config[i]!]!);
 }
 
 /** The configuration as `{ layerName: formatName }`, for logs and results. */
 export function configRecord(space: SearchSpace, config: Config): Record<string, string> {
+  checkSpace(space);
   const fs = configFormats(space, config);
   const out: Record<string, string> = {};
   space.layers.forEach((l, i) => { out[l.name] = fs[i]!.name; });
@@ -138,6 +156,7 @@ export function configRecord(space: SearchSpace, config: Config): Record<string,
 
 /** Throws a FliqsError unless `config` has one valid choice index per layer. */
 export function checkConfig(space: SearchSpace, config: Config, input = 'config'): void {
+  if (typeof input !== 'string') throw new FliqsError('input', `got ${describe(input)}`, 'a string naming the config in messages');
   if (!Array.isArray(config) && !ArrayBuffer.isView(config)) {
     throw new FliqsError(input, `got ${describe(config)}`, `an array of ${space.layers.length} choice indices`);
   }

@@ -4,7 +4,7 @@
 
 import { FliqsError, requireInt } from '../core/errors.js';
 import { Rng } from '../core/random.js';
-import { checkDataset, exampleSize, type Dataset } from '../data/dataset.js';
+import { checkDataset, shapeSize, type Dataset } from '../data/dataset.js';
 
 /** Where a stream is: the Rng state at the start of the current pass and the next position in it. */
 export interface ValidationStreamState {
@@ -39,7 +39,7 @@ export class ValidationStream {
     this.order = new Uint32Array(n);
     this.passRngState = this.rng.getState();
     this.shuffle();
-    this.images = new Float32Array(this.batchSize * exampleSize(ds));
+    this.images = new Float32Array(this.batchSize * shapeSize(ds.shape));
     this.labels = new Int32Array(this.batchSize);
   }
 
@@ -56,7 +56,7 @@ export class ValidationStream {
       this.pos = 0;
       this.passes++;
     }
-    const size = exampleSize(this.ds);
+    const size = shapeSize(this.ds.shape);
     for (let j = 0; j < this.batchSize; j++) {
       const src = this.order[this.pos + j]!;
       this.labels[j] = this.ds.labels[src]!;

@@ -3,7 +3,7 @@
 //   | header JSON (meta + tensor table) | zero padding to 4 bytes | the tensors' f32 data, in table order
 // Browser-safe: it encodes to and decodes from bytes; the CLI writes them atomically.
 
-import { FliqsError } from '../core/errors.js';
+import { FliqsError, describe, requireBytes, requireObject, requireString } from '../core/errors.js';
 import { crc32 } from '../data/cache.js';
 
 const MAGIC = 0x43514c46; // "FLQC" little-endian
@@ -16,9 +16,20 @@ export interface CheckpointBlob {
 
 /** Serializes meta (JSON-able) and named f32 tensors. */
 export function encodeCheckpoint(blob: CheckpointBlob): Uint8Array {
+  requireObject('blob', blob, '{ meta, tensors: { name: Float32Array } }');
+  requireObject('blob.tensors', blob.tensors, 'a record { name: Float32Array }');
   const names = Object.keys(blob.tensors);
+  for (const n of names) {
+    if (!(blob.tensors[n] instanceof Float32Array)) throw new FliqsError(`blob.tensors.${n}`, `got ${describe(blob.tensors[n])}`, 'a Float32Array');
+  }
   const table = names.map((n) => [n, blob.tensors[n]!.length] as const);
-  const header = new TextEncoder().encode(JSON.stringify({ meta: blob.meta, table }));
+  let json: string | undefined;
+  try {
+    json = JSON.stringify({ meta: blob.meta, table });
+  } catch (e) {
+    throw new FliqsError('blob.meta', `cannot be written as JSON (${(e as Error).message})`, 'plain JSON data: no BigInt, no cycles');
+  }
+  const header = new TextEncoder().encode(json);
   const dataStart = 16 + Math.ceil(header.length / 4) * 4;
   const total = dataStart + table.reduce((a, [, n]) => a + n * 4, 0);
   const out = new Uint8Array(total);
@@ -39,6 +50,8 @@ export function encodeCheckpoint(blob: CheckpointBlob): Uint8Array {
 
 /** Parses a checkpoint, checking magic, version, lengths and CRC; `file` names it in errors. */
 export function decodeCheckpoint(bytes: Uint8Array, file: string): CheckpointBlob {
+  requireString('file', file);
+  requireBytes(file, bytes);
   const bad = (why: string): never => {
     throw new FliqsError(file, `is not a usable checkpoint: ${why}`, 'a checkpoint.bin written by fliqs (delete it to start the run over)');
   };

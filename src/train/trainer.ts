@@ -3,15 +3,15 @@
 // checkpoint/resume. Browser-safe; the `fliqs train` command (src/cli/train.ts) adds files and a
 // progress line. The FLIQS search drives the same loop through the `beforeStep` hook.
 
-import { FliqsError, describe, requireInt, requirePositive } from '../core/errors.js';
+import { FliqsError, describe, requireInt, requireObject, requirePositive } from '../core/errors.js';
 import { Rng } from '../core/random.js';
 import * as op from '../autograd/ops.js';
 import { Tensor, noGrad, stepScope } from '../autograd/tensor.js';
 import { gradOf } from '../autograd/tensor.js';
 import { batches, batchCount, type Augment, type Batch } from '../data/batches.js';
-import type { Dataset, DatasetSplits } from '../data/dataset.js';
+import { checkDataset, type Dataset, type DatasetSplits } from '../data/dataset.js';
 import { parseFormat, type Format } from '../formats/format.js';
-import type { Module } from '../nn/module.js';
+import { requireModule, type Module } from '../nn/module.js';
 import { quantLayers, type QuantizerState } from '../nn/quant.js';
 import { Adam, AdamW, RMSProp, SGD, parseSchedule, type Optimizer, type OptimizerState, type Schedule } from '../optim/index.js';
 
@@ -120,6 +120,12 @@ export class Trainer {
   private static readonly WEIGHT_CLIP_REFRESH = 100;
 
   constructor(readonly model: Module, readonly data: DatasetSplits, readonly config: TrainConfig) {
+    requireModule('model', model);
+    requireObject('data', data, '{ train, validation?, test? } datasets');
+    checkDataset('data.train', data.train);
+    if (data.validation !== undefined) checkDataset('data.validation', data.validation);
+    if (data.test !== undefined) checkDataset('data.test', data.test);
+    requireObject('config', config, '{ epochs, batchSize, lr, optimizer?, formats?, … } (TrainConfig)');
     requireInt('epochs', config.epochs, 1);
     requireInt('batchSize', config.batchSize, 1);
     requirePositive('lr', config.lr);
@@ -127,10 +133,13 @@ export class Trainer {
     if (!(smoothing >= 0 && smoothing < 1)) throw new FliqsError('labelSmoothing', `got ${describe(smoothing)}`, 'a number in [0, 1)');
     const a = config.actQuantStart ?? 0.2;
     if (!(a >= 0 && a <= 1)) throw new FliqsError('actQuantStart', `got ${describe(a)}`, 'a fraction in [0, 1]');
-    this.formats = (config.formats ?? ['FP32']).map((f) => parseFormat(f));
+    const formats = config.formats ?? ['FP32'];
+    if (!Array.isArray(formats) || formats.length === 0) throw new FliqsError('formats', `got ${describe(formats)}`, 'a non-empty array of format names');
+    this.formats = formats.map((f) => parseFormat(f));
     this.inputShape = data.train.shape;
     this.stepsPerEpoch = batchCount(data.train.labels.length, config.batchSize, true);
     if (this.stepsPerEpoch < 1) throw new FliqsError('batchSize', `${config.batchSize} is larger than the training set (${data.train.labels.length})`, 'a smaller batch');
+    if (config.maxSteps !== undefined) requireInt('maxSteps', config.maxSteps, 1);
     this.totalSteps = Math.min(config.epochs * this.stepsPerEpoch, config.maxSteps ?? Infinity);
     this.actStart = Math.floor(a * this.totalSteps);
     this.profileBatches = requireInt('profileBatches', config.profileBatches ?? 4, 1);

@@ -1,0 +1,61 @@
+// Bad arguments to every `fliqs` command (from dist/, like test/cli.test.ts): each exits non-zero with a
+// one-line `fliqs <command>: …` message on stderr, never a stack trace.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+function fliqs(args: string[]): Promise<{ code: number | null; err: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, ['--experimental-wasm-relaxed-simd', 'dist/cli/main.js', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr.on('data', (d) => { err += d; });
+    const timer = setTimeout(() => p.kill(), 30_000);
+    p.on('close', (code) => { clearTimeout(timer); resolve({ code, err }); });
+  });
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'fliqs-cli-fuzz-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const junk = join(dir, 'junk.fliqs');
+writeFileSync(junk, new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17]));
+const missing = join(dir, 'missing');
+
+/** A few bad argument lists per command: unknown flags, missing or wrong-typed values, bad paths. */
+const CASES: Record<string, string[][]> = {
+  search: [['--bogus'], ['--epochs', 'two'], ['--gamma', 'x'], ['--pin', 'nope']],
+  train: [['--model', 'resnet9'], ['--epochs', '0'], ['--format', 'FP8'], ['stray']],
+  start: [['--seed', 'x'], ['--bogus']],
+  export: [[], [missing], [dir], ['--out']],
+  eval: [[], [missing], [junk], [junk, '--batch', '0']],
+  report: [[], [missing], [dir, dir]],
+  pareto: [['--widths', 'x'], ['--epochs', '-1'], ['--seed']],
+  analyze: [['--dist', 'cauchy'], ['--tensors', '0'], ['--sigma-t', '-1'], ['--n', '']],
+  demo: [['--seed', 'x'], ['--seed', '-1'], ['--bogus'], ['stray']],
+};
+
+describe('fliqs CLI with bad arguments', () => {
+  it('every command exits non-zero with a one-line message and no stack trace', async () => {
+    const runs = Object.entries(CASES).flatMap(([cmd, lists]) => lists.map((args) => [cmd, ...args]));
+    const results: Array<[string[], { code: number | null; err: string }]> = [];
+    for (let i = 0; i < runs.length; i += 4) { // 4 processes at a time
+      const batch = runs.slice(i, i + 4);
+      results.push(...(await Promise.all(batch.map(async (a) => [a, await fliqs(a)] as [string[], { code: number | null; err: string }]))));
+    }
+    const bad = results.filter(([args, r]) => {
+      const lines = r.err.trimEnd().split('\n');
+      return !(r.code !== null && r.code !== 0 && lines.length === 1 && /^fliqs [a-z]+: /.test(lines[0]!) && !/\n\s+at /.test(r.err));
+    }).map(([args, r]) => `fliqs ${args.join(' ')} → exit ${r.code}: ${r.err.slice(0, 400)}`);
+    expect(bad).toEqual([]);
+  });
+
+  it('names that are not commands, prototype keys included, are usage errors (exit 2)', async () => {
+    for (const name of ['toString', '__proto__', 'constructor', 'hasOwnProperty']) {
+      const r = await fliqs([name]);
+      expect(r.code, r.err).toBe(2);
+      expect(r.err).toMatch(/^fliqs: unknown command/);
+      expect(r.err).not.toMatch(/\n\s+at /);
+    }
+  });
+});
