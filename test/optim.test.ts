@@ -522,6 +522,7 @@ describe('bad input → FliqsError', () => {
     ['eps < 0', () => new RMSProp(ps(), { eps: -1e-8 }), /eps/],
     ['alpha 1', () => new RMSProp(ps(), { alpha: 1 }), /alpha/],
     ['no params', () => new SGD([], { lr: 0.1 }), /params/],
+    ['a huge sparse params array (fails fast, does not walk 2³² holes)', () => new AdamW(new Array(2 ** 32 - 1)), /params: has 4294967295 entries/],
     ['grad length', () => new SGD([{ param: new Float32Array(2), grad: new Float32Array(3), name: 'fc1' }], { lr: 0.1 }), /fc1\.grad.*3.*2/],
     ['grad not f32', () => new SGD([{ param: new Float32Array(2), grad: [0, 0] as unknown as Float32Array }], { lr: 0.1 }), /grad/],
     ['grad is the param', () => { const x = new Float32Array(2); return new SGD([{ param: x, grad: x }], { lr: 0.1 }); }, /grad/],

@@ -67,8 +67,12 @@ function buffersOf(t: Tensor, i: number, seen: Set<Tensor>): ParamBuffers {
 }
 
 /** Validates the parameter list once, at construction. */
+/** More parameter tensors than any model has (a bound, so a huge sparse array fails fast). */
+const MAX_GROUPS = 2 ** 20;
+
 export function checkParams(rt: Runtime, params: unknown): Slot[] {
   if (!Array.isArray(params) || params.length === 0) throw new FliqsError('params', `got ${describe(params)}`, ACCEPTED);
+  if (params.length > MAX_GROUPS) throw new FliqsError('params', `has ${params.length} entries`, `at most ${MAX_GROUPS} parameters`);
   const names = new Set<string>(), tensors = new Set<Tensor>();
   return params.map((g: unknown, i) => {
     if (typeof g !== 'object' || g === null) throw new FliqsError(`params[${i}]`, `got ${describe(g)}`, 'an object { param, grad, name?, weightDecay? } or a Tensor');
