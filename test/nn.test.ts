@@ -2,6 +2,7 @@
 // gradcheck-helpers.ts), QuantLayer behaviour (formats, switchable clips, profiling, two phases, MACs),
 // learning toy tasks with plain SGD, state-dict round trip, determinism, flat memory over 50 steps.
 
+import fcheck from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FliqsError } from '../src/core/errors.js';
 import { Rng } from '../src/core/random.js';
@@ -267,5 +268,33 @@ describe('training', () => {
     expect(() => new MultiHeadSelfAttention(8, 3)).toThrow(FliqsError);
     expect(() => new BatchNorm2d(4).forward(x)).toThrow(/\[5\]|\[2, 5\]/);
     x.free();
+  });
+});
+
+describe('Sequential pools before a ReLU/ReLU6 that precedes a MaxPool2d', () => {
+  it('values and input gradients equal the layers run one by one, bit for bit (ties and all-negative windows included)', () => {
+    fcheck.assert(fcheck.property(
+      fcheck.integer({ min: 1, max: 3 }), fcheck.integer({ min: 2, max: 9 }), fcheck.integer({ min: 2, max: 9 }), fcheck.integer({ min: 1, max: 6 }),
+      fcheck.integer({ min: 1, max: 3 }), fcheck.integer({ min: 1, max: 3 }), fcheck.integer({ min: 0, max: 1 }), fcheck.boolean(), fcheck.integer(),
+      (N, H, W, C, k, stride, padding, six, seed) => {
+        if (k > H + 2 * padding || k > W + 2 * padding || 2 * padding > k) return;
+        const rng = new Rng(seed >>> 0);
+        // Small integers (some ≥ 6) make ties, all-negative windows and clipped ReLU6 values common.
+        const data = Float32Array.from({ length: N * H * W * C }, () => Math.floor(rng.uniform() * 17) - 8);
+        const dy = (n: number): Float32Array => Float32Array.from({ length: n }, (_, i) => ((i * 7) % 5) - 2);
+        const act = six ? new ReLU6() : new ReLU(), pool = new MaxPool2d(k, { stride, padding });
+        const run = (f: (x: Tensor) => Tensor): [Float32Array, Float32Array] => stepScope(() => {
+          const x = Tensor.from(data, [N, H, W, C], { requiresGrad: true });
+          const y = f(x);
+          y.backward(dy(y.size));
+          const r: [Float32Array, Float32Array] = [y.toArray(), x.gradData!.slice()];
+          x.free();
+          return r;
+        });
+        const [ySeq, gSeq] = run((x) => new Sequential(act, pool).forward(x));
+        const [yOne, gOne] = run((x) => pool.forward(act.forward(x)));
+        expect(Array.from(ySeq)).toEqual(Array.from(yOne));
+        expect(Array.from(gSeq)).toEqual(Array.from(gOne));
+      }), { numRuns: 60 });
   });
 });
