@@ -79,6 +79,24 @@ function freeAll(...bs: Array<{ free(): void } | null>): void { for (const b of 
 describe.each(VARIANTS)('conv family on the %s module', (variant) => {
   const rt = runtimes.get(variant)!;
 
+  it('one input channel (a first layer; grad-input has its own path): forward, grad-input, grad-weight match the reference', () => {
+    const oneChannel = convArb(3, 12, 20, 5).map(({ s, seed }) =>
+      ({ s: conv2dShape([s.N, s.H, s.W, 1], [s.KH, s.KW, 1, s.CO / s.groups], { stride: [s.sh, s.sw], padding: [s.pt, s.pl, s.pb, s.pr] }), seed }));
+    fc.assert(fc.property(oneChannel, ({ s, seed }) => {
+      const x = randomF32(s.N * s.H * s.W, seed), w = randomF32(s.KH * s.KW * s.CO, seed + 1);
+      const dy = randomF32(s.N * s.OH * s.OW * s.CO, seed + 3);
+      const X = alloc(rt, x), Wt = alloc(rt, w), DY = alloc(rt, dy);
+      const y = conv2d(X, Wt, null, s), dx = conv2dGradInput(DY, Wt, s), dw = conv2dGradWeight(X, DY, s);
+      try {
+        expectClose(y.array, conv2dRef(x, w, null, s), s.KH * s.KW, 1, `forward ${tag(s)}`);
+        expectClose(dx.array, conv2dGradInputRef(dy, w, s), s.KH * s.KW * s.CO, 1, `grad-input ${tag(s)}`);
+        expectClose(dw.array, conv2dGradWeightRef(x, dy, s), s.N * s.OH * s.OW, 1, `grad-weight ${tag(s)}`);
+      } finally {
+        freeAll(X, Wt, DY, y, dx, dw);
+      }
+    }), { numRuns: 60 });
+  });
+
   it('conv2d forward, grad-input, grad-weight and bias grad match the reference', () => {
     fc.assert(fc.property(convArb(), ({ s, bias, seed }) => {
       const ICg = s.C / s.groups, OCg = s.CO / s.groups;
