@@ -7,3 +7,4 @@ export * from './conv';
 export * from './elementwise';
 export * from './int8';
 export * from './deploy';
+export * from './winograd';

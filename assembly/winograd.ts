@@ -1,0 +1,239 @@
+// Winograd F(2×2, 3×3) convolution, NHWC, stride 1, groups 1: each 2×2 output tile is
+//   Y = Aᵀ [ Σ_c (G g Gᵀ)[c, o] ⊙ (Bᵀ d B)[c] ] A
+// over the 4×4 input tile d, i.e. 16 multiplies per tile and channel pair instead of the direct 36.
+// Tiles run in blocks of `tb` (sized by the caller so one block's transformed input V and products M
+// stay in cache): input transform of the block → 16 independent GEMMs (tiles × C)·(C × CO) on a 4×8
+// f32x4 micro-kernel → output transform + bias. The same kernel runs grad-input on dy with the
+// flipped, in/out-swapped kernel (winograd_f23_weights with flip = 1).
+// The operation order of every transform is mirrored by src/kernels/winograd.ref.ts, which is why the
+// baseline-SIMD module (separate mul + add) matches that reference bit for bit.
+// Kernels never allocate; tails of channel blocks use partial loads/stores.
+
+// @ts-ignore: decorator
+@inline function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(f32x4.mul(a, b), c);
+}
+
+// @ts-ignore: decorator
+@inline function imin(a: i32, b: i32): i32 { return a < b ? a : b; }
+
+// A 4×4 tile of 4 channels gathered here at the edges of the image (static data, not an allocation).
+const EDGE: usize = memory.data(256, 16);
+
+/** Loads m lanes (m may be ≤ 0 or ≥ 4) from p; missing lanes are zero. */
+function loadN(p: usize, m: i32): v128 {
+  if (m >= 4) return v128.load(p);
+  let v = f32x4.splat(0);
+  if (m > 0) v = f32x4.replace_lane(v, 0, f32.load(p));
+  if (m > 1) v = f32x4.replace_lane(v, 1, f32.load(p, 4));
+  if (m > 2) v = f32x4.replace_lane(v, 2, f32.load(p, 8));
+  return v;
+}
+
+/** Stores the first m lanes (m ≥ 1) of v at p. */
+function storeN(p: usize, v: v128, m: i32): void {
+  if (m >= 4) { v128.store(p, v); return; }
+  f32.store(p, f32x4.extract_lane(v, 0));
+  if (m > 1) f32.store(p, f32x4.extract_lane(v, 1), 4);
+  if (m > 2) f32.store(p, f32x4.extract_lane(v, 2), 8);
+}
+
+/**
+ * Transforms HWIO 3×3 weights to u[ξ][ob][ci][8] = (G g Gᵀ)[ξ] for input channel ci and output channel
+ * ob·8 + lane (0 past Cout), ξ = 4·row + col, with G = [[1,0,0],[½,½,½],[½,−½,½],[0,0,1]].
+ * flip = 0: g[kh][kw] = w[kh, kw, ci, o], w is [3, 3, Cin, Cout].
+ * flip = 1 (grad-input): g[kh][kw] = w[2−kh, 2−kw, o, ci], w is the forward [3, 3, Cout, Cin].
+ * u holds 16 · ceil(Cout/8) · Cin · 8 floats.
+ */
+export function winograd_f23_weights(w: usize, u: usize, Cin: i32, Cout: i32, flip: i32): void {
+  const nob = (Cout + 7) >> 3;
+  const plane = <usize>(nob * Cin) << 5; // bytes per ξ
+  memory.fill(u, 0, plane * 16);
+  const g = EDGE; // 9 scalars of g, then 12 of G·g
+  const gg = EDGE + 64;
+  for (let ci = 0; ci < Cin; ci++) {
+    for (let o = 0; o < Cout; o++) {
+      for (let k = 0; k < 9; k++) {
+        const e = flip ? ((8 - k) * Cout + o) * Cin + ci : (k * Cin + ci) * Cout + o;
+        f32.store(g + (<usize>k << 2), f32.load(w + (<usize>e << 2)));
+      }
+      // G·g, column by column (rows of the result: g0, (g0+g1+g2)/2, (g0−g1+g2)/2, g2)
+      for (let k = 0; k < 3; k++) {
+        const g0 = f32.load(g + (<usize>k << 2)), g1 = f32.load(g + (<usize>(3 + k) << 2)), g2 = f32.load(g + (<usize>(6 + k) << 2));
+        f32.store(gg + (<usize>k << 2), g0);
+        f32.store(gg + (<usize>(3 + k) << 2), (g0 + g1 + g2) * 0.5);
+        f32.store(gg + (<usize>(6 + k) << 2), (g0 - g1 + g2) * 0.5);
+        f32.store(gg + (<usize>(9 + k) << 2), g2);
+      }
+      // (G·g)·Gᵀ, row by row
+      const q = u + (<usize>(((o >> 3) * Cin + ci) * 8 + (o & 7)) << 2);
+      for (let r = 0; r < 4; r++) {
+        const a0 = f32.load(gg + (<usize>(3 * r) << 2)), a1 = f32.load(gg + (<usize>(3 * r + 1) << 2)), a2 = f32.load(gg + (<usize>(3 * r + 2) << 2));
+        const qr = q + <usize>(4 * r) * plane;
+        f32.store(qr, a0);
+        f32.store(qr + plane, (a0 + a1 + a2) * 0.5);
+        f32.store(qr + 2 * plane, (a0 - a1 + a2) * 0.5);
+        f32.store(qr + 3 * plane, a2);
+      }
+    }
+  }
+}
+
+/**
+ * V = Bᵀ d B for one 4×4 tile of 4 channels, Bᵀ = [[1,0,−1,0],[0,1,1,0],[0,−1,1,0],[0,1,0,−1]]:
+ * first T = Bᵀ d (rows combined, per column), then V[r] = T[r] B. d[i][j] is at p + i·rs + j·cs;
+ * V[ξ] goes to o + ξ·ps.
+ */
+// @ts-ignore: decorator
+@inline function input_tile(p: usize, rs: usize, cs: usize, o: usize, ps: usize): void {
+  const r2 = rs * 2, r3 = rs * 3;
+  let q = p;
+  let d0 = v128.load(q), d1 = v128.load(q + rs), d2 = v128.load(q + r2), d3 = v128.load(q + r3);
+  const t00 = f32x4.sub(d0, d2), t10 = f32x4.add(d1, d2), t20 = f32x4.sub(d2, d1), t30 = f32x4.sub(d1, d3);
+  q = p + 2 * cs;
+  d0 = v128.load(q); d1 = v128.load(q + rs); d2 = v128.load(q + r2); d3 = v128.load(q + r3);
+  const t02 = f32x4.sub(d0, d2), t12 = f32x4.add(d1, d2), t22 = f32x4.sub(d2, d1), t32 = f32x4.sub(d1, d3);
+  v128.store(o, f32x4.sub(t00, t02));
+  v128.store(o + 4 * ps, f32x4.sub(t10, t12));
+  v128.store(o + 8 * ps, f32x4.sub(t20, t22));
+  v128.store(o + 12 * ps, f32x4.sub(t30, t32));
+  q = p + cs;
+  d0 = v128.load(q); d1 = v128.load(q + rs); d2 = v128.load(q + r2); d3 = v128.load(q + r3);
+  const t01 = f32x4.sub(d0, d2), t11 = f32x4.add(d1, d2), t21 = f32x4.sub(d2, d1), t31 = f32x4.sub(d1, d3);
+  v128.store(o + ps, f32x4.add(t01, t02));
+  v128.store(o + 5 * ps, f32x4.add(t11, t12));
+  v128.store(o + 9 * ps, f32x4.add(t21, t22));
+  v128.store(o + 13 * ps, f32x4.add(t31, t32));
+  v128.store(o + 2 * ps, f32x4.sub(t02, t01));
+  v128.store(o + 6 * ps, f32x4.sub(t12, t11));
+  v128.store(o + 10 * ps, f32x4.sub(t22, t21));
+  v128.store(o + 14 * ps, f32x4.sub(t32, t31));
+  q = p + 3 * cs;
+  d0 = v128.load(q); d1 = v128.load(q + rs); d2 = v128.load(q + r2); d3 = v128.load(q + r3);
+  v128.store(o + 3 * ps, f32x4.sub(t01, f32x4.sub(d0, d2)));
+  v128.store(o + 7 * ps, f32x4.sub(t11, f32x4.add(d1, d2)));
+  v128.store(o + 11 * ps, f32x4.sub(t21, f32x4.sub(d2, d1)));
+  v128.store(o + 15 * ps, f32x4.sub(t31, f32x4.sub(d1, d3)));
+}
+
+/**
+ * A 4-row × 8-column tile of M = V·U over K steps: rows of V at a, a + as, … (4 bytes per K step),
+ * U an 8-wide panel (32 bytes per K step); stores all 4×8 at c, row stride cs bytes.
+ * The K loop stays rolled (see assembly/inline/gemm_ukernel.ts: unrolled, V8 spills).
+ */
+function micro_4x8(K: i32, a: usize, as: usize, b: usize, c: usize, cs: usize): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let a0 = a;
+  const e = a + (<usize>K << 2);
+  const s2 = as * 2, s3 = as * 3;
+  while (a0 < e) {
+    const b0 = v128.load(b), b1 = v128.load(b, 16);
+    let x = v128.load32_splat(a0); c00 = madd(x, b0, c00); c01 = madd(x, b1, c01);
+    x = v128.load32_splat(a0 + as); c10 = madd(x, b0, c10); c11 = madd(x, b1, c11);
+    x = v128.load32_splat(a0 + s2); c20 = madd(x, b0, c20); c21 = madd(x, b1, c21);
+    x = v128.load32_splat(a0 + s3); c30 = madd(x, b0, c30); c31 = madd(x, b1, c31);
+    a0 += 4;
+    b += 32;
+  }
+  v128.store(c, c00); v128.store(c, c01, 16); c += cs;
+  v128.store(c, c10); v128.store(c, c11, 16); c += cs;
+  v128.store(c, c20); v128.store(c, c21, 16); c += cs;
+  v128.store(c, c30); v128.store(c, c31, 16);
+}
+
+/** Bytes of the v and m scratch blocks winograd_f23_nhwc_f32 needs for tb tiles (tb a multiple of 4). */
+export function winograd_f23_scratch_bytes(C: i32, CO: i32, tb: i32): i32 {
+  return 16 * tb * (((C + 3) & ~3) + (((CO + 7) >> 3) << 3)) * 4;
+}
+
+/**
+ * y[n, oh, ow, o] = bias[o] + Σ_{kh,kw<3, c} x[n, oh−pt+kh, ow−pl+kw, c] · g[kh][kw][c][o] for
+ * oh < OH, ow < OW (taps outside x are zero), with u = winograd_f23_weights(g) (Cin = C, Cout = CO).
+ * bias = 0 means none. tb (a multiple of 4) tiles per block; scratch holds
+ * winograd_f23_scratch_bytes(C, CO, tb) bytes. Every element of y is written.
+ */
+export function winograd_f23_nhwc_f32(x: usize, N: i32, H: i32, W: i32, C: i32,
+  u: usize, CO: i32, bias: usize, y: usize, OH: i32, OW: i32, pt: i32, pl: i32,
+  scratch: usize, tb: i32): void {
+  const TH = (OH + 1) >> 1, TW = (OW + 1) >> 1, TI = TH * TW, T = N * TI;
+  const Cp = (C + 3) & ~3, nob = (CO + 7) >> 3, COp = nob << 3;
+  const vrow = <usize>Cp << 2, mrow = <usize>COp << 2;
+  const vps = <usize>tb * vrow, mps = <usize>tb * mrow; // bytes per ξ plane
+  const v = scratch, m = scratch + 16 * vps;
+  const uplane = <usize>(nob * C) << 5;
+  const xrs = <usize>(W * C) << 2, xcs = <usize>C << 2;
+  const zero = f32x4.splat(0);
+  for (let t0 = 0; t0 < T; t0 += tb) {
+    const nt = imin(tb, T - t0), nr = (nt + 3) & ~3;
+    // input transform
+    for (let i = 0; i < nr; i++) {
+      const vo = v + <usize>i * vrow;
+      if (i >= nt) {
+        for (let k = 0; k < 16; k++) memory.fill(vo + <usize>k * vps, 0, vrow);
+        continue;
+      }
+      const t = t0 + i, n = t / TI, th = (t - n * TI) / TW, tw = t - n * TI - th * TW;
+      const ih0 = 2 * th - pt, iw0 = 2 * tw - pl;
+      const inside = ih0 >= 0 && ih0 + 4 <= H && iw0 >= 0 && iw0 + 4 <= W;
+      const xt = x + (<usize>(((n * H + ih0) * W + iw0) * C) << 2);
+      for (let c = 0; c < Cp; c += 4) {
+        const o = vo + (<usize>c << 2);
+        if (inside && c + 4 <= C) {
+          input_tile(xt + (<usize>c << 2), xrs, xcs, o, vps);
+        } else {
+          for (let a = 0; a < 4; a++) {
+            const ih = ih0 + a;
+            for (let b = 0; b < 4; b++) {
+              const iw = iw0 + b;
+              const ok = ih >= 0 && ih < H && iw >= 0 && iw < W;
+              v128.store(EDGE + (<usize>(a * 4 + b) << 4),
+                ok ? loadN(x + (<usize>(((n * H + ih) * W + iw) * C + c) << 2), C - c) : zero);
+            }
+          }
+          input_tile(EDGE, 64, 16, o, vps);
+        }
+      }
+    }
+    // 16 GEMMs: M[ξ] (nr × COp) = V[ξ] (nr × C) · U[ξ] (C × COp)
+    for (let k = 0; k < 16; k++) {
+      const vk = v + <usize>k * vps, mk = m + <usize>k * mps, uk = u + <usize>k * uplane;
+      for (let ob = 0; ob < nob; ob++) {
+        const bp = uk + (<usize>(ob * C) << 5);
+        const mo = mk + (<usize>ob << 5);
+        for (let r = 0; r < nr; r += 4) micro_4x8(C, vk + <usize>r * vrow, vrow, bp, mo + <usize>r * mrow, mrow);
+      }
+    }
+    // output transform Y = Aᵀ M A + bias, Aᵀ = [[1,1,1,0],[0,1,−1,−1]]
+    for (let i = 0; i < nt; i++) {
+      const t = t0 + i, n = t / TI, th = (t - n * TI) / TW, tw = t - n * TI - th * TW;
+      const oh0 = 2 * th, ow0 = 2 * tw;
+      const two_rows = oh0 + 1 < OH, two_cols = ow0 + 1 < OW;
+      const yp = y + (<usize>(((n * OH + oh0) * OW + ow0) * CO) << 2);
+      const yrs = <usize>(OW * CO) << 2, ycs = <usize>CO << 2;
+      const mi = m + <usize>i * mrow;
+      for (let c = 0; c < CO; c += 4) {
+        const q = mi + (<usize>c << 2);
+        // S = Aᵀ M, column by column
+        let m0 = v128.load(q), m1 = v128.load(q + 4 * mps), m2 = v128.load(q + 8 * mps), m3 = v128.load(q + 12 * mps);
+        const s00 = f32x4.add(f32x4.add(m0, m1), m2), s10 = f32x4.sub(f32x4.sub(m1, m2), m3);
+        m0 = v128.load(q + mps); m1 = v128.load(q + 5 * mps); m2 = v128.load(q + 9 * mps); m3 = v128.load(q + 13 * mps);
+        const s01 = f32x4.add(f32x4.add(m0, m1), m2), s11 = f32x4.sub(f32x4.sub(m1, m2), m3);
+        m0 = v128.load(q + 2 * mps); m1 = v128.load(q + 6 * mps); m2 = v128.load(q + 10 * mps); m3 = v128.load(q + 14 * mps);
+        const s02 = f32x4.add(f32x4.add(m0, m1), m2), s12 = f32x4.sub(f32x4.sub(m1, m2), m3);
+        m0 = v128.load(q + 3 * mps); m1 = v128.load(q + 7 * mps); m2 = v128.load(q + 11 * mps); m3 = v128.load(q + 15 * mps);
+        const s03 = f32x4.add(f32x4.add(m0, m1), m2), s13 = f32x4.sub(f32x4.sub(m1, m2), m3);
+        const cv = CO - c;
+        const b = bias != 0 ? loadN(bias + (<usize>c << 2), cv) : zero;
+        const yc = yp + (<usize>c << 2);
+        storeN(yc, f32x4.add(f32x4.add(f32x4.add(s00, s01), s02), b), cv);
+        if (two_cols) storeN(yc + ycs, f32x4.add(f32x4.sub(f32x4.sub(s01, s02), s03), b), cv);
+        if (two_rows) {
+          storeN(yc + yrs, f32x4.add(f32x4.add(f32x4.add(s10, s11), s12), b), cv);
+          if (two_cols) storeN(yc + yrs + ycs, f32x4.add(f32x4.sub(f32x4.sub(s11, s12), s13), b), cv);
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,98 @@
+// Typed wrappers over the Winograd F(2×2, 3×3) kernels (assembly/winograd.ts) for 3×3, stride-1,
+// groups-1 convolutions: forward and grad-input (the same kernel on dy with the flipped, in/out-swapped
+// weights). Weight transform and the per-block scratch live in arena memory for the call only.
+// conv2d / conv2dGradInput (conv.ts) dispatch here for the shapes where it measured faster.
+
+import { FliqsError, describe } from '../core/errors.js';
+import { f32Length } from '../core/operands.js';
+import { WasmF32, type Runtime } from '../core/runtime.js';
+import type { ConvShape } from './conv.ref.js';
+
+/**
+ * Bytes of transformed input + products one block of tiles may take: 16 planes of (C + CO) floats per
+ * tile. Sized to stay in L2 with room for the transformed weights.
+ */
+const BLOCK_BYTES = 128 * 1024;
+
+/** True when s is a 3×3, stride-1, groups-1 convolution with every padding in 0..2 (what the kernel runs). */
+export function winogradApplies(s: ConvShape): boolean {
+  return s.KH === 3 && s.KW === 3 && s.sh === 1 && s.sw === 1 && s.groups === 1 &&
+    [s.pt, s.pl, s.pb, s.pr].every((p) => p >= 0 && p <= 2);
+}
+
+function requireApplies(s: ConvShape): void {
+  if (!s || typeof s !== 'object' || !winogradApplies(s)) {
+    throw new FliqsError('shape', `got ${s && typeof s === 'object' ? `window ${s.KH}×${s.KW}, stride ${s.sh}×${s.sw}, groups ${s.groups}, ` +
+      `padding [${s.pt}, ${s.pl}, ${s.pb}, ${s.pr}]` : describe(s)}`, 'a 3×3, stride-1, groups-1 ConvShape with paddings 0..2');
+  }
+}
+
+function operand(rt: Runtime, input: string, b: unknown, length: number, dims: string): WasmF32 {
+  if (!(b instanceof WasmF32)) throw new FliqsError(input, `got ${describe(b)}`, `a WasmF32 of length ${length} (${dims})`);
+  f32Length(rt, input, b, length, dims);
+  return b;
+}
+
+/** Tiles per block: a multiple of 4, at least 4, no more than the call has. */
+function tilesPerBlock(C: number, CO: number, tiles: number): number {
+  const perTile = 16 * 4 * (Math.ceil(C / 4) * 4 + Math.ceil(CO / 8) * 8);
+  const tb = Math.max(4, Math.floor(BLOCK_BYTES / perTile / 4) * 4);
+  return Math.min(tb, Math.ceil(tiles / 4) * 4);
+}
+
+/** Runs the kernel: out[N, OH, OW, Cout] from inp[N, H, W, Cin], weights w transformed with `flip`. */
+function run(rt: Runtime, inp: WasmF32, w: WasmF32, bias: WasmF32 | null, out: WasmF32, N: number, H: number, W: number,
+  Cin: number, Cout: number, OH: number, OW: number, pt: number, pl: number, flip: number): void {
+  const k = rt.kernels;
+  const tb = tilesPerBlock(Cin, Cout, N * Math.ceil(OH / 2) * Math.ceil(OW / 2));
+  const u = rt.arena.alloc(16 * Math.ceil(Cout / 8) * Cin * 32);
+  try {
+    const scratch = rt.arena.alloc(k.winograd_f23_scratch_bytes(Cin, Cout, tb));
+    try {
+      k.winograd_f23_weights(w.ptr, u, Cin, Cout, flip);
+      k.winograd_f23_nhwc_f32(inp.ptr, N, H, W, Cin, u, Cout, bias ? bias.ptr : 0, out.ptr, OH, OW, pt, pl, scratch, tb);
+    } finally {
+      rt.arena.free(scratch);
+    }
+  } finally {
+    rt.arena.free(u);
+  }
+}
+
+/**
+ * conv2d forward by Winograd F(2×2, 3×3): y[N, OH, OW, CO] = conv(x[N, H, W, C], w [3, 3, C, CO]) + bias.
+ * s must satisfy winogradApplies. Results differ from the direct kernel by rounding only (see test/winograd.test.ts).
+ * @example
+ * const s = conv2dShape([8, 14, 14, 32], [3, 3, 32, 32], { padding: 1 });
+ * const y = winogradConv2d(x, w, null, s);
+ */
+export function winogradConv2d(x: WasmF32, w: WasmF32, bias: WasmF32 | null, s: ConvShape, out?: WasmF32): WasmF32 {
+  requireApplies(s);
+  if (!(x instanceof WasmF32)) throw new FliqsError('x', `got ${describe(x)}`, 'a WasmF32 (from runtime.allocF32 / copyIn)');
+  const rt = x.runtime;
+  operand(rt, 'x', x, s.N * s.H * s.W * s.C, `[${s.N}, ${s.H}, ${s.W}, ${s.C}]`);
+  operand(rt, 'w', w, 9 * s.C * s.CO, `[3, 3, ${s.C}, ${s.CO}]`);
+  if (bias !== null && bias !== undefined) operand(rt, 'bias', bias, s.CO, `[${s.CO}]`);
+  const yLen = s.N * s.OH * s.OW * s.CO, yDims = `[${s.N}, ${s.OH}, ${s.OW}, ${s.CO}]`;
+  const y = out === undefined ? rt.allocF32(yLen) : operand(rt, 'out', out, yLen, yDims);
+  run(rt, x, w, bias ?? null, y, s.N, s.H, s.W, s.C, s.CO, s.OH, s.OW, s.pt, s.pl, 0);
+  return y;
+}
+
+/**
+ * conv2d grad-input by Winograd F(2×2, 3×3): dx[N, H, W, C] from dy[N, OH, OW, CO] and w [3, 3, C, CO],
+ * as a stride-1 conv of dy with the flipped, in/out-swapped kernel and padding 2 − pt, 2 − pl.
+ * @example
+ * const dx = winogradConv2dGradInput(dy, w, conv2dShape([8, 14, 14, 32], [3, 3, 32, 32], { padding: 1 }));
+ */
+export function winogradConv2dGradInput(dy: WasmF32, w: WasmF32, s: ConvShape, out?: WasmF32): WasmF32 {
+  requireApplies(s);
+  if (!(dy instanceof WasmF32)) throw new FliqsError('dy', `got ${describe(dy)}`, 'a WasmF32 (from runtime.allocF32 / copyIn)');
+  const rt = dy.runtime;
+  operand(rt, 'dy', dy, s.N * s.OH * s.OW * s.CO, `[${s.N}, ${s.OH}, ${s.OW}, ${s.CO}]`);
+  operand(rt, 'w', w, 9 * s.C * s.CO, `[3, 3, ${s.C}, ${s.CO}]`);
+  const xLen = s.N * s.H * s.W * s.C, xDims = `[${s.N}, ${s.H}, ${s.W}, ${s.C}]`;
+  const dx = out === undefined ? rt.allocF32(xLen) : operand(rt, 'out', out, xLen, xDims);
+  run(rt, dy, w, null, dx, s.N, s.OH, s.OW, s.CO, s.C, s.H, s.W, 2 - s.pt, 2 - s.pl, 1);
+  return dx;
+}
