@@ -49,35 +49,53 @@ function storeN(p: usize, v: v128, m: i32): void {
 export function winograd_f23_weights(w: usize, u: usize, Cin: i32, Cout: i32, flip: i32): void {
   const nob = (Cout + 7) >> 3;
   const plane = <usize>(nob * Cin) << 5; // bytes per ξ
-  memory.fill(u, 0, plane * 16);
-  const g = EDGE; // 9 scalars of g, then 12 of G·g
-  const gg = EDGE + 64;
+  const half = f32x4.splat(0.5);
+  const ks = <usize>(Cin * Cout) << 2; // bytes between taps
   for (let ci = 0; ci < Cin; ci++) {
-    for (let o = 0; o < Cout; o++) {
-      for (let k = 0; k < 9; k++) {
-        const e = flip ? ((8 - k) * Cout + o) * Cin + ci : (k * Cin + ci) * Cout + o;
-        f32.store(g + (<usize>k << 2), f32.load(w + (<usize>e << 2)));
-      }
-      // G·g, column by column (rows of the result: g0, (g0+g1+g2)/2, (g0−g1+g2)/2, g2)
+    for (let o = 0; o < nob * 8; o += 4) {
+      const mo = Cout - o; // valid lanes (≤ 0: a zero half-panel)
+      // g[k] for k = 0..8, lanes o..o+3; flip reads tap 8 − k with in/out swapped
+      const p = flip ? w + (<usize>(8 * Cin * Cout + o * Cin + ci) << 2) : w + (<usize>(ci * Cout + o) << 2);
+      // G·g, column by column: rows g0, (g0+g1+g2)/2, (g0−g1+g2)/2, g2
+      let r00 = f32x4.splat(0), r01 = r00, r02 = r00, r10 = r00, r11 = r00, r12 = r00;
+      let r20 = r00, r21 = r00, r22 = r00, r30 = r00, r31 = r00, r32 = r00;
       for (let k = 0; k < 3; k++) {
-        const g0 = f32.load(g + (<usize>k << 2)), g1 = f32.load(g + (<usize>(3 + k) << 2)), g2 = f32.load(g + (<usize>(6 + k) << 2));
-        f32.store(gg + (<usize>k << 2), g0);
-        f32.store(gg + (<usize>(3 + k) << 2), (g0 + g1 + g2) * 0.5);
-        f32.store(gg + (<usize>(6 + k) << 2), (g0 - g1 + g2) * 0.5);
-        f32.store(gg + (<usize>(9 + k) << 2), g2);
+        const g0 = load_g(p, k, ks, Cin, mo, flip), g1 = load_g(p, 3 + k, ks, Cin, mo, flip), g2 = load_g(p, 6 + k, ks, Cin, mo, flip);
+        const a1 = f32x4.mul(f32x4.add(f32x4.add(g0, g1), g2), half), a2 = f32x4.mul(f32x4.add(f32x4.sub(g0, g1), g2), half);
+        if (k == 0) { r00 = g0; r10 = a1; r20 = a2; r30 = g2; }
+        else if (k == 1) { r01 = g0; r11 = a1; r21 = a2; r31 = g2; }
+        else { r02 = g0; r12 = a1; r22 = a2; r32 = g2; }
       }
       // (G·g)·Gᵀ, row by row
       const q = u + (<usize>(((o >> 3) * Cin + ci) * 8 + (o & 7)) << 2);
-      for (let r = 0; r < 4; r++) {
-        const a0 = f32.load(gg + (<usize>(3 * r) << 2)), a1 = f32.load(gg + (<usize>(3 * r + 1) << 2)), a2 = f32.load(gg + (<usize>(3 * r + 2) << 2));
-        const qr = q + <usize>(4 * r) * plane;
-        f32.store(qr, a0);
-        f32.store(qr + plane, (a0 + a1 + a2) * 0.5);
-        f32.store(qr + 2 * plane, (a0 - a1 + a2) * 0.5);
-        f32.store(qr + 3 * plane, a2);
-      }
+      weight_row(q, plane, r00, r01, r02, half);
+      weight_row(q + 4 * plane, plane, r10, r11, r12, half);
+      weight_row(q + 8 * plane, plane, r20, r21, r22, half);
+      weight_row(q + 12 * plane, plane, r30, r31, r32, half);
     }
   }
+}
+
+/** Lanes o..o+3 of tap k (m valid, the rest zero): forward p + k·ks, 4 apart; flip p − k·ks, Cin apart. */
+// @ts-ignore: decorator
+@inline function load_g(p: usize, k: i32, ks: usize, Cin: i32, m: i32, flip: i32): v128 {
+  if (!flip) return loadN(p + <usize>k * ks, m);
+  const q = p - <usize>k * ks, s = <usize>Cin << 2;
+  let v = f32x4.splat(0);
+  if (m > 0) v = f32x4.replace_lane(v, 0, f32.load(q));
+  if (m > 1) v = f32x4.replace_lane(v, 1, f32.load(q + s));
+  if (m > 2) v = f32x4.replace_lane(v, 2, f32.load(q + 2 * s));
+  if (m > 3) v = f32x4.replace_lane(v, 3, f32.load(q + 3 * s));
+  return v;
+}
+
+/** One row (a0, a1, a2) of G·g times Gᵀ: U[r][0..3] = a0, (a0+a1+a2)/2, (a0−a1+a2)/2, a2, planes apart. */
+// @ts-ignore: decorator
+@inline function weight_row(q: usize, plane: usize, a0: v128, a1: v128, a2: v128, half: v128): void {
+  v128.store(q, a0);
+  v128.store(q + plane, f32x4.mul(f32x4.add(f32x4.add(a0, a1), a2), half));
+  v128.store(q + 2 * plane, f32x4.mul(f32x4.add(f32x4.sub(a0, a1), a2), half));
+  v128.store(q + 3 * plane, a2);
 }
 
 /**
@@ -143,9 +161,31 @@ function micro_4x8(K: i32, a: usize, as: usize, b: usize, c: usize, cs: usize): 
   v128.store(c, c30); v128.store(c, c31, 16);
 }
 
+// ξ planes of the scratch are this many bytes longer than their rows need: 16 planes a multiple of
+// 4 KB apart would all map to the same L1 sets.
+const PLANE_PAD: usize = 64;
+
 /** Bytes of the v and m scratch blocks winograd_f23_nhwc_f32 needs for tb tiles (tb a multiple of 4). */
 export function winograd_f23_scratch_bytes(C: i32, CO: i32, tb: i32): i32 {
-  return 16 * tb * (((C + 3) & ~3) + (((CO + 7) >> 3) << 3)) * 4;
+  return 16 * (tb * (((C + 3) & ~3) + (((CO + 7) >> 3) << 3)) * 4 + 2 * <i32>PLANE_PAD);
+}
+
+/** Gathers the 4×4 tile of channels c..c+3 at rows ih0.., columns iw0.. into EDGE (zeros outside x and past C). */
+function gather_edge(x: usize, H: i32, W: i32, C: i32, ih0: i32, iw0: i32, c: i32): void {
+  const zero = f32x4.splat(0);
+  for (let a = 0; a < 4; a++) {
+    const ih = ih0 + a;
+    for (let b = 0; b < 4; b++) {
+      const iw = iw0 + b;
+      const e = EDGE + (<usize>(a * 4 + b) << 4);
+      if (ih >= 0 && ih < H && iw >= 0 && iw < W) {
+        const p = x + (<usize>((ih * W + iw) * C + c) << 2);
+        v128.store(e, c + 4 <= C ? v128.load(p) : loadN(p, C - c));
+      } else {
+        v128.store(e, zero);
+      }
+    }
+  }
 }
 
 /**
@@ -157,44 +197,43 @@ export function winograd_f23_scratch_bytes(C: i32, CO: i32, tb: i32): i32 {
 export function winograd_f23_nhwc_f32(x: usize, N: i32, H: i32, W: i32, C: i32,
   u: usize, CO: i32, bias: usize, y: usize, OH: i32, OW: i32, pt: i32, pl: i32,
   scratch: usize, tb: i32): void {
-  const TH = (OH + 1) >> 1, TW = (OW + 1) >> 1, TI = TH * TW, T = N * TI;
+  const TH = (OH + 1) >> 1, TW = (OW + 1) >> 1, T = N * TH * TW;
   const Cp = (C + 3) & ~3, nob = (CO + 7) >> 3, COp = nob << 3;
   const vrow = <usize>Cp << 2, mrow = <usize>COp << 2;
-  const vps = <usize>tb * vrow, mps = <usize>tb * mrow; // bytes per ξ plane
+  const vps = <usize>tb * vrow + PLANE_PAD, mps = <usize>tb * mrow + PLANE_PAD; // bytes per ξ plane
   const v = scratch, m = scratch + 16 * vps;
   const uplane = <usize>(nob * C) << 5;
-  const xrs = <usize>(W * C) << 2, xcs = <usize>C << 2;
+  const xrs = <usize>(W * C) << 2, xcs = <usize>C << 2, ximg = <usize>(H * W * C) << 2;
+  const yrs = <usize>(OW * CO) << 2, ycs = <usize>CO << 2, yimg = <usize>(OH * OW * CO) << 2;
   const zero = f32x4.splat(0);
+  // tile coordinates of the block start, advanced tile by tile (no divisions per tile)
+  let bn = 0, bth = 0, btw = 0;
   for (let t0 = 0; t0 < T; t0 += tb) {
     const nt = imin(tb, T - t0), nr = (nt + 3) & ~3;
     // input transform
-    for (let i = 0; i < nr; i++) {
+    let n = bn, th = bth, tw = btw;
+    for (let i = 0; i < nt; i++) {
       const vo = v + <usize>i * vrow;
-      if (i >= nt) {
-        for (let k = 0; k < 16; k++) memory.fill(vo + <usize>k * vps, 0, vrow);
-        continue;
-      }
-      const t = t0 + i, n = t / TI, th = (t - n * TI) / TW, tw = t - n * TI - th * TW;
       const ih0 = 2 * th - pt, iw0 = 2 * tw - pl;
-      const inside = ih0 >= 0 && ih0 + 4 <= H && iw0 >= 0 && iw0 + 4 <= W;
-      const xt = x + (<usize>(((n * H + ih0) * W + iw0) * C) << 2);
-      for (let c = 0; c < Cp; c += 4) {
-        const o = vo + (<usize>c << 2);
-        if (inside && c + 4 <= C) {
-          input_tile(xt + (<usize>c << 2), xrs, xcs, o, vps);
-        } else {
-          for (let a = 0; a < 4; a++) {
-            const ih = ih0 + a;
-            for (let b = 0; b < 4; b++) {
-              const iw = iw0 + b;
-              const ok = ih >= 0 && ih < H && iw >= 0 && iw < W;
-              v128.store(EDGE + (<usize>(a * 4 + b) << 4),
-                ok ? loadN(x + (<usize>(((n * H + ih) * W + iw) * C + c) << 2), C - c) : zero);
-            }
-          }
-          input_tile(EDGE, 64, 16, o, vps);
+      const xn = x + <usize>n * ximg;
+      if (ih0 >= 0 && ih0 + 4 <= H && iw0 >= 0 && iw0 + 4 <= W) {
+        const xt = xn + (<usize>(ih0 * W + iw0) * xcs);
+        let c = 0;
+        for (; c + 4 <= C; c += 4) input_tile(xt + (<usize>c << 2), xrs, xcs, vo + (<usize>c << 2), vps);
+        if (c < C) {
+          gather_edge(xn, H, W, C, ih0, iw0, c);
+          input_tile(EDGE, 64, 16, vo + (<usize>c << 2), vps);
+        }
+      } else {
+        for (let c = 0; c < C; c += 4) {
+          gather_edge(xn, H, W, C, ih0, iw0, c);
+          input_tile(EDGE, 64, 16, vo + (<usize>c << 2), vps);
         }
       }
+      if (++tw == TW) { tw = 0; if (++th == TH) { th = 0; n++; } }
+    }
+    for (let i = nt; i < nr; i++) {
+      for (let k = 0; k < 16; k++) memory.fill(v + <usize>k * vps + <usize>i * vrow, 0, vrow);
     }
     // 16 GEMMs: M[ξ] (nr × COp) = V[ξ] (nr × C) · U[ξ] (C × COp)
     for (let k = 0; k < 16; k++) {
@@ -206,12 +245,11 @@ export function winograd_f23_nhwc_f32(x: usize, N: i32, H: i32, W: i32, C: i32,
       }
     }
     // output transform Y = Aᵀ M A + bias, Aᵀ = [[1,1,1,0],[0,1,−1,−1]]
+    n = bn; th = bth; tw = btw;
     for (let i = 0; i < nt; i++) {
-      const t = t0 + i, n = t / TI, th = (t - n * TI) / TW, tw = t - n * TI - th * TW;
       const oh0 = 2 * th, ow0 = 2 * tw;
       const two_rows = oh0 + 1 < OH, two_cols = ow0 + 1 < OW;
-      const yp = y + (<usize>(((n * OH + oh0) * OW + ow0) * CO) << 2);
-      const yrs = <usize>(OW * CO) << 2, ycs = <usize>CO << 2;
+      const yp = y + <usize>n * yimg + <usize>oh0 * yrs + <usize>ow0 * ycs;
       const mi = m + <usize>i * mrow;
       for (let c = 0; c < CO; c += 4) {
         const q = mi + (<usize>c << 2);
@@ -234,6 +272,8 @@ export function winograd_f23_nhwc_f32(x: usize, N: i32, H: i32, W: i32, C: i32,
           if (two_cols) storeN(yc + yrs + ycs, f32x4.add(f32x4.sub(f32x4.sub(s11, s12), s13), b), cv);
         }
       }
+      if (++tw == TW) { tw = 0; if (++th == TH) { th = 0; n++; } }
     }
+    bn = n; bth = th; btw = tw;
   }
 }

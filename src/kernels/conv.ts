@@ -7,6 +7,7 @@ import { FliqsError, describe } from '../core/errors.js';
 import { f32Length } from '../core/operands.js';
 import { WasmF32, WasmI32, type Runtime } from '../core/runtime.js';
 import { outExtent, type ConvShape } from './conv.ref.js';
+import { preferWinograd, preferWinogradGradInput, winogradConv2d, winogradConv2dGradInput } from './winograd.js';
 
 export type { ConvShape } from './conv.ref.js';
 
@@ -152,7 +153,8 @@ const wLen = (s: ConvShape) => s.KH * s.KW * (s.C / s.groups) * s.CO;
 
 /**
  * conv2d forward: y[N, OH, OW, CO] = conv(x[N, H, W, C], w HWIO) + bias[CO] (bias may be null).
- * Packs w into 8-channel panels (arena scratch), then runs the 4×8 register-tiled direct kernel.
+ * Packs w into 8-channel panels (arena scratch), then runs the 4×8 register-tiled direct kernel; 3×3
+ * stride-1 convs where it measured faster run Winograd F(2×2, 3×3) instead (winograd.ts, preferWinograd).
  * @example
  * import { runtime } from '../core/runtime.js';
  * const s = conv2dShape([1, 4, 4, 2], [3, 3, 2, 5], { padding: 1 });
@@ -166,6 +168,7 @@ export function conv2d(x: WasmF32, w: WasmF32, bias: WasmF32 | null, s: ConvShap
   buf(rt, 'w', w, wLen(s), wDims(s));
   if (bias !== null && bias !== undefined) buf(rt, 'bias', bias, s.CO, `[${s.CO}]`);
   const y = outBuf(rt, out, yLen(s), yDims(s));
+  if (preferWinograd(s)) return winogradConv2d(x, w, bias ?? null, s, y);
   const ICg = s.C / s.groups, OCg = s.CO / s.groups;
   const wp = rt.arena.alloc(s.groups * Math.ceil(OCg / 8) * s.KH * s.KW * ICg * 32);
   try {
@@ -187,6 +190,7 @@ const DW_GEMM_MIN_PATCH = 32;
 /**
  * conv2d grad-input: dx[N, H, W, C] = transposed conv of dy[N, OH, OW, CO] with w. Splits dx into
  * sh·sw stride phases; each is a stride-1 direct conv of dy with a flipped, transposed sub-kernel.
+ * 3×3 stride-1 shapes where it measured faster run Winograd instead (preferWinogradGradInput).
  * @example
  * const dx = conv2dGradInput(dy, w, conv2dShape([2, 9, 9, 3], [3, 3, 3, 8], { stride: 2 }));
  */
@@ -196,6 +200,7 @@ export function conv2dGradInput(dy: WasmF32, w: WasmF32, s: ConvShape, out?: Was
   buf(rt, 'dy', dy, yLen(s), yDims(s));
   buf(rt, 'w', w, wLen(s), wDims(s));
   const dx = outBuf(rt, out, xLen(s), xDims(s));
+  if (preferWinogradGradInput(s)) return winogradConv2dGradInput(dy, w, s, dx);
   const ICg = s.C / s.groups, OCg = s.CO / s.groups;
   const Jh0 = ceilDiv(s.KH, s.sh), Jw0 = ceilDiv(s.KW, s.sw);
   const wp = rt.arena.alloc(s.groups * Math.ceil(ICg / 8) * Jh0 * Jw0 * OCg * 32);

@@ -20,6 +20,41 @@ export function winogradApplies(s: ConvShape): boolean {
     [s.pt, s.pl, s.pb, s.pr].every((p) => p >= 0 && p <= 2);
 }
 
+/**
+ * True when the Winograd kernel measured faster than the direct one for a conv with cin → cout channels
+ * over `tiles` 2×2 output tiles (bench/conv.bench.mjs, relaxed and baseline SIMD alike): few channels leave
+ * the transforms dominant (8 → 8 and 1 → 16 lost), and with few tiles the transformed weights (16/9 the
+ * direct panel's bytes, per call) dominate (64 → 64 lost below ~32 tiles, 128 → 128 below ~128).
+ */
+export function winogradFaster(cin: number, cout: number, tiles: number): boolean {
+  return Math.min(cin, cout) >= 8 && cin * cout >= 256 && tiles >= Math.max(4, (cin * cout) / 128);
+}
+
+let dispatch = true;
+
+/**
+ * Turns the conv2d / conv2dGradInput dispatch to Winograd on or off (so benchmarks can time both paths
+ * on the same shapes); returns the previous setting.
+ * @example
+ * const was = setWinogradDispatch(false); // conv2d runs the direct kernel everywhere
+ * setWinogradDispatch(was);
+ */
+export function setWinogradDispatch(on: boolean): boolean {
+  const was = dispatch;
+  dispatch = on === true;
+  return was;
+}
+
+/** conv2d forward of s should take the Winograd path. */
+export function preferWinograd(s: ConvShape): boolean {
+  return dispatch && winogradApplies(s) && winogradFaster(s.C, s.CO, s.N * Math.ceil(s.OH / 2) * Math.ceil(s.OW / 2));
+}
+
+/** conv2d grad-input of s should take the Winograd path. */
+export function preferWinogradGradInput(s: ConvShape): boolean {
+  return dispatch && winogradApplies(s) && winogradFaster(s.CO, s.C, s.N * Math.ceil(s.H / 2) * Math.ceil(s.W / 2));
+}
+
 function requireApplies(s: ConvShape): void {
   if (!s || typeof s !== 'object' || !winogradApplies(s)) {
     throw new FliqsError('shape', `got ${s && typeof s === 'object' ? `window ${s.KH}×${s.KW}, stride ${s.sh}×${s.sw}, groups ${s.groups}, ` +
