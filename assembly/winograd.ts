@@ -170,21 +170,28 @@ export function winograd_f23_scratch_bytes(C: i32, CO: i32, tb: i32): i32 {
   return 16 * (tb * (((C + 3) & ~3) + (((CO + 7) >> 3) << 3)) * 4 + 2 * <i32>PLANE_PAD);
 }
 
-/** Gathers the 4×4 tile of channels c..c+3 at rows ih0.., columns iw0.. into EDGE (zeros outside x and past C). */
-function gather_edge(x: usize, H: i32, W: i32, C: i32, ih0: i32, iw0: i32, c: i32): void {
+/**
+ * Input transform of the channel groups from c0 on of a tile that reaches outside x (or the channel tail):
+ * EDGE is zeroed once, then each group copies only the in-range rows a0..a1, columns b0..b1 of the tile.
+ */
+function edge_tile(xn: usize, H: i32, W: i32, C: i32, ih0: i32, iw0: i32, c0: i32, vo: usize, vps: usize): void {
   const zero = f32x4.splat(0);
-  for (let a = 0; a < 4; a++) {
-    const ih = ih0 + a;
-    for (let b = 0; b < 4; b++) {
-      const iw = iw0 + b;
-      const e = EDGE + (<usize>(a * 4 + b) << 4);
-      if (ih >= 0 && ih < H && iw >= 0 && iw < W) {
-        const p = x + (<usize>((ih * W + iw) * C + c) << 2);
-        v128.store(e, c + 4 <= C ? v128.load(p) : loadN(p, C - c));
-      } else {
-        v128.store(e, zero);
+  for (let e: usize = 0; e < 256; e += 16) v128.store(EDGE + e, zero);
+  const a0 = ih0 < 0 ? -ih0 : 0, a1 = imin(4, H - ih0), b0 = iw0 < 0 ? -iw0 : 0, b1 = imin(4, W - iw0);
+  const cs = <usize>C << 2, rs = <usize>(W * C) << 2;
+  for (let c = c0; c < C; c += 4) {
+    const m = C - c;
+    let prow = xn + (<usize>(((ih0 + a0) * W + iw0 + b0) * C + c) << 2);
+    for (let a = a0; a < a1; a++) {
+      let p = prow, e = EDGE + (<usize>(a * 4 + b0) << 4);
+      for (let b = b0; b < b1; b++) {
+        v128.store(e, m >= 4 ? v128.load(p) : loadN(p, m));
+        p += cs;
+        e += 16;
       }
+      prow += rs;
     }
+    input_tile(EDGE, 64, 16, vo + (<usize>c << 2), vps);
   }
 }
 
@@ -220,15 +227,9 @@ export function winograd_f23_nhwc_f32(x: usize, N: i32, H: i32, W: i32, C: i32,
         const xt = xn + (<usize>(ih0 * W + iw0) * xcs);
         let c = 0;
         for (; c + 4 <= C; c += 4) input_tile(xt + (<usize>c << 2), xrs, xcs, vo + (<usize>c << 2), vps);
-        if (c < C) {
-          gather_edge(xn, H, W, C, ih0, iw0, c);
-          input_tile(EDGE, 64, 16, vo + (<usize>c << 2), vps);
-        }
+        if (c < C) edge_tile(xn, H, W, C, ih0, iw0, c, vo, vps);
       } else {
-        for (let c = 0; c < C; c += 4) {
-          gather_edge(xn, H, W, C, ih0, iw0, c);
-          input_tile(EDGE, 64, 16, vo + (<usize>c << 2), vps);
-        }
+        edge_tile(xn, H, W, C, ih0, iw0, 0, vo, vps);
       }
       if (++tw == TW) { tw = 0; if (++th == TH) { th = 0; n++; } }
     }
