@@ -22,12 +22,13 @@ export function winogradApplies(s: ConvShape): boolean {
 
 /**
  * True when the Winograd kernel measured faster than the direct one for a conv with cin → cout channels
- * over `tiles` 2×2 output tiles (bench/conv.bench.mjs, relaxed and baseline SIMD alike): few channels leave
- * the transforms dominant (8 → 8 and 1 → 16 lost), and with few tiles the transformed weights (16/9 the
- * direct panel's bytes, per call) dominate (64 → 64 lost below ~32 tiles, 128 → 128 below ~128).
+ * over `tiles` 2×2 output tiles (direct vs winograd over N 1/8/64 × 4..28 px × 4..128 channels, relaxed
+ * module): it won everywhere from 8 → 8 channels up (1.02–2.4×) except when few tiles share the transformed
+ * weights (16/9 the direct panel's bytes, made per call): 64 → 64 lost at 16 tiles, 128 → 128 at 49.
+ * Fewer than 8 channels: 4 → 4 was even (0.98–1.8×), 1 → 16 and 2 → 8 lost (~0.5×).
  */
 export function winogradFaster(cin: number, cout: number, tiles: number): boolean {
-  return Math.min(cin, cout) >= 8 && cin * cout >= 256 && tiles >= Math.max(4, (cin * cout) / 128);
+  return Math.min(cin, cout) >= 8 && tiles >= Math.max(4, (cin * cout) / 128);
 }
 
 let dispatch = true;
