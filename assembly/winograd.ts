@@ -196,6 +196,30 @@ function edge_tile(xn: usize, H: i32, W: i32, C: i32, ih0: i32, iw0: i32, c0: i3
 }
 
 /**
+ * Input transform of nt tiles, starting at tile (n, th, tw) of the TH × TW grid over each image, into
+ * V rows 0..nt−1 (vrow bytes apart; ξ planes vps apart). Tile (n, th, tw) reads x rows 2·th − pt … + 3,
+ * columns 2·tw − pl … + 3 of image n.
+ */
+function input_block(x: usize, H: i32, W: i32, C: i32, TH: i32, TW: i32, n: i32, th: i32, tw: i32, nt: i32,
+  pt: i32, pl: i32, v: usize, vrow: usize, vps: usize): void {
+  const xrs = <usize>(W * C) << 2, xcs = <usize>C << 2, ximg = <usize>(H * W * C) << 2;
+  for (let i = 0; i < nt; i++) {
+    const vo = v + <usize>i * vrow;
+    const ih0 = 2 * th - pt, iw0 = 2 * tw - pl;
+    const xn = x + <usize>n * ximg;
+    if (ih0 >= 0 && ih0 + 4 <= H && iw0 >= 0 && iw0 + 4 <= W) {
+      const xt = xn + (<usize>(ih0 * W + iw0) * xcs);
+      let c = 0;
+      for (; c + 4 <= C; c += 4) input_tile(xt + (<usize>c << 2), xrs, xcs, vo + (<usize>c << 2), vps);
+      if (c < C) edge_tile(xn, H, W, C, ih0, iw0, c, vo, vps);
+    } else {
+      edge_tile(xn, H, W, C, ih0, iw0, 0, vo, vps);
+    }
+    if (++tw == TW) { tw = 0; if (++th == TH) { th = 0; n++; } }
+  }
+}
+
+/**
  * y[n, oh, ow, o] = bias[o] + Σ_{kh,kw<3, c} x[n, oh−pt+kh, ow−pl+kw, c] · g[kh][kw][c][o] for
  * oh < OH, ow < OW (taps outside x are zero), with u = winograd_f23_weights(g) (Cin = C, Cout = CO).
  * bias = 0 means none. tb (a multiple of 4) tiles per block; scratch holds
@@ -210,29 +234,14 @@ export function winograd_f23_nhwc_f32(x: usize, N: i32, H: i32, W: i32, C: i32,
   const vps = <usize>tb * vrow + PLANE_PAD, mps = <usize>tb * mrow + PLANE_PAD; // bytes per ξ plane
   const v = scratch, m = scratch + 16 * vps;
   const uplane = <usize>(nob * C) << 5;
-  const xrs = <usize>(W * C) << 2, xcs = <usize>C << 2, ximg = <usize>(H * W * C) << 2;
   const yrs = <usize>(OW * CO) << 2, ycs = <usize>CO << 2, yimg = <usize>(OH * OW * CO) << 2;
   const zero = f32x4.splat(0);
   // tile coordinates of the block start, advanced tile by tile (no divisions per tile)
   let bn = 0, bth = 0, btw = 0;
   for (let t0 = 0; t0 < T; t0 += tb) {
     const nt = imin(tb, T - t0), nr = (nt + 3) & ~3;
-    // input transform
+    input_block(x, H, W, C, TH, TW, bn, bth, btw, nt, pt, pl, v, vrow, vps);
     let n = bn, th = bth, tw = btw;
-    for (let i = 0; i < nt; i++) {
-      const vo = v + <usize>i * vrow;
-      const ih0 = 2 * th - pt, iw0 = 2 * tw - pl;
-      const xn = x + <usize>n * ximg;
-      if (ih0 >= 0 && ih0 + 4 <= H && iw0 >= 0 && iw0 + 4 <= W) {
-        const xt = xn + (<usize>(ih0 * W + iw0) * xcs);
-        let c = 0;
-        for (; c + 4 <= C; c += 4) input_tile(xt + (<usize>c << 2), xrs, xcs, vo + (<usize>c << 2), vps);
-        if (c < C) edge_tile(xn, H, W, C, ih0, iw0, c, vo, vps);
-      } else {
-        edge_tile(xn, H, W, C, ih0, iw0, 0, vo, vps);
-      }
-      if (++tw == TW) { tw = 0; if (++th == TH) { th = 0; n++; } }
-    }
     for (let i = nt; i < nr; i++) {
       for (let k = 0; k < 16; k++) memory.fill(v + <usize>k * vps + <usize>i * vrow, 0, vrow);
     }
@@ -246,7 +255,6 @@ export function winograd_f23_nhwc_f32(x: usize, N: i32, H: i32, W: i32, C: i32,
       }
     }
     // output transform Y = Aᵀ M A + bias, Aᵀ = [[1,1,1,0],[0,1,−1,−1]]
-    n = bn; th = bth; tw = btw;
     for (let i = 0; i < nt; i++) {
       const oh0 = 2 * th, ow0 = 2 * tw;
       const two_rows = oh0 + 1 < OH, two_cols = ow0 + 1 < OW;
@@ -277,4 +285,135 @@ export function winograd_f23_nhwc_f32(x: usize, N: i32, H: i32, W: i32, C: i32,
     }
     bn = n; bth = th; btw = tw;
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// grad-weight: the transposed algorithm
+
+/**
+ * Z[c..c+3][o..o+7] += Σ_{t<K} V[t][c..c+3] ⊗ E[t][o..o+7]: V rows at a (as bytes apart), E rows at b
+ * (bs bytes apart), Z rows at z (zs bytes apart). The block's tiles are summed in order from zero, then
+ * added to Z: two-level summation, so a tile's product meets K + blocks roundings, not all T tiles'.
+ */
+function micro_t_4x8(K: i32, a: usize, as: usize, b: usize, bs: usize, z: usize, zs: usize): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  for (let t = 0; t < K; t++) {
+    const b0 = v128.load(b), b1 = v128.load(b, 16);
+    let x = v128.load32_splat(a); c00 = madd(x, b0, c00); c01 = madd(x, b1, c01);
+    x = v128.load32_splat(a + 4); c10 = madd(x, b0, c10); c11 = madd(x, b1, c11);
+    x = v128.load32_splat(a + 8); c20 = madd(x, b0, c20); c21 = madd(x, b1, c21);
+    x = v128.load32_splat(a + 12); c30 = madd(x, b0, c30); c31 = madd(x, b1, c31);
+    a += as;
+    b += bs;
+  }
+  v128.store(z, f32x4.add(v128.load(z), c00)); v128.store(z, f32x4.add(v128.load(z, 16), c01), 16); z += zs;
+  v128.store(z, f32x4.add(v128.load(z), c10)); v128.store(z, f32x4.add(v128.load(z, 16), c11), 16); z += zs;
+  v128.store(z, f32x4.add(v128.load(z), c20)); v128.store(z, f32x4.add(v128.load(z, 16), c21), 16); z += zs;
+  v128.store(z, f32x4.add(v128.load(z), c30)); v128.store(z, f32x4.add(v128.load(z, 16), c31), 16);
+}
+
+/** One row (p0..p3) of Gᵀ·Z times G: (p0 + h, (p1 − p2)/2, h + p3) with h = (p1 + p2)/2, stored ks apart. */
+// @ts-ignore: decorator
+@inline function grad_weight_row(q: usize, ks: usize, p0: v128, p1: v128, p2: v128, p3: v128, m: i32): void {
+  const half = f32x4.splat(0.5);
+  const h = f32x4.mul(f32x4.add(p1, p2), half);
+  storeN(q, f32x4.add(p0, h), m);
+  storeN(q + ks, f32x4.mul(f32x4.sub(p1, p2), half), m);
+  storeN(q + 2 * ks, f32x4.add(h, p3), m);
+}
+
+/** Bytes of scratch winograd_f23_grad_weight_nhwc_f32 needs for tb tiles per block. */
+export function winograd_f23_grad_weight_scratch_bytes(C: i32, CO: i32, tb: i32): i32 {
+  const Cp = (C + 3) & ~3, COp = ((CO + 7) >> 3) << 3;
+  return winograd_f23_scratch_bytes(C, CO, tb) + 16 * Cp * COp * 4;
+}
+
+/**
+ * dw[kh, kw, c, o] = Σ_{n, oh<OH, ow<OW} x[n, oh−pt+kh, ow−pl+kw, c] · dy[n, oh, ow, o] (3×3, stride 1;
+ * taps outside x are zero) by the transposed F(2×2, 3×3): over every 2×2 tile e of dy and the 4×4 tile d
+ * of x under it, Z = Σ_tiles (A e Aᵀ) ⊙ (Bᵀ d B) (16 GEMMs (C × tiles)·(tiles × CO), summed per block of tb
+ * tiles and then across blocks), then dw = Gᵀ Z G.
+ * tb tiles per block; scratch holds winograd_f23_grad_weight_scratch_bytes(C, CO, tb) bytes. dw is [3, 3, C, CO].
+ */
+export function winograd_f23_grad_weight_nhwc_f32(x: usize, N: i32, H: i32, W: i32, C: i32,
+  dy: usize, CO: i32, OH: i32, OW: i32, pt: i32, pl: i32, dw: usize, scratch: usize, tb: i32): void {
+  const TH = (OH + 1) >> 1, TW = (OW + 1) >> 1, T = N * TH * TW;
+  const Cp = (C + 3) & ~3, nob = (CO + 7) >> 3, COp = nob << 3;
+  const vrow = <usize>Cp << 2, erow = <usize>COp << 2;
+  const vps = <usize>tb * vrow + PLANE_PAD, eps = <usize>tb * erow + PLANE_PAD;
+  const v = scratch, e = scratch + 16 * vps, z = e + 16 * eps;
+  const zps = <usize>Cp * erow; // Z[ξ] is Cp × COp
+  memory.fill(z, 0, 16 * zps);
+  const drs = <usize>(OW * CO) << 2, dcs = <usize>CO << 2, dimg = <usize>(OH * OW * CO) << 2;
+  const zero = f32x4.splat(0);
+  let bn = 0, bth = 0, btw = 0;
+  for (let t0 = 0; t0 < T; t0 += tb) {
+    const nt = imin(tb, T - t0);
+    input_block(x, H, W, C, TH, TW, bn, bth, btw, nt, pt, pl, v, vrow, vps);
+    // E = A e Aᵀ, A = [[1,0],[1,1],[1,−1],[0,−1]]: rows of A e are e0, e0 + e1, e0 − e1, −e1 (e0, e1 the
+    // rows of e); each row (p, q) times Aᵀ is p, p + q, p − q, −q. dy outside OH × OW is zero.
+    let n = bn, th = bth, tw = btw;
+    for (let i = 0; i < nt; i++) {
+      const two_rows = 2 * th + 1 < OH, two_cols = 2 * tw + 1 < OW;
+      const dp = dy + <usize>n * dimg + <usize>(2 * th) * drs + <usize>(2 * tw) * dcs;
+      const eo = e + <usize>i * erow;
+      for (let o = 0; o < COp; o += 4) {
+        const m = CO - o, q = dp + (<usize>o << 2);
+        const e00 = m > 0 ? loadN(q, m) : zero;
+        const e01 = m > 0 && two_cols ? loadN(q + dcs, m) : zero;
+        const e10 = m > 0 && two_rows ? loadN(q + drs, m) : zero;
+        const e11 = m > 0 && two_rows && two_cols ? loadN(q + drs + dcs, m) : zero;
+        const p = eo + (<usize>o << 2);
+        store_e_row(p, eps, e00, e01);
+        store_e_row(p + 4 * eps, eps, f32x4.add(e00, e10), f32x4.add(e01, e11));
+        store_e_row(p + 8 * eps, eps, f32x4.sub(e00, e10), f32x4.sub(e01, e11));
+        store_e_row(p + 12 * eps, eps, f32x4.neg(e10), f32x4.neg(e11));
+      }
+      if (++tw == TW) { tw = 0; if (++th == TH) { th = 0; n++; } }
+    }
+    // Z[ξ] (Cp × COp) += V[ξ]ᵀ (Cp × nt) · E[ξ] (nt × COp)
+    for (let k = 0; k < 16; k++) {
+      const vk = v + <usize>k * vps, ek = e + <usize>k * eps, zk = z + <usize>k * zps;
+      for (let c = 0; c < Cp; c += 4) {
+        for (let ob = 0; ob < nob; ob++) {
+          micro_t_4x8(nt, vk + (<usize>c << 2), vrow, ek + (<usize>ob << 5), erow, zk + <usize>c * erow + (<usize>ob << 5), erow);
+        }
+      }
+    }
+    bn = n; bth = th; btw = tw;
+  }
+  // dw = Gᵀ Z G, Gᵀ = [[1,½,½,0],[0,½,−½,0],[0,½,½,1]]: first Gᵀ·Z column by column, then rows times G
+  const ks = <usize>(C * CO) << 2;
+  for (let c = 0; c < C; c++) {
+    for (let o = 0; o < CO; o += 4) {
+      const q = z + <usize>c * erow + (<usize>o << 2);
+      const half = f32x4.splat(0.5);
+      let r00 = zero, r01 = zero, r02 = zero, r03 = zero, r10 = zero, r11 = zero, r12 = zero, r13 = zero;
+      let r20 = zero, r21 = zero, r22 = zero, r23 = zero;
+      for (let s = 0; s < 4; s++) {
+        const qs = q + <usize>s * zps;
+        const z0 = v128.load(qs), z1 = v128.load(qs + 4 * zps), z2 = v128.load(qs + 8 * zps), z3 = v128.load(qs + 12 * zps);
+        const h = f32x4.mul(f32x4.add(z1, z2), half);
+        const a0 = f32x4.add(z0, h), a1 = f32x4.mul(f32x4.sub(z1, z2), half), a2 = f32x4.add(h, z3);
+        if (s == 0) { r00 = a0; r10 = a1; r20 = a2; }
+        else if (s == 1) { r01 = a0; r11 = a1; r21 = a2; }
+        else if (s == 2) { r02 = a0; r12 = a1; r22 = a2; }
+        else { r03 = a0; r13 = a1; r23 = a2; }
+      }
+      const m = CO - o, d = dw + (<usize>(c * CO + o) << 2);
+      grad_weight_row(d, ks, r00, r01, r02, r03, m);
+      grad_weight_row(d + 3 * ks, ks, r10, r11, r12, r13, m);
+      grad_weight_row(d + 6 * ks, ks, r20, r21, r22, r23, m);
+    }
+  }
+}
+
+/** One row (p, q) of A·e times Aᵀ: p, p + q, p − q, −q, planes ps apart. */
+// @ts-ignore: decorator
+@inline function store_e_row(o: usize, ps: usize, p: v128, q: v128): void {
+  v128.store(o, p);
+  v128.store(o + ps, f32x4.add(p, q));
+  v128.store(o + 2 * ps, f32x4.sub(p, q));
+  v128.store(o + 3 * ps, f32x4.neg(q));
 }

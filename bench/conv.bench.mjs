@@ -2,9 +2,9 @@
 // and depthwise forward on a CIFAR-scale layer and two MNIST-scale layers, in GFLOP/s = 2·MACs / time.
 // TF.js-wasm has no Conv2DBackpropFilter kernel (tf.grad w.r.t. the filter falls back to slow paths /
 // fails), so our grad-weight is compared with TF.js-wasm conv2d FORWARD on the same shape.
-// 3×3 stride-1 shapes (the resnet8 ones at batch 64 among them) time both paths of forward and grad-input:
-// 'direct' (the 4×8 direct kernel) and 'winograd' (F(2×2, 3×3)); GFLOP/s counts the direct conv's MACs for
-// both, so it is an effective rate for winograd. conv2d dispatches to whichever winogradFaster picks.
+// 3×3 stride-1 shapes (the resnet8 ones at batch 64 among them) time both paths of forward, grad-input and
+// grad-weight: 'direct' (the direct / GEMM-over-pixels kernels) and 'winograd' (F(2×2, 3×3)); GFLOP/s counts the direct conv's MACs for
+// both, so it is an effective rate for winograd. conv.ts dispatches by the rules in winograd.ts.
 // BENCH_TIME_MS sets the measuring time per task (default 400 ms).
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -13,7 +13,9 @@ import { createRuntime } from '../dist/core/runtime.js';
 import {
   conv2dShape, depthwiseConv2dShape, conv2d, conv2dGradInput, conv2dGradWeight, depthwiseConv2d,
 } from '../dist/kernels/conv.js';
-import { setWinogradDispatch, winogradApplies, winogradConv2d, winogradConv2dGradInput } from '../dist/kernels/winograd.js';
+import {
+  setWinogradDispatch, winogradApplies, winogradConv2d, winogradConv2dGradInput, winogradConv2dGradWeight,
+} from '../dist/kernels/winograd.js';
 
 const SHAPES = [
   { name: 'cifar 32×32×32→32 b32', N: 32, H: 32, W: 32, C: 32, CO: 32, K: 3 },
@@ -72,7 +74,7 @@ export default async function run() {
     const s = conv2dShape([sh.N, sh.H, sh.W, sh.C], [sh.K, sh.K, sh.C, sh.CO], { padding: 1 });
     const macs = s.N * s.OH * s.OW * s.CO * s.KH * s.KW * s.C;
     const x = rand(s.N * s.H * s.W * s.C, 1), w = rand(s.KH * s.KW * s.C * s.CO, 2), dy = rand(s.N * s.OH * s.OW * s.CO, 3);
-    const ours = {}, fwdTasks = {}, dxTasks = {};
+    const ours = {}, fwdTasks = {}, dxTasks = {}, dwTasks = {};
     for (const [v, rt] of Object.entries(rts)) {
       const X = rt.copyIn(x), Wt = rt.copyIn(w), DY = rt.copyIn(dy);
       const Y = rt.allocF32(dy.length), DX = rt.allocF32(x.length), DW = rt.allocF32(w.length);
@@ -86,9 +88,12 @@ export default async function run() {
         fwdTasks[`fliqs ${v} winograd`] = () => winogradConv2d(X, Wt, null, s, Y);
         dxTasks[`fliqs ${v} direct`] = withDispatch(false, ours[v].dx);
         dxTasks[`fliqs ${v} winograd`] = () => winogradConv2dGradInput(DY, Wt, s, DX);
+        dwTasks[`fliqs ${v} direct`] = withDispatch(false, ours[v].dw);
+        dwTasks[`fliqs ${v} winograd`] = () => winogradConv2dGradWeight(X, DY, s, DW);
       } else {
         fwdTasks[`fliqs ${v}`] = ours[v].fwd;
         dxTasks[`fliqs ${v}`] = ours[v].dx;
+        dwTasks[`fliqs ${v}`] = ours[v].dw;
       }
     }
     const tx = tf.tensor4d(x, [s.N, s.H, s.W, s.C]), tw = tf.tensor4d(w, [s.KH, s.KW, s.C, s.CO]);
@@ -100,7 +105,7 @@ export default async function run() {
     report(sh.name, 'conv2d forward', macs, fwd, 'tfjs-wasm conv2d');
     const dx = await measure({ ...dxTasks, 'tfjs-wasm grad x': tfDx, 'tfjs-wasm conv2d': tfFwd }, opts);
     report(sh.name, 'conv2d grad-input', macs, dx, 'tfjs-wasm conv2d');
-    const dw = await measure({ 'fliqs simd': ours.simd.dw, 'fliqs relaxed': ours.relaxed.dw, 'tfjs-wasm conv2d (fwd, no dW kernel)': tfFwd }, opts);
+    const dw = await measure({ ...dwTasks, 'tfjs-wasm conv2d (fwd, no dW kernel)': tfFwd }, opts);
     report(sh.name, 'conv2d grad-weight', macs, dw, 'tfjs-wasm conv2d (fwd, no dW kernel)');
     tf.dispose([tx, tw, tdy]);
   }

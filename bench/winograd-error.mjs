@@ -5,9 +5,9 @@
 //   npm run build && node --experimental-wasm-relaxed-simd bench/winograd-error.mjs
 import { createRuntime } from '../dist/core/runtime.js';
 import { Rng } from '../dist/core/random.js';
-import { conv2dShape, conv2d, conv2dGradInput } from '../dist/kernels/conv.js';
-import { conv2dRef, conv2dGradInputRef } from '../dist/kernels/conv.ref.js';
-import { setWinogradDispatch, winogradConv2d, winogradConv2dGradInput } from '../dist/kernels/winograd.js';
+import { conv2dShape, conv2d, conv2dGradInput, conv2dGradWeight } from '../dist/kernels/conv.js';
+import { conv2dRef, conv2dGradInputRef, conv2dGradWeightRef } from '../dist/kernels/conv.ref.js';
+import { setWinogradDispatch, winogradConv2d, winogradConv2dGradInput, winogradConv2dGradWeight } from '../dist/kernels/winograd.js';
 
 const N = Number(process.env.BATCH ?? 64);
 const LAYERS = [[28, 16, 16], [14, 32, 32], [7, 64, 64]];
@@ -41,11 +41,15 @@ for (const variant of ['simd', 'relaxed']) {
     const X = rt.copyIn(x), Wt = rt.copyIn(w), DY = rt.copyIn(dy);
     const was = setWinogradDispatch(false);
     const yd = conv2d(X, Wt, null, s).array.slice(), dxd = conv2dGradInput(DY, Wt, s).array.slice();
+    const dwd = conv2dGradWeight(X, DY, s).array.slice();
     setWinogradDispatch(was);
     const yw = winogradConv2d(X, Wt, null, s).array.slice(), dxw = winogradConv2dGradInput(DY, Wt, s).array.slice();
-    const yr = conv2dRef(x, w, null, s), dxr = conv2dGradInputRef(dy, w, s);
+    const dww = winogradConv2dGradWeight(X, DY, s).array.slice();
+    const yr = conv2dRef(x, w, null, s), dxr = conv2dGradInputRef(dy, w, s), dwr = conv2dGradWeightRef(x, dy, s);
     const [a, b, c, d] = [stats(yd, yr), stats(yw, yr), stats(dxd, dxr), stats(dxw, dxr)];
+    const [e, f] = [stats(dwd, dwr), stats(dww, dwr)];
     console.log(`${variant} ${HW}×${HW}×${C}→${CO} b${N} forward:    direct ${fmt(a)} | winograd ${fmt(b)} | ratio ${(b.normMax / a.normMax).toFixed(2)}`);
     console.log(`${variant} ${HW}×${HW}×${C}→${CO} b${N} grad-input: direct ${fmt(c)} | winograd ${fmt(d)} | ratio ${(d.normMax / c.normMax).toFixed(2)}`);
+    console.log(`${variant} ${HW}×${HW}×${C}→${CO} b${N} grad-weight: direct ${fmt(e)} | winograd ${fmt(f)} | ratio ${(f.normMax / e.normMax).toFixed(2)}`);
   }
 }

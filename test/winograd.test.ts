@@ -1,6 +1,6 @@
-// Winograd F(2×2, 3×3) conv2d forward and grad-input (assembly/winograd.ts via src/kernels/winograd.ts)
+// Winograd F(2×2, 3×3) conv2d forward, grad-input and grad-weight (assembly/winograd.ts via src/kernels/winograd.ts)
 // against (a) the scalar Winograd reference (src/kernels/winograd.ref.ts) and (b) the direct f64
-// references conv2dRef / conv2dGradInputRef, on both module variants; bad input → FliqsError.
+// references conv2dRef / conv2dGradInputRef / conv2dGradWeightRef, on both module variants; bad input → FliqsError.
 //
 // Error bound. F(2,3) is a bilinear algorithm: every output is a signed sum of monomials
 // (transform coefficient) · x · w, and the monomials do not all survive exactly (most cancel in exact
@@ -17,6 +17,13 @@
 // for winograd vs 3.5e-7 … 1.1e-6 for the direct kernel (winograd sums C products per output, direct 9·C), while the mean
 // relative error over outputs is 1.0–1.5× the direct kernel's (4.7e-7 … 8.6e-7 vs 3.2e-7 … 8.1e-7) —
 // the transforms' growth, far inside the γ_n bound; the conv tests' direct-kernel tolerances hold too.
+// Grad-weight: max |got − f64| / max|f64| 3.3e-7 … 6.1e-7 vs the direct kernel's 2.6e-7 … 5.8e-7 (0.9–1.6×),
+// mean relative error 1.3–1.6× the direct kernel's. (Summing all tiles in one accumulator instead of per block
+// measured 4–10× — hence the two-level sum.)
+// Grad-weight runs the transposed algorithm, dw = Gᵀ [Σ_tiles (A e Aᵀ) ⊙ (Bᵀ d B)] G, whose sum runs over the
+// T = N·⌈OH/2⌉·⌈OW/2⌉ tiles, per block of tb tiles and then across the blocks: a product meets at most
+// tb + blocks ≤ T + 1 roundings there, so n = T + 12 (2 input transform, 2 dy transform, 1 product, T + 1 sum,
+// 3 + 3 final transform) — a loose but valid bound (blocks of tb tiles make the real growth ~tb + T/tb).
 // (a) The baseline-SIMD module must equal the f32 reference exactly (same operation order, separate multiply
 // and add). The relaxed module fuses the channel-sum multiply-adds, so both it and the reference are within
 // γ_n · scale of the exact value: |got − ref| ≤ 2γ_n · scale.
@@ -26,10 +33,13 @@ import fc from 'fast-check';
 import { createRuntime, type Runtime, type Variant } from '../src/core/runtime.js';
 import { FliqsError } from '../src/core/errors.js';
 import { conv2dShape, type ConvShape } from '../src/kernels/conv.js';
-import { conv2dRef, conv2dGradInputRef } from '../src/kernels/conv.ref.js';
-import { winogradConv2d, winogradConv2dGradInput, winogradApplies } from '../src/kernels/winograd.js';
+import { conv2dRef, conv2dGradInputRef, conv2dGradWeightRef } from '../src/kernels/conv.ref.js';
+import {
+  winogradConv2d, winogradConv2dGradInput, winogradConv2dGradWeight, winogradApplies, winogradTilesPerBlock,
+} from '../src/kernels/winograd.js';
 import {
   winogradConv2dRef, winogradConv2dGradInputRef, winogradConv2dScale, winogradConv2dGradInputScale,
+  winogradConv2dGradWeightRef, winogradConv2dGradWeightScale,
 } from '../src/kernels/winograd.ref.js';
 
 const VARIANTS: Variant[] = ['simd', 'relaxed'];
@@ -77,13 +87,16 @@ describe.each(VARIANTS)('winograd F(2×2, 3×3) on the %s module', (variant) => 
   const rt = runtimes.get(variant)!;
   const exact = variant === 'simd';
 
-  it('forward and grad-input match the Winograd reference and the direct reference', () => {
+  it('forward, grad-input and grad-weight match the Winograd reference and the direct reference', () => {
     fc.assert(fc.property(shapeArb, ({ s, bias, seed }) => {
       const x = randomF32(s.N * s.H * s.W * s.C, seed), w = randomF32(9 * s.C * s.CO, seed + 1);
       const b = bias ? randomF32(s.CO, seed + 2) : null, dy = randomF32(s.N * s.OH * s.OW * s.CO, seed + 3);
       const X = rt.copyIn(x), Wt = rt.copyIn(w), B = b ? rt.copyIn(b) : null, DY = rt.copyIn(dy);
-      const y = winogradConv2d(X, Wt, B, s), dx = winogradConv2dGradInput(DY, Wt, s);
+      const y = winogradConv2d(X, Wt, B, s), dx = winogradConv2dGradInput(DY, Wt, s), dw = winogradConv2dGradWeight(X, DY, s);
       try {
+        const T = s.N * Math.ceil(s.OH / 2) * Math.ceil(s.OW / 2), ndw = T + 12, dwScale = winogradConv2dGradWeightScale(x, dy, s);
+        expectWithin(dw.array, winogradConv2dGradWeightRef(x, dy, s, winogradTilesPerBlock(s.C, s.CO, T)), dwScale, exact ? 0 : 2 * gamma(ndw), `grad-weight vs winograd ref ${tag(s)}`);
+        expectWithin(dw.array, conv2dGradWeightRef(x, dy, s), dwScale, gamma(ndw) + 2 ** -40, `grad-weight vs conv2dGradWeightRef ${tag(s)}`);
         const yScale = winogradConv2dScale(x, w, b, s), dxScale = winogradConv2dGradInputScale(dy, w, s);
         const ny = s.C + 14, ndx = s.CO + 14;
         expectWithin(y.array, winogradConv2dRef(x, w, b, s), yScale, exact ? 0 : 2 * gamma(ny), `forward vs winograd ref ${tag(s)}`);
@@ -91,7 +104,7 @@ describe.each(VARIANTS)('winograd F(2×2, 3×3) on the %s module', (variant) => 
         expectWithin(y.array, conv2dRef(x, w, b, s), yScale, gamma(ny) + 2 ** -40, `forward vs conv2dRef ${tag(s)}`);
         expectWithin(dx.array, conv2dGradInputRef(dy, w, s), dxScale, gamma(ndx) + 2 ** -40, `grad-input vs conv2dGradInputRef ${tag(s)}`);
       } finally {
-        for (const t of [X, Wt, B, DY, y, dx]) t?.free();
+        for (const t of [X, Wt, B, DY, y, dx, dw]) t?.free();
       }
     }), { numRuns: 150 });
   });
@@ -101,10 +114,12 @@ describe.each(VARIANTS)('winograd F(2×2, 3×3) on the %s module', (variant) => 
       const s = conv2dShape([N, H, W, C], [3, 3, C, CO], { padding: 1 });
       const x = randomF32(N * H * W * C, C), w = randomF32(9 * C * CO, CO), b = randomF32(CO, 3), dy = randomF32(N * H * W * CO, 4);
       const X = rt.copyIn(x), Wt = rt.copyIn(w), B = rt.copyIn(b), DY = rt.copyIn(dy);
-      const y = winogradConv2d(X, Wt, B, s), dx = winogradConv2dGradInput(DY, Wt, s);
+      const y = winogradConv2d(X, Wt, B, s), dx = winogradConv2dGradInput(DY, Wt, s), dw = winogradConv2dGradWeight(X, DY, s);
+      const ndw = N * Math.ceil(H / 2) * Math.ceil(W / 2) + 12;
+      expectWithin(dw.array, conv2dGradWeightRef(x, dy, s), winogradConv2dGradWeightScale(x, dy, s), gamma(ndw) + 2 ** -40, `grad-weight ${tag(s)}`);
       expectWithin(y.array, conv2dRef(x, w, b, s), winogradConv2dScale(x, w, b, s), gamma(C + 14) + 2 ** -40, `forward ${tag(s)}`);
       expectWithin(dx.array, conv2dGradInputRef(dy, w, s), winogradConv2dGradInputScale(dy, w, s), gamma(CO + 14) + 2 ** -40, `grad-input ${tag(s)}`);
-      for (const t of [X, Wt, B, DY, y, dx]) t.free();
+      for (const t of [X, Wt, B, DY, y, dx, dw]) t.free();
     }
   });
 });
@@ -131,6 +146,8 @@ describe('winograd bad input', () => {
     err(() => winogradConv2d(x, short, null, s), /w: has length 10.*\[3, 3, 3, 4\]/);
     err(() => winogradConv2d(x, w, short, s), /bias: has length 10/);
     err(() => winogradConv2dGradInput(x, w, s), /dy: has length 75.*\[1, 5, 5, 4\]/);
+    err(() => winogradConv2dGradWeight(x, short, s), /dy: has length 10/);
+    err(() => winogradConv2dGradWeight(x, x, strided), /stride 2×2/);
     err(() => winogradConv2d(new Float32Array(75) as never, w, null, s), /x: got Float32Array/);
     for (const t of [x, w, short]) t.free();
   });

@@ -7,7 +7,9 @@ import { FliqsError, describe } from '../core/errors.js';
 import { f32Length } from '../core/operands.js';
 import { WasmF32, WasmI32, type Runtime } from '../core/runtime.js';
 import { outExtent, type ConvShape } from './conv.ref.js';
-import { preferWinograd, preferWinogradGradInput, winogradConv2d, winogradConv2dGradInput } from './winograd.js';
+import {
+  preferWinograd, preferWinogradGradInput, preferWinogradGradWeight, winogradConv2d, winogradConv2dGradInput, winogradConv2dGradWeight,
+} from './winograd.js';
 
 export type { ConvShape } from './conv.ref.js';
 
@@ -230,7 +232,8 @@ export function conv2dGradInput(dy: WasmF32, w: WasmF32, s: ConvShape, out?: Was
  * conv2d grad-weight: dw (HWIO) = Σ over N·OH·OW of input patches × dy. When a group's patch has at
  * least DW_GEMM_MIN_PATCH entries (KH·KW·Cin/groups) it runs as a GEMM over pixels on the shared 4×8
  * micro-kernel (conv2d_grad_weight_gemm_nhwc_f32_4x8, arena scratch); tiny patches (e.g. Cin = 1) keep the
- * direct 4×8 reduction, where the GEMM's 8-column panels would be mostly padding.
+ * direct 4×8 reduction, where the GEMM's 8-column panels would be mostly padding. 3×3 stride-1 shapes where
+ * it measured faster run the transposed Winograd instead (preferWinogradGradWeight).
  * @example
  * const dw = conv2dGradWeight(x, dy, conv2dShape([2, 8, 8, 3], [3, 3, 3, 8], { padding: 1 }));
  */
@@ -240,6 +243,7 @@ export function conv2dGradWeight(x: WasmF32, dy: WasmF32, s: ConvShape, out?: Wa
   buf(rt, 'x', x, xLen(s), xDims(s));
   buf(rt, 'dy', dy, yLen(s), yDims(s));
   const dw = outBuf(rt, out, wLen(s), wDims(s));
+  if (preferWinogradGradWeight(s)) return winogradConv2dGradWeight(x, dy, s, dw);
   const k = rt.kernels;
   const ICg = s.C / s.groups, OCg = s.CO / s.groups;
   if (s.KH * s.KW * ICg >= DW_GEMM_MIN_PATCH) {

@@ -116,3 +116,82 @@ export function winogradConv2dScale(x: Arr, w: Arr, bias: Arr | null, s: ConvSha
 export function winogradConv2dGradInputScale(dy: Arr, w: Arr, s: ConvShape): Float64Array {
   return winogradF23(ABS, ...gradInputArgs(dy, w, s));
 }
+
+/**
+ * The grad-weight core: dw[k][c][o] (k = kh·3 + kw) = Σ_{n, oh<OH, ow<OW} x[n, oh−pt+kh, ow−pl+kw, c] · dy[n, oh, ow, o]
+ * by the transposed F(2×2, 3×3): Z = Σ_tiles (A e Aᵀ) ⊙ (Bᵀ d B), summed in tile order within blocks of tb
+ * tiles (from zero) and the block sums added to Z, then dw = Gᵀ Z G.
+ */
+function winogradF23GradWeight(ops: Ops, x: Arr, dy: Arr, s: ConvShape, tb: number): Float64Array {
+  const { add, sub, mul, val } = ops;
+  const { N, H, W, C, CO, OH, OW, pt, pl } = s;
+  const neg = ops === ABS ? (a: number) => a : (a: number) => -a;
+  const Z = new Float64Array(16 * C * CO), P = new Float64Array(16 * C * CO);
+  const V = new Float64Array(16 * C), E = new Float64Array(16 * CO);
+  const TH = Math.ceil(OH / 2), TW = Math.ceil(OW / 2), T = N * TH * TW;
+  const flush = () => { for (let i = 0; i < Z.length; i++) Z[i] = add(Z[i]!, P[i]!); P.fill(0); };
+  for (let t = 0; t < T; t++) {
+    if (t > 0 && t % tb === 0) flush();
+    const n = Math.floor(t / (TH * TW)), th = Math.floor((t % (TH * TW)) / TW), tw = t % TW;
+    const ih0 = 2 * th - pt, iw0 = 2 * tw - pl;
+    for (let c = 0; c < C; c++) {
+      const d = (i: number, j: number) => {
+        const ih = ih0 + i, iw = iw0 + j;
+        return ih >= 0 && ih < H && iw >= 0 && iw < W ? val(x[((n * H + ih) * W + iw) * C + c]!) : 0;
+      };
+      const T = [0, 1, 2, 3].map((j) => [sub(d(0, j), d(2, j)), add(d(1, j), d(2, j)), sub(d(2, j), d(1, j)), sub(d(1, j), d(3, j))]);
+      for (let r = 0; r < 4; r++) {
+        const t = (j: number) => T[j]![r]!;
+        V[(4 * r) * C + c] = sub(t(0), t(2));
+        V[(4 * r + 1) * C + c] = add(t(1), t(2));
+        V[(4 * r + 2) * C + c] = sub(t(2), t(1));
+        V[(4 * r + 3) * C + c] = sub(t(1), t(3));
+      }
+    }
+    for (let o = 0; o < CO; o++) {
+      const e = (i: number, j: number) => {
+        const oh = 2 * th + i, ow = 2 * tw + j;
+        return oh < OH && ow < OW ? val(dy[((n * OH + oh) * OW + ow) * CO + o]!) : 0;
+      };
+      // rows of A e: e0, e0 + e1, e0 − e1, −e1; each row (p, q) times Aᵀ: p, p + q, p − q, −q
+      const rows = [[e(0, 0), e(0, 1)], [add(e(0, 0), e(1, 0)), add(e(0, 1), e(1, 1))],
+        [sub(e(0, 0), e(1, 0)), sub(e(0, 1), e(1, 1))], [neg(e(1, 0)), neg(e(1, 1))]];
+      rows.forEach(([p, q], r) => {
+        E[(4 * r) * CO + o] = p!;
+        E[(4 * r + 1) * CO + o] = add(p!, q!);
+        E[(4 * r + 2) * CO + o] = sub(p!, q!);
+        E[(4 * r + 3) * CO + o] = neg(q!);
+      });
+    }
+    for (let k = 0; k < 16; k++) for (let c = 0; c < C; c++) for (let o = 0; o < CO; o++) {
+      const zi = (k * C + c) * CO + o;
+      P[zi] = add(P[zi]!, mul(V[k * C + c]!, E[k * CO + o]!));
+    }
+  }
+  flush();
+  // dw = Gᵀ Z G, Gᵀ = [[1,½,½,0],[0,½,−½,0],[0,½,½,1]]: a row (p0..p3) maps to (p0 + h, (p1 − p2)/2, h + p3), h = (p1 + p2)/2
+  const gt = (p: number[]) => { const h = mul(add(p[1]!, p[2]!), 0.5); return [add(p[0]!, h), mul(sub(p[1]!, p[2]!), 0.5), add(h, p[3]!)]; };
+  const dw = new Float64Array(9 * C * CO);
+  for (let c = 0; c < C; c++) for (let o = 0; o < CO; o++) {
+    const z = (r: number, q: number) => Z[((4 * r + q) * C + c) * CO + o]!;
+    const cols = [0, 1, 2, 3].map((q) => gt([z(0, q), z(1, q), z(2, q), z(3, q)])); // cols[q][r] = (Gᵀ Z)[r][q]
+    for (let r = 0; r < 3; r++) {
+      const out = gt([cols[0]![r]!, cols[1]![r]!, cols[2]![r]!, cols[3]![r]!]);
+      for (let kw = 0; kw < 3; kw++) dw[((r * 3 + kw) * C + c) * CO + o] = out[kw]!;
+    }
+  }
+  return dw;
+}
+
+/**
+ * conv2d grad-weight (3×3, stride 1, groups 1; HWIO result) by the transposed F(2×2, 3×3), f32 operations,
+ * tb tiles per block (the kernel's: winogradTilesPerBlock).
+ */
+export function winogradConv2dGradWeightRef(x: Arr, dy: Arr, s: ConvShape, tb: number): Float64Array {
+  return winogradF23GradWeight(F32, x, dy, s, tb);
+}
+
+/** The absolute-value scale of the grad-weight (as winogradConv2dScale). */
+export function winogradConv2dGradWeightScale(x: Arr, dy: Arr, s: ConvShape): Float64Array {
+  return winogradF23GradWeight(ABS, x, dy, s, Infinity);
+}

@@ -1,7 +1,8 @@
 // Typed wrappers over the Winograd F(2×2, 3×3) kernels (assembly/winograd.ts) for 3×3, stride-1,
-// groups-1 convolutions: forward and grad-input (the same kernel on dy with the flipped, in/out-swapped
-// weights). Weight transform and the per-block scratch live in arena memory for the call only.
-// conv2d / conv2dGradInput (conv.ts) dispatch here for the shapes where it measured faster.
+// groups-1 convolutions: forward, grad-input (the same kernel on dy with the flipped, in/out-swapped
+// weights) and grad-weight (the transposed algorithm). Transformed weights and the per-block scratch live
+// in arena memory for the call only. conv2d / conv2dGradInput / conv2dGradWeight (conv.ts) dispatch here
+// for the shapes where it measured faster.
 
 import { FliqsError, describe } from '../core/errors.js';
 import { f32Length } from '../core/operands.js';
@@ -56,6 +57,15 @@ export function preferWinogradGradInput(s: ConvShape): boolean {
   return dispatch && winogradApplies(s) && winogradFaster(s.CO, s.C, s.N * Math.ceil(s.H / 2) * Math.ceil(s.W / 2));
 }
 
+/**
+ * conv2d grad-weight of s should take the Winograd path: it measured faster from 4 → 4 channels up at every
+ * size tried (1.2–2.4×, N 1..64, 4..28 px, 4..128 channels, relaxed module; no per-call weight transform
+ * here); 1 → 16 lost (0.5×).
+ */
+export function preferWinogradGradWeight(s: ConvShape): boolean {
+  return dispatch && winogradApplies(s) && Math.min(s.C, s.CO) >= 4;
+}
+
 function requireApplies(s: ConvShape): void {
   if (!s || typeof s !== 'object' || !winogradApplies(s)) {
     throw new FliqsError('shape', `got ${s && typeof s === 'object' ? `window ${s.KH}×${s.KW}, stride ${s.sh}×${s.sw}, groups ${s.groups}, ` +
@@ -69,8 +79,8 @@ function operand(rt: Runtime, input: string, b: unknown, length: number, dims: s
   return b;
 }
 
-/** Tiles per block: a multiple of 4, at least 4, no more than the call has. */
-function tilesPerBlock(C: number, CO: number, tiles: number): number {
+/** Tiles per block the kernels run for a conv with cin → cout channels over `tiles` tiles: a multiple of 4, at least 4, no more than the call has. */
+export function winogradTilesPerBlock(C: number, CO: number, tiles: number): number {
   const perTile = 16 * 4 * (Math.ceil(C / 4) * 4 + Math.ceil(CO / 8) * 8);
   const tb = Math.max(4, Math.floor(BLOCK_BYTES / perTile / 4) * 4);
   return Math.min(tb, Math.ceil(tiles / 4) * 4);
@@ -80,7 +90,7 @@ function tilesPerBlock(C: number, CO: number, tiles: number): number {
 function run(rt: Runtime, inp: WasmF32, w: WasmF32, bias: WasmF32 | null, out: WasmF32, N: number, H: number, W: number,
   Cin: number, Cout: number, OH: number, OW: number, pt: number, pl: number, flip: number): void {
   const k = rt.kernels;
-  const tb = tilesPerBlock(Cin, Cout, N * Math.ceil(OH / 2) * Math.ceil(OW / 2));
+  const tb = winogradTilesPerBlock(Cin, Cout, N * Math.ceil(OH / 2) * Math.ceil(OW / 2));
   const u = rt.arena.alloc(16 * Math.ceil(Cout / 8) * Cin * 32);
   try {
     const scratch = rt.arena.alloc(k.winograd_f23_scratch_bytes(Cin, Cout, tb));
@@ -131,4 +141,29 @@ export function winogradConv2dGradInput(dy: WasmF32, w: WasmF32, s: ConvShape, o
   const dx = out === undefined ? rt.allocF32(xLen) : operand(rt, 'out', out, xLen, xDims);
   run(rt, dy, w, null, dx, s.N, s.OH, s.OW, s.CO, s.C, s.H, s.W, 2 - s.pt, 2 - s.pl, 1);
   return dx;
+}
+
+/**
+ * conv2d grad-weight by the transposed Winograd F(2×2, 3×3): dw [3, 3, C, CO] = Σ over pixels of x patches × dy,
+ * as Gᵀ [Σ_tiles (A e Aᵀ) ⊙ (Bᵀ d B)] G over the 2×2 tiles e of dy and the 4×4 tiles d of x under them.
+ * @example
+ * const dw = winogradConv2dGradWeight(x, dy, conv2dShape([8, 14, 14, 32], [3, 3, 32, 32], { padding: 1 }));
+ */
+export function winogradConv2dGradWeight(x: WasmF32, dy: WasmF32, s: ConvShape, out?: WasmF32): WasmF32 {
+  requireApplies(s);
+  if (!(x instanceof WasmF32)) throw new FliqsError('x', `got ${describe(x)}`, 'a WasmF32 (from runtime.allocF32 / copyIn)');
+  const rt = x.runtime;
+  operand(rt, 'x', x, s.N * s.H * s.W * s.C, `[${s.N}, ${s.H}, ${s.W}, ${s.C}]`);
+  operand(rt, 'dy', dy, s.N * s.OH * s.OW * s.CO, `[${s.N}, ${s.OH}, ${s.OW}, ${s.CO}]`);
+  const wLen = 9 * s.C * s.CO, wDims = `[3, 3, ${s.C}, ${s.CO}]`;
+  const dw = out === undefined ? rt.allocF32(wLen) : operand(rt, 'out', out, wLen, wDims);
+  const k = rt.kernels;
+  const tb = winogradTilesPerBlock(s.C, s.CO, s.N * Math.ceil(s.OH / 2) * Math.ceil(s.OW / 2));
+  const scratch = rt.arena.alloc(k.winograd_f23_grad_weight_scratch_bytes(s.C, s.CO, tb));
+  try {
+    k.winograd_f23_grad_weight_nhwc_f32(x.ptr, s.N, s.H, s.W, s.C, dy.ptr, s.CO, s.OH, s.OW, s.pt, s.pl, dw.ptr, scratch, tb);
+  } finally {
+    rt.arena.free(scratch);
+  }
+  return dw;
 }
