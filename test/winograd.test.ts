@@ -32,10 +32,11 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createRuntime, type Runtime, type Variant } from '../src/core/runtime.js';
 import { FliqsError } from '../src/core/errors.js';
-import { conv2dShape, type ConvShape } from '../src/kernels/conv.js';
+import { conv2dShape, conv2d, conv2dGradInput, conv2dGradWeight, type ConvShape } from '../src/kernels/conv.js';
 import { conv2dRef, conv2dGradInputRef, conv2dGradWeightRef } from '../src/kernels/conv.ref.js';
 import {
   winogradConv2d, winogradConv2dGradInput, winogradConv2dGradWeight, winogradApplies, winogradTilesPerBlock,
+  setWinogradDispatch, preferWinograd, preferWinogradGradInput, preferWinogradGradWeight,
 } from '../src/kernels/winograd.js';
 import {
   winogradConv2dRef, winogradConv2dGradInputRef, winogradConv2dScale, winogradConv2dGradInputScale,
@@ -120,6 +121,30 @@ describe.each(VARIANTS)('winograd F(2×2, 3×3) on the %s module', (variant) => 
       expectWithin(y.array, conv2dRef(x, w, b, s), winogradConv2dScale(x, w, b, s), gamma(C + 14) + 2 ** -40, `forward ${tag(s)}`);
       expectWithin(dx.array, conv2dGradInputRef(dy, w, s), winogradConv2dGradInputScale(dy, w, s), gamma(CO + 14) + 2 ** -40, `grad-input ${tag(s)}`);
       for (const t of [X, Wt, B, DY, y, dx, dw]) t.free();
+    }
+  });
+});
+
+describe('conv.ts dispatch to winograd', () => {
+  const rt = runtimes.get('relaxed')!;
+
+  it('is off by default; when on, conv2d and its gradients return the winograd kernels\' bits where preferred', () => {
+    const s = conv2dShape([2, 9, 8, 16], [3, 3, 16, 12], { padding: 1 });
+    const stem = conv2dShape([2, 9, 8, 1], [3, 3, 1, 16], { padding: 1 });
+    const x = rt.copyIn(randomF32(2 * 9 * 8 * 16, 1)), w = rt.copyIn(randomF32(9 * 16 * 12, 2)), dy = rt.copyIn(randomF32(2 * 9 * 8 * 12, 3));
+    const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
+    expect([preferWinograd(s), preferWinogradGradInput(s), preferWinogradGradWeight(s)]).toEqual([false, false, false]);
+    const was = setWinogradDispatch(true);
+    try {
+      expect([preferWinograd(s), preferWinogradGradInput(s), preferWinogradGradWeight(s)]).toEqual([true, true, true]);
+      expect([preferWinograd(stem), preferWinogradGradWeight(stem)]).toEqual([false, false]); // 1 input channel: direct
+      const pairs = [[conv2d(x, w, null, s), winogradConv2d(x, w, null, s)], [conv2dGradInput(dy, w, s), winogradConv2dGradInput(dy, w, s)],
+        [conv2dGradWeight(x, dy, s), winogradConv2dGradWeight(x, dy, s)]];
+      for (const [a, b] of pairs) expect(bits(a!.array)).toEqual(bits(b!.array));
+      for (const [a, b] of pairs) { a!.free(); b!.free(); }
+    } finally {
+      setWinogradDispatch(was);
+      for (const t of [x, w, dy]) t.free();
     }
   });
 });
