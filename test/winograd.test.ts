@@ -128,13 +128,13 @@ describe.each(VARIANTS)('winograd F(2×2, 3×3) on the %s module', (variant) => 
 describe('conv.ts dispatch to winograd', () => {
   const rt = runtimes.get('relaxed')!;
 
-  it('is off by default; when on, conv2d and its gradients return the winograd kernels\' bits where preferred', () => {
+  it('is on by default: conv2d and its gradients return the winograd kernels\' bits where preferred', () => {
     const s = conv2dShape([2, 9, 8, 16], [3, 3, 16, 12], { padding: 1 });
     const stem = conv2dShape([2, 9, 8, 1], [3, 3, 1, 16], { padding: 1 });
     const x = rt.copyIn(randomF32(2 * 9 * 8 * 16, 1)), w = rt.copyIn(randomF32(9 * 16 * 12, 2)), dy = rt.copyIn(randomF32(2 * 9 * 8 * 12, 3));
     const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
-    expect([preferWinograd(s), preferWinogradGradInput(s), preferWinogradGradWeight(s)]).toEqual([false, false, false]);
     const was = setWinogradDispatch(true);
+    expect(was).toBe(true);
     try {
       expect([preferWinograd(s), preferWinogradGradInput(s), preferWinogradGradWeight(s)]).toEqual([true, true, true]);
       expect([preferWinograd(stem), preferWinogradGradWeight(stem)]).toEqual([false, false]); // 1 input channel: direct

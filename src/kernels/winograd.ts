@@ -32,16 +32,13 @@ export function winogradFaster(cin: number, cout: number, tiles: number): boolea
   return Math.min(cin, cout) >= 8 && tiles >= Math.max(4, (cin * cout) / 128);
 }
 
-// Off by default for now: with it on, test/deploy-fashion's resnet8 ×0.25 case trains (300 FP32 steps, seed 1)
-// to weights whose INT8 deploy-vs-fake-quant agreement is 0.9985 < 0.999 — the same when that evaluation runs
-// the direct kernels; seeds 2–4 agree at 1 either way. Turning it on is a decision about that test.
-let dispatch = false;
+let dispatch = true;
 
 /**
- * Turns the conv2d / conv2dGradInput / conv2dGradWeight dispatch to Winograd on or off (off by default);
+ * Turns the conv2d / conv2dGradInput / conv2dGradWeight dispatch to Winograd on or off (on by default);
  * returns the previous setting. Benchmarks use it to time both paths on the same shapes.
  * @example
- * const was = setWinogradDispatch(true); // 3×3 stride-1 convs take Winograd where it measured faster
+ * const was = setWinogradDispatch(false); // every conv runs the direct kernels
  * setWinogradDispatch(was);
  */
 export function setWinogradDispatch(on: boolean): boolean {
