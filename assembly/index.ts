@@ -14,3 +14,4 @@ export * from './elementwise';
 export * from './int8';
 export * from './deploy';
 export * from './optim';
+export * from './winograd';

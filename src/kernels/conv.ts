@@ -5,10 +5,13 @@
 // must belong to the same runtime, and outputs are allocated on that runtime unless passed in.
 
 import { FliqsError, describe } from '../core/errors.js';
-import { f32Length } from '../core/operands.js';
+import { residentF32 } from '../core/operands.js';
 import { WasmF32, WasmI32, type Runtime, type WasmExports } from '../core/runtime.js';
 import { convGeometry } from './blocks.js';
 import { outExtent, type ConvShape } from './conv.ref.js';
+import {
+  preferWinograd, preferWinogradGradInput, preferWinogradGradWeight, winogradConv2d, winogradConv2dGradInput, winogradConv2dGradWeight,
+} from './winograd.js';
 
 export type { ConvShape } from './conv.ref.js';
 
@@ -151,15 +154,8 @@ function checkShape(s: ConvShape): void {
   }
 }
 
-/** A conv operand: a WasmF32 of rt (conv kernels take resident buffers only) of exactly `length` elements. */
-function buf(rt: Runtime, input: string, b: unknown, length: number, dims: string): WasmF32 {
-  if (!(b instanceof WasmF32)) throw new FliqsError(input, `got ${describe(b)}`, `a WasmF32 of length ${length} (${dims})`);
-  f32Length(rt, input, b, length, dims);
-  return b;
-}
-
 function outBuf(rt: Runtime, out: unknown, length: number, dims: string): WasmF32 {
-  return out === undefined ? rt.allocF32(length) : buf(rt, 'out', out, length, dims);
+  return out === undefined ? rt.allocF32(length) : residentF32(rt, 'out', out, length, dims);
 }
 
 function runtimeOf(input: string, b: unknown): Runtime {
@@ -176,7 +172,8 @@ const wLen = (s: ConvShape) => s.KH * s.KW * (s.C / s.groups) * s.CO;
 
 /**
  * conv2d forward: y[N, OH, OW, CO] = conv(x[N, H, W, C], w HWIO) + bias[CO] (bias may be null).
- * Packs w into 8-channel panels (arena scratch), then runs the 4×8 register-tiled direct kernel.
+ * Packs w into 8-channel panels (arena scratch), then runs the 4×8 register-tiled direct kernel; 3×3
+ * stride-1 convs where it measured faster run Winograd F(2×2, 3×3) instead (winograd.ts, preferWinograd).
  * @example
  * import { runtime } from '../core/runtime.js';
  * const s = conv2dShape([1, 4, 4, 2], [3, 3, 2, 5], { padding: 1 });
@@ -186,10 +183,11 @@ const wLen = (s: ConvShape) => s.KH * s.KW * (s.C / s.groups) * s.CO;
 export function conv2d(x: WasmF32, w: WasmF32, bias: WasmF32 | null, s: ConvShape, out?: WasmF32): WasmF32 {
   checkShape(s);
   const rt = runtimeOf('x', x);
-  buf(rt, 'x', x, xLen(s), xDims(s));
-  buf(rt, 'w', w, wLen(s), wDims(s));
-  if (bias !== null && bias !== undefined) buf(rt, 'bias', bias, s.CO, `[${s.CO}]`);
+  residentF32(rt, 'x', x, xLen(s), xDims(s));
+  residentF32(rt, 'w', w, wLen(s), wDims(s));
+  if (bias !== null && bias !== undefined) residentF32(rt, 'bias', bias, s.CO, `[${s.CO}]`);
   const y = outBuf(rt, out, yLen(s), yDims(s));
+  if (preferWinograd(s)) return winogradConv2d(x, w, bias ?? null, s, y);
   const ICg = s.C / s.groups, OCg = s.CO / s.groups;
   const wp = rt.arena.alloc(s.groups * Math.ceil(OCg / 8) * s.KH * s.KW * ICg * 32);
   try {
@@ -208,15 +206,17 @@ const DW_GEMM_MIN_PATCH = 32;
 /**
  * conv2d grad-input: dx[N, H, W, C] = transposed conv of dy[N, OH, OW, CO] with w. The kernel splits dx into
  * sh·sw stride phases; each is a stride-1 direct conv of dy with a flipped, transposed sub-kernel.
+ * 3×3 stride-1 shapes where it measured faster run Winograd instead (preferWinogradGradInput).
  * @example
  * const dx = conv2dGradInput(dy, w, conv2dShape([2, 9, 9, 3], [3, 3, 3, 8], { stride: 2 }));
  */
 export function conv2dGradInput(dy: WasmF32, w: WasmF32, s: ConvShape, out?: WasmF32): WasmF32 {
   checkShape(s);
   const rt = runtimeOf('dy', dy);
-  buf(rt, 'dy', dy, yLen(s), yDims(s));
-  buf(rt, 'w', w, wLen(s), wDims(s));
+  residentF32(rt, 'dy', dy, yLen(s), yDims(s));
+  residentF32(rt, 'w', w, wLen(s), wDims(s));
   const dx = outBuf(rt, out, xLen(s), xDims(s));
+  if (preferWinogradGradInput(s)) return winogradConv2dGradInput(dy, w, s, dx);
   const ICg = s.C / s.groups, OCg = s.CO / s.groups;
   const Jh0 = ceilDiv(s.KH, s.sh), Jw0 = ceilDiv(s.KW, s.sw);
   const wp = rt.arena.alloc(s.groups * Math.ceil(ICg / 8) * Jh0 * Jw0 * OCg * 32);
@@ -232,16 +232,18 @@ export function conv2dGradInput(dy: WasmF32, w: WasmF32, s: ConvShape, out?: Was
  * conv2d grad-weight: dw (HWIO) = Σ over N·OH·OW of input patches × dy. When a group's patch has at
  * least DW_GEMM_MIN_PATCH entries (KH·KW·Cin/groups) it runs as a GEMM over pixels on the shared 4×8
  * micro-kernel (conv2d_grad_weight_gemm_nhwc_f32_4x8, arena scratch); tiny patches (e.g. Cin = 1) keep the
- * direct 4×8 reduction, where the GEMM's 8-column panels would be mostly padding.
+ * direct 4×8 reduction, where the GEMM's 8-column panels would be mostly padding. 3×3 stride-1 shapes where
+ * it measured faster run the transposed Winograd instead (preferWinogradGradWeight).
  * @example
  * const dw = conv2dGradWeight(x, dy, conv2dShape([2, 8, 8, 3], [3, 3, 3, 8], { padding: 1 }));
  */
 export function conv2dGradWeight(x: WasmF32, dy: WasmF32, s: ConvShape, out?: WasmF32): WasmF32 {
   checkShape(s);
   const rt = runtimeOf('x', x);
-  buf(rt, 'x', x, xLen(s), xDims(s));
-  buf(rt, 'dy', dy, yLen(s), yDims(s));
+  residentF32(rt, 'x', x, xLen(s), xDims(s));
+  residentF32(rt, 'dy', dy, yLen(s), yDims(s));
   const dw = outBuf(rt, out, wLen(s), wDims(s));
+  if (preferWinogradGradWeight(s)) return winogradConv2dGradWeight(x, dy, s, dw);
   const k = rt.kernels;
   const ICg = s.C / s.groups;
   if (s.KH * s.KW * ICg >= DW_GEMM_MIN_PATCH) {
@@ -265,7 +267,7 @@ export function conv2dGradWeight(x: WasmF32, dy: WasmF32, s: ConvShape, out?: Wa
 export function conv2dGradBias(dy: WasmF32, s: ConvShape, out?: WasmF32): WasmF32 {
   checkShape(s);
   const rt = runtimeOf('dy', dy);
-  buf(rt, 'dy', dy, yLen(s), yDims(s));
+  residentF32(rt, 'dy', dy, yLen(s), yDims(s));
   const db = outBuf(rt, out, s.CO, `[${s.CO}]`);
   rt.kernels[CONV_KERNELS.conv2dGradBias](dy.ptr, s.N * s.OH * s.OW, s.CO, db.ptr);
   return db;
@@ -280,9 +282,9 @@ export function conv2dGradBias(dy: WasmF32, s: ConvShape, out?: WasmF32): WasmF3
 export function depthwiseConv2d(x: WasmF32, w: WasmF32, bias: WasmF32 | null, s: ConvShape, out?: WasmF32): WasmF32 {
   checkShape(s);
   const rt = runtimeOf('x', x);
-  buf(rt, 'x', x, xLen(s), xDims(s));
-  buf(rt, 'w', w, s.KH * s.KW * s.C, `[${s.KH}, ${s.KW}, ${s.C}]`);
-  if (bias !== null && bias !== undefined) buf(rt, 'bias', bias, s.C, `[${s.C}]`);
+  residentF32(rt, 'x', x, xLen(s), xDims(s));
+  residentF32(rt, 'w', w, s.KH * s.KW * s.C, `[${s.KH}, ${s.KW}, ${s.C}]`);
+  if (bias !== null && bias !== undefined) residentF32(rt, 'bias', bias, s.C, `[${s.C}]`);
   const y = outBuf(rt, out, yLen(s), yDims(s));
   rt.kernels[CONV_KERNELS.depthwiseConv2d](x.ptr, w.ptr, bias ? bias.ptr : 0, y.ptr, convGeometry(rt, s));
   return y;
@@ -296,8 +298,8 @@ export function depthwiseConv2d(x: WasmF32, w: WasmF32, bias: WasmF32 | null, s:
 export function depthwiseConv2dGradInput(dy: WasmF32, w: WasmF32, s: ConvShape, out?: WasmF32): WasmF32 {
   checkShape(s);
   const rt = runtimeOf('dy', dy);
-  buf(rt, 'dy', dy, yLen(s), yDims(s));
-  buf(rt, 'w', w, s.KH * s.KW * s.C, `[${s.KH}, ${s.KW}, ${s.C}]`);
+  residentF32(rt, 'dy', dy, yLen(s), yDims(s));
+  residentF32(rt, 'w', w, s.KH * s.KW * s.C, `[${s.KH}, ${s.KW}, ${s.C}]`);
   const dx = outBuf(rt, out, xLen(s), xDims(s));
   rt.kernels[CONV_KERNELS.depthwiseConv2dGradInput](dy.ptr, w.ptr, dx.ptr, convGeometry(rt, s));
   return dx;
@@ -311,8 +313,8 @@ export function depthwiseConv2dGradInput(dy: WasmF32, w: WasmF32, s: ConvShape, 
 export function depthwiseConv2dGradWeight(x: WasmF32, dy: WasmF32, s: ConvShape, out?: WasmF32): WasmF32 {
   checkShape(s);
   const rt = runtimeOf('x', x);
-  buf(rt, 'x', x, xLen(s), xDims(s));
-  buf(rt, 'dy', dy, yLen(s), yDims(s));
+  residentF32(rt, 'x', x, xLen(s), xDims(s));
+  residentF32(rt, 'dy', dy, yLen(s), yDims(s));
   const dw = outBuf(rt, out, s.KH * s.KW * s.C, `[${s.KH}, ${s.KW}, ${s.C}]`);
   rt.kernels[CONV_KERNELS.depthwiseConv2dGradWeight](x.ptr, dy.ptr, dw.ptr, convGeometry(rt, s));
   return dw;
@@ -329,7 +331,7 @@ export function depthwiseConv2dGradWeight(x: WasmF32, dy: WasmF32, s: ConvShape,
 export function maxPool2d(x: WasmF32, s: ConvShape, out?: WasmF32): { y: WasmF32; argmax: WasmI32 } {
   checkShape(s);
   const rt = runtimeOf('x', x);
-  buf(rt, 'x', x, xLen(s), xDims(s));
+  residentF32(rt, 'x', x, xLen(s), xDims(s));
   const y = outBuf(rt, out, yLen(s), yDims(s));
   const n = yLen(s);
   const argmax = new WasmI32(rt, rt.arena.alloc(n * 4), n);
@@ -345,7 +347,7 @@ export function maxPool2d(x: WasmF32, s: ConvShape, out?: WasmF32): { y: WasmF32
 export function maxPool2dGrad(dy: WasmF32, argmax: WasmI32, s: ConvShape, out?: WasmF32): WasmF32 {
   checkShape(s);
   const rt = runtimeOf('dy', dy);
-  buf(rt, 'dy', dy, yLen(s), yDims(s));
+  residentF32(rt, 'dy', dy, yLen(s), yDims(s));
   if (!(argmax instanceof WasmI32) || argmax.runtime !== rt || argmax.length !== yLen(s)) {
     throw new FliqsError('argmax', `got ${describe(argmax)}`, `the WasmI32 of length ${yLen(s)} returned by maxPool2d on this runtime`);
   }
@@ -362,7 +364,7 @@ export function maxPool2dGrad(dy: WasmF32, argmax: WasmI32, s: ConvShape, out?: 
 export function avgPool2d(x: WasmF32, s: ConvShape, out?: WasmF32): WasmF32 {
   checkShape(s);
   const rt = runtimeOf('x', x);
-  buf(rt, 'x', x, xLen(s), xDims(s));
+  residentF32(rt, 'x', x, xLen(s), xDims(s));
   const y = outBuf(rt, out, yLen(s), yDims(s));
   rt.kernels[CONV_KERNELS.avgPool2d](x.ptr, y.ptr, convGeometry(rt, s));
   return y;
@@ -376,7 +378,7 @@ export function avgPool2d(x: WasmF32, s: ConvShape, out?: WasmF32): WasmF32 {
 export function avgPool2dGrad(dy: WasmF32, s: ConvShape, out?: WasmF32): WasmF32 {
   checkShape(s);
   const rt = runtimeOf('dy', dy);
-  buf(rt, 'dy', dy, yLen(s), yDims(s));
+  residentF32(rt, 'dy', dy, yLen(s), yDims(s));
   const dx = outBuf(rt, out, xLen(s), xDims(s));
   rt.kernels[CONV_KERNELS.avgPool2dGrad](dy.ptr, dx.ptr, convGeometry(rt, s));
   return dx;
@@ -390,7 +392,7 @@ export function avgPool2dGrad(dy: WasmF32, s: ConvShape, out?: WasmF32): WasmF32
 export function globalAvgPool(x: WasmF32, xShape: readonly number[], out?: WasmF32): WasmF32 {
   const [N, H, W, C] = shape4('x shape', xShape, 'N, H, W, C');
   const rt = runtimeOf('x', x);
-  buf(rt, 'x', x, N * H * W * C, `[${N}, ${H}, ${W}, ${C}]`);
+  residentF32(rt, 'x', x, N * H * W * C, `[${N}, ${H}, ${W}, ${C}]`);
   const y = outBuf(rt, out, N * C, `[${N}, ${C}]`);
   rt.kernels[CONV_KERNELS.globalAvgPool](x.ptr, N, H * W, C, y.ptr);
   return y;
@@ -404,7 +406,7 @@ export function globalAvgPool(x: WasmF32, xShape: readonly number[], out?: WasmF
 export function globalAvgPoolGrad(dy: WasmF32, xShape: readonly number[], out?: WasmF32): WasmF32 {
   const [N, H, W, C] = shape4('x shape', xShape, 'N, H, W, C');
   const rt = runtimeOf('dy', dy);
-  buf(rt, 'dy', dy, N * C, `[${N}, ${C}]`);
+  residentF32(rt, 'dy', dy, N * C, `[${N}, ${C}]`);
   const dx = outBuf(rt, out, N * H * W * C, `[${N}, ${H}, ${W}, ${C}]`);
   rt.kernels[CONV_KERNELS.globalAvgPoolGrad](dy.ptr, N, H * W, C, dx.ptr);
   return dx;

@@ -5,6 +5,8 @@ export * as gemm from './gemm.js';
 export * as gemmRef from './gemm.ref.js';
 export * as conv from './conv.js';
 export * as convRef from './conv.ref.js';
+export * as winograd from './winograd.js';
+export * as winogradRef from './winograd.ref.js';
 export * as elementwise from './elementwise.js';
 export * as elementwiseRef from './elementwise.ref.js';
 export * as int8 from './int8.js';

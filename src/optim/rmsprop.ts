@@ -7,7 +7,7 @@
 // Deviation: v − ḡ² is clamped at 0 before the root (f32 rounding can make it slightly negative,
 // which gives NaN in PyTorch).
 
-import { FliqsError } from '../core/errors.js';
+import { FliqsError, describe } from '../core/errors.js';
 import { runtime as defaultRuntime, type Runtime } from '../core/runtime.js';
 import { Optimizer, requireEps, requireLr, requireNonNeg, requireUnit } from './optimizer.js';
 import { rmspropStep } from '../kernels/optim.js';
@@ -49,7 +49,7 @@ export class RMSProp extends Optimizer {
     const eps = requireEps(opts?.eps ?? 1e-8);
     const momentum = requireUnit('momentum', opts?.momentum ?? 0);
     const centered = opts?.centered ?? false;
-    if (typeof centered !== 'boolean') throw new FliqsError('centered', `got ${String(centered)}`, 'true or false');
+    if (typeof centered !== 'boolean') throw new FliqsError('centered', `got ${describe(centered)}`, 'true or false');
     const weightDecay = requireNonNeg('weightDecay', opts?.weightDecay ?? 0);
     const buffers = ['squareAvg'];
     if (centered) buffers.push('gradAvg');

@@ -5,7 +5,7 @@
 // sgdStep; otherwise its scalar reference sgdStepRef, bit-identical to it, does the same f32
 // operations. The gradient is never modified.
 
-import { FliqsError } from '../core/errors.js';
+import { FliqsError, describe } from '../core/errors.js';
 import { runtime as defaultRuntime, type Runtime } from '../core/runtime.js';
 import { Optimizer, requireLr, requireNonNeg, requireUnit } from './optimizer.js';
 import { sgdStep } from '../kernels/optim.js';
@@ -42,7 +42,7 @@ export class SGD extends Optimizer {
     const momentum = requireUnit('momentum', opts?.momentum ?? 0);
     const dampening = requireUnit('dampening', opts?.dampening ?? 0);
     const nesterov = opts?.nesterov ?? false;
-    if (typeof nesterov !== 'boolean') throw new FliqsError('nesterov', `got ${String(nesterov)}`, 'true or false');
+    if (typeof nesterov !== 'boolean') throw new FliqsError('nesterov', `got ${describe(nesterov)}`, 'true or false');
     if (nesterov && (momentum === 0 || dampening !== 0)) {
       throw new FliqsError('nesterov', `needs momentum > 0 and dampening 0, got momentum ${momentum}, dampening ${dampening}`, 'nesterov: false, or momentum > 0 with dampening 0');
     }

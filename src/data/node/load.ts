@@ -11,7 +11,7 @@
 //                  Fashion-MNIST that is exactly 500/class, leaving 55k (5500/class).
 //   limit          each split keeps the first `limit` of its order (each class within 2 of its share).
 
-import { FliqsError, requireInt } from '../../core/errors.js';
+import { FliqsError, describe, requireInt } from '../../core/errors.js';
 import { NORMALIZATION, fromBytes, type DatasetSplits, type Normalization } from '../dataset.js';
 import { compose, holdOut, stratifiedOrder, take } from '../split.js';
 import { syntheticSplits, type SyntheticSplitOptions } from '../synthetic.js';
@@ -43,7 +43,7 @@ function limits(limit: LoadOptions['limit']): { train?: number; validation?: num
   if (limit === undefined) return {};
   if (typeof limit === 'number') return { train: limit, validation: limit, test: limit };
   if (typeof limit === 'object' && limit !== null) return limit;
-  throw new FliqsError('limit', `got ${String(limit)}`, 'a positive integer or { train?, validation?, test? }');
+  throw new FliqsError('limit', `got ${describe(limit)}`, 'a positive integer or { train?, validation?, test? }');
 }
 
 function split(name: string, trainRaw: RawImages, testRaw: RawImages, testIdx: Uint32Array, trainIdx: Uint32Array,
