@@ -11,8 +11,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createRuntime, type Runtime, type Variant, type WasmF32 } from '../src/core/runtime.js';
-import { FliqsError } from '../src/core/errors.js';
 import { kernelsNotCalled, trackKernels } from './kernel-coverage.js';
+import { expectFliqsError } from './error-helpers.js';
 import {
   conv2dShape, depthwiseConv2dShape, pool2dShape, conv2d, conv2dGradInput, conv2dGradWeight,
   conv2dGradBias, CONV_KERNELS, depthwiseConv2d, depthwiseConv2dGradInput, depthwiseConv2dGradWeight, maxPool2d,
@@ -257,12 +257,7 @@ describe.each(VARIANTS)('conv family on the %s module', (variant) => {
 
 describe('conv family bad input', () => {
   const rt = runtimes.get('simd')!;
-  const err = (f: () => unknown, re: RegExp) => {
-    let e: unknown;
-    try { f(); } catch (x) { e = x; }
-    expect(e).toBeInstanceOf(FliqsError);
-    expect(String((e as Error).message)).toMatch(re);
-  };
+  const err = expectFliqsError;
 
   it('rejects geometries without output, groups not dividing channels, bad shapes', () => {
     err(() => conv2dShape([1, 2, 2, 3], [3, 3, 3, 4]), /2×2 with window 3×3.*output 0×0/);

@@ -12,12 +12,12 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createRuntime, type Runtime, type Variant } from '../src/core/runtime.js';
-import { FliqsError } from '../src/core/errors.js';
 import { gemm, gemmBatched, GEMM_KERNELS, type GemmLayout } from '../src/kernels/gemm.js';
 import { gemmRef, gemmBatchedRef } from '../src/kernels/gemm.ref.js';
 import { parseFormat } from '../src/formats/format.js';
 import { kernelParams, scaleOf } from '../src/formats/params.js';
 import { quantParams } from '../src/kernels/blocks.js';
+import { expectFliqsError } from './error-helpers.js';
 
 const LAYOUTS = Object.keys(GEMM_KERNELS) as GemmLayout[];
 const VARIANTS: Variant[] = ['simd', 'relaxed'];
@@ -235,12 +235,7 @@ for (const variant of VARIANTS) {
 describe('gemm bad input', () => {
   const rt = runtimes.get('simd')!;
   const A = new Float32Array(12), B = new Float32Array(12), C = new Float32Array(9);
-  const bad = (fn: () => void, re: RegExp) => {
-    let err: unknown;
-    try { fn(); } catch (e) { err = e; }
-    expect(err).toBeInstanceOf(FliqsError);
-    expect((err as Error).message).toMatch(re);
-  };
+  const bad = expectFliqsError;
 
   it('rejects zero, negative and non-integer sizes', () => {
     bad(() => gemm('nn', 0, 3, 4, 1, A, 4, B, 3, 0, C, 3, {}, rt), /^M: got 0/);

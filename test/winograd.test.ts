@@ -31,9 +31,9 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createRuntime, type Runtime, type Variant } from '../src/core/runtime.js';
-import { FliqsError } from '../src/core/errors.js';
 import { conv2dShape, conv2d, conv2dGradInput, conv2dGradWeight, type ConvShape } from '../src/kernels/conv.js';
 import { conv2dRef, conv2dGradInputRef, conv2dGradWeightRef } from '../src/kernels/conv.ref.js';
+import { expectFliqsError } from './error-helpers.js';
 import {
   winogradConv2d, winogradConv2dGradInput, winogradConv2dGradWeight, winogradApplies, winogradTilesPerBlock,
   setWinogradDispatch, preferWinograd, preferWinogradGradInput, preferWinogradGradWeight,
@@ -151,12 +151,7 @@ describe('conv.ts dispatch to winograd', () => {
 
 describe('winograd bad input', () => {
   const rt = runtimes.get('simd')!;
-  const err = (f: () => unknown, re: RegExp) => {
-    let e: unknown;
-    try { f(); } catch (x) { e = x; }
-    expect(e).toBeInstanceOf(FliqsError);
-    expect(String((e as Error).message)).toMatch(re);
-  };
+  const err = expectFliqsError;
 
   it('refuses geometries it does not run and wrong buffers', () => {
     const s = conv2dShape([1, 5, 5, 3], [3, 3, 3, 4], { padding: 1 });

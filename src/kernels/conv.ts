@@ -9,9 +9,8 @@ import { residentF32 } from '../core/operands.js';
 import { WasmF32, WasmI32, type Runtime, type WasmExports } from '../core/runtime.js';
 import { convGeometry } from './blocks.js';
 import { outExtent, type ConvShape } from './conv.ref.js';
-import {
-  preferWinograd, preferWinogradGradInput, preferWinogradGradWeight, winogradConv2d, winogradConv2dGradInput, winogradConv2dGradWeight,
-} from './winograd.js';
+import { preferWinograd, preferWinogradGradInput, preferWinogradGradWeight } from './winograd.js';
+import { winogradForwardCore, winogradGradInputCore, winogradGradWeightCore } from './winograd-core.js';
 
 export type { ConvShape } from './conv.ref.js';
 
@@ -187,7 +186,7 @@ export function conv2d(x: WasmF32, w: WasmF32, bias: WasmF32 | null, s: ConvShap
   residentF32(rt, 'w', w, wLen(s), wDims(s));
   if (bias !== null && bias !== undefined) residentF32(rt, 'bias', bias, s.CO, `[${s.CO}]`);
   const y = outBuf(rt, out, yLen(s), yDims(s));
-  if (preferWinograd(s)) return winogradConv2d(x, w, bias ?? null, s, y);
+  if (preferWinograd(s)) { winogradForwardCore(rt, x, w, bias ?? null, y, s); return y; }
   const ICg = s.C / s.groups, OCg = s.CO / s.groups;
   const wp = rt.arena.alloc(s.groups * Math.ceil(OCg / 8) * s.KH * s.KW * ICg * 32);
   try {
@@ -216,7 +215,7 @@ export function conv2dGradInput(dy: WasmF32, w: WasmF32, s: ConvShape, out?: Was
   residentF32(rt, 'dy', dy, yLen(s), yDims(s));
   residentF32(rt, 'w', w, wLen(s), wDims(s));
   const dx = outBuf(rt, out, xLen(s), xDims(s));
-  if (preferWinogradGradInput(s)) return winogradConv2dGradInput(dy, w, s, dx);
+  if (preferWinogradGradInput(s)) { winogradGradInputCore(rt, dy, w, dx, s); return dx; }
   const ICg = s.C / s.groups, OCg = s.CO / s.groups;
   const Jh0 = ceilDiv(s.KH, s.sh), Jw0 = ceilDiv(s.KW, s.sw);
   const wp = rt.arena.alloc(s.groups * Math.ceil(ICg / 8) * Jh0 * Jw0 * OCg * 32);
@@ -243,7 +242,7 @@ export function conv2dGradWeight(x: WasmF32, dy: WasmF32, s: ConvShape, out?: Wa
   residentF32(rt, 'x', x, xLen(s), xDims(s));
   residentF32(rt, 'dy', dy, yLen(s), yDims(s));
   const dw = outBuf(rt, out, wLen(s), wDims(s));
-  if (preferWinogradGradWeight(s)) return winogradConv2dGradWeight(x, dy, s, dw);
+  if (preferWinogradGradWeight(s)) { winogradGradWeightCore(rt, x, dy, dw, s); return dw; }
   const k = rt.kernels;
   const ICg = s.C / s.groups;
   if (s.KH * s.KW * ICg >= DW_GEMM_MIN_PATCH) {

@@ -17,6 +17,28 @@ const F32: Ops = {
 const ABS: Ops = { add: (a, b) => a + b, sub: (a, b) => a + b, mul: (a, b) => a * b, val: Math.abs };
 
 /**
+ * V[ξ][c] = (Bᵀ d B)[ξ] for the 4×4 input tile d of image n at (ih0, iw0) (zero outside x [N, H, W, C]),
+ * Bᵀ = [[1,0,−1,0],[0,1,1,0],[0,−1,1,0],[0,1,0,−1]]: T = Bᵀ d column by column, then each row of T times B.
+ */
+function inputTile(ops: Ops, x: Arr, n: number, ih0: number, iw0: number, H: number, W: number, C: number, V: Float64Array): void {
+  const { add, sub, val } = ops;
+  for (let c = 0; c < C; c++) {
+    const d = (i: number, j: number) => {
+      const ih = ih0 + i, iw = iw0 + j;
+      return ih >= 0 && ih < H && iw >= 0 && iw < W ? val(x[((n * H + ih) * W + iw) * C + c]!) : 0;
+    };
+    const T = [0, 1, 2, 3].map((j) => [sub(d(0, j), d(2, j)), add(d(1, j), d(2, j)), sub(d(2, j), d(1, j)), sub(d(1, j), d(3, j))]);
+    for (let r = 0; r < 4; r++) {
+      const t = (j: number) => T[j]![r]!;
+      V[(4 * r) * C + c] = sub(t(0), t(2));
+      V[(4 * r + 1) * C + c] = add(t(1), t(2));
+      V[(4 * r + 2) * C + c] = sub(t(2), t(1));
+      V[(4 * r + 3) * C + c] = sub(t(1), t(3));
+    }
+  }
+}
+
+/**
  * The core: y[n, oh, ow, o] = bias[o] + Σ_{kh,kw,c} x[n, oh−pt+kh, ow−pl+kw, c] · g(kh·3 + kw, c, o) over
  * a 3×3 window, by F(2×2, 3×3) tiles, for oh < OH, ow < OW. x is [N, H, W, C].
  */
@@ -45,21 +67,7 @@ function winogradF23(ops: Ops, x: Arr, N: number, H: number, W: number, C: numbe
   const V = new Float64Array(16 * C), M = new Float64Array(16 * CO);
   for (let n = 0; n < N; n++) for (let th = 0; th < TH; th++) for (let tw = 0; tw < TW; tw++) {
     const ih0 = 2 * th - pt, iw0 = 2 * tw - pl;
-    for (let c = 0; c < C; c++) {
-      const d = (i: number, j: number) => {
-        const ih = ih0 + i, iw = iw0 + j;
-        return ih >= 0 && ih < H && iw >= 0 && iw < W ? val(x[((n * H + ih) * W + iw) * C + c]!) : 0;
-      };
-      // T = Bᵀ d (per column j), then V[r] = T[r] B, Bᵀ = [[1,0,−1,0],[0,1,1,0],[0,−1,1,0],[0,1,0,−1]]
-      const T = [0, 1, 2, 3].map((j) => [sub(d(0, j), d(2, j)), add(d(1, j), d(2, j)), sub(d(2, j), d(1, j)), sub(d(1, j), d(3, j))]);
-      for (let r = 0; r < 4; r++) {
-        const t = (j: number) => T[j]![r]!;
-        V[(4 * r) * C + c] = sub(t(0), t(2));
-        V[(4 * r + 1) * C + c] = add(t(1), t(2));
-        V[(4 * r + 2) * C + c] = sub(t(2), t(1));
-        V[(4 * r + 3) * C + c] = sub(t(1), t(3));
-      }
-    }
+    inputTile(ops, x, n, ih0, iw0, H, W, C, V);
     for (let k = 0; k < 16; k++) for (let o = 0; o < CO; o++) {
       let acc = 0;
       for (let c = 0; c < C; c++) acc = add(acc, mul(V[k * C + c]!, U[(k * C + c) * CO + o]!));
@@ -134,20 +142,7 @@ function winogradF23GradWeight(ops: Ops, x: Arr, dy: Arr, s: ConvShape, tb: numb
     if (t > 0 && t % tb === 0) flush();
     const n = Math.floor(t / (TH * TW)), th = Math.floor((t % (TH * TW)) / TW), tw = t % TW;
     const ih0 = 2 * th - pt, iw0 = 2 * tw - pl;
-    for (let c = 0; c < C; c++) {
-      const d = (i: number, j: number) => {
-        const ih = ih0 + i, iw = iw0 + j;
-        return ih >= 0 && ih < H && iw >= 0 && iw < W ? val(x[((n * H + ih) * W + iw) * C + c]!) : 0;
-      };
-      const T = [0, 1, 2, 3].map((j) => [sub(d(0, j), d(2, j)), add(d(1, j), d(2, j)), sub(d(2, j), d(1, j)), sub(d(1, j), d(3, j))]);
-      for (let r = 0; r < 4; r++) {
-        const t = (j: number) => T[j]![r]!;
-        V[(4 * r) * C + c] = sub(t(0), t(2));
-        V[(4 * r + 1) * C + c] = add(t(1), t(2));
-        V[(4 * r + 2) * C + c] = sub(t(2), t(1));
-        V[(4 * r + 3) * C + c] = sub(t(1), t(3));
-      }
-    }
+    inputTile(ops, x, n, ih0, iw0, H, W, C, V);
     for (let o = 0; o < CO; o++) {
       const e = (i: number, j: number) => {
         const oh = 2 * th + i, ow = 2 * tw + j;

@@ -1,20 +1,15 @@
-// Typed wrappers over the Winograd F(2×2, 3×3) kernels (assembly/winograd.ts) for 3×3, stride-1,
-// groups-1 convolutions: forward, grad-input (the same kernel on dy with the flipped, in/out-swapped
-// weights) and grad-weight (the transposed algorithm). Transformed weights and the per-block scratch live
-// in arena memory for the call only. conv2d / conv2dGradInput / conv2dGradWeight (conv.ts) dispatch here
-// for the shapes where it measured faster.
+// The public Winograd F(2×2, 3×3) entries for 3×3, stride-1, groups-1 convolutions — forward, grad-input
+// (the same kernel on dy with the flipped, in/out-swapped weights) and grad-weight (the transposed
+// algorithm) — with their argument checks over winograd-core.ts, and the rules by which conv2d /
+// conv2dGradInput / conv2dGradWeight (conv.ts) send a shape to the same cores after their own checks.
 
-import { FliqsError, describe, requireInt } from '../core/errors.js';
+import { FliqsError, describe } from '../core/errors.js';
 import { residentF32 } from '../core/operands.js';
-import { convGeometry } from './blocks.js';
-import { WasmF32, type Runtime } from '../core/runtime.js';
+import { WasmF32 } from '../core/runtime.js';
 import type { ConvShape } from './conv.ref.js';
+import { winogradForwardCore, winogradGradInputCore, winogradGradWeightCore } from './winograd-core.js';
 
-/**
- * Bytes of transformed input + products one block of tiles may take: 16 planes of (C + CO) floats per
- * tile. Sized to stay in L2 with room for the transformed weights.
- */
-const BLOCK_BYTES = 128 * 1024;
+export { winogradTilesPerBlock } from './winograd-core.js';
 
 /** True when s is a 3×3, stride-1, groups-1 convolution with every padding in 0..2 (what the kernel runs). */
 export function winogradApplies(s: ConvShape): boolean {
@@ -76,32 +71,6 @@ function requireApplies(s: ConvShape): void {
   }
 }
 
-/** Tiles per block the kernels run for a conv with cin → cout channels over `tiles` tiles: a multiple of 4, at least 4, no more than the call has. */
-export function winogradTilesPerBlock(C: number, CO: number, tiles: number): number {
-  requireInt('C', C, 1, 2 ** 24); requireInt('CO', CO, 1, 2 ** 24); requireInt('tiles', tiles, 1, 2 ** 31 - 1);
-  const perTile = 16 * 4 * (Math.ceil(C / 4) * 4 + Math.ceil(CO / 8) * 8);
-  const tb = Math.max(4, Math.floor(BLOCK_BYTES / perTile / 4) * 4);
-  return Math.min(tb, Math.ceil(tiles / 4) * 4);
-}
-
-/** Runs the kernel over geometry g (input [N, H, W, C] → output [N, OH, OW, CO]), weights w transformed with `flip`. */
-function run(rt: Runtime, inp: WasmF32, w: WasmF32, bias: WasmF32 | null, out: WasmF32, g: ConvShape, flip: number): void {
-  const k = rt.kernels;
-  const tb = winogradTilesPerBlock(g.C, g.CO, g.N * Math.ceil(g.OH / 2) * Math.ceil(g.OW / 2));
-  const u = rt.arena.alloc(16 * Math.ceil(g.CO / 8) * g.C * 32);
-  try {
-    const scratch = rt.arena.alloc(k.winograd_f23_scratch_bytes(g.C, g.CO, tb));
-    try {
-      k.winograd_f23_weights(w.ptr, u, g.C, g.CO, flip);
-      k.winograd_f23_nhwc_f32(inp.ptr, u, bias ? bias.ptr : 0, out.ptr, scratch, tb, convGeometry(rt, g));
-    } finally {
-      rt.arena.free(scratch);
-    }
-  } finally {
-    rt.arena.free(u);
-  }
-}
-
 /**
  * conv2d forward by Winograd F(2×2, 3×3): y[N, OH, OW, CO] = conv(x[N, H, W, C], w [3, 3, C, CO]) + bias.
  * s must satisfy winogradApplies. Results differ from the direct kernel by rounding only (see test/winograd.test.ts).
@@ -118,7 +87,7 @@ export function winogradConv2d(x: WasmF32, w: WasmF32, bias: WasmF32 | null, s: 
   if (bias !== null && bias !== undefined) residentF32(rt, 'bias', bias, s.CO, `[${s.CO}]`);
   const yLen = s.N * s.OH * s.OW * s.CO, yDims = `[${s.N}, ${s.OH}, ${s.OW}, ${s.CO}]`;
   const y = out === undefined ? rt.allocF32(yLen) : residentF32(rt, 'out', out, yLen, yDims);
-  run(rt, x, w, bias ?? null, y, s, 0);
+  winogradForwardCore(rt, x, w, bias ?? null, y, s);
   return y;
 }
 
@@ -136,9 +105,7 @@ export function winogradConv2dGradInput(dy: WasmF32, w: WasmF32, s: ConvShape, o
   residentF32(rt, 'w', w, 9 * s.C * s.CO, `[3, 3, ${s.C}, ${s.CO}]`);
   const xLen = s.N * s.H * s.W * s.C, xDims = `[${s.N}, ${s.H}, ${s.W}, ${s.C}]`;
   const dx = out === undefined ? rt.allocF32(xLen) : residentF32(rt, 'out', out, xLen, xDims);
-  // The transposed conv: dy [N, OH, OW, CO] → dx [N, H, W, C], 3×3, stride 1, padding 2 − pt, 2 − pl.
-  const t: ConvShape = { ...s, H: s.OH, W: s.OW, C: s.CO, OH: s.H, OW: s.W, CO: s.C, pt: 2 - s.pt, pl: 2 - s.pl, pb: 2 - s.pb, pr: 2 - s.pr };
-  run(rt, dy, w, null, dx, t, 1);
+  winogradGradInputCore(rt, dy, w, dx, s);
   return dx;
 }
 
@@ -156,13 +123,6 @@ export function winogradConv2dGradWeight(x: WasmF32, dy: WasmF32, s: ConvShape, 
   residentF32(rt, 'dy', dy, s.N * s.OH * s.OW * s.CO, `[${s.N}, ${s.OH}, ${s.OW}, ${s.CO}]`);
   const wLen = 9 * s.C * s.CO, wDims = `[3, 3, ${s.C}, ${s.CO}]`;
   const dw = out === undefined ? rt.allocF32(wLen) : residentF32(rt, 'out', out, wLen, wDims);
-  const k = rt.kernels;
-  const tb = winogradTilesPerBlock(s.C, s.CO, s.N * Math.ceil(s.OH / 2) * Math.ceil(s.OW / 2));
-  const scratch = rt.arena.alloc(k.winograd_f23_grad_weight_scratch_bytes(s.C, s.CO, tb));
-  try {
-    k.winograd_f23_grad_weight_nhwc_f32(x.ptr, dy.ptr, dw.ptr, scratch, tb, convGeometry(rt, s));
-  } finally {
-    rt.arena.free(scratch);
-  }
+  winogradGradWeightCore(rt, x, dy, dw, s);
   return dw;
 }
