@@ -1,7 +1,7 @@
 // conv2d grad-weight for small patches (KH·KW·Cin/groups under the GEMM form's threshold, e.g. Cin = 1):
 // a direct reduction in register tiles of 4 patch entries × 8 output channels.
 
-import { cgC, cgCO, cgGroups, cgH, cgKH, cgKW, cgN, cgOH, cgOW, cgPL, cgPT, cgSH, cgSW, cgW } from './inline/conv_geometry';
+import { cgC, cgCO, cgGroups, cgH, cgKH, cgKW, cgLDO, cgN, cgOH, cgOW, cgPL, cgPT, cgSH, cgSW, cgW } from './inline/conv_geometry';
 import { loadN, madd, store8 } from './inline/simd';
 import { imax, imin, interiorEnd, interiorStart } from './inline/window';
 
@@ -10,18 +10,19 @@ import { imax, imin, interiorEnd, interiorStart } from './inline/window';
  * For each kh the (kw, i) pairs form R = KW·ICg patch rows; register tiles of 4 rows × 8 output
  * channels reduce over a chunk of ~256 output pixels (whole output rows, so the chunk's x and dy stay
  * in L2), then add into dw (zeroed first). Interior pixels run a branch-free pointer loop; the few
- * pixels whose taps fall in the padding take a checked path.
+ * pixels whose taps fall in the padding take a checked path. dy's pixels and dw's rows are ldo (cgLDO)
+ * elements apart, so a call can compute a slice of the output channels (groups = 1).
  */
 export function conv2d_grad_weight_nhwc_f32_4x8(x: usize, dy: usize, dw: usize, geo: usize): void {
   const N = cgN(geo), H = cgH(geo), W = cgW(geo), C = cgC(geo), OH = cgOH(geo), OW = cgOW(geo), CO = cgCO(geo);
   const KH = cgKH(geo), KW = cgKW(geo), groups = cgGroups(geo), sh = cgSH(geo), sw = cgSW(geo), pt = cgPT(geo), pl = cgPL(geo);
-  const ICg = C / groups, OCg = CO / groups;
-  memory.fill(dw, 0, <usize>(KH * KW * ICg * CO) << 2);
+  const ICg = C / groups, OCg = CO / groups, ldo = cgLDO(geo);
+  for (let r = 0; r < KH * KW * ICg; r++) memory.fill(dw + (<usize>(r * ldo) << 2), 0, <usize>CO << 2);
   const R = KW * ICg;
   const nb = (OCg + 7) >> 3;
   const xs = <usize>(sw * C) << 2;
-  const ds = <usize>CO << 2;
-  const dwr = <usize>CO << 2;
+  const ds = <usize>ldo << 2;
+  const dwr = <usize>ldo << 2;
   const rows = N * OH;
   const chunk = imax(1, 256 / imax(1, OW));
   for (let t0 = 0; t0 < rows; t0 += chunk) {
@@ -43,7 +44,7 @@ export function conv2d_grad_weight_nhwc_f32_4x8(x: usize, dy: usize, dw: usize, 
           const owB = interiorEnd(owA, OW, W, pl, sw, kw3);
           for (let cb = 0; cb < nb; cb++) {
             const m = imin(8, OCg - cb * 8);
-            const dwp = dw + (<usize>(((kh * KW) * ICg + r0) * CO + g * OCg + cb * 8) << 2);
+            const dwp = dw + (<usize>(((kh * KW) * ICg + r0) * ldo + g * OCg + cb * 8) << 2);
             let a00 = loadN(dwp, m), a01 = loadN(dwp + 16, m - 4);
             let a10 = loadN(dwp + dwr, m), a11 = loadN(dwp + dwr + 16, m - 4);
             let a20 = loadN(dwp + 2 * dwr, m), a21 = loadN(dwp + 2 * dwr + 16, m - 4);
@@ -53,7 +54,7 @@ export function conv2d_grad_weight_nhwc_f32_4x8(x: usize, dy: usize, dw: usize, 
               const ih = oh * sh - pt + kh;
               if (ih < 0 || ih >= H) continue;
               const xrow = x + (<usize>(((n * H + ih) * W) * C) << 2);
-              const dcol = dy + (<usize>(t * OW * CO + g * OCg + cb * 8) << 2);
+              const dcol = dy + (<usize>(t * OW * ldo + g * OCg + cb * 8) << 2);
               for (let ow = 0; ow < OW; ow++) {
                 if (ow == owA) {
                   // interior: every tap in range, no checks

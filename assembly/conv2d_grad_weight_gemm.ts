@@ -2,7 +2,7 @@
 // (inline/ukernel_4x8_packed_a.ts): patch rows built per 256-pixel chunk, dy packed in 4-channel
 // interleaved blocks.
 
-import { cgC, cgCO, cgGroups, cgH, cgKH, cgKW, cgN, cgOH, cgOW, cgPL, cgPT, cgSH, cgSW, cgW } from './inline/conv_geometry';
+import { cgC, cgCO, cgGroups, cgH, cgKH, cgKW, cgLDO, cgN, cgOH, cgOW, cgPL, cgPT, cgSH, cgSW, cgW } from './inline/conv_geometry';
 import { copyF, loadN } from './inline/simd';
 import { ukernel_4x8_packed_a } from './inline/ukernel_4x8_packed_a';
 import { imin } from './inline/window';
@@ -22,12 +22,13 @@ export function conv2d_grad_weight_scratch_bytes(geo: usize): i32 {
  * Pixels go in chunks of DW_P (the GEMM's K): each pixel's patch row (zeros for padding taps) is
  * written straight into 8-column B panels, dy's chunk is transposed into A rows, and the shared 4×8
  * micro-kernel (ukernel_4x8_packed_a) accumulates dWᵀ in scratch (beta = 1 after the first chunk); dWᵀ is transposed into dw
- * (HWIO) at the end. scratch: conv2d_grad_weight_scratch_bytes(geo) bytes.
+ * (HWIO) at the end. scratch: conv2d_grad_weight_scratch_bytes(geo) bytes. dy's pixels and dw's rows are ldo
+ * (cgLDO) elements apart, so a call can compute a slice of the output channels (groups = 1).
  */
 export function conv2d_grad_weight_gemm_nhwc_f32_4x8(x: usize, dy: usize, dw: usize, scratch: usize, geo: usize): void {
   const N = cgN(geo), H = cgH(geo), W = cgW(geo), C = cgC(geo), OH = cgOH(geo), OW = cgOW(geo), CO = cgCO(geo);
   const KH = cgKH(geo), KW = cgKW(geo), groups = cgGroups(geo), sh = cgSH(geo), sw = cgSW(geo), pt = cgPT(geo), pl = cgPL(geo);
-  const ICg = C / groups, OCg = CO / groups;
+  const ICg = C / groups, OCg = CO / groups, ldo = cgLDO(geo);
   const Kd = KH * KW * ICg, Kd8 = (Kd + 7) & ~7;
   const pB = scratch;
   const pA = pB + (<usize>(Kd8 * DW_P) << 2);
@@ -71,8 +72,8 @@ export function conv2d_grad_weight_gemm_nhwc_f32_4x8(x: usize, dy: usize, dw: us
       }
       // A: dyᵀ of this chunk and group in 4-row blocks interleaved along the pixels (16 bytes per pixel:
       // 4 consecutive channels of one dy row, one vector copy), so the micro-kernel walks one A pointer.
-      const dyc = dy + (<usize>(p0 * CO + g * OCg) << 2);
-      const ds = <usize>CO << 2;
+      const dyc = dy + (<usize>(p0 * ldo + g * OCg) << 2);
+      const ds = <usize>ldo << 2;
       const lda = <usize>kc << 4;
       for (let ir = 0; ir < OCg; ir += 4) {
         const mr = imin(4, OCg - ir);
@@ -98,7 +99,7 @@ export function conv2d_grad_weight_gemm_nhwc_f32_4x8(x: usize, dy: usize, dw: us
   }
   // dw[r, g·OCg + o] = dWᵀ[g·OCg + o, r]
   for (let r = 0; r < Kd; r++) {
-    const d = dw + (<usize>(r * CO) << 2);
+    const d = dw + (<usize>(r * ldo) << 2);
     for (let c = 0; c < CO; c++) f32.store(d + (<usize>c << 2), f32.load(pC + <usize>c * ldcb + (<usize>r << 2)));
   }
 }

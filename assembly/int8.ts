@@ -19,24 +19,22 @@ import { EP_BIAS, EP_DQ, EP_HAS_BIAS, EP_HI, EP_LO, EP_MAX, EP_S, EPILOGUE_F32, 
 import { cgC, cgCO, cgH, cgKH, cgKW, cgN, cgOH, cgOW, cgPL, cgPT, cgSH, cgSW, cgW } from './inline/conv_geometry';
 import { qpMax, qpS, qpScales } from './inline/quant_params';
 import { clampFinite, finiteCodes4, intCodes4 } from './inline/quantize';
+import { INT8_GATHER, INT8_ROWS, INT8_TMP, threadScratch } from './inline/thread_scratch';
 
 const TILE_M = 4;
 const TILE_N = 8;
 /** Bytes of packed A kept hot (in L2) while every B panel sweeps over it. */
 const A_BLOCK_BYTES = 131072;
 
-// Partial-tile staging (static data below heap_base, so it is not an allocation).
-const TMP: usize = memory.data(TILE_M * TILE_N * 4, 16);
-// Per-row pixel coordinates of the conv block being packed (packAConv).
-const ROWS: usize = memory.data(TILE_M * 12, 16);
+// Partial-tile staging (INT8_TMP), per-row pixel coordinates of the conv block being packed by packAConv
+// (INT8_ROWS), and the gathered patch rows of its path for channel counts that are not a multiple of 8
+// (INT8_GATHER, GATHER_K bytes per row): the thread's scratch (inline/thread_scratch.ts).
 /** Channels up to which a padded tap reads ZERO_PIXEL instead of branching per load. */
 const ZERO_PIXEL_BYTES: i32 = 4096;
-// Zeros for a padded tap's pixel (never written).
+// Zeros for a padded tap's pixel (never written, so one copy serves every thread).
 const ZERO_PIXEL: usize = memory.data(ZERO_PIXEL_BYTES, 16);
 /** Largest patch (KH·KW·C) packAConv gathers for channel counts that are not a multiple of 8. */
 const GATHER_K: i32 = 4096;
-// The 4 gathered patch rows of that path.
-const GATHER: usize = memory.data(TILE_M * GATHER_K, 16);
 
 /** Number of k-pairs of the packed layouts for reduction length K (K padded to a multiple of 4). */
 // @ts-ignore: decorator
@@ -231,7 +229,7 @@ export function pack_b_i4_i8(b4: usize, pb: usize, K: i32, N: i32): void {
 }
 
 
-/** Writes one (possibly partial) 4×8 tile: full tiles with vector stores, edges through TMP. Mode 2 stores bytes. */
+/** Writes one (possibly partial) 4×8 tile: full tiles with vector stores, edges through the thread's INT8_TMP scratch. Mode 2 stores bytes. */
 // @ts-ignore: decorator
 @inline function storeTile(out: usize, N: i32, m0: i32, n0: i32, rows: i32, cols: i32, mode: i32,
   dq: usize, bias: usize, vlo: v128, vhi: v128, vs: v128, vmx: v128,
@@ -246,13 +244,14 @@ export function pack_b_i4_i8(b4: usize, pb: usize, K: i32, N: i32): void {
     storeRow(o + 3 * ldo, c30, c31, mode, dq, bias, vlo, vhi, vs, vmx, n0);
     return;
   }
-  storeRow(TMP, c00, c01, mode, dq, bias, vlo, vhi, vs, vmx, n0);
-  storeRow(TMP + 32, c10, c11, mode, dq, bias, vlo, vhi, vs, vmx, n0);
-  storeRow(TMP + 64, c20, c21, mode, dq, bias, vlo, vhi, vs, vmx, n0);
-  storeRow(TMP + 96, c30, c31, mode, dq, bias, vlo, vhi, vs, vmx, n0);
+  const tmp = threadScratch + INT8_TMP;
+  storeRow(tmp, c00, c01, mode, dq, bias, vlo, vhi, vs, vmx, n0);
+  storeRow(tmp + 32, c10, c11, mode, dq, bias, vlo, vhi, vs, vmx, n0);
+  storeRow(tmp + 64, c20, c21, mode, dq, bias, vlo, vhi, vs, vmx, n0);
+  storeRow(tmp + 96, c30, c31, mode, dq, bias, vlo, vhi, vs, vmx, n0);
   for (let r = 0; r < rows; r++) {
     const o = out + (<usize>(m0 + r) * <usize>N + <usize>n0) * es;
-    const t = TMP + <usize>(r * 32);
+    const t = tmp + <usize>(r * 32);
     if (mode == EPILOGUE_Q8) for (let j = 0; j < cols; j++) store<u8>(o + <usize>j, load<u8>(t + <usize>j));
     else for (let j = 0; j < cols; j++) store<u32>(o + (<usize>j << 2), load<u32>(t + (<usize>j << 2)));
   }
@@ -387,7 +386,7 @@ export function gemm_i4_q8_4x8(pa: usize, pb: usize, out: usize, M: i32, N: i32,
   sh: i32, sw: i32, ph: i32, pw: i32, OH: i32, OW: i32): void {
   const M = B * OH * OW, K = KH * KW * C;
   const Kp = kPairs(K);
-  const rows = ROWS; // per row: image base, oy·sh − ph, ox·sw − pw (row m ≥ M: base 0)
+  const rows = threadScratch + INT8_ROWS, gather = threadScratch + INT8_GATHER; // per row: image base, oy·sh − ph, ox·sw − pw (row m ≥ M: base 0)
   // the first row's pixel, then stepped row by row (a division per row cost ~6% of a 16-channel 3×3 conv)
   let m = mb0 * TILE_M;
   let b = m / (OH * OW), oy = (m % (OH * OW)) / OW, ox = m % OW;
@@ -480,11 +479,11 @@ export function gemm_i4_q8_4x8(pa: usize, pb: usize, out: usize, M: i32, N: i32,
       }
       continue;
     }
-    // other C: each row's patch gathered into GATHER (the 4 im2col rows of this block), then packBlock
+    // other C: each row's patch gathered into the INT8_GATHER scratch (the 4 im2col rows of this block), then packBlock
     for (let r = 0; r < TILE_M; r++) {
       const slot = rows + <usize>(r * 12);
       const base = <usize>load<u32>(slot);
-      const row = GATHER + <usize>(r * K);
+      const row = gather + <usize>(r * K);
       if (base == 0) { memory.fill(row, 0, <usize>K); continue; }
       const iy0 = load<i32>(slot, 4), ix0 = load<i32>(slot, 8);
       if (iy0 >= 0 && iy0 + KH <= H && ix0 >= 0 && ix0 + KW <= W) {
@@ -513,7 +512,7 @@ export function gemm_i4_q8_4x8(pa: usize, pb: usize, out: usize, M: i32, N: i32,
         }
       }
     }
-    packBlock(GATHER, GATHER + <usize>K, GATHER + <usize>(2 * K), GATHER + <usize>(3 * K), dst, K);
+    packBlock(gather, gather + <usize>K, gather + <usize>(2 * K), gather + <usize>(3 * K), dst, K);
   }
 }
 

@@ -1,7 +1,9 @@
-// Linear-memory layout shared with the TypeScript arena (src/core/arena.ts).
+// Linear-memory layout shared with the TypeScript arena (src/core/arena.ts). The memory is imported
+// (env.memory) and shared: every worker thread instantiates this module over the same memory.
 // Kernels never allocate: they take byte offsets that the arena handed out above heap_base().
 
 import { BLOCK_BYTES_OPTIM, CG_SIZE, QP_SIZE } from './inline/abi.generated';
+import { THREAD_SCRATCH_BYTES, setThreadScratch } from './inline/thread_scratch';
 
 /** First byte the TypeScript arena may use (everything below is AssemblyScript's static data). */
 export function heap_base(): usize {
@@ -21,4 +23,14 @@ const PARAM_BLOCKS: usize = memory.data(<i32>(CG_SIZE + QP_SIZE) + BLOCK_BYTES_O
 /** Address of this module's parameter blocks: geometry, then quantizer (CG_SIZE on), then optimizer (QP_SIZE further). */
 export function param_blocks(): usize {
   return PARAM_BLOCKS;
+}
+
+/** Bytes of one thread's staging scratch (inline/thread_scratch.ts). */
+export function thread_scratch_bytes(): i32 {
+  return THREAD_SCRATCH_BYTES;
+}
+
+/** Gives this instance (a worker thread's) its own staging scratch at p; the main instance keeps its static one. */
+export function set_thread_scratch(p: usize): void {
+  setThreadScratch(p);
 }

@@ -13,13 +13,14 @@
 // that such an ulp grows past the PyTorch-rule test's tolerance (test/optim.test.ts found cases).
 // The tail (n not a multiple of 4) runs the same code on a zero-padded copy of the last n mod 4 elements.
 
-// Tail staging: up to five arrays of 4 f32 (parameter, gradient, three state buffers).
-const TAIL: usize = memory.data(5 * 16, 16);
+import { OPTIM_TAIL, threadScratch } from './inline/thread_scratch';
+
+// Tail staging (the thread's OPTIM_TAIL scratch): up to five arrays of 4 f32 (parameter, gradient, three state buffers).
 
 /** Copies the r < 4 floats at src into tail slot k, zero-padded to 4. */
 // @ts-ignore: decorator
 @inline function stash(src: usize, k: usize, r: i32): usize {
-  const t = TAIL + (k << 4);
+  const t = threadScratch + OPTIM_TAIL + (k << 4);
   v128.store(t, f32x4.splat(0));
   memory.copy(t, src, <usize>r << 2);
   return t;
@@ -28,7 +29,7 @@ const TAIL: usize = memory.data(5 * 16, 16);
 /** Copies the first r floats of tail slot k back to dst. */
 // @ts-ignore: decorator
 @inline function unstash(dst: usize, k: usize, r: i32): void {
-  memory.copy(dst, TAIL + (k << 4), <usize>r << 2);
+  memory.copy(dst, threadScratch + OPTIM_TAIL + (k << 4), <usize>r << 2);
 }
 
 // @ts-ignore: decorator

@@ -9,12 +9,12 @@
 // baseline-SIMD module (separate mul + add) matches that reference bit for bit.
 // Kernels never allocate; tails of channel blocks use partial loads/stores.
 
-import { cgC, cgCO, cgH, cgN, cgOH, cgOW, cgPL, cgPT, cgW } from './inline/conv_geometry';
+import { cgC, cgCO, cgH, cgLDO, cgN, cgOH, cgOW, cgPL, cgPT, cgW } from './inline/conv_geometry';
 import { loadN, madd, storeN } from './inline/simd';
 import { imin } from './inline/window';
+import { WINOGRAD_EDGE, threadScratch } from './inline/thread_scratch';
 
-// A 4×4 tile of 4 channels gathered here at the edges of the image (static data, not an allocation).
-const EDGE: usize = memory.data(256, 16);
+// A 4×4 tile of 4 channels is gathered in the thread's WINOGRAD_EDGE scratch at the edges of the image.
 
 /**
  * Transforms HWIO 3×3 weights to u[ξ][ob][ci][8] = (G g Gᵀ)[ξ] for input channel ci and output channel
@@ -149,18 +149,18 @@ export function winograd_f23_scratch_bytes(C: i32, CO: i32, tb: i32): i32 {
 
 /**
  * Input transform of the channel groups from c0 on of a tile that reaches outside x (or the channel tail):
- * EDGE is zeroed once, then each group copies only the in-range rows a0..a1, columns b0..b1 of the tile.
+ * The edge tile is zeroed once, then each group copies only the in-range rows a0..a1, columns b0..b1 of the tile.
  */
 function edge_tile(xn: usize, H: i32, W: i32, C: i32, ih0: i32, iw0: i32, c0: i32, vo: usize, vps: usize): void {
-  const zero = f32x4.splat(0);
-  for (let e: usize = 0; e < 256; e += 16) v128.store(EDGE + e, zero);
+  const zero = f32x4.splat(0), edge = threadScratch + WINOGRAD_EDGE;
+  for (let e: usize = 0; e < 256; e += 16) v128.store(edge + e, zero);
   const a0 = ih0 < 0 ? -ih0 : 0, a1 = imin(4, H - ih0), b0 = iw0 < 0 ? -iw0 : 0, b1 = imin(4, W - iw0);
   const cs = <usize>C << 2, rs = <usize>(W * C) << 2;
   for (let c = c0; c < C; c += 4) {
     const m = C - c;
     let prow = xn + (<usize>(((ih0 + a0) * W + iw0 + b0) * C + c) << 2);
     for (let a = a0; a < a1; a++) {
-      let p = prow, e = EDGE + (<usize>(a * 4 + b0) << 4);
+      let p = prow, e = edge + (<usize>(a * 4 + b0) << 4);
       for (let b = b0; b < b1; b++) {
         v128.store(e, m >= 4 ? v128.load(p) : loadN(p, m));
         p += cs;
@@ -168,7 +168,7 @@ function edge_tile(xn: usize, H: i32, W: i32, C: i32, ih0: i32, iw0: i32, c0: i3
       }
       prow += rs;
     }
-    input_tile(EDGE, 64, 16, vo + (<usize>c << 2), vps);
+    input_tile(edge, 64, 16, vo + (<usize>c << 2), vps);
   }
 }
 
@@ -312,10 +312,11 @@ export function winograd_f23_grad_weight_scratch_bytes(C: i32, CO: i32, tb: i32)
  * of x under it, Z = Σ_tiles (A e Aᵀ) ⊙ (Bᵀ d B) (16 GEMMs (C × tiles)·(tiles × CO), summed per block of tb
  * tiles and then across blocks), then dw = Gᵀ Z G.
  * tb tiles per block; scratch holds winograd_f23_grad_weight_scratch_bytes(C, CO, tb) bytes. dw is [3, 3, C, CO].
+ * dy's pixels and dw's rows are ldo (cgLDO) elements apart, so a call can compute a slice of the output channels.
  */
 export function winograd_f23_grad_weight_nhwc_f32(x: usize, dy: usize, dw: usize, scratch: usize, tb: i32, geo: usize): void {
   const N = cgN(geo), H = cgH(geo), W = cgW(geo), C = cgC(geo), OH = cgOH(geo), OW = cgOW(geo), CO = cgCO(geo);
-  const pt = cgPT(geo), pl = cgPL(geo);
+  const pt = cgPT(geo), pl = cgPL(geo), ldo = cgLDO(geo);
   const TH = (OH + 1) >> 1, TW = (OW + 1) >> 1, T = N * TH * TW;
   const Cp = (C + 3) & ~3, nob = (CO + 7) >> 3, COp = nob << 3;
   const vrow = <usize>Cp << 2, erow = <usize>COp << 2;
@@ -323,7 +324,7 @@ export function winograd_f23_grad_weight_nhwc_f32(x: usize, dy: usize, dw: usize
   const v = scratch, e = scratch + 16 * vps, z = e + 16 * eps;
   const zps = <usize>Cp * erow; // Z[ξ] is Cp × COp
   memory.fill(z, 0, 16 * zps);
-  const drs = <usize>(OW * CO) << 2, dcs = <usize>CO << 2, dimg = <usize>(OH * OW * CO) << 2;
+  const drs = <usize>(OW * ldo) << 2, dcs = <usize>ldo << 2, dimg = <usize>(OH * OW * ldo) << 2;
   const zero = f32x4.splat(0);
   let bn = 0, bth = 0, btw = 0;
   for (let t0 = 0; t0 < T; t0 += tb) {
@@ -362,7 +363,7 @@ export function winograd_f23_grad_weight_nhwc_f32(x: usize, dy: usize, dw: usize
     bn = n; bth = th; btw = tw;
   }
   // dw = Gᵀ Z G, Gᵀ = [[1,½,½,0],[0,½,−½,0],[0,½,½,1]]: first Gᵀ·Z column by column, then rows times G
-  const ks = <usize>(C * CO) << 2;
+  const ks = <usize>(C * ldo) << 2;
   for (let c = 0; c < C; c++) {
     for (let o = 0; o < CO; o += 4) {
       const q = z + <usize>c * erow + (<usize>o << 2);
@@ -379,7 +380,7 @@ export function winograd_f23_grad_weight_nhwc_f32(x: usize, dy: usize, dw: usize
         else if (s == 2) { r02 = a0; r12 = a1; r22 = a2; }
         else { r03 = a0; r13 = a1; r23 = a2; }
       }
-      const m = CO - o, d = dw + (<usize>(c * CO + o) << 2);
+      const m = CO - o, d = dw + (<usize>(c * ldo + o) << 2);
       grad_weight_row(d, ks, r00, r01, r02, r03, m);
       grad_weight_row(d + 3 * ks, ks, r10, r11, r12, r13, m);
       grad_weight_row(d + 6 * ks, ks, r20, r21, r22, r23, m);

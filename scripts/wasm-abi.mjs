@@ -33,13 +33,15 @@ export const BLOCKS = {
   /**
    * A convolution's or pool's geometry (assembly/inline/conv_geometry.ts; src/kernels/blocks.ts writes it from
    * a ConvShape): NHWC x [N, H, W, C], weights [KH, KW, C/groups, CO], y [N, OH, OW, CO], stride sh×sw,
-   * top/left padding pt/pl (the bottom/right padding is implied by OH, OW).
+   * top/left padding pt/pl (the bottom/right padding is implied by OH, OW). ldo: elements from one pixel of
+   * dy to the next and from one row of dw to the next in the grad-weight kernels — CO, or the whole tensor's
+   * CO when the call computes the channel slice [0, CO) of it (a thread's share, src/kernels/conv.ts).
    */
   CG: {
     align: 16,
     fields: {
       N: 'i32', H: 'i32', W: 'i32', C: 'i32', OH: 'i32', OW: 'i32', CO: 'i32', KH: 'i32', KW: 'i32',
-      groups: 'i32', sh: 'i32', sw: 'i32', pt: 'i32', pl: 'i32',
+      groups: 'i32', sh: 'i32', sw: 'i32', pt: 'i32', pl: 'i32', ldo: 'i32',
     },
   },
 };

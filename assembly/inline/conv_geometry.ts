@@ -2,7 +2,7 @@
 // src/kernels/blocks.ts writes it from a ConvShape). Kernels read each field once, at the top of a call.
 // Inline helpers only: nothing here is a wasm export.
 
-import { CG_C, CG_CO, CG_GROUPS, CG_H, CG_KH, CG_KW, CG_N, CG_OH, CG_OW, CG_PL, CG_PT, CG_SH, CG_SW, CG_W } from './abi.generated';
+import { CG_C, CG_CO, CG_GROUPS, CG_H, CG_KH, CG_KW, CG_N, CG_OH, CG_OW, CG_LDO, CG_PL, CG_PT, CG_SH, CG_SW, CG_W } from './abi.generated';
 
 // @ts-ignore: decorator
 @inline export function cgN(g: usize): i32 { return load<i32>(g, CG_N); }
@@ -32,3 +32,5 @@ import { CG_C, CG_CO, CG_GROUPS, CG_H, CG_KH, CG_KW, CG_N, CG_OH, CG_OW, CG_PL, 
 @inline export function cgPT(g: usize): i32 { return load<i32>(g, CG_PT); }
 // @ts-ignore: decorator
 @inline export function cgPL(g: usize): i32 { return load<i32>(g, CG_PL); }
+// @ts-ignore: decorator
+@inline export function cgLDO(g: usize): i32 { return load<i32>(g, CG_LDO); }

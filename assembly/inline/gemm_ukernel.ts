@@ -12,9 +12,9 @@
 // kernel loads rows 0–3 as one vector and splats its lanes with shuffles: 10 + 2 + 1 + 1 + 1 = 15.
 
 import { madd } from './simd';
+import { GEMM_TILE, threadScratch } from './thread_scratch';
 
-// Accumulators of a partial tile go through here before the scalar epilogue (static data, not an allocation).
-const TILE: usize = memory.data(160, 16);
+// Accumulators of a partial tile go through the thread's GEMM_TILE before the scalar epilogue.
 
 /** Rows of the micro-tile (and of a packed A panel) in this build. */
 export const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 5 : 4;
@@ -30,10 +30,10 @@ export const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 5 : 4;
   }
 }
 
-/** Stores mr×nr of a tile staged in TILE (rows 32 bytes apart) with alpha/beta. */
+/** Stores mr×nr of a tile staged in the GEMM_TILE scratch (rows 32 bytes apart) with alpha/beta. */
 function storePartial(c: usize, ldcb: usize, alpha: f32, beta: f32, mr: i32, nr: i32): void {
   for (let i = 0; i < mr; i++) {
-    const t = TILE + (<usize>i << 5);
+    const t = (threadScratch + GEMM_TILE) + (<usize>i << 5);
     const ci = c + <usize>i * ldcb;
     for (let j = 0; j < nr; j++) {
       const o = <usize>j << 2;
@@ -75,10 +75,10 @@ function storePartial(c: usize, ldcb: usize, alpha: f32, beta: f32, mr: i32, nr:
     storeRow(c, c30, c31, va, vb, beta);
     return;
   }
-  v128.store(TILE, c00); v128.store(TILE, c01, 16);
-  v128.store(TILE, c10, 32); v128.store(TILE, c11, 48);
-  v128.store(TILE, c20, 64); v128.store(TILE, c21, 80);
-  v128.store(TILE, c30, 96); v128.store(TILE, c31, 112);
+  v128.store((threadScratch + GEMM_TILE), c00); v128.store((threadScratch + GEMM_TILE), c01, 16);
+  v128.store((threadScratch + GEMM_TILE), c10, 32); v128.store((threadScratch + GEMM_TILE), c11, 48);
+  v128.store((threadScratch + GEMM_TILE), c20, 64); v128.store((threadScratch + GEMM_TILE), c21, 80);
+  v128.store((threadScratch + GEMM_TILE), c30, 96); v128.store((threadScratch + GEMM_TILE), c31, 112);
   storePartial(c, ldcb, alpha, beta, mr, nr);
 }
 
@@ -105,11 +105,11 @@ function storePartial(c: usize, ldcb: usize, alpha: f32, beta: f32, mr: i32, nr:
     storeRow(c, c40, c41, va, vb, beta);
     return;
   }
-  v128.store(TILE, c00); v128.store(TILE, c01, 16);
-  v128.store(TILE, c10, 32); v128.store(TILE, c11, 48);
-  v128.store(TILE, c20, 64); v128.store(TILE, c21, 80);
-  v128.store(TILE, c30, 96); v128.store(TILE, c31, 112);
-  v128.store(TILE, c40, 128); v128.store(TILE, c41, 144);
+  v128.store((threadScratch + GEMM_TILE), c00); v128.store((threadScratch + GEMM_TILE), c01, 16);
+  v128.store((threadScratch + GEMM_TILE), c10, 32); v128.store((threadScratch + GEMM_TILE), c11, 48);
+  v128.store((threadScratch + GEMM_TILE), c20, 64); v128.store((threadScratch + GEMM_TILE), c21, 80);
+  v128.store((threadScratch + GEMM_TILE), c30, 96); v128.store((threadScratch + GEMM_TILE), c31, 112);
+  v128.store((threadScratch + GEMM_TILE), c40, 128); v128.store((threadScratch + GEMM_TILE), c41, 144);
   storePartial(c, ldcb, alpha, beta, mr, nr);
 }
 
@@ -140,9 +140,9 @@ export function ukernel_rows_4x8(kc: i32, a0: usize, a1: usize, a2: usize, a3: u
     storeRow(c, c30, c31, va, vb, beta);
     return;
   }
-  v128.store(TILE, c00); v128.store(TILE, c01, 16);
-  v128.store(TILE, c10, 32); v128.store(TILE, c11, 48);
-  v128.store(TILE, c20, 64); v128.store(TILE, c21, 80);
-  v128.store(TILE, c30, 96); v128.store(TILE, c31, 112);
+  v128.store((threadScratch + GEMM_TILE), c00); v128.store((threadScratch + GEMM_TILE), c01, 16);
+  v128.store((threadScratch + GEMM_TILE), c10, 32); v128.store((threadScratch + GEMM_TILE), c11, 48);
+  v128.store((threadScratch + GEMM_TILE), c20, 64); v128.store((threadScratch + GEMM_TILE), c21, 80);
+  v128.store((threadScratch + GEMM_TILE), c30, 96); v128.store((threadScratch + GEMM_TILE), c31, 112);
   storePartial(c, ldcb, alpha, beta, mr, nr);
 }

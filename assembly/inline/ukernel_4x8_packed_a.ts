@@ -3,9 +3,9 @@
 // Not re-exported from assembly/index.ts, so nothing here is a wasm export.
 
 import { madd } from './simd';
+import { UK4X8_TILE, threadScratch } from './thread_scratch';
 
-// Partial tiles go through here (static data, not an allocation).
-const TILE: usize = memory.data(128, 16);
+// Partial tiles go through the thread's UK4X8_TILE scratch.
 
 /**
  * 4×8 tile of dWᵀ += A·B over kc pixels: A 4-row-interleaved (16 bytes per pixel, packed by
@@ -37,12 +37,12 @@ export function ukernel_4x8_packed_a(kc: i32, ap: usize, bp: usize, bs: usize, c
     v128.store(c + 3 * ldcb, c30); v128.store(c + 3 * ldcb, c31, 16);
     return;
   }
-  v128.store(TILE, c00); v128.store(TILE, c01, 16);
-  v128.store(TILE, c10, 32); v128.store(TILE, c11, 48);
-  v128.store(TILE, c20, 64); v128.store(TILE, c21, 80);
-  v128.store(TILE, c30, 96); v128.store(TILE, c31, 112);
+  v128.store((threadScratch + UK4X8_TILE), c00); v128.store((threadScratch + UK4X8_TILE), c01, 16);
+  v128.store((threadScratch + UK4X8_TILE), c10, 32); v128.store((threadScratch + UK4X8_TILE), c11, 48);
+  v128.store((threadScratch + UK4X8_TILE), c20, 64); v128.store((threadScratch + UK4X8_TILE), c21, 80);
+  v128.store((threadScratch + UK4X8_TILE), c30, 96); v128.store((threadScratch + UK4X8_TILE), c31, 112);
   for (let i = 0; i < mr; i++) {
-    const t = TILE + (<usize>i << 5);
+    const t = (threadScratch + UK4X8_TILE) + (<usize>i << 5);
     const ci = c + <usize>i * ldcb;
     for (let j = 0; j < nr; j++) {
       const o = <usize>j << 2;

@@ -1,6 +1,9 @@
 // The WebAssembly runtime: instantiates the embedded module (relaxed SIMD where the engine validates
-// it, baseline SIMD otherwise), owns its arena, and hands out typed views that are re-derived
-// after memory.grow. No file paths, no fetches: the bytes live in wasm-bytes.generated.ts.
+// it, baseline SIMD otherwise) over a memory it creates, owns its arena, and hands out typed views that
+// are re-derived after memory.grow. The memory is shared (SharedArrayBuffer) where the engine allows it,
+// so worker threads can instantiate the same compiled module over it (src/kernels/threads.ts); elsewhere
+// (a page that is not cross-origin isolated) the module's memory import is patched to an unshared one
+// and everything runs on one thread. No file paths, no fetches: the bytes live in wasm-bytes.generated.ts.
 
 import { Arena } from './arena.js';
 import { FliqsError, describe } from './errors.js';
@@ -22,18 +25,73 @@ const BYTES: Record<Variant, Uint8Array<ArrayBuffer>> = {
   relaxed: base64Bytes(WASM_RELAXED_BASE64),
 };
 
+/** Pages of the memory: 1 MiB to start, up to 4 GiB (a shared memory must declare its maximum). */
+const INITIAL_PAGES = 16;
+const MAXIMUM_PAGES = 65536;
+
+/** True when this engine can share a WebAssembly.Memory between threads (not on pages without cross-origin isolation). */
+export function canShareMemory(): boolean {
+  if (typeof SharedArrayBuffer !== 'function') return false;
+  try {
+    return new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }).buffer instanceof SharedArrayBuffer;
+  } catch {
+    return false;
+  }
+}
+
+function readLeb(b: Uint8Array, at: number): [number, number] {
+  let v = 0, shift = 0, i = at;
+  for (;;) {
+    const byte = b[i++]!;
+    v += (byte & 0x7f) * 2 ** shift;
+    shift += 7;
+    if (byte < 0x80) return [v, i];
+  }
+}
+
+/**
+ * A copy of module bytes whose imported memory is unshared: the limits flag of the one memory import goes
+ * from 0x03 (shared, with maximum) to 0x01 (maximum). Everything else in the module is the same.
+ */
+function unsharedCopy(bytes: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> {
+  const b = bytes.slice();
+  let at = 8; // magic + version
+  while (at < b.length) {
+    const id = b[at]!;
+    const [size, body] = readLeb(b, at + 1);
+    if (id === 2) {
+      let [count, p] = readLeb(b, body);
+      for (; count > 0; count--) {
+        for (let k = 0; k < 2; k++) { const [len, q] = readLeb(b, p); p = q + len; } // module, field names
+        const kind = b[p++]!;
+        if (kind === 2) { if (b[p] === 0x03) b[p] = 0x01; return b; }
+        if (kind === 0) p = readLeb(b, p)[1]; // function: type index
+        else if (kind === 1) { p++; const f = b[p++]!; p = readLeb(b, p)[1]; if (f & 1) p = readLeb(b, p)[1]; } // table
+        else if (kind === 3) p += 2; // global: value type, mutability (one-byte types)
+      }
+      return b;
+    }
+    at = body + size;
+  }
+  return b;
+}
+
+/** The bytes of a variant as this engine instantiates them (memory import unshared where sharing is not allowed). */
+function moduleBytes(v: Variant): Uint8Array<ArrayBuffer> {
+  return canShareMemory() ? BYTES[v] : unsharedCopy(BYTES[v]);
+}
+
 /** Which module variants this JavaScript engine can run. */
 export function supportedVariants(): Variant[] {
-  const out: Variant[] = [];
-  if (WebAssembly.validate(BYTES.simd)) out.push('simd');
-  if (WebAssembly.validate(BYTES.relaxed)) out.push('relaxed');
-  return out;
+  return (['simd', 'relaxed'] as const).filter((v) => WebAssembly.validate(moduleBytes(v)));
 }
 
 export class Runtime {
   readonly variant: Variant;
   readonly kernels: WasmExports;
   readonly memory: WebAssembly.Memory;
+  /** The compiled module, which worker threads instantiate over this memory when it is shared. */
+  readonly module: WebAssembly.Module;
   readonly arena: Arena;
   private buffer: ArrayBuffer | null = null;
   private f32_!: Float32Array;
@@ -43,16 +101,23 @@ export class Runtime {
   private u8_!: Uint8Array;
   private i8_!: Int8Array;
 
-  constructor(variant: Variant, instance: WebAssembly.Instance) {
+  constructor(variant: Variant, instance: WebAssembly.Instance, module: WebAssembly.Module) {
     if (variant !== 'simd' && variant !== 'relaxed') throw new FliqsError('variant', `got ${describe(variant)}`, '"simd" or "relaxed"');
     const exports = (instance as { exports?: { memory?: unknown; heap_base?: unknown } } | null)?.exports;
     if (!(instance instanceof WebAssembly.Instance) || !(exports?.memory instanceof WebAssembly.Memory) || typeof exports.heap_base !== 'function') {
       throw new FliqsError('instance', `got ${describe(instance)}`, 'an instance of the fliqs wasm module (use createRuntime)');
     }
+    if (!(module instanceof WebAssembly.Module)) throw new FliqsError('module', `got ${describe(module)}`, 'the module the instance was made from (use createRuntime)');
     this.variant = variant;
+    this.module = module;
     this.kernels = instance.exports as unknown as WasmExports;
     this.memory = this.kernels.memory;
     this.arena = new Arena(this.memory, this.kernels.heap_base());
+  }
+
+  /** True when the memory is shared, so worker threads can run kernels on it. */
+  get shared(): boolean {
+    return typeof SharedArrayBuffer === 'function' && this.memory.buffer instanceof SharedArrayBuffer;
   }
 
   private refresh(): void {
@@ -107,7 +172,7 @@ export class WasmI32 {
   free(): void { this.runtime.arena.free(this.ptr); }
 }
 
-/** Instantiates a fresh runtime (own memory and arena). `auto` picks relaxed SIMD when supported. */
+/** Instantiates a fresh runtime (own memory and arena, shared when the engine allows). `auto` picks relaxed SIMD when supported. */
 export async function createRuntime(variant: Variant | 'auto' = 'auto'): Promise<Runtime> {
   if (variant !== 'auto' && variant !== 'simd' && variant !== 'relaxed') {
     throw new FliqsError('variant', `got ${describe(variant)}`, '"auto", "simd" or "relaxed"');
@@ -119,8 +184,11 @@ export async function createRuntime(variant: Variant | 'auto' = 'auto'): Promise
       `one of: ${supported.join(', ') || '(none: WebAssembly SIMD is not supported)'}` +
       (pick === 'relaxed' ? ' (Node 20 needs --experimental-wasm-relaxed-simd)' : ''));
   }
-  const { instance } = await WebAssembly.instantiate(BYTES[pick], {});
-  return new Runtime(pick, instance);
+  const shared = canShareMemory();
+  const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAXIMUM_PAGES, shared });
+  const module = await WebAssembly.compile(moduleBytes(pick));
+  const instance = await WebAssembly.instantiate(module, { env: { memory } });
+  return new Runtime(pick, instance, module);
 }
 
 /** The default runtime every fliqs function uses. */

@@ -4,24 +4,32 @@
 // Layouts (CG, QP) come from scripts/wasm-abi.mjs through core/abi.generated.ts, as the kernels' readers
 // (assembly/inline/conv_geometry.ts, quant_params.ts) do. Each runtime's module holds one block of each kind
 // in its static data (param_blocks(), assembly/memory.ts), so writing one never allocates; every call
-// rewrites it: write the block right before the kernel call that reads it.
+// rewrites it: write the block right before the kernel call that reads it. A call split over threads
+// (threads.ts) writes one block per task: slot t > 0 lives in an arena block allocated once per runtime,
+// so the first call that uses a slot may grow memory: write blocks before taking views.
 
-import { CG, QP } from '../core/abi.generated.js';
+import { BLOCK_BYTES, CG, QP } from '../core/abi.generated.js';
 import type { Runtime } from '../core/runtime.js';
 import type { KernelParams } from '../formats/params.js';
 import type { ConvShape } from './conv.ref.js';
 
-const areaOf = new WeakMap<Runtime, number>();
+const areasOf = new WeakMap<Runtime, number[]>();
 
-function area(rt: Runtime): number {
-  let p = areaOf.get(rt);
-  if (p === undefined) { p = rt.kernels.param_blocks(); areaOf.set(rt, p); }
-  return p;
+/** Address of rt's parameter blocks for task slot `slot` (0: the calling thread's static ones). */
+function area(rt: Runtime, slot = 0): number {
+  let a = areasOf.get(rt);
+  if (!a) { a = [rt.kernels.param_blocks()]; areasOf.set(rt, a); }
+  while (a.length <= slot) a.push(rt.arena.alloc(CG.size + QP.size + BLOCK_BYTES.optim));
+  return a[slot]!;
 }
 
-/** Writes s's geometry into rt's geometry block and returns the block's address. */
-export function convGeometry(rt: Runtime, s: ConvShape): number {
-  const ptr = area(rt), i = rt.i32, at = ptr >> 2;
+/**
+ * Writes s's geometry into rt's geometry block (of task slot `slot`) and returns the block's address. ldo is
+ * the grad-weight kernels' dy pixel / dw row stride: s.CO, or the full tensor's CO for a channel slice.
+ */
+export function convGeometry(rt: Runtime, s: ConvShape, slot = 0, ldo = s.CO): number {
+  const ptr = area(rt, slot), i = rt.i32, at = ptr >> 2;
+  i[at + CG.ldo / 4] = ldo;
   i[at + CG.N / 4] = s.N; i[at + CG.H / 4] = s.H; i[at + CG.W / 4] = s.W; i[at + CG.C / 4] = s.C;
   i[at + CG.OH / 4] = s.OH; i[at + CG.OW / 4] = s.OW; i[at + CG.CO / 4] = s.CO;
   i[at + CG.KH / 4] = s.KH; i[at + CG.KW / 4] = s.KW; i[at + CG.groups / 4] = s.groups;

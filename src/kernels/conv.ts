@@ -8,9 +8,11 @@ import { FliqsError, describe } from '../core/errors.js';
 import { residentF32 } from '../core/operands.js';
 import { WasmF32, WasmI32, type Runtime, type WasmExports } from '../core/runtime.js';
 import { convGeometry } from './blocks.js';
+import { runTasks } from './threads.js';
 import { outExtent, type ConvShape } from './conv.ref.js';
 import { preferWinograd, preferWinogradGradInput, preferWinogradGradWeight } from './winograd.js';
 import { winogradForwardCore, winogradGradInputCore, winogradGradWeightCore } from './winograd-core.js';
+import { imageTasks, runWithScratch, sliceTasks } from './conv-tasks.js';
 
 export type { ConvShape } from './conv.ref.js';
 
@@ -188,12 +190,11 @@ export function conv2d(x: WasmF32, w: WasmF32, bias: WasmF32 | null, s: ConvShap
   const y = outBuf(rt, out, yLen(s), yDims(s));
   if (preferWinograd(s)) { winogradForwardCore(rt, x, w, bias ?? null, y, s); return y; }
   const ICg = s.C / s.groups, OCg = s.CO / s.groups;
-  const wp = rt.arena.alloc(s.groups * Math.ceil(OCg / 8) * s.KH * s.KW * ICg * 32);
-  try {
-    rt.kernels[CONV_KERNELS.conv2d](x.ptr, w.ptr, wp, bias ? bias.ptr : 0, y.ptr, convGeometry(rt, s));
-  } finally {
-    rt.arena.free(wp);
-  }
+  const wpBytes = s.groups * Math.ceil(OCg / 8) * s.KH * s.KW * ICg * 32;
+  runWithScratch(rt, wpBytes, (scratch) => imageTasks(rt, s, (slot, sub, xAt, yAt) => ({
+    kernel: CONV_KERNELS.conv2d,
+    args: [xAt(x.ptr), w.ptr, scratch(slot), bias ? bias.ptr : 0, yAt(y.ptr), convGeometry(rt, sub, slot)],
+  })));
   return y;
 }
 
@@ -218,12 +219,11 @@ export function conv2dGradInput(dy: WasmF32, w: WasmF32, s: ConvShape, out?: Was
   if (preferWinogradGradInput(s)) { winogradGradInputCore(rt, dy, w, dx, s); return dx; }
   const ICg = s.C / s.groups, OCg = s.CO / s.groups;
   const Jh0 = ceilDiv(s.KH, s.sh), Jw0 = ceilDiv(s.KW, s.sw);
-  const wp = rt.arena.alloc(s.groups * Math.ceil(ICg / 8) * Jh0 * Jw0 * OCg * 32);
-  try {
-    rt.kernels[CONV_KERNELS.conv2dGradInput](dy.ptr, w.ptr, wp, dx.ptr, convGeometry(rt, s));
-  } finally {
-    rt.arena.free(wp);
-  }
+  const wpBytes = s.groups * Math.ceil(ICg / 8) * Jh0 * Jw0 * OCg * 32;
+  runWithScratch(rt, wpBytes, (scratch) => imageTasks(rt, s, (slot, sub, xAt, yAt) => ({
+    kernel: CONV_KERNELS.conv2dGradInput,
+    args: [yAt(dy.ptr), w.ptr, scratch(slot), xAt(dx.ptr), convGeometry(rt, sub, slot)],
+  })));
   return dx;
 }
 
@@ -243,17 +243,18 @@ export function conv2dGradWeight(x: WasmF32, dy: WasmF32, s: ConvShape, out?: Wa
   residentF32(rt, 'dy', dy, yLen(s), yDims(s));
   const dw = outBuf(rt, out, wLen(s), wDims(s));
   if (preferWinogradGradWeight(s)) { winogradGradWeightCore(rt, x, dy, dw, s); return dw; }
-  const k = rt.kernels;
   const ICg = s.C / s.groups;
   if (s.KH * s.KW * ICg >= DW_GEMM_MIN_PATCH) {
-    const scratch = rt.arena.alloc(k.conv2d_grad_weight_scratch_bytes(convGeometry(rt, s)));
-    try {
-      k[CONV_KERNELS.conv2dGradWeight.gemm](x.ptr, dy.ptr, dw.ptr, scratch, convGeometry(rt, s));
-    } finally {
-      rt.arena.free(scratch);
-    }
+    const bytes = rt.kernels.conv2d_grad_weight_scratch_bytes(convGeometry(rt, s));
+    runWithScratch(rt, bytes, (scratch) => sliceTasks(rt, s, (slot, sub, at) => ({
+      kernel: CONV_KERNELS.conv2dGradWeight.gemm,
+      args: [x.ptr, at(dy.ptr), at(dw.ptr), scratch(slot), convGeometry(rt, sub, slot, s.CO)],
+    })));
   } else {
-    k[CONV_KERNELS.conv2dGradWeight.direct](x.ptr, dy.ptr, dw.ptr, convGeometry(rt, s));
+    runTasks(rt, sliceTasks(rt, s, (slot, sub, at) => ({
+      kernel: CONV_KERNELS.conv2dGradWeight.direct,
+      args: [x.ptr, at(dy.ptr), at(dw.ptr), convGeometry(rt, sub, slot, s.CO)],
+    })));
   }
   return dw;
 }
@@ -285,7 +286,10 @@ export function depthwiseConv2d(x: WasmF32, w: WasmF32, bias: WasmF32 | null, s:
   residentF32(rt, 'w', w, s.KH * s.KW * s.C, `[${s.KH}, ${s.KW}, ${s.C}]`);
   if (bias !== null && bias !== undefined) residentF32(rt, 'bias', bias, s.C, `[${s.C}]`);
   const y = outBuf(rt, out, yLen(s), yDims(s));
-  rt.kernels[CONV_KERNELS.depthwiseConv2d](x.ptr, w.ptr, bias ? bias.ptr : 0, y.ptr, convGeometry(rt, s));
+  runTasks(rt, imageTasks(rt, s, (slot, sub, xAt, yAt) => ({
+    kernel: CONV_KERNELS.depthwiseConv2d,
+    args: [xAt(x.ptr), w.ptr, bias ? bias.ptr : 0, yAt(y.ptr), convGeometry(rt, sub, slot)],
+  })));
   return y;
 }
 
@@ -300,7 +304,10 @@ export function depthwiseConv2dGradInput(dy: WasmF32, w: WasmF32, s: ConvShape, 
   residentF32(rt, 'dy', dy, yLen(s), yDims(s));
   residentF32(rt, 'w', w, s.KH * s.KW * s.C, `[${s.KH}, ${s.KW}, ${s.C}]`);
   const dx = outBuf(rt, out, xLen(s), xDims(s));
-  rt.kernels[CONV_KERNELS.depthwiseConv2dGradInput](dy.ptr, w.ptr, dx.ptr, convGeometry(rt, s));
+  runTasks(rt, imageTasks(rt, s, (slot, sub, xAt, yAt) => ({
+    kernel: CONV_KERNELS.depthwiseConv2dGradInput,
+    args: [yAt(dy.ptr), w.ptr, xAt(dx.ptr), convGeometry(rt, sub, slot)],
+  })));
   return dx;
 }
 
@@ -365,7 +372,9 @@ export function avgPool2d(x: WasmF32, s: ConvShape, out?: WasmF32): WasmF32 {
   const rt = runtimeOf('x', x);
   residentF32(rt, 'x', x, xLen(s), xDims(s));
   const y = outBuf(rt, out, yLen(s), yDims(s));
-  rt.kernels[CONV_KERNELS.avgPool2d](x.ptr, y.ptr, convGeometry(rt, s));
+  runTasks(rt, imageTasks(rt, s, (slot, sub, xAt, yAt) => ({
+    kernel: CONV_KERNELS.avgPool2d, args: [xAt(x.ptr), yAt(y.ptr), convGeometry(rt, sub, slot)],
+  })));
   return y;
 }
 
@@ -379,7 +388,9 @@ export function avgPool2dGrad(dy: WasmF32, s: ConvShape, out?: WasmF32): WasmF32
   const rt = runtimeOf('dy', dy);
   residentF32(rt, 'dy', dy, yLen(s), yDims(s));
   const dx = outBuf(rt, out, xLen(s), xDims(s));
-  rt.kernels[CONV_KERNELS.avgPool2dGrad](dy.ptr, dx.ptr, convGeometry(rt, s));
+  runTasks(rt, imageTasks(rt, s, (slot, sub, xAt, yAt) => ({
+    kernel: CONV_KERNELS.avgPool2dGrad, args: [yAt(dy.ptr), xAt(dx.ptr), convGeometry(rt, sub, slot)],
+  })));
   return dx;
 }
 

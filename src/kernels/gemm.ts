@@ -10,6 +10,7 @@ import { parseFormat, type Format } from '../formats/format.js';
 import { kernelParams, type KernelParams } from '../formats/params.js';
 import { quantParams } from './blocks.js';
 import { checkedScale } from '../formats/checks.js';
+import { minTaskWork, runTasks, splitRange, threadsFor, type Task } from './threads.js';
 
 /** nn: A[M,K]·B[K,N]; nt: A[M,K]·B[N,K]ᵀ; tn: A[K,M]ᵀ·B[K,N]. */
 export type GemmLayout = 'nn' | 'nt' | 'tn';
@@ -37,18 +38,42 @@ export interface GemmOptions {
   quantB?: GemmQuantB;
 }
 
-const scratchOf = new WeakMap<Runtime, { ptr: number; bytes: number }>();
+const scratchOf = new WeakMap<Runtime, Array<{ ptr: number; bytes: number }>>();
 
-/** The runtime's GEMM scratch block, grown (never shrunk) to at least `bytes`. */
-function scratch(rt: Runtime, bytes: number): number {
-  let s = scratchOf.get(rt);
+/** The runtime's GEMM scratch block of task slot `slot`, grown (never shrunk) to at least `bytes`. */
+function scratch(rt: Runtime, bytes: number, slot = 0): number {
+  let all = scratchOf.get(rt);
+  if (!all) { all = []; scratchOf.set(rt, all); }
+  let s = all[slot];
   if (!s || s.bytes < bytes) {
     const ptr = rt.arena.alloc(bytes); // before freeing the old block: if this throws, the old one stays valid
     if (s) rt.arena.free(s.ptr);
     s = { ptr, bytes };
-    scratchOf.set(rt, s);
+    all[slot] = s;
   }
   return s.ptr;
+}
+
+/** Row splits fall on multiples of 20, a multiple of every micro-tile height (4, 5), so each element of C is computed by the single-thread code path. */
+const ROW_ALIGN = 20;
+/** Column splits fall on multiples of 8 (the B panel width) and leave every part wider than 16, so no part takes the N ≤ 16 path. */
+const COL_ALIGN = 8;
+const COL_MIN = 24;
+
+/**
+ * The tasks of one GEMM call: C's rows (or, for few rows, its columns) split over the threads, each task a
+ * whole sub-GEMM with its own scratch. `kernel(...)` builds one task's arguments from its row range
+ * [m0, m1) and column range [n0, n1).
+ */
+function gemmTasks(rt: Runtime, M: number, N: number, K: number, columnsOk: boolean,
+  task: (slot: number, m0: number, m1: number, n0: number, n1: number) => Task): Task[] {
+  const t = threadsFor(rt);
+  const byRows = splitRange(M, t, ROW_ALIGN, Math.ceil(minTaskWork() / (N * K)));
+  if (byRows.length > 1 || !columnsOk || N < 2 * COL_MIN) return byRows.map(([m0, m1], i) => task(i, m0, m1, 0, N));
+  const byCols = splitRange(N, t, COL_ALIGN, Math.max(COL_MIN, Math.ceil(minTaskWork() / (M * K))));
+  if (byCols.length > 1 && byCols[byCols.length - 1]![1] - byCols[byCols.length - 1]![0] <= 16) byCols.pop();
+  if (byCols.length > 1) byCols[byCols.length - 1]![1] = N;
+  return byCols.map(([n0, n1], i) => task(i, 0, M, n0, n1));
 }
 
 function requireLayout(layout: unknown): GemmLayout {
@@ -140,14 +165,19 @@ export function gemm(layout: GemmLayout, M: number, N: number, K: number, alpha:
   const [pa, pb, pc] = ops.ptrs as [number, number, number];
   let pScales = 0;
   try {
-    const ps = scratch(rt, rt.kernels.gemm_f32_scratch_bytes(M, N, K));
-    if (q) {
-      const { qp, scales } = quantBlock(rt, q);
-      pScales = scales;
-      rt.kernels.gemm_qb_f32_4x8(LAYOUT_CODE[lay], M, N, K, alpha, pa, lda, pb, ldb, beta, pc, ldc, ps, qp);
-    } else {
-      rt.kernels[GEMM_KERNELS[lay]](M, N, K, alpha, pa, lda, pb, ldb, beta, pc, ldc, ps);
-    }
+    let qp = 0;
+    if (q) ({ qp, scales: pScales } = quantBlock(rt, q));
+    // Element offsets of A's row m / column n and B's column n in the stored layouts.
+    const aRow = (m: number) => 4 * (lay === 'tn' ? m : m * lda), bCol = (n: number) => 4 * (lay === 'nt' ? n * ldb : n);
+    const tasks = gemmTasks(rt, M, N, K, !q, (slot, m0, m1, n0, n1) => {
+      const m = m1 - m0, n = n1 - n0;
+      const ps = scratch(rt, rt.kernels.gemm_f32_scratch_bytes(m, n, K), slot);
+      const a = pa + aRow(m0), b = pb + bCol(n0), c = pc + 4 * (m0 * ldc + n0);
+      return q
+        ? { kernel: 'gemm_qb_f32_4x8', args: [LAYOUT_CODE[lay], m, n, K, alpha, a, lda, b, ldb, beta, c, ldc, ps, qp] }
+        : { kernel: GEMM_KERNELS[lay], args: [m, n, K, alpha, a, lda, b, ldb, beta, c, ldc, ps] };
+    });
+    runTasks(rt, tasks);
     ops.copyBack(2);
   } finally {
     if (pScales) rt.arena.free(pScales);
@@ -186,9 +216,14 @@ export function gemmBatched(layout: GemmLayout, batch: number, M: number, N: num
   const ops = place(rt, [A, B, C]);
   const [pa, pb, pc] = ops.ptrs as [number, number, number];
   try {
-    const ps = scratch(rt, rt.kernels.gemm_f32_scratch_bytes(M, N, K));
-    rt.kernels.gemm_batched_f32_4x8(LAYOUT_CODE[lay], batch, M, N, K, alpha, pa, strideA, lda, pb, strideB, ldb,
-      beta, pc, strideC, ldc, ps);
+    // Whole matrices per task: the batch split over the threads.
+    const parts = splitRange(batch, threadsFor(rt), 1, Math.ceil(minTaskWork() / (M * N * K)));
+    const tasks = parts.map(([b0, b1], slot): Task => ({
+      kernel: 'gemm_batched_f32_4x8',
+      args: [LAYOUT_CODE[lay], b1 - b0, M, N, K, alpha, pa + 4 * b0 * strideA, strideA, lda, pb + 4 * b0 * strideB, strideB, ldb,
+        beta, pc + 4 * b0 * strideC, strideC, ldc, scratch(rt, rt.kernels.gemm_f32_scratch_bytes(M, N, K), slot)],
+    }));
+    runTasks(rt, tasks);
     ops.copyBack(2);
   } finally {
     ops.release();

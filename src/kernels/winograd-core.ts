@@ -1,11 +1,14 @@
 // The Winograd F(2×2, 3×3) kernel calls (assembly/winograd.ts) without argument checks: weight transform,
 // per-block scratch from the arena, one kernel call. conv.ts reaches them after its own checks, and
-// winograd.ts's public entries after theirs, so every call is validated once.
+// winograd.ts's public entries after theirs, so every call is validated once. Calls split over threads by
+// images (forward, grad-input) or output-channel slices (grad-weight) with the whole call's tiles per block,
+// so every element gets the single-thread arithmetic (conv-tasks.ts).
 
 import { requireInt } from '../core/errors.js';
 import type { Runtime, WasmF32 } from '../core/runtime.js';
 import { convGeometry } from './blocks.js';
 import type { ConvShape } from './conv.ref.js';
+import { imageTasks, runWithScratch, sliceTasks } from './conv-tasks.js';
 
 /**
  * Bytes of transformed input + products one block of tiles may take: 16 planes of (C + CO) floats per
@@ -27,13 +30,11 @@ function run(rt: Runtime, inp: WasmF32, w: WasmF32, bias: WasmF32 | null, out: W
   const tb = winogradTilesPerBlock(g.C, g.CO, g.N * Math.ceil(g.OH / 2) * Math.ceil(g.OW / 2));
   const u = rt.arena.alloc(16 * Math.ceil(g.CO / 8) * g.C * 32);
   try {
-    const scratch = rt.arena.alloc(k.winograd_f23_scratch_bytes(g.C, g.CO, tb));
-    try {
-      k.winograd_f23_weights(w.ptr, u, g.C, g.CO, flip);
-      k.winograd_f23_nhwc_f32(inp.ptr, u, bias ? bias.ptr : 0, out.ptr, scratch, tb, convGeometry(rt, g));
-    } finally {
-      rt.arena.free(scratch);
-    }
+    k.winograd_f23_weights(w.ptr, u, g.C, g.CO, flip);
+    runWithScratch(rt, k.winograd_f23_scratch_bytes(g.C, g.CO, tb), (scratch) => imageTasks(rt, g, (slot, sub, inAt, outAt) => ({
+      kernel: 'winograd_f23_nhwc_f32',
+      args: [inAt(inp.ptr), u, bias ? bias.ptr : 0, outAt(out.ptr), scratch(slot), tb, convGeometry(rt, sub, slot)],
+    })));
   } finally {
     rt.arena.free(u);
   }
@@ -54,10 +55,8 @@ export function winogradGradInputCore(rt: Runtime, dy: WasmF32, w: WasmF32, dx: 
 export function winogradGradWeightCore(rt: Runtime, x: WasmF32, dy: WasmF32, dw: WasmF32, s: ConvShape): void {
   const k = rt.kernels;
   const tb = winogradTilesPerBlock(s.C, s.CO, s.N * Math.ceil(s.OH / 2) * Math.ceil(s.OW / 2));
-  const scratch = rt.arena.alloc(k.winograd_f23_grad_weight_scratch_bytes(s.C, s.CO, tb));
-  try {
-    k.winograd_f23_grad_weight_nhwc_f32(x.ptr, dy.ptr, dw.ptr, scratch, tb, convGeometry(rt, s));
-  } finally {
-    rt.arena.free(scratch);
-  }
+  runWithScratch(rt, k.winograd_f23_grad_weight_scratch_bytes(s.C, s.CO, tb), (scratch) => sliceTasks(rt, s, (slot, sub, at) => ({
+    kernel: 'winograd_f23_grad_weight_nhwc_f32',
+    args: [x.ptr, at(dy.ptr), at(dw.ptr), scratch(slot), tb, convGeometry(rt, sub, slot, s.CO)],
+  })));
 }

@@ -36,6 +36,7 @@ export interface SyntheticTensor {
 }
 
 function spec(s: TensorSpec): Required<TensorSpec> {
+  if (s === null || typeof s !== 'object') throw new FliqsError('options', `got ${describe(s)}`, 'an options object (or nothing for the defaults)');
   const dist = s.dist ?? 'gaussian';
   if (dist !== 'gaussian' && dist !== 'laplace') throw new FliqsError('dist', `got ${describe(dist)}`, "'gaussian' or 'laplace'");
   const n = requireInt('n', s.n ?? 4096, 1, 1 << 24);
