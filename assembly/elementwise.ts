@@ -226,8 +226,11 @@ export function bias_grad_f32x4(dy: usize, dbias: usize, rows: i32, C: i32): voi
 // ---------------------------------------------------------------------------------------------
 // Batch-norm over [rows = N·H·W, C]
 
-/** out[r, c] = (x[r, c] − center[c]) · k[c] + shift[c]. */
-function center_affine(x: usize, out: usize, rows: i32, C: i32, center: usize, k: usize, shift: usize): void {
+/**
+ * out[r, c] = (x[r, c] − center[c]) · k[c] + shift[c] over rows × C: the normalizing pass of batch-norm
+ * (training: center = mean, k = invstd·gamma from batchnorm_stats_f32x4; inference: batchnorm_infer_f32x4).
+ */
+export function batchnorm_affine_f32x4(x: usize, out: usize, rows: i32, C: i32, center: usize, k: usize, shift: usize): void {
   const C4 = C & ~3;
   for (let r = 0; r < rows; r++) {
     const row = <usize>r * <usize>C << 2;
@@ -246,14 +249,16 @@ function center_affine(x: usize, out: usize, rows: i32, C: i32, center: usize, k
 }
 
 /**
- * Training-mode batch-norm. Per channel: mean, biased var = Σ(x − mean)²/rows (two passes, f64),
- * invstd = 1/√(var + eps); y = (x − mean)·invstd·gamma + beta. Writes mean and invstd (saved for the
- * backward). When update ≠ 0: runMean ← (1−m)·runMean + m·mean, runVar ← (1−m)·runVar + m·var·rows/(rows−1)
- * (the unbiased estimate, as PyTorch). rows ≥ 2. scratch: C f32s.
+ * The statistics of training-mode batch-norm over x [rows, ld], for the channels [0, C) of each row (all of
+ * them when C = ld, a thread's slice otherwise; every per-channel array starts at the slice's first channel).
+ * Per channel: mean, biased var = Σ(x − mean)²/rows (two passes, f64), invstd = 1/√(var + eps), and
+ * k = invstd·gamma for the normalizing pass (batchnorm_affine_f32x4: y = (x − mean)·k + beta). When
+ * update ≠ 0: runMean ← (1−m)·runMean + m·mean, runVar ← (1−m)·runVar + m·var·rows/(rows−1) (the unbiased
+ * estimate, as PyTorch). rows ≥ 2.
  */
-export function batchnorm_train_f32x4(x: usize, y: usize, rows: i32, C: i32, gamma: usize, beta: usize,
-  mean: usize, invstd: usize, runMean: usize, runVar: usize, momentum: f32, eps: f32, update: i32, scratch: usize): void {
-  const stride = <usize>C << 2;
+export function batchnorm_stats_f32x4(x: usize, rows: i32, C: i32, ld: i32, gamma: usize,
+  mean: usize, invstd: usize, k: usize, runMean: usize, runVar: usize, momentum: f32, eps: f32, update: i32): void {
+  const stride = <usize>ld << 2;
   const C4 = C & ~3;
   const inv: f64 = 1.0 / <f64>rows;
   const unbias: f64 = <f64>rows / <f64>(rows - 1);
@@ -287,7 +292,7 @@ export function batchnorm_train_f32x4(x: usize, y: usize, rows: i32, C: i32, gam
     v128.store(mean + q, pack32(mlo, mhi));
     const is = pack32(ilo, ihi);
     v128.store(invstd + q, is);
-    v128.store(scratch + q, f32x4.mul(is, v128.load(gamma + q)));
+    v128.store(k + q, f32x4.mul(is, v128.load(gamma + q)));
     if (update) {
       const vm = f64x2.splat(m), vk = f64x2.splat(1.0 - m), vu = f64x2.splat(m * unbias);
       const rm = v128.load(runMean + q), rv = v128.load(runVar + q);
@@ -315,13 +320,12 @@ export function batchnorm_train_f32x4(x: usize, y: usize, rows: i32, C: i32, gam
     const is = <f32>(1.0 / Math.sqrt(v + <f64>eps));
     f32.store(mean + q, <f32>mu);
     f32.store(invstd + q, is);
-    f32.store(scratch + q, is * f32.load(gamma + q));
+    f32.store(k + q, is * f32.load(gamma + q));
     if (update) {
       f32.store(runMean + q, <f32>((1.0 - m) * <f64>f32.load(runMean + q) + m * mu));
       f32.store(runVar + q, <f32>((1.0 - m) * <f64>f32.load(runVar + q) + m * unbias * v));
     }
   }
-  center_affine(x, y, rows, C, mean, scratch, beta);
 }
 
 /** Inference-mode batch-norm: y = (x − runMean)·gamma/√(runVar + eps) + beta. scratch: C f32s. */
@@ -331,21 +335,20 @@ export function batchnorm_infer_f32x4(x: usize, y: usize, rows: i32, C: i32, gam
     const q = <usize>c << 2;
     f32.store(scratch + q, <f32>(<f64>f32.load(gamma + q) / Math.sqrt(<f64>f32.load(runVar + q) + <f64>eps)));
   }
-  center_affine(x, y, rows, C, runMean, scratch, beta);
+  batchnorm_affine_f32x4(x, y, rows, C, runMean, scratch, beta);
 }
 
 /**
- * Batch-norm backward with the saved mean and invstd: xhat = (x − mean)·invstd,
- * dbeta = Σ dy, dgamma = Σ dy·xhat, dx = gamma·invstd/rows · (rows·dy − dbeta − xhat·dgamma).
- * Overwrites dx, dgamma, dbeta. scratch: 2·C f32s.
+ * Batch-norm backward, statistics: with the saved mean and invstd, per channel of the slice [0, C) of x and
+ * dy [rows, ld] (as batchnorm_stats_f32x4): dbeta = Σ dy, dgamma = Σ dy·(x − mean)·invstd, and the
+ * coefficients of dx = ka·(dy − dbeta/rows) + kb·(x − mean): ka = gamma·invstd, kb = −ka·invstd·dgamma/rows
+ * (batchnorm_grad_apply_f32x4). Overwrites dgamma, dbeta, ka, kb.
  */
-export function batchnorm_grad_f32x4(x: usize, dy: usize, dx: usize, rows: i32, C: i32, gamma: usize,
-  mean: usize, invstd: usize, dgamma: usize, dbeta: usize, scratch: usize): void {
-  const stride = <usize>C << 2;
+export function batchnorm_grad_stats_f32x4(x: usize, dy: usize, rows: i32, C: i32, ld: i32, gamma: usize,
+  mean: usize, invstd: usize, dgamma: usize, dbeta: usize, ka: usize, kb: usize): void {
+  const stride = <usize>ld << 2;
   const C4 = C & ~3;
   const inv: f64 = 1.0 / <f64>rows;
-  // dx = ka·(dy − dbeta/rows) + kb·(x − mean), ka = gamma·invstd, kb = −ka·invstd·dgamma/rows.
-  const ka = scratch, kb = scratch + stride;
   let c = 0;
   for (; c < C4; c += 4) {
     const q = <usize>c << 2;
@@ -393,6 +396,19 @@ export function batchnorm_grad_f32x4(x: usize, dy: usize, dx: usize, rows: i32, 
     f32.store(ka + q, <f32>a);
     f32.store(kb + q, <f32>(-a * is * dg * inv));
   }
+}
+
+/**
+ * Batch-norm backward, dx = ka·(dy − dbeta/count) + kb·(x − mean) over rows × C, from
+ * batchnorm_grad_stats_f32x4's coefficients; count is the rows the statistics were taken over (rows may be
+ * a thread's share of them). Overwrites dx.
+ */
+export function batchnorm_grad_apply_f32x4(x: usize, dy: usize, dx: usize, rows: i32, C: i32, count: i32,
+  mean: usize, dbeta: usize, ka: usize, kb: usize): void {
+  const stride = <usize>C << 2;
+  const C4 = C & ~3;
+  const inv: f64 = 1.0 / <f64>count;
+  let c = 0;
   const vrows = f32x4.splat(<f32>inv);
   const srows = <f32>inv;
   for (let r = 0; r < rows; r++) {

@@ -8,6 +8,7 @@
 
 import { f32Length, place, type F32Operand } from '../core/operands.js';
 import { FliqsError, describe, requireFinite, requireInt, requireObject, requirePositive } from '../core/errors.js';
+import { rangeTasks, runTasks } from './threads.js';
 import { runtime, WasmF32, type Runtime, type WasmExports } from '../core/runtime.js';
 
 /** The wasm kernel behind each operation (one list drives wrappers, tests and bench). */
@@ -23,9 +24,9 @@ export const ELEMENTWISE_KERNELS = {
   axpy: 'axpy_f32x4',
   biasAdd: 'bias_add_f32x4',
   biasGrad: 'bias_grad_f32x4',
-  batchNormTrain: 'batchnorm_train_f32x4',
+  batchNormTrain: { stats: 'batchnorm_stats_f32x4', apply: 'batchnorm_affine_f32x4' },
   batchNormInfer: 'batchnorm_infer_f32x4',
-  batchNormGrad: 'batchnorm_grad_f32x4',
+  batchNormGrad: { stats: 'batchnorm_grad_stats_f32x4', apply: 'batchnorm_grad_apply_f32x4' },
   softmaxRows: 'softmax_rows_f32x4',
   softmaxRowsGrad: 'softmax_rows_grad_f32x4',
   softmaxCrossEntropy: 'softmax_ce_f32x4',
@@ -35,7 +36,7 @@ export const ELEMENTWISE_KERNELS = {
   layerNormGrad: 'layernorm_grad_f32x4',
   geluTanh: 'gelu_tanh_f32x4',
   geluTanhGrad: 'gelu_tanh_grad_f32x4',
-} as const satisfies Record<string, keyof WasmExports>;
+} as const satisfies Record<string, keyof WasmExports | Record<string, keyof WasmExports>>;
 
 export type ElementwiseOp = keyof typeof ELEMENTWISE_KERNELS;
 
@@ -89,18 +90,22 @@ function requireSmoothing(eps: unknown): number {
   return eps;
 }
 
-/** One input, one same-length output. */
-function unary(rt: Runtime, x: F32Operand, y: F32Operand, yName: string, k: (x: number, y: number, n: number) => void): void {
-  const n = f32Length(rt, 'x', x);
-  run(rt, `x of ${n} elements`, [{ name: 'x', x, n }, { name: yName, x: y, n, out: true }], 0, ([px, py]) => k(px!, py!, n));
+/** Elementwise kernels split over threads in ranges of whole cache lines (threads.ts rangeTasks). */
+function byRange(rt: Runtime, n: number, kernel: keyof WasmExports, ptrs: number[], extra: number[] = []): void {
+  runTasks(rt, rangeTasks(rt, n, (i0, i1) => ({ kernel, args: [...ptrs.map((p) => p + 4 * i0), i1 - i0, ...extra] })));
 }
 
-/** Two same-length inputs, one output. */
-function binary(rt: Runtime, names: [string, string, string], a: F32Operand, b: F32Operand, o: F32Operand,
-  k: (a: number, b: number, o: number, n: number) => void): void {
+/** One input, one same-length output: kernel(x, y, n, ...extra). */
+function unary(rt: Runtime, x: F32Operand, y: F32Operand, yName: string, kernel: keyof WasmExports, extra: number[] = []): void {
+  const n = f32Length(rt, 'x', x);
+  run(rt, `x of ${n} elements`, [{ name: 'x', x, n }, { name: yName, x: y, n, out: true }], 0, ([px, py]) => byRange(rt, n, kernel, [px!, py!], extra));
+}
+
+/** Two same-length inputs, one output: kernel(a, b, out, n). */
+function binary(rt: Runtime, names: [string, string, string], a: F32Operand, b: F32Operand, o: F32Operand, kernel: keyof WasmExports): void {
   const n = f32Length(rt, names[0], a);
   run(rt, `${names[0]} of ${n} elements`, [{ name: names[0], x: a, n }, { name: names[1], x: b, n }, { name: names[2], x: o, n, out: true }], 0,
-    ([pa, pb, po]) => k(pa!, pb!, po!, n));
+    ([pa, pb, po]) => byRange(rt, n, kernel, [pa!, pb!, po!]));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -113,7 +118,7 @@ function binary(rt: Runtime, names: [string, string, string], a: F32Operand, b: 
  * exp(x, y); // y.array ≈ [1, 2.7182817]
  */
 export function exp(x: F32Operand, y: F32Operand, rt: Runtime = runtime): void {
-  unary(rt, x, y, 'y', (a, b, n) => rt.kernels[ELEMENTWISE_KERNELS.exp](a, b, n));
+  unary(rt, x, y, 'y', ELEMENTWISE_KERNELS.exp);
 }
 
 /**
@@ -123,7 +128,7 @@ export function exp(x: F32Operand, y: F32Operand, rt: Runtime = runtime): void {
  * relu(x, y); // y.array = [0, 2]
  */
 export function relu(x: F32Operand, y: F32Operand, rt: Runtime = runtime): void {
-  unary(rt, x, y, 'y', (a, b, n) => rt.kernels[ELEMENTWISE_KERNELS.relu](a, b, n));
+  unary(rt, x, y, 'y', ELEMENTWISE_KERNELS.relu);
 }
 
 /**
@@ -134,7 +139,7 @@ export function relu(x: F32Operand, y: F32Operand, rt: Runtime = runtime): void 
  * reluGrad(x, dy, dx); // dx.array = [0, 0, 5]
  */
 export function reluGrad(x: F32Operand, dy: F32Operand, dx: F32Operand, rt: Runtime = runtime): void {
-  binary(rt, ['x', 'dy', 'dx'], x, dy, dx, (a, b, o, n) => rt.kernels[ELEMENTWISE_KERNELS.reluGrad](a, b, o, n));
+  binary(rt, ['x', 'dy', 'dx'], x, dy, dx, ELEMENTWISE_KERNELS.reluGrad);
 }
 
 /**
@@ -144,7 +149,7 @@ export function reluGrad(x: F32Operand, dy: F32Operand, dx: F32Operand, rt: Runt
  * relu6(x, y); // y.array = [0, 3, 6]
  */
 export function relu6(x: F32Operand, y: F32Operand, rt: Runtime = runtime): void {
-  unary(rt, x, y, 'y', (a, b, n) => rt.kernels[ELEMENTWISE_KERNELS.relu6](a, b, n));
+  unary(rt, x, y, 'y', ELEMENTWISE_KERNELS.relu6);
 }
 
 /**
@@ -155,7 +160,7 @@ export function relu6(x: F32Operand, y: F32Operand, rt: Runtime = runtime): void
  * relu6Grad(x, dy, dx); // dx.array = [0, 1, 0]
  */
 export function relu6Grad(x: F32Operand, dy: F32Operand, dx: F32Operand, rt: Runtime = runtime): void {
-  binary(rt, ['x', 'dy', 'dx'], x, dy, dx, (a, b, o, n) => rt.kernels[ELEMENTWISE_KERNELS.relu6Grad](a, b, o, n));
+  binary(rt, ['x', 'dy', 'dx'], x, dy, dx, ELEMENTWISE_KERNELS.relu6Grad);
 }
 
 /**
@@ -165,7 +170,7 @@ export function relu6Grad(x: F32Operand, dy: F32Operand, dx: F32Operand, rt: Run
  * add(a, b, a); // a.array = [4, 6]
  */
 export function add(a: F32Operand, b: F32Operand, out: F32Operand, rt: Runtime = runtime): void {
-  binary(rt, ['a', 'b', 'out'], a, b, out, (x, y, o, n) => rt.kernels[ELEMENTWISE_KERNELS.add](x, y, o, n));
+  binary(rt, ['a', 'b', 'out'], a, b, out, ELEMENTWISE_KERNELS.add);
 }
 
 /**
@@ -175,7 +180,7 @@ export function add(a: F32Operand, b: F32Operand, out: F32Operand, rt: Runtime =
  * mul(a, b, o); // o.array = [3, 8]
  */
 export function mul(a: F32Operand, b: F32Operand, out: F32Operand, rt: Runtime = runtime): void {
-  binary(rt, ['a', 'b', 'out'], a, b, out, (x, y, o, n) => rt.kernels[ELEMENTWISE_KERNELS.mul](x, y, o, n));
+  binary(rt, ['a', 'b', 'out'], a, b, out, ELEMENTWISE_KERNELS.mul);
 }
 
 /**
@@ -186,7 +191,7 @@ export function mul(a: F32Operand, b: F32Operand, out: F32Operand, rt: Runtime =
  */
 export function scale(x: F32Operand, s: number, out: F32Operand, rt: Runtime = runtime): void {
   requireFinite('s', s);
-  unary(rt, x, out, 'out', (a, b, n) => rt.kernels[ELEMENTWISE_KERNELS.scale](a, b, n, s));
+  unary(rt, x, out, 'out', ELEMENTWISE_KERNELS.scale, [s]);
 }
 
 /**
@@ -199,7 +204,7 @@ export function axpy(a: number, x: F32Operand, y: F32Operand, rt: Runtime = runt
   requireFinite('a', a);
   const n = f32Length(rt, 'x', x);
   run(rt, `x of ${n} elements`, [{ name: 'x', x, n }, { name: 'y', x: y, n, out: true }], 0,
-    ([px, py]) => rt.kernels[ELEMENTWISE_KERNELS.axpy](px!, py!, n, a));
+    ([px, py]) => byRange(rt, n, ELEMENTWISE_KERNELS.axpy, [px!, py!], [a]));
 }
 
 /**
@@ -286,9 +291,18 @@ export function batchNormTrain(a: BatchNormTrainArgs, rt: Runtime = runtime): vo
     { name: 'saveMean', x: a.saveMean, n: C, out: true }, { name: 'saveInvStd', x: a.saveInvStd, n: C, out: true },
   ];
   if (update) slots.push({ name: 'runningMean', x: a.runningMean!, n: C, out: true }, { name: 'runningVar', x: a.runningVar!, n: C, out: true });
-  run(rt, `[rows, C] = [${rows}, ${C}]`, slots, C, (p, scratch) =>
-    rt.kernels[ELEMENTWISE_KERNELS.batchNormTrain](p[0]!, p[1]!, rows, C, p[2]!, p[3]!, p[4]!, p[5]!, update ? p[6]! : 0, update ? p[7]! : 0,
-      momentum, eps, update ? 1 : 0, scratch));
+  // Statistics by channel slices, then the normalizing pass by rows (threads.ts); k = invstd·gamma in scratch.
+  run(rt, `[rows, C] = [${rows}, ${C}]`, slots, C, (p, k) => {
+    const K = ELEMENTWISE_KERNELS.batchNormTrain, at = (q: number, c0: number) => (q ? q + 4 * c0 : 0);
+    runTasks(rt, rangeTasks(rt, C, (c0, c1) => ({
+      kernel: K.stats,
+      args: [at(p[0]!, c0), rows, c1 - c0, C, at(p[2]!, c0), at(p[4]!, c0), at(p[5]!, c0), at(k, c0),
+        update ? at(p[6]!, c0) : 0, update ? at(p[7]!, c0) : 0, momentum, eps, update ? 1 : 0],
+    }), { align: 8, cost: 2 * rows }));
+    runTasks(rt, rangeTasks(rt, rows, (r0, r1) => ({
+      kernel: K.apply, args: [p[0]! + 4 * r0 * C, p[1]! + 4 * r0 * C, r1 - r0, C, p[4]!, k, p[3]!],
+    }), { align: 1, cost: C }));
+  });
 }
 
 export interface BatchNormInferArgs {
@@ -355,7 +369,18 @@ export function batchNormGrad(a: BatchNormGradArgs, rt: Runtime = runtime): void
     { name: 'x', x: a.x, n }, { name: 'dy', x: a.dy, n }, { name: 'dx', x: a.dx, n, out: true }, { name: 'gamma', x: a.gamma, n: C },
     { name: 'saveMean', x: a.saveMean, n: C }, { name: 'saveInvStd', x: a.saveInvStd, n: C },
     { name: 'dgamma', x: a.dgamma, n: C, out: true }, { name: 'dbeta', x: a.dbeta, n: C, out: true },
-  ], 2 * C, (p, scratch) => rt.kernels[ELEMENTWISE_KERNELS.batchNormGrad](p[0]!, p[1]!, p[2]!, rows, C, p[3]!, p[4]!, p[5]!, p[6]!, p[7]!, scratch));
+  ], 2 * C, (p, scratch) => {
+    // Statistics by channel slices, then dx by rows (threads.ts); ka, kb (C each) in scratch.
+    const K = ELEMENTWISE_KERNELS.batchNormGrad, ka = scratch, kb = scratch + 4 * C;
+    runTasks(rt, rangeTasks(rt, C, (c0, c1) => ({
+      kernel: K.stats,
+      args: [p[0]! + 4 * c0, p[1]! + 4 * c0, rows, c1 - c0, C, p[3]! + 4 * c0, p[4]! + 4 * c0, p[5]! + 4 * c0, p[6]! + 4 * c0, p[7]! + 4 * c0,
+        ka + 4 * c0, kb + 4 * c0],
+    }), { align: 8, cost: 2 * rows }));
+    runTasks(rt, rangeTasks(rt, rows, (r0, r1) => ({
+      kernel: K.apply, args: [p[0]! + 4 * r0 * C, p[1]! + 4 * r0 * C, p[2]! + 4 * r0 * C, r1 - r0, C, rows, p[4]!, p[7]!, ka, kb],
+    }), { align: 1, cost: C }));
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -540,7 +565,7 @@ export function layerNormGrad(a: LayerNormGradArgs, rt: Runtime = runtime): void
  * geluTanh(x, y); // y.array ≈ [0.841192]
  */
 export function geluTanh(x: F32Operand, y: F32Operand, rt: Runtime = runtime): void {
-  unary(rt, x, y, 'y', (a, b, n) => rt.kernels[ELEMENTWISE_KERNELS.geluTanh](a, b, n));
+  unary(rt, x, y, 'y', ELEMENTWISE_KERNELS.geluTanh);
 }
 
 /**
@@ -550,5 +575,5 @@ export function geluTanh(x: F32Operand, y: F32Operand, rt: Runtime = runtime): v
  * geluTanhGrad(x, dy, dx); // dx.array = [0.5]
  */
 export function geluTanhGrad(x: F32Operand, dy: F32Operand, dx: F32Operand, rt: Runtime = runtime): void {
-  binary(rt, ['x', 'dy', 'dx'], x, dy, dx, (a, b, o, n) => rt.kernels[ELEMENTWISE_KERNELS.geluTanhGrad](a, b, o, n));
+  binary(rt, ['x', 'dy', 'dx'], x, dy, dx, ELEMENTWISE_KERNELS.geluTanhGrad);
 }

@@ -1,5 +1,5 @@
-// The code a worker thread runs, as source text (so it needs no file of its own: Node starts it with
-// `eval: true` (node-threads.ts), a browser from a Blob URL). It instantiates the runtime's compiled module over the
+// The code a worker thread runs, as source text (so it needs no file of its own: Node starts it as a
+// data: URL module (node-threads.ts), a browser from a Blob URL). It instantiates the runtime's compiled module over the
 // runtime's shared memory, then waits for tasks in its slot of the pool's control block
 // (src/kernels/threads.ts) and runs each: one wasm export called with numeric arguments.
 // Nothing here may refer to anything outside workerMain: only its text reaches the worker.

@@ -306,6 +306,19 @@ export function setMinTaskWork(n: number): number {
   return old;
 }
 
+/**
+ * Tasks over [0, n) split in contiguous ranges for elementwise-like kernels: boundaries on multiples of
+ * `align` (default 16 elements, one cache line of f32s, so no two threads write one line and SIMD/tail
+ * positions stay those of the whole call) and at least minTaskWork()/16 work units per task, an element
+ * costing `cost` units (default 1).
+ */
+export function rangeTasks(rt: Runtime, n: number, build: (start: number, end: number) => Task,
+  opts: { align?: number; cost?: number } = {}): Task[] {
+  const minElems = Math.ceil((minTaskMacs >> 4) / Math.max(1, opts.cost ?? 1));
+  const parts = n > minElems ? splitRange(n, threadsFor(rt), opts.align ?? 16, minElems) : [[0, n] as [number, number]];
+  return parts.map(([a, b]) => build(a, b));
+}
+
 /** Stops every pool (their workers exit). Kernel calls after this start new ones as needed. */
 export function stopThreads(): void {
   for (const p of [...live]) p.stop();
@@ -322,7 +335,7 @@ export function splitRange(total: number, parts: number, align = 1, minSize = 1)
   const out: Array<[number, number]> = [];
   let start = 0;
   for (let i = 0; i < n; i++) {
-    const end = i === n - 1 ? total : Math.min(total, Math.round((units * (i + 1)) / n) * align);
+    const end = i === n - 1 ? total : Math.min(total, Math.round((total * (i + 1)) / n / align) * align);
     if (end > start) out.push([start, end]);
     start = end;
   }
