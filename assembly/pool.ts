@@ -7,11 +7,12 @@ import { imax, imin } from './inline/window';
 
 /**
  * Max pool, KH×KW window: y = max over the in-range taps; idx (i32, may be 0 for none) gets the flat
- * element index into x of the winner. Taps are scanned kh-major then kw; the first tap initializes
- * and later ones win only when strictly greater, so ties go to the first maximum (and a NaN first
- * tap stays). Every window must contain a tap (the wrapper requires padding < window).
+ * element index into x of the winner, plus base (the index of x's first element in the whole tensor when
+ * this call pools a thread's share of the images). Taps are scanned kh-major then kw; the first tap
+ * initializes and later ones win only when strictly greater, so ties go to the first maximum (and a NaN
+ * first tap stays). Every window must contain a tap (the wrapper requires padding < window).
  */
-export function maxpool2d_nhwc_f32(x: usize, y: usize, idx: usize, geo: usize): void {
+export function maxpool2d_nhwc_f32(x: usize, y: usize, idx: usize, base: i32, geo: usize): void {
   const N = cgN(geo), H = cgH(geo), W = cgW(geo), C = cgC(geo), OH = cgOH(geo), OW = cgOW(geo), CO = cgCO(geo);
   const KH = cgKH(geo), KW = cgKW(geo), groups = cgGroups(geo), sh = cgSH(geo), sw = cgSW(geo), pt = cgPT(geo), pl = cgPL(geo);
   const C4 = C & ~3;
@@ -28,14 +29,14 @@ export function maxpool2d_nhwc_f32(x: usize, y: usize, idx: usize, geo: usize): 
         let c = 0;
         for (; c < C4; c += 4) {
           let mv = v128.load(x + (<usize>(first + c) << 2));
-          let mi = i32x4.add(i32x4.splat(first + c), iota);
+          let mi = i32x4.add(i32x4.splat(base + first + c), iota);
           for (let kh = khlo; kh < khhi; kh++) {
             for (let kw = kwlo; kw < kwhi; kw++) {
               const e = ((n * H + ihb + kh) * W + iwb + kw) * C + c;
               const v = v128.load(x + (<usize>e << 2));
               const gt = f32x4.gt(v, mv);
               mv = v128.bitselect(v, mv, gt);
-              mi = v128.bitselect(i32x4.add(i32x4.splat(e), iota), mi, gt);
+              mi = v128.bitselect(i32x4.add(i32x4.splat(base + e), iota), mi, gt);
             }
           }
           v128.store(y + (<usize>(out + c) << 2), mv);
@@ -43,12 +44,12 @@ export function maxpool2d_nhwc_f32(x: usize, y: usize, idx: usize, geo: usize): 
         }
         for (; c < C; c++) {
           let mv = f32.load(x + (<usize>(first + c) << 2));
-          let mi = first + c;
+          let mi = base + first + c;
           for (let kh = khlo; kh < khhi; kh++) {
             for (let kw = kwlo; kw < kwhi; kw++) {
               const e = ((n * H + ihb + kh) * W + iwb + kw) * C + c;
               const v = f32.load(x + (<usize>e << 2));
-              if (v > mv) { mv = v; mi = e; }
+              if (v > mv) { mv = v; mi = base + e; }
             }
           }
           f32.store(y + (<usize>(out + c) << 2), mv);
@@ -59,12 +60,15 @@ export function maxpool2d_nhwc_f32(x: usize, y: usize, idx: usize, geo: usize): 
   }
 }
 
-/** Max pool backward: dx = 0, then dx[idx[i]] += dy[i] for i < count (idx from maxpool2d_nhwc_f32). */
-export function maxpool2d_bwd_f32(dy: usize, idx: usize, count: i32, dx: usize, dxLen: i32): void {
+/**
+ * Max pool backward: dx = 0, then dx[idx[i] − base] += dy[i] for i < count (idx from maxpool2d_nhwc_f32; base
+ * the index of dx's first element in the whole tensor, as there).
+ */
+export function maxpool2d_bwd_f32(dy: usize, idx: usize, count: i32, dx: usize, dxLen: i32, base: i32): void {
   memory.fill(dx, 0, <usize>dxLen << 2);
   for (let i = 0; i < count; i++) {
     const o = <usize>i << 2;
-    const e = i32.load(idx + o);
+    const e = i32.load(idx + o) - base;
     if (e >= 0 && e < dxLen) {
       const p = dx + (<usize>e << 2);
       f32.store(p, f32.load(p) + f32.load(dy + o));

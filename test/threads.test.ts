@@ -1,6 +1,6 @@
 // Threads under the kernels (src/kernels/threads.ts): every kernel that splits its work gives the same bits
 // for 1, 2, 3 and 4 threads on odd shapes (the split threshold lowered so small problems split too), and so
-// does a short search end to end; a failing worker becomes a FliqsError and the pool restarts; memory grown
+// does a short search end to end (max-pool indices and quantizers included); a failing worker becomes a FliqsError and the pool restarts; memory grown
 // while workers are alive is used correctly; idle workers never keep a Node process alive.
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import { getThreads, runTasks, setMinTaskWork, setThreads, splitRange, stopThrea
 import { setWinogradDispatch } from '../src/kernels/winograd.js';
 import { Search, syntheticSplits, createModel } from '../src/index.js';
 import { Rng } from '../src/core/random.js';
+import { quantize, quantizePerChannel, steGradient } from '../src/kernels/quant.js';
 
 const THREADS = [1, 2, 3, 4];
 let saved = { threads: 1, work: 1 };
@@ -74,7 +75,7 @@ describe.each([['relaxed', runtime], ['simd', null]] as const)('%s module: the s
     });
   });
 
-  it('conv2d forward, grad-input and grad-weight on the direct, GEMM and Winograd paths, depthwise and average pooling', () => {
+  it('conv2d forward, grad-input and grad-weight on the direct, GEMM and Winograd paths, depthwise, max and average pooling', () => {
     const rng = new Rng(11);
     const cases: Array<[number[], number[], C.ConvOptions]> = [
       [[5, 9, 7, 1], [5, 5, 1, 6], { padding: 2 }], // 1 input channel: direct grad-weight
@@ -100,12 +101,17 @@ describe.each([['relaxed', runtime], ['simd', null]] as const)('%s module: the s
     const x = rt.copyIn(randomF32(5 * 9 * 11 * 13, rng)), w = rt.copyIn(randomF32(9 * 13, rng)), dy = rt.copyIn(randomF32(d.N * d.OH * d.OW * d.C, rng));
     const p = C.pool2dShape([5, 9, 11, 13], { kernel: 3, stride: 2, padding: 1 });
     const py = rt.copyIn(randomF32(p.N * p.OH * p.OW * p.C, rng));
-    sameForAnyThreadCount(() => [out(C.depthwiseConv2d(x, w, null, d)), out(C.depthwiseConv2dGradInput(dy, w, d)),
-      out(C.avgPool2d(x, p)), out(C.avgPool2dGrad(py, p))]);
+    sameForAnyThreadCount(() => {
+      const { y, argmax } = C.maxPool2d(x, p);
+      const ia = Float32Array.from(argmax.array), dx = out(C.maxPool2dGrad(py, argmax, p));
+      argmax.free();
+      return [out(C.depthwiseConv2d(x, w, null, d)), out(C.depthwiseConv2dGradInput(dy, w, d)),
+        out(C.avgPool2d(x, p)), out(C.avgPool2dGrad(py, p)), out(y), ia, dx];
+    });
     for (const t of [x, w, dy, py]) t.free();
   });
 
-  it('batch-norm (statistics by channel slices, normalizing by rows) and the elementwise kernels', () => {
+  it('batch-norm (statistics by channel slices, normalizing by rows), the quantizers and the elementwise kernels', () => {
     const rng = new Rng(13);
     for (const [rows, Ch] of [[77, 13], [150, 40], [9, 3]] as const) {
       const n = rows * Ch;
@@ -118,6 +124,11 @@ describe.each([['relaxed', runtime], ['simd', null]] as const)('%s module: the s
         E.batchNormGrad({ x, dy, dx, rows, C: Ch, gamma, saveMean: mean, saveInvStd: inv, dgamma: dg, dbeta: db }, rt);
         return [y, mean, inv, rm, rv, dx, dg, db];
       });
+    }
+    for (const [rows, Ch] of [[37, 11], [200, 16]] as const) {
+      const x = randomF32(rows * Ch, rng).map((v) => 3 * v), g = randomF32(rows * Ch, rng);
+      sameForAnyThreadCount(() => [quantize(x, 'INT4', 1.3), quantize(x, 'E4M3', 2), steGradient(x, g, 1.1),
+        quantizePerChannel(x, 'INT8', Array.from({ length: Ch }, (_, c) => 0.5 + c / Ch), { shape: [rows, Ch], axis: 1 })]);
     }
     for (const n of [1, 15, 17, 1001, 4099]) {
       const a = randomF32(n, rng), b = randomF32(n, rng);

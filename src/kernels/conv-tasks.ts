@@ -11,14 +11,14 @@ import { minTaskWork, runTasks, splitRange, threadsFor, type Task } from './thre
 const macsPerImage = (s: ConvShape): number => s.OH * s.OW * s.CO * s.KH * s.KW * (s.C / s.groups);
 
 /**
- * Tasks over image ranges: build(slot, sub, xAt, yAt) gets the sub-geometry (N = the range's images) and
- * functions moving a pointer to the range's first image of an x-shaped or a y-shaped tensor.
+ * Tasks over image ranges: build(slot, sub, xAt, yAt, n0) gets the sub-geometry (N = the range's images),
+ * functions moving a pointer to the range's first image of an x-shaped or a y-shaped tensor, and that image.
  */
 export function imageTasks(rt: Runtime, s: ConvShape,
-  build: (slot: number, sub: ConvShape, xAt: (p: number) => number, yAt: (p: number) => number) => Task): Task[] {
+  build: (slot: number, sub: ConvShape, xAt: (p: number) => number, yAt: (p: number) => number, n0: number) => Task): Task[] {
   const xImg = 4 * s.H * s.W * s.C, yImg = 4 * s.OH * s.OW * s.CO;
   const parts = splitRange(s.N, threadsFor(rt), 1, Math.ceil(minTaskWork() / Math.max(1, macsPerImage(s))));
-  return parts.map(([n0, n1], slot) => build(slot, { ...s, N: n1 - n0 }, (p) => p + n0 * xImg, (p) => p + n0 * yImg));
+  return parts.map(([n0, n1], slot) => build(slot, { ...s, N: n1 - n0 }, (p) => p + n0 * xImg, (p) => p + n0 * yImg, n0));
 }
 
 /**

@@ -341,12 +341,16 @@ export function maxPool2d(x: WasmF32, s: ConvShape, out?: WasmF32): { y: WasmF32
   const y = outBuf(rt, out, yLen(s), yDims(s));
   const n = yLen(s);
   const argmax = new WasmI32(rt, rt.arena.alloc(n * 4), n);
-  rt.kernels[CONV_KERNELS.maxPool2d](x.ptr, y.ptr, argmax.ptr, convGeometry(rt, s));
+  const xImg = s.H * s.W * s.C;
+  runTasks(rt, imageTasks(rt, s, (slot, sub, xAt, yAt, n0) => ({
+    kernel: CONV_KERNELS.maxPool2d, args: [xAt(x.ptr), yAt(y.ptr), yAt(argmax.ptr), n0 * xImg, convGeometry(rt, sub, slot)],
+  })));
   return { y, argmax };
 }
 
 /**
- * Max pool backward: dx[argmax[i]] += dy[i].
+ * Max pool backward: dx[argmax[i]] += dy[i]. Split over threads by images, like the forward (a window never
+ * leaves its image, so each image's dx gets its own dy in the single-thread order).
  * @example
  * const dx = maxPool2dGrad(dy, argmax, s);
  */
@@ -358,7 +362,10 @@ export function maxPool2dGrad(dy: WasmF32, argmax: WasmI32, s: ConvShape, out?: 
     throw new FliqsError('argmax', `got ${describe(argmax)}`, `the WasmI32 of length ${yLen(s)} returned by maxPool2d on this runtime`);
   }
   const dx = outBuf(rt, out, xLen(s), xDims(s));
-  rt.kernels[CONV_KERNELS.maxPool2dGrad](dy.ptr, argmax.ptr, yLen(s), dx.ptr, xLen(s));
+  const xImg = s.H * s.W * s.C, yImg = s.OH * s.OW * s.C;
+  runTasks(rt, imageTasks(rt, s, (_, sub, xAt, yAt, n0) => ({
+    kernel: CONV_KERNELS.maxPool2dGrad, args: [yAt(dy.ptr), yAt(argmax.ptr), sub.N * yImg, xAt(dx.ptr), sub.N * xImg, n0 * xImg],
+  })));
   return dx;
 }
 

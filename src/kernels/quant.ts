@@ -1,7 +1,8 @@
 // The public fake-quantizers on the wasm SIMD kernels (assembly/quant.ts): quantize, quantizePerChannel
 // and the straight-through gradient, plus the resident per-channel forms the autograd op calls.
 // Arrays that already live in wasm memory are used in place; other arrays stream through a
-// cache-sized scratch block, so a 4M-element tensor never needs a 16 MB copy.
+// cache-sized scratch block, so a 4M-element tensor never needs a 16 MB copy. Resident calls are split over
+// threads by element ranges, or row ranges for the per-channel forms (threads.ts rangeTasks).
 
 import { FliqsError, requirePositive } from '../core/errors.js';
 import { place } from '../core/operands.js';
@@ -10,6 +11,7 @@ import { channelSplit, checkedClips, checkedScale, outputFor, requireF32 } from 
 import { parseFormat, type Format } from '../formats/format.js';
 import { kernelParams } from '../formats/params.js';
 import { quantParams } from './blocks.js';
+import { rangeTasks, runTasks } from './threads.js';
 
 import type { ChannelLayout } from '../formats/checks.js';
 export type { ChannelLayout } from '../formats/checks.js';
@@ -68,7 +70,7 @@ export function quantize(x: Float32Array, format: Format | string, clip?: number
     return o;
   }
   const qp = quantParams(rt, kernelParams(f), s);
-  stream(rt, x, o, (a, b, n) => rt.kernels.quant_f32x4(a, b, n, qp));
+  stream(rt, x, o, (a, b, n) => runTasks(rt, rangeTasks(rt, n, (i0, i1) => ({ kernel: 'quant_f32x4', args: [a + 4 * i0, b + 4 * i0, i1 - i0, qp] }))));
   return o;
 }
 
@@ -95,7 +97,9 @@ export function quantizePerChannel(x: Float32Array, format: Format | string, cli
   try {
     ps = rt.arena.alloc(C * 4);
     rt.f32.set(scales, ps >> 2);
-    rt.kernels.quant_pc_f32x4(px, po, outer, C, inner, quantParams(rt, k, 1, ps));
+    const qp = quantParams(rt, k, 1, ps), slab = 4 * C * inner;
+    runTasks(rt, rangeTasks(rt, outer, (o0, o1) => ({ kernel: 'quant_pc_f32x4', args: [px + o0 * slab, po + o0 * slab, o1 - o0, C, inner, qp] }),
+      { align: 1, cost: C * inner }));
     placed.copyBack(1);
   } finally {
     if (ps >= 0) rt.arena.free(ps);
@@ -120,7 +124,7 @@ export function steGradient(x: Float32Array, gradOut: Float32Array, clip: number
   const placed = place(rt, [x, gradOut, o], [2]);
   const [px, pg, po] = placed.ptrs as [number, number, number];
   try {
-    rt.kernels.ste_f32x4(px, pg, po, x.length, c);
+    runTasks(rt, rangeTasks(rt, x.length, (i0, i1) => ({ kernel: 'ste_f32x4', args: [px + 4 * i0, pg + 4 * i0, po + 4 * i0, i1 - i0, c] })));
     placed.copyBack(2);
   } finally {
     placed.release();
@@ -134,11 +138,15 @@ export function steGradient(x: Float32Array, gradOut: Float32Array, clip: number
  * nothing, so views taken by the caller stay valid.
  */
 export function quantizeChannels(x: WasmF32, y: WasmF32, rows: number, C: number, scales: WasmF32, f: Format): void {
-  const rt = x.runtime;
-  rt.kernels.quant_pc_f32x4(x.ptr, y.ptr, rows, C, 1, quantParams(rt, kernelParams(f), 1, scales.ptr));
+  const rt = x.runtime, qp = quantParams(rt, kernelParams(f), 1, scales.ptr);
+  runTasks(rt, rangeTasks(rt, rows, (r0, r1) => ({ kernel: 'quant_pc_f32x4', args: [x.ptr + 4 * r0 * C, y.ptr + 4 * r0 * C, r1 - r0, C, 1, qp] }),
+    { align: 1, cost: C }));
 }
 
 /** The straight-through gradient of quantizeChannels: dx = dy where |x| ≤ clips[c], else 0. Allocates nothing. */
 export function steChannels(x: WasmF32, dy: WasmF32, dx: WasmF32, rows: number, C: number, clips: WasmF32): void {
-  x.runtime.kernels.ste_pc_f32x4(x.ptr, dy.ptr, dx.ptr, rows, C, 1, clips.ptr);
+  const rt = x.runtime, row = 4 * C;
+  runTasks(rt, rangeTasks(rt, rows, (r0, r1) => ({
+    kernel: 'ste_pc_f32x4', args: [x.ptr + r0 * row, dy.ptr + r0 * row, dx.ptr + r0 * row, r1 - r0, C, 1, clips.ptr],
+  }), { align: 1, cost: C }));
 }
