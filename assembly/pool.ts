@@ -154,7 +154,7 @@ export function global_avgpool_nhwc_f32(x: usize, N: i32, HW: i32, C: i32, y: us
   for (let n = 0; n < N; n++) {
     const xn = x + (<usize>(n * HW * C) << 2);
     const yn = y + (<usize>(n * C) << 2);
-    conv2d_grad_bias_f32(xn, HW, C, yn);
+    conv2d_grad_bias_f32(xn, HW, C, C, yn);
     const C4 = C & ~3;
     let c = 0;
     for (; c < C4; c += 4) v128.store(yn + (<usize>c << 2), f32x4.mul(v128.load(yn + (<usize>c << 2)), f32x4.splat(inv)));

@@ -75,7 +75,7 @@ describe.each([['relaxed', runtime], ['simd', null]] as const)('%s module: the s
     });
   });
 
-  it('conv2d forward, grad-input and grad-weight on the direct, GEMM and Winograd paths, depthwise, max and average pooling', () => {
+  it('conv2d forward, grad-input, grad-weight and grad-bias on the direct, GEMM and Winograd paths, depthwise, max and average pooling', () => {
     const rng = new Rng(11);
     const cases: Array<[number[], number[], C.ConvOptions]> = [
       [[5, 9, 7, 1], [5, 5, 1, 6], { padding: 2 }], // 1 input channel: direct grad-weight
@@ -90,7 +90,7 @@ describe.each([['relaxed', runtime], ['simd', null]] as const)('%s module: the s
           const s = C.conv2dShape(xs, ws, o);
           const x = rt.copyIn(randomF32(s.N * s.H * s.W * s.C, rng)), w = rt.copyIn(randomF32(s.KH * s.KW * (s.C / s.groups) * s.CO, rng));
           const b = rt.copyIn(randomF32(s.CO, rng)), dy = rt.copyIn(randomF32(s.N * s.OH * s.OW * s.CO, rng));
-          sameForAnyThreadCount(() => [out(C.conv2d(x, w, b, s)), out(C.conv2dGradInput(dy, w, s)), out(C.conv2dGradWeight(x, dy, s))]);
+          sameForAnyThreadCount(() => [out(C.conv2d(x, w, b, s)), out(C.conv2dGradInput(dy, w, s)), out(C.conv2dGradWeight(x, dy, s)), out(C.conv2dGradBias(dy, s))]);
           for (const t of [x, w, b, dy]) t.free();
         }
       } finally {

@@ -13,11 +13,14 @@ const macsPerImage = (s: ConvShape): number => s.OH * s.OW * s.CO * s.KH * s.KW 
 /**
  * Tasks over image ranges: build(slot, sub, xAt, yAt, n0) gets the sub-geometry (N = the range's images),
  * functions moving a pointer to the range's first image of an x-shaped or a y-shaped tensor, and that image.
+ * `tapCost` weighs a window tap against a conv multiply-add: pooling's taps are loads and compares that do
+ * not reuse registers as a conv tile does (16, as an element of threads.ts rangeTasks).
  */
 export function imageTasks(rt: Runtime, s: ConvShape,
-  build: (slot: number, sub: ConvShape, xAt: (p: number) => number, yAt: (p: number) => number, n0: number) => Task): Task[] {
+  build: (slot: number, sub: ConvShape, xAt: (p: number) => number, yAt: (p: number) => number, n0: number) => Task,
+  tapCost = 1): Task[] {
   const xImg = 4 * s.H * s.W * s.C, yImg = 4 * s.OH * s.OW * s.CO;
-  const parts = splitRange(s.N, threadsFor(rt), 1, Math.ceil(minTaskWork() / Math.max(1, macsPerImage(s))));
+  const parts = splitRange(s.N, threadsFor(rt), 1, Math.ceil(minTaskWork() / Math.max(1, tapCost * macsPerImage(s))));
   return parts.map(([n0, n1], slot) => build(slot, { ...s, N: n1 - n0 }, (p) => p + n0 * xImg, (p) => p + n0 * yImg, n0));
 }
 
@@ -46,3 +49,6 @@ export function runWithScratch(rt: Runtime, bytes: number, make: (scratch: (slot
     for (const p of blocks) if (p !== undefined) rt.arena.free(p);
   }
 }
+
+/** tapCost of the pooling kernels (imageTasks). */
+export const POOL_TAP_COST = 16;

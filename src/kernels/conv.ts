@@ -8,11 +8,11 @@ import { FliqsError, describe } from '../core/errors.js';
 import { residentF32 } from '../core/operands.js';
 import { WasmF32, WasmI32, type Runtime, type WasmExports } from '../core/runtime.js';
 import { convGeometry } from './blocks.js';
-import { runTasks } from './threads.js';
+import { rangeTasks, runTasks } from './threads.js';
 import { outExtent, type ConvShape } from './conv.ref.js';
 import { preferWinograd, preferWinogradGradInput, preferWinogradGradWeight } from './winograd.js';
 import { winogradForwardCore, winogradGradInputCore, winogradGradWeightCore } from './winograd-core.js';
-import { imageTasks, runWithScratch, sliceTasks } from './conv-tasks.js';
+import { imageTasks, POOL_TAP_COST, runWithScratch, sliceTasks } from './conv-tasks.js';
 
 export type { ConvShape } from './conv.ref.js';
 
@@ -269,7 +269,9 @@ export function conv2dGradBias(dy: WasmF32, s: ConvShape, out?: WasmF32): WasmF3
   const rt = runtimeOf('dy', dy);
   residentF32(rt, 'dy', dy, yLen(s), yDims(s));
   const db = outBuf(rt, out, s.CO, `[${s.CO}]`);
-  rt.kernels[CONV_KERNELS.conv2dGradBias](dy.ptr, s.N * s.OH * s.OW, s.CO, db.ptr);
+  runTasks(rt, rangeTasks(rt, s.CO, (c0, c1) => ({
+    kernel: CONV_KERNELS.conv2dGradBias, args: [dy.ptr + 4 * c0, s.N * s.OH * s.OW, c1 - c0, s.CO, db.ptr + 4 * c0],
+  }), { align: 8, cost: s.N * s.OH * s.OW }));
   return db;
 }
 
@@ -344,7 +346,7 @@ export function maxPool2d(x: WasmF32, s: ConvShape, out?: WasmF32): { y: WasmF32
   const xImg = s.H * s.W * s.C;
   runTasks(rt, imageTasks(rt, s, (slot, sub, xAt, yAt, n0) => ({
     kernel: CONV_KERNELS.maxPool2d, args: [xAt(x.ptr), yAt(y.ptr), yAt(argmax.ptr), n0 * xImg, convGeometry(rt, sub, slot)],
-  })));
+  }), POOL_TAP_COST));
   return { y, argmax };
 }
 
@@ -365,7 +367,7 @@ export function maxPool2dGrad(dy: WasmF32, argmax: WasmI32, s: ConvShape, out?: 
   const xImg = s.H * s.W * s.C, yImg = s.OH * s.OW * s.C;
   runTasks(rt, imageTasks(rt, s, (_, sub, xAt, yAt, n0) => ({
     kernel: CONV_KERNELS.maxPool2dGrad, args: [yAt(dy.ptr), yAt(argmax.ptr), sub.N * yImg, xAt(dx.ptr), sub.N * xImg, n0 * xImg],
-  })));
+  }), POOL_TAP_COST));
   return dx;
 }
 
@@ -381,7 +383,7 @@ export function avgPool2d(x: WasmF32, s: ConvShape, out?: WasmF32): WasmF32 {
   const y = outBuf(rt, out, yLen(s), yDims(s));
   runTasks(rt, imageTasks(rt, s, (slot, sub, xAt, yAt) => ({
     kernel: CONV_KERNELS.avgPool2d, args: [xAt(x.ptr), yAt(y.ptr), convGeometry(rt, sub, slot)],
-  })));
+  }), POOL_TAP_COST));
   return y;
 }
 
@@ -397,7 +399,7 @@ export function avgPool2dGrad(dy: WasmF32, s: ConvShape, out?: WasmF32): WasmF32
   const dx = outBuf(rt, out, xLen(s), xDims(s));
   runTasks(rt, imageTasks(rt, s, (slot, sub, xAt, yAt) => ({
     kernel: CONV_KERNELS.avgPool2dGrad, args: [yAt(dy.ptr), xAt(dx.ptr), convGeometry(rt, sub, slot)],
-  })));
+  }), POOL_TAP_COST));
   return dx;
 }
 
