@@ -251,9 +251,16 @@ function call(rt: Runtime, t: Task): void {
   fn(...t.args);
 }
 
+let noticed = false;
+
 /** The running pool of rt, started (or restarted at the wanted size) when threads are wanted and possible. */
 function poolOf(rt: Runtime): Pool | null {
-  if (wanted <= 1 || singleThreadReason(rt)) return null;
+  if (wanted <= 1) return null;
+  const why = singleThreadReason(rt);
+  if (why) {
+    if (!noticed) { noticed = true; console.info(`fliqs: running on one thread: ${why}`); }
+    return null;
+  }
   let p = pools.get(rt);
   if (p && p.workers.length !== wanted - 1) { p.stop(); p = undefined; }
   if (!p) {
