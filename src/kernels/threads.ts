@@ -57,10 +57,12 @@ const MAX_THREADS = 256;
 /**
  * How long an idle worker spins before it sleeps, and how long the caller spins waiting for a task before it
  * sleeps (µs). Waking a sleeping thread took 50–200 µs on the 2-core test machine, so a thread that sleeps
- * between back-to-back kernel calls pays that on every call (and both sides fall into sleeping in turn).
+ * between back-to-back kernel calls pays that on every call (and both sides fall into sleeping in turn). The
+ * caller spins briefly only: its own task ends about when the workers' do, and on a busy machine a spinning
+ * caller takes the core a descheduled worker needs.
  */
-const WORKER_SPIN_US = 1000;
-const CALLER_SPIN_US = 5000;
+const WORKER_SPIN_US = 2000;
+const CALLER_SPIN_US = 1000;
 /** How long the caller waits for a new pool's workers to start before running without them. */
 const START_TIMEOUT_MS = 10000;
 
