@@ -24,15 +24,15 @@ const missing = join(dir, 'missing');
 
 /** A few bad argument lists per command: unknown flags, missing or wrong-typed values, bad paths. */
 const CASES: Record<string, string[][]> = {
-  search: [['--bogus'], ['--epochs', 'two'], ['--gamma', 'x'], ['--pin', 'nope']],
+  search: [['--bogus'], ['--epochs', 'two'], ['--gamma', 'x'], ['--pin', 'nope'], ['--threads', '0']],
   train: [['--model', 'resnet9'], ['--epochs', '0'], ['--format', 'FP8'], ['stray']],
-  start: [['--seed', 'x'], ['--bogus']],
-  export: [[], [missing], [dir], ['--out']],
-  eval: [[], [missing], [junk], [junk, '--batch', '0']],
-  report: [[], [missing], [dir, dir]],
-  pareto: [['--widths', 'x'], ['--epochs', '-1'], ['--seed']],
-  analyze: [['--dist', 'cauchy'], ['--tensors', '0'], ['--sigma-t', '-1'], ['--n', '']],
-  demo: [['--seed', 'x'], ['--seed', '-1'], ['--bogus'], ['stray']],
+  start: [['--seed', 'x'], ['--bogus'], ['--threads', 'many']],
+  export: [[], [missing], [dir], ['--out'], [dir, '--threads', '1e3']],
+  eval: [[], [missing], [junk], [junk, '--batch', '0'], [junk, '--threads']],
+  report: [[], [missing], [dir, dir], [dir, '--threads', '-1'], [dir, '--bogus']],
+  pareto: [['--widths', 'x'], ['--epochs', '-1'], ['--seed'], ['--jobs', '0'], ['--jobs', 'x'], ['--threads', '300']],
+  analyze: [['--dist', 'cauchy'], ['--tensors', '0'], ['--sigma-t', '-1'], ['--n', ''], ['--threads', '']],
+  demo: [['--seed', 'x'], ['--seed', '-1'], ['--bogus'], ['stray'], ['--threads', '2.5']],
 };
 
 describe('fliqs CLI with bad arguments', () => {

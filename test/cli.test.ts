@@ -18,6 +18,28 @@ describe('fliqs CLI', () => {
     expect(sqnr('E2M1')).toBeLessThan(sqnr('E4M3'));
   });
 
+  it('every command takes --threads and lists it in its help', () => {
+    for (const cmd of ['start', 'search', 'train', 'export', 'eval', 'report', 'pareto', 'analyze', 'demo']) {
+      const r = fliqs(cmd, '--help');
+      expect(r.code, `${cmd}: ${r.err}`).toBe(0);
+      expect(r.out, cmd).toMatch(/\n {2}--threads <int> +threads for the kernels \(default: (all cores|FLIQS_THREADS), \d+\)\n/);
+    }
+  });
+
+  it('--threads outside 1..256 is a usage error naming the flag and what it accepts', () => {
+    for (const [args, shown] of [[['demo', '--threads', '0'], '0 is outside'], [['demo', '--threads=257'], '257 is outside'],
+      [['search', '--threads', 'all'], '"all" is not an integer'], [['report', 'runs/x', '--threads', '1.5'], '"1.5" is not an integer'],
+      [['train', '--threads', '-3'], '-3 is outside']] as const) {
+      const r = fliqs(...args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.err, args.join(' ')).toMatch(new RegExp(`^fliqs ${args[0]}: --threads ${shown.replace(/[.[\]]/g, '\\$&')}.*; accepted: an integer from 1 to 256`));
+      expect(r.err.trimEnd().split('\n'), args.join(' ')).toHaveLength(1);
+    }
+    const ok = fliqs('demo', '--threads', '1', '--seed', '3');
+    expect(ok.code, ok.err).toBe(0);
+    expect(ok.out).toBe(fliqs('demo', '--threads', '2', '--seed', '3').out); // the same figures on any thread count
+  });
+
   it('an unknown command is a usage error (exit 2)', () => {
     const r = fliqs('frobnicate');
     expect(r.code).toBe(2);

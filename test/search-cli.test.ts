@@ -8,6 +8,7 @@ import { runPareto, readParetoCsv, PARETO_HEADER } from '../src/cli/pareto.js';
 import { runReport } from '../src/cli/report.js';
 import { runSearch, shortNames, type Io } from '../src/cli/search.js';
 import { parseSearchSpace } from '../src/formats/presets.js';
+import { getThreads, setThreads } from '../src/kernels/threads.js';
 import { checkXml } from './xml-check.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fliqs-search-cli-'));
@@ -22,7 +23,7 @@ function io(): Io & { o: string; e: string } {
 const base = ['--model', 'cnn', '--data', 'synthetic', '--limit', '600', '--batch', '50', '--epochs', '2', '--target', '0.5xINT8', '--log-every', '1', '--seed', '3'];
 const json = (p: string) => JSON.parse(readFileSync(p, 'utf8'));
 const lines = (p: string) => readFileSync(p, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-const strip = (r: Record<string, unknown>) => { const { wallSeconds: _w, ...rest } = r; return rest; };
+const strip = (r: Record<string, unknown>) => { const { wallSeconds: _w, threads: _t, ...rest } = r; return rest; };
 
 describe('fliqs search', () => {
   const full = join(root, 'full');
@@ -47,6 +48,8 @@ describe('fliqs search', () => {
     expect(r.test.accuracy).toBeLessThanOrEqual(1);
     expect(r.wallSeconds).toBeGreaterThan(0);
     expect(r.config.seed).toBe(3);
+    expect(r.threads).toBe(getThreads()); // the count used; not an input: config.json has no such field
+    expect(json(join(full, 'config.json'))).not.toHaveProperty('threads');
     const log = lines(join(full, 'log.jsonl'));
     expect(log.map((l) => l.step)).toEqual(Array.from({ length: 24 }, (_, i) => i));
     for (const k of ['reward', 'baseline', 'advantage', 'entropy', 'entropyMean', 'betaH', 'costRatio', 'quality', 'loss', 'sampled', 'policy']) {
@@ -79,9 +82,15 @@ describe('fliqs search', () => {
     expect(runSearch([...base, '--stop-after', '9', '--out', part], c), c.e).toBe(0);
     expect(existsSync(join(part, 'result.json'))).toBe(false);
     expect(lines(join(part, 'log.jsonl'))).toHaveLength(9);
-    const c2 = io();
-    expect(runSearch(['--resume', '--out', part], c2), c2.e).toBe(0);
+    // resumed on one thread (the first part ran on the default count): the same result, which records 1
+    const c2 = io(), before = getThreads();
+    try {
+      expect(runSearch(['--resume', '--out', part, '--threads', '1'], c2), c2.e).toBe(0);
+    } finally {
+      setThreads(before);
+    }
     expect(c2.e).toContain('resuming');
+    expect(json(join(part, 'result.json')).threads).toBe(1);
     expect(strip(json(join(part, 'result.json')))).toEqual(strip(json(join(full, 'result.json'))));
     expect(readFileSync(join(part, 'log.jsonl'), 'utf8')).toBe(readFileSync(join(full, 'log.jsonl'), 'utf8'));
   });
@@ -94,6 +103,7 @@ describe('fliqs search', () => {
       [['--data', 'synthetic', '--limit', '100', '--fix-first-last', 'INT99', '--out', join(root, 'x')], /INT99/],
       [['--frobnicate'], /unknown flag --frobnicate/],
       [['--epochs', 'two'], /--epochs "two" is not an integer/],
+      [['--threads', '0'], /--threads 0 is outside \[1, 256\]; accepted: an integer from 1 to 256/],
       [['--target', '0.5xINT8', '--target-mbops', '3'], /not both/],
       [['--resume', '--out', join(root, 'nothing-here')], /nothing to resume/],
     ];

@@ -47,11 +47,13 @@ describe('fliqs train', () => {
     });
     await new Promise((resolve) => child.on('exit', resolve));
     expect(existsSync(join(cut, 'result.json')), 'the killed run must not have finished').toBe(false);
-    const resumed = fliqs('train', '--resume', '--out', cut);
+    const resumed = fliqs('train', '--resume', '--out', cut, '--threads', '1'); // another thread count, the same result
     expect(resumed.code, resumed.err).toBe(0);
     expect(resumed.err).toMatch(/resuming .* at step \d+/);
     const again = JSON.parse(readFileSync(join(cut, 'result.json'), 'utf8'));
-    const strip = (x: Record<string, unknown>) => ({ ...x, wallSeconds: 0 });
+    expect([again.threads, JSON.parse(readFileSync(join(cut, 'config.json'), 'utf8')).threads]).toEqual([1, undefined]);
+    expect(result.threads).toBeGreaterThanOrEqual(1);
+    const strip = (x: Record<string, unknown>) => ({ ...x, wallSeconds: 0, threads: 0 });
     expect(strip(again)).toEqual(strip(result));
     expect(log(cut)).toEqual(log(full));
   });

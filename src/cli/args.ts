@@ -1,5 +1,8 @@
 // Command-line flags: a small typed parser shared by every `fliqs` command. Unknown flags, missing
 // values and bad numbers become a UsageError, which main.ts prints with the command's usage (exit 2).
+// The flags every command takes (COMMON_FLAGS: --threads) are parsed, applied and listed here, once.
+
+import { availableCores, setThreads } from '../kernels/threads.js';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -19,6 +22,8 @@ export interface FlagSpec {
   choices?: readonly string[];
   min?: number;
   max?: number;
+  /** What is accepted, added to the message of a bad value (default: the type and range). */
+  accepted?: string;
 }
 
 export type FlagSpecs = Record<string, FlagSpec>;
@@ -26,8 +31,27 @@ export type FlagValues<S extends FlagSpecs> = {
   [K in keyof S]: S[K]['kind'] extends 'boolean' ? boolean : S[K]['kind'] extends 'string' ? string | undefined : number | undefined;
 };
 
-/** Parses `--name value`, `--name=value` and boolean `--name` / `--no-name`. */
-export function parseFlags<S extends FlagSpecs>(args: readonly string[], specs: S): FlagValues<S> {
+const MAX_THREADS = 256;
+const threadsDefault = (): string => {
+  const env = process.env['FLIQS_THREADS'];
+  return env ? `FLIQS_THREADS, ${env}` : `all cores, ${availableCores()}`;
+};
+
+/** Flags of every command, after its own in the usage text. */
+export const COMMON_FLAGS = {
+  threads: {
+    kind: 'int', help: `threads for the kernels (default: ${threadsDefault()})`, min: 1, max: MAX_THREADS,
+    accepted: `an integer from 1 to ${MAX_THREADS}`,
+  },
+} satisfies FlagSpecs;
+
+/**
+ * Parses `--name value`, `--name=value` and boolean `--name` / `--no-name` against `specs` and COMMON_FLAGS, and
+ * applies the common ones before the command does any work: `--threads N` calls setThreads(N) (results are the
+ * same for any count; without the flag the kernels keep their default, every core).
+ */
+export function parseFlags<S extends FlagSpecs>(args: readonly string[], ownSpecs: S): FlagValues<S & typeof COMMON_FLAGS> {
+  const specs: FlagSpecs = { ...ownSpecs, ...COMMON_FLAGS };
   const out: Record<string, unknown> = {};
   for (const [k, s] of Object.entries(specs)) out[k] = s.default ?? (s.kind === 'boolean' ? false : undefined);
   for (let i = 0; i < args.length; i++) {
@@ -48,7 +72,8 @@ export function parseFlags<S extends FlagSpecs>(args: readonly string[], specs: 
     }
     out[name] = convert(name, spec, value);
   }
-  return out as FlagValues<S>;
+  if (out['threads'] !== undefined) setThreads(out['threads'] as number);
+  return out as FlagValues<S & typeof COMMON_FLAGS>;
 }
 
 function convert(name: string, spec: FlagSpec, value: string): string | number {
@@ -57,18 +82,20 @@ function convert(name: string, spec: FlagSpec, value: string): string | number {
     return value;
   }
   const v = Number(value);
+  const accepted = spec.accepted ? `; accepted: ${spec.accepted}` : '';
   if (value.trim() === '' || !Number.isFinite(v) || (spec.kind === 'int' && !Number.isInteger(v))) {
-    throw new UsageError(`--${name} ${JSON.stringify(value)} is not ${spec.kind === 'int' ? 'an integer' : 'a number'}`);
+    throw new UsageError(`--${name} ${JSON.stringify(value)} is not ${spec.kind === 'int' ? 'an integer' : 'a number'}${accepted}`);
   }
   if ((spec.min !== undefined && v < spec.min) || (spec.max !== undefined && v > spec.max)) {
-    throw new UsageError(`--${name} ${v} is outside [${spec.min ?? '-∞'}, ${spec.max ?? '∞'}]`);
+    throw new UsageError(`--${name} ${v} is outside [${spec.min ?? '-∞'}, ${spec.max ?? '∞'}]${accepted}`);
   }
   return v;
 }
 
-/** Usage text: one line per flag with its default. */
+/** Usage text: one line per flag with its default, the command's flags first, then COMMON_FLAGS. */
 export function usage(command: string, summary: string, specs: FlagSpecs): string {
-  const rows = Object.entries(specs).map(([k, s]) => {
+  const all: FlagSpecs = { ...specs, ...COMMON_FLAGS };
+  const rows = Object.entries(all).map(([k, s]) => {
     const arg = s.kind === 'boolean' ? '' : s.choices ? ` <${s.choices.join('|')}>` : ` <${s.kind}>`;
     const def = s.default !== undefined && s.kind !== 'boolean' ? ` (default ${s.default})` : '';
     return `  --${k}${arg}`.padEnd(36) + ` ${s.help}${def}`;

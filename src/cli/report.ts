@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FliqsError } from '../core/errors.js';
 import { categoryStrip, heatmap, linePlot, type Series } from '../report/svg.js';
-import { UsageError } from './args.js';
+import { UsageError, parseFlags, usage } from './args.js';
 import { readJson, writeAtomic } from './files.js';
 import { processIo, usageFailure, type Io } from './search.js';
 
@@ -34,10 +34,8 @@ interface ResultFile {
   config?: { model?: string; space?: string; target?: string | number; seed?: number };
 }
 
-const USAGE = `usage: fliqs report RUN_DIR
-Writes formats.svg, entropy.svg, cost.svg, quality.svg, policy.svg and policy-<layer>.svg into RUN_DIR
-from its log.jsonl (and result.json when the run finished).
-`;
+const SUMMARY = `Writes formats.svg, entropy.svg, cost.svg, quality.svg, policy.svg and policy-<layer>.svg into RUN_DIR
+from its log.jsonl (and result.json when the run finished).`;
 
 /** Reads log.jsonl, skipping a torn last line. */
 export function readLog(path: string): LogLine[] {
@@ -123,11 +121,13 @@ export function writeReport(dir: string): string[] {
  * runReport(['runs/default-search']);
  */
 export function runReport(args: string[], io: Io = processIo): number {
-  if (args.includes('--help') || args.includes('-h')) { io.out(USAGE); return 0; }
+  if (args.includes('--help') || args.includes('-h')) { io.out(usage('report RUN_DIR', SUMMARY, {})); return 0; }
   try {
-    if (args.length !== 1 || args[0]!.startsWith('--')) throw new UsageError(`expected one run directory, got ${JSON.stringify(args)}`);
-    const names = writeReport(args[0]!);
-    io.err(`wrote ${args[0]}/{${names.join(', ')}}\n`);
+    const [dir, ...rest] = args;
+    if (dir === undefined || dir.startsWith('--')) throw new UsageError(`expected one run directory, got ${JSON.stringify(args)}`);
+    parseFlags(rest, {}); // only the flags of every command (--threads)
+    const names = writeReport(dir);
+    io.err(`wrote ${dir}/{${names.join(', ')}}\n`);
     return 0;
   } catch (e) {
     return usageFailure('report', e, io);

@@ -1,6 +1,8 @@
 // `fliqs search`: runs a FLIQS search on a zoo model and writes runs/NAME/{config.json, log.jsonl,
 // checkpoint.bin, result.json}, with a live progress line and a per-layer result table at the end.
-// `--resume` continues from checkpoint.bin to the same result. Node-only (files, process output).
+// `--resume` continues from checkpoint.bin to the same result. result.json records the kernels' thread count of
+// the invocation that finished the run (not an input: config.json leaves it out, results are the same for any
+// count). Node-only (files, process output).
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,6 +10,7 @@ import { FliqsError } from '../core/errors.js';
 import { loadDataset, DATASET_NAMES, type DatasetName } from '../data/node/load.js';
 import type { DatasetSplits } from '../data/dataset.js';
 import { parseFormat, type Format } from '../formats/format.js';
+import { getThreads } from '../kernels/threads.js';
 import { createModel, MODEL_NAMES } from '../nn/zoo.js';
 import type { TrainerCheckpoint } from '../train/trainer.js';
 import { DEFAULT_GAMMA_PER_SIGMA, formatMbops } from '../search/cost.js';
@@ -316,6 +319,7 @@ function resultJson(config: SearchConfig, r: SearchResult & { retrain: unknown; 
     argmax: { formats: r.argmax, costRatio: r.argmaxCostRatio },
     warnings: r.warnings,
     wallSeconds: r.wallSeconds,
+    threads: getThreads(),
     config,
   };
 }

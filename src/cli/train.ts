@@ -1,11 +1,13 @@
 // `fliqs train`: (quantization-aware) training of a zoo model on MNIST, Fashion-MNIST or synthetic data,
-// with a progress line, log.jsonl, atomic checkpoints, --resume, and result.json with test accuracy.
+// with a progress line, log.jsonl, atomic checkpoints, --resume, and result.json with test accuracy (and the
+// thread count of the invocation that finished it; config.json leaves it out, so any count resumes any run).
 
 import { FliqsError } from '../core/errors.js';
 import { DATASET_NAMES, loadDataset, type DatasetName } from '../data/node/load.js';
 import { parseFormat } from '../formats/format.js';
 import { createModel, describeModel, MODEL_NAMES } from '../nn/zoo.js';
 import { uniformCost } from '../search/cost.js';
+import { getThreads } from '../kernels/threads.js';
 import { OPTIMIZERS, Trainer, type TrainConfig, type TrainerCheckpoint } from '../train/trainer.js';
 import { parseFlags, usage, UsageError, type FlagSpecs } from './args.js';
 import { appendJsonLine, writeJson } from './files.js';
@@ -48,7 +50,8 @@ export async function runTrain(args: string[]): Promise<number> {
   } catch (e) {
     return usageFailure('train', e, processIo);
   }
-  const { out, resume, help: _help, 'stop-after': stopAfter, ...flags } = f;
+  // --threads is not part of the run's config: results are the same for any count, and a resume may use another
+  const { out, resume, help: _help, 'stop-after': stopAfter, threads: _threads, ...flags } = f;
   const run = new RunDir(out!);
   let config: typeof flags;
   try {
@@ -147,6 +150,7 @@ export async function runTrain(args: string[]): Promise<number> {
     testAccuracy: test.accuracy, testLoss: test.loss, validationAccuracy: val.accuracy,
     mbops, layers: layers.map((l) => ({ ...l, format: format.name, bops: format.bits ** 2 * l.macs })),
     wallSeconds: wall(),
+    threads: getThreads(),
   };
   writeJson(run.resultFile, result);
   process.stdout.write(`test accuracy ${(100 * test.accuracy).toFixed(2)}% (validation ${(100 * val.accuracy).toFixed(2)}%), `
