@@ -14,7 +14,7 @@ const macsPerImage = (s: ConvShape): number => s.OH * s.OW * s.CO * s.KH * s.KW 
  * Tasks over image ranges: build(slot, sub, xAt, yAt, n0) gets the sub-geometry (N = the range's images),
  * functions moving a pointer to the range's first image of an x-shaped or a y-shaped tensor, and that image.
  * `tapCost` weighs a window tap against a conv multiply-add: pooling's taps are loads and compares that do
- * not reuse registers as a conv tile does (16, as an element of threads.ts rangeTasks).
+ * not reuse registers as a conv tile does (8, as an element of threads.ts rangeTasks).
  */
 export function imageTasks(rt: Runtime, s: ConvShape,
   build: (slot: number, sub: ConvShape, xAt: (p: number) => number, yAt: (p: number) => number, n0: number) => Task,
@@ -51,4 +51,4 @@ export function runWithScratch(rt: Runtime, bytes: number, make: (scratch: (slot
 }
 
 /** tapCost of the pooling kernels (imageTasks). */
-export const POOL_TAP_COST = 16;
+export const POOL_TAP_COST = 8;

@@ -297,11 +297,14 @@ export function runTasks(rt: Runtime, tasks: readonly Task[]): void {
   p.run(tasks, exportNames(rt));
 }
 
-let minTaskMacs = 1 << 19;
+let minTaskMacs = 1 << 18;
 
 /**
- * Multiply-adds (or element operations) below which a task is not worth a thread: kernel wrappers give each
- * task at least this much work (measured: npm run bench threads). Tests lower it to split small problems.
+ * Multiply-adds below which a task is not worth a thread: kernel wrappers give each task at least this much
+ * work (an element of a memory-bound kernel counts 8, rangeTasks). Measured by scripts/thread-threshold.mjs
+ * on the 2-core machine: a 2-thread GEMM broke even at 64³ (2¹⁷ per task) and gained 1.32× at 96³, 1.58× at
+ * 128³; ReLU broke even at 65536 elements (2¹⁵ per task) and gained 1.42× at 131072. Tests lower it to split
+ * small problems.
  */
 export function minTaskWork(): number {
   return minTaskMacs;
@@ -318,12 +321,12 @@ export function setMinTaskWork(n: number): number {
 /**
  * Tasks over [0, n) split in contiguous ranges for elementwise-like kernels: boundaries on multiples of
  * `align` (default 16 elements, one cache line of f32s, so no two threads write one line and SIMD/tail
- * positions stay those of the whole call) and at least minTaskWork()/16 work units per task, an element
+ * positions stay those of the whole call) and at least minTaskWork()/8 work units per task, an element
  * costing `cost` units (default 1).
  */
 export function rangeTasks(rt: Runtime, n: number, build: (start: number, end: number) => Task,
   opts: { align?: number; cost?: number } = {}): Task[] {
-  const minElems = Math.ceil((minTaskMacs >> 4) / Math.max(1, opts.cost ?? 1));
+  const minElems = Math.ceil((minTaskMacs >> 3) / Math.max(1, opts.cost ?? 1));
   const parts = n > minElems ? splitRange(n, threadsFor(rt), opts.align ?? 16, minElems) : [[0, n] as [number, number]];
   return parts.map(([a, b]) => build(a, b));
 }
