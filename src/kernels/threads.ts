@@ -55,14 +55,14 @@ export function availableCores(): number {
 
 const MAX_THREADS = 256;
 /**
- * How long an idle worker spins before it sleeps, and how long the caller spins waiting for a task before it
- * sleeps (µs). Waking a sleeping thread took 50–200 µs on the 2-core test machine, so a thread that sleeps
- * between back-to-back kernel calls pays that on every call (and both sides fall into sleeping in turn). The
- * caller spins briefly only: its own task ends about when the workers' do, and on a busy machine a spinning
- * caller takes the core a descheduled worker needs.
+ * How long an idle worker spins before it sleeps in Atomics.wait, and how long the caller spins waiting for
+ * workers before it sleeps (µs). Measured on the 2-core machine: a sleeping thread woke 10–30 µs after its
+ * notify when a core was free, and a spinning caller whose worker shared its core (another process on the
+ * other) delayed that worker by a whole scheduler slice, ~6 ms per call. Short spins catch back-to-back
+ * calls and evenly split tasks; anything longer sleeps.
  */
-const WORKER_SPIN_US = 2000;
-const CALLER_SPIN_US = 1000;
+const WORKER_SPIN_US = 100;
+const CALLER_SPIN_US = 50;
 /** How long the caller waits for a new pool's workers to start before running without them. */
 const START_TIMEOUT_MS = 10000;
 
