@@ -1,6 +1,7 @@
 // How a convolution-family call is split over threads (threads.ts): by images (forward, grad-input,
-// depthwise, pooling: every image's output is computed from that image alone) or by slices of 8 output
-// channels (grad-weight: each thread reduces over all images for its channels, so no sum crosses threads).
+// depthwise, pooling: every image's output is computed from that image alone) or, for grad-weight, by slices
+// of 8 output channels or ranges of kernel rows (each thread reduces over all images for its part of dw, so
+// no sum crosses threads).
 // Each task is the single-thread kernel on a sub-geometry, so each output element sees the same arithmetic.
 
 import type { Runtime } from '../core/runtime.js';
@@ -25,15 +26,24 @@ export function imageTasks(rt: Runtime, s: ConvShape,
 }
 
 /**
- * Tasks over output-channel slices of 8 (groups = 1; otherwise one task): build(slot, sub, at) gets the
- * sub-geometry (CO = the slice's width; the kernels stride by the full CO, convGeometry's ldo) and a function
- * moving a pointer of a tensor with CO innermost (dy, dw) to the slice's first channel.
+ * Grad-weight tasks: slices of 8 output channels (groups = 1), or, when that gives fewer tasks (few output
+ * channels, as a network's first conv), ranges of kernel rows. build(slot, sub, at) gets the sub-geometry and
+ * a function moving a pointer of a tensor with CO innermost (dy, dw) to the slice's first channel, or dw to
+ * the range's first kernel row (dy unchanged). A channel slice has CO = its width and strides by the full CO
+ * (convGeometry's ldo); a row range has KH = its rows and the top padding moved up by its first row, so each
+ * thread's window rows are kh0…kh1 of the whole kernel (kernelRows = false: kernels that need every row).
+ * Either way each dw element is reduced over all images by one thread in the single-thread order.
  */
-export function sliceTasks(rt: Runtime, s: ConvShape,
-  build: (slot: number, sub: ConvShape, at: (p: number) => number) => Task): Task[] {
-  const perChannel = s.N * macsPerImage(s) / s.CO;
-  const parts = s.groups === 1 ? splitRange(s.CO, threadsFor(rt), 8, Math.ceil(minTaskWork() / Math.max(1, perChannel))) : [[0, s.CO] as [number, number]];
-  return parts.map(([c0, c1], slot) => build(slot, { ...s, CO: c1 - c0 }, (p) => p + 4 * c0));
+export function gradWeightTasks(rt: Runtime, s: ConvShape,
+  build: (slot: number, sub: ConvShape, at: (p: number, isDw: boolean) => number) => Task, kernelRows = true): Task[] {
+  const t = threadsFor(rt), all = s.N * macsPerImage(s);
+  const bySlice = s.groups === 1 ? splitRange(s.CO, t, 8, Math.ceil(minTaskWork() / Math.max(1, all / s.CO))) : [[0, s.CO] as [number, number]];
+  const byRows = kernelRows ? splitRange(s.KH, t, 1, Math.ceil(minTaskWork() / Math.max(1, all / s.KH))) : [];
+  if (byRows.length > bySlice.length) {
+    const row = 4 * s.KW * (s.C / s.groups) * s.CO;
+    return byRows.map(([k0, k1], slot) => build(slot, { ...s, KH: k1 - k0, pt: s.pt - k0 }, (p, isDw) => (isDw ? p + k0 * row : p)));
+  }
+  return bySlice.map(([c0, c1], slot) => build(slot, { ...s, CO: c1 - c0 }, (p) => p + 4 * c0));
 }
 
 /**

@@ -12,7 +12,7 @@ import { rangeTasks, runTasks } from './threads.js';
 import { outExtent, type ConvShape } from './conv.ref.js';
 import { preferWinograd, preferWinogradGradInput, preferWinogradGradWeight } from './winograd.js';
 import { winogradForwardCore, winogradGradInputCore, winogradGradWeightCore } from './winograd-core.js';
-import { imageTasks, POOL_TAP_COST, runWithScratch, sliceTasks } from './conv-tasks.js';
+import { gradWeightTasks, imageTasks, POOL_TAP_COST, runWithScratch } from './conv-tasks.js';
 
 export type { ConvShape } from './conv.ref.js';
 
@@ -246,14 +246,14 @@ export function conv2dGradWeight(x: WasmF32, dy: WasmF32, s: ConvShape, out?: Wa
   const ICg = s.C / s.groups;
   if (s.KH * s.KW * ICg >= DW_GEMM_MIN_PATCH) {
     const bytes = rt.kernels.conv2d_grad_weight_scratch_bytes(convGeometry(rt, s));
-    runWithScratch(rt, bytes, (scratch) => sliceTasks(rt, s, (slot, sub, at) => ({
+    runWithScratch(rt, bytes, (scratch) => gradWeightTasks(rt, s, (slot, sub, at) => ({
       kernel: CONV_KERNELS.conv2dGradWeight.gemm,
-      args: [x.ptr, at(dy.ptr), at(dw.ptr), scratch(slot), convGeometry(rt, sub, slot, s.CO)],
+      args: [x.ptr, at(dy.ptr, false), at(dw.ptr, true), scratch(slot), convGeometry(rt, sub, slot, s.CO)],
     })));
   } else {
-    runTasks(rt, sliceTasks(rt, s, (slot, sub, at) => ({
+    runTasks(rt, gradWeightTasks(rt, s, (slot, sub, at) => ({
       kernel: CONV_KERNELS.conv2dGradWeight.direct,
-      args: [x.ptr, at(dy.ptr), at(dw.ptr), convGeometry(rt, sub, slot, s.CO)],
+      args: [x.ptr, at(dy.ptr, false), at(dw.ptr, true), convGeometry(rt, sub, slot, s.CO)],
     })));
   }
   return dw;

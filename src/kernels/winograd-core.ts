@@ -8,7 +8,7 @@ import { requireInt } from '../core/errors.js';
 import type { Runtime, WasmF32 } from '../core/runtime.js';
 import { convGeometry } from './blocks.js';
 import type { ConvShape } from './conv.ref.js';
-import { imageTasks, runWithScratch, sliceTasks } from './conv-tasks.js';
+import { gradWeightTasks, imageTasks, runWithScratch } from './conv-tasks.js';
 
 /**
  * Bytes of transformed input + products one block of tiles may take: 16 planes of (C + CO) floats per
@@ -55,8 +55,9 @@ export function winogradGradInputCore(rt: Runtime, dy: WasmF32, w: WasmF32, dx: 
 export function winogradGradWeightCore(rt: Runtime, x: WasmF32, dy: WasmF32, dw: WasmF32, s: ConvShape): void {
   const k = rt.kernels;
   const tb = winogradTilesPerBlock(s.C, s.CO, s.N * Math.ceil(s.OH / 2) * Math.ceil(s.OW / 2));
-  runWithScratch(rt, k.winograd_f23_grad_weight_scratch_bytes(s.C, s.CO, tb), (scratch) => sliceTasks(rt, s, (slot, sub, at) => ({
+  // Output-channel slices only: the 3×3 transform needs every kernel row.
+  runWithScratch(rt, k.winograd_f23_grad_weight_scratch_bytes(s.C, s.CO, tb), (scratch) => gradWeightTasks(rt, s, (slot, sub, at) => ({
     kernel: 'winograd_f23_grad_weight_nhwc_f32',
-    args: [x.ptr, at(dy.ptr), at(dw.ptr), scratch(slot), tb, convGeometry(rt, sub, slot, s.CO)],
-  })));
+    args: [x.ptr, at(dy.ptr, false), at(dw.ptr, true), scratch(slot), tb, convGeometry(rt, sub, slot, s.CO)],
+  }), false));
 }
