@@ -165,13 +165,19 @@ class Pool {
     return String.fromCharCode(...this.c.subarray(b + SLOT.msg, b + SLOT.msg + len));
   }
 
-  /** Posts tasks[1..] to workers 0.., runs tasks[0] here, waits for all; a failure anywhere throws after all finished. */
+  /**
+   * Posts tasks[1..] to workers 0.., runs tasks[0] here, waits for all; a failure anywhere throws after all
+   * finished. Tasks are checked before any is posted.
+   */
   run(tasks: readonly Task[], names: readonly string[]): void {
+    const fns = tasks.map((t) => {
+      if (t.args.length > SLOT.maxArgs) throw new FliqsError('task', `${t.kernel} with ${t.args.length} arguments`, `at most ${SLOT.maxArgs}`);
+      return indexOf(names, t.kernel);
+    });
     const seq = ++this.seq;
     for (let i = 1; i < tasks.length; i++) {
       const t = tasks[i]!, b = (i - 1) * SLOT.size;
-      if (t.args.length > SLOT.maxArgs) throw new FliqsError('task', `${t.kernel} with ${t.args.length} arguments`, `at most ${SLOT.maxArgs}`);
-      this.c[b + SLOT.fn] = indexOf(names, t.kernel);
+      this.c[b + SLOT.fn] = fns[i]!;
       this.c[b + SLOT.nargs] = t.args.length;
       const fb = (b + SLOT.args) / 2;
       for (let k = 0; k < t.args.length; k++) this.f[fb + k] = t.args[k]!;
