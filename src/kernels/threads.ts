@@ -66,12 +66,14 @@ const CALLER_SPIN_US = 50;
 /** How long the caller waits for a new pool's workers to start before running without them. */
 const START_TIMEOUT_MS = 10000;
 
+/** FLIQS_THREADS, or null when unset; a bad value is ignored with a one-line warning (this runs at import). */
 function envThreads(): number | null {
   const v = node?.threadsFromEnv();
   if (v === undefined || v === '') return null;
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS) {
-    throw new FliqsError('FLIQS_THREADS', `got ${describe(v)}`, `an integer from 1 to ${MAX_THREADS}`);
+    console.warn(`fliqs: FLIQS_THREADS=${JSON.stringify(v)} ignored: expected an integer from 1 to ${MAX_THREADS}`);
+    return null;
   }
   return n;
 }
@@ -219,7 +221,9 @@ class Pool {
       Atomics.notify(this.c, b + SLOT.seq);
       void this.workers[i]!.terminate();
     }
-    // Workers may still be running their last instructions; their scratch is leaked rather than reused under them.
+    // No task is in flight when a pool stops (run() returns only after every task finished), so no worker
+    // touches its scratch again.
+    for (const p of this.scratch.splice(0)) this.rt.arena.free(p);
   }
 }
 
