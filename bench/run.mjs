@@ -1,7 +1,11 @@
-// `npm run bench [suite …]`: runs every suite in bench/*.bench.mjs (or the named ones) one after another.
+// `npm run bench [suite …] [-- --flag value …]`: runs every suite in bench/*.bench.mjs (or the named ones) one
+// after another. Flags are left to the suites (each reads process.argv itself, e.g. threads' --threads 1,2,4).
 import { readdirSync } from 'node:fs';
 
-const want = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+/** Flags that take a value (the next argument unless written --flag=value): not suite names. */
+const VALUE_FLAGS = ['--threads'];
+const args = process.argv.slice(2);
+const want = args.filter((a, i) => !a.startsWith('-') && !VALUE_FLAGS.includes(args[i - 1]));
 const suites = readdirSync(new URL('.', import.meta.url)).filter((f) => f.endsWith('.bench.mjs'))
   .map((f) => f.replace('.bench.mjs', '')).filter((s) => want.length === 0 || want.includes(s)).sort();
 if (suites.length === 0) {

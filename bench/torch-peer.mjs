@@ -6,8 +6,9 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 const SCRIPT = fileURLToPath(new URL('./torch-training.py', import.meta.url));
-// One thread everywhere (OpenMP, MKL/OpenBLAS) besides torch.set_num_threads(1) in the script.
-const ENV = { ...process.env, OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1' };
+// One thread everywhere (OpenMP, MKL/OpenBLAS) besides torch.set_num_threads(1) in the script; envFor(n) for n threads.
+const envFor = (n) => ({ ...process.env, OMP_NUM_THREADS: String(n), MKL_NUM_THREADS: String(n), OPENBLAS_NUM_THREADS: String(n) });
+const ENV = envFor(1);
 
 /** What differs between ours and the PyTorch peer beyond the engine (saved with the results). */
 export const TORCH_NOTES = [
@@ -31,6 +32,18 @@ export function findTorch(preferred) {
     tried.push({ python, error: (r.error?.message ?? r.stderr.trim().split('\n').pop() ?? `exit ${r.status}`).slice(0, 200) });
   }
   return { available: false, tried };
+}
+
+/**
+ * The intra-op thread count torch picks by itself (no *_NUM_THREADS variables, no set_num_threads) with
+ * `python`, or null when the probe fails.
+ */
+export function torchDefaultThreads(python) {
+  const env = { ...process.env };
+  for (const k of ['OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'OPENBLAS_NUM_THREADS']) delete env[k];
+  const r = spawnSync(python, ['-c', 'import torch; print(torch.get_num_threads())'], { encoding: 'utf8', env, timeout: 120_000 });
+  const n = Number(r.stdout?.trim());
+  return r.status === 0 && Number.isInteger(n) && n > 0 ? n : null;
 }
 
 /** Batches as torch-training.py reads them: u32 count, u32 batch, then per batch f32 NHWC images and i32 labels. */
@@ -71,9 +84,10 @@ function archDiff(theirs, ours, theirParams, ourParams) {
  * peer.close();
  */
 export class TorchPeer {
-  static async start(torch, batches, { batch, shape, timeMs, lr, linear, layout }) {
-    const args = [SCRIPT, '--serve', '--time-ms', String(timeMs), '--lr', String(lr), '--shape', shape.join(','), '--linear', linear, '--layout', layout];
-    const peer = new TorchPeer(spawn(torch.python, args, { env: ENV, stdio: ['pipe', 'pipe', 'pipe'] }));
+  static async start(torch, batches, { batch, shape, timeMs, lr, linear, layout, threads = 1 }) {
+    const args = [SCRIPT, '--serve', '--time-ms', String(timeMs), '--lr', String(lr), '--shape', shape.join(','), '--linear', linear, '--layout', layout,
+      '--threads', String(threads)];
+    const peer = new TorchPeer(spawn(torch.python, args, { env: envFor(threads), stdio: ['pipe', 'pipe', 'pipe'] }));
     peer.child.stdin.write(encodeBatches(batches, batch, shape));
     await peer.reply();
     return peer;

@@ -1,5 +1,5 @@
 # PyTorch CPU peer of the training benchmark (bench/training.bench.mjs): the zoo's cnn, lenet5 and
-# resnet8 built in PyTorch (NCHW shapes, channels_last memory by default), one thread, trained with the same batch, loss and momentum-SGD step,
+# resnet8 built in PyTorch (NCHW shapes, channels_last memory by default), one thread (--threads N for more), trained with the same batch, loss and momentum-SGD step,
 # in FP32 and in INT8 QAT shaped like ours (src/nn/quant.ts): every conv/linear fake-quantizes its input
 # per tensor (symmetric, clip = 3·std profiled over the first batches, then fixed) and its weight per
 # output channel (symmetric, clip = that channel's absmax, recomputed at every forward), both on the
