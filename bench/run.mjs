@@ -12,7 +12,11 @@ if (suites.length === 0) {
   console.error(`no bench suite matches ${want.join(', ')}`);
   process.exit(2);
 }
+// Every suite but threads compares one core of ours with single-threaded peers (TF.js-wasm at 1 thread, PyTorch
+// at 1 thread): pin the kernels to one thread for them; threads sets its own counts.
+const { setThreads } = await import('../dist/index.js');
 for (const s of suites) {
+  setThreads(1);
   console.log(`\n## ${s}\n`);
   const mod = await import(`./${s}.bench.mjs`);
   await mod.default();

@@ -4,6 +4,7 @@
 // (without the flag the baseline-SIMD module runs). Needs `npm run build` first.
 import { Rng } from '../dist/core/random.js';
 import { runtime } from '../dist/core/runtime.js';
+import { setThreads } from '../dist/kernels/threads.js';
 import { createModel } from '../dist/nn/zoo.js';
 import { Trainer } from '../dist/train/trainer.js';
 import { batches } from '../dist/data/batches.js';
@@ -11,6 +12,7 @@ import { syntheticSplits } from '../dist/data/synthetic.js';
 
 const [name = 'resnet8', format = 'FP32', stepsArg = '20'] = process.argv.slice(2);
 const steps = Number(stepsArg), BATCH = 64;
+setThreads(1); // one core: CPU time would sum over threads
 const splits = syntheticSplits({ train: 16 * BATCH, validation: BATCH, test: BATCH, shape: [28, 28, 1] });
 const pool = [];
 for (const b of batches(splits.train, BATCH, new Rng(1), { dropLast: true })) pool.push({ images: b.images.slice(), labels: b.labels.slice(), size: b.size });

@@ -161,7 +161,8 @@ export function gemm(layout: GemmLayout, M: number, N: number, K: number, alpha:
   checkMatrix('C', f32Length(rt, 'C', C), M, N, ldc, 'ldc', shapes);
   const q = options.quantB === undefined ? null : quantArgs(options.quantB, N);
 
-  const ops = place(rt, [A, B, C]);
+  // beta = 0 and C exactly [M, N]: every element is written, so a copied-in C need not be filled first
+  const ops = place(rt, [A, B, C], beta === 0 && ldc === N && C.length === M * N ? [2] : []);
   const [pa, pb, pc] = ops.ptrs as [number, number, number];
   let pScales = 0;
   try {
@@ -213,7 +214,7 @@ export function gemmBatched(layout: GemmLayout, batch: number, M: number, N: num
   checkMatrix('B', f32Length(rt, 'B', B), b[0], b[1], ldb, 'ldb', shapes, batch, strideB);
   checkMatrix('C', f32Length(rt, 'C', C), M, N, ldc, 'ldc', shapes, batch, strideC);
 
-  const ops = place(rt, [A, B, C]);
+  const ops = place(rt, [A, B, C], beta === 0 && ldc === N && strideC === M * N && C.length === batch * M * N ? [2] : []);
   const [pa, pb, pc] = ops.ptrs as [number, number, number];
   try {
     // Whole matrices per task: the batch split over the threads.
