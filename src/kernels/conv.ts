@@ -2,7 +2,8 @@
 // validation that throws FliqsError, arena scratch for packed weights, and the geometry block every
 // kernel reads (blocks.ts convGeometry, written from the ConvShape right before the call).
 // Tensors are wasm-resident WasmF32 buffers (NHWC activations, HWIO weights); every buffer of a call
-// must belong to the same runtime, and outputs are allocated on that runtime unless passed in.
+// must belong to the same runtime, and outputs are allocated on that runtime unless passed in. Calls are split
+// over threads by images, output channels or kernel rows (conv-tasks.ts).
 
 import { FliqsError, describe } from '../core/errors.js';
 import { residentF32 } from '../core/operands.js';

@@ -62,7 +62,7 @@ const COL_MIN = 24;
 
 /**
  * The tasks of one GEMM call: C's rows (or, for few rows, its columns) split over the threads, each task a
- * whole sub-GEMM with its own scratch. `kernel(...)` builds one task's arguments from its row range
+ * whole sub-GEMM with its own scratch. `task(...)` builds one task from its slot, row range
  * [m0, m1) and column range [n0, n1).
  */
 function gemmTasks(rt: Runtime, M: number, N: number, K: number, columnsOk: boolean,
