@@ -28,7 +28,7 @@ function runStart(args: string[]): number {
 }
 
 const commands: Record<string, { run: (args: string[]) => Promise<number> | number; help: string }> = {
-  start: { run: runStart, help: 'the default search (small CNN, Fashion-MNIST, int-s, 0.5×INT8 target; ~2–3 min), then export and eval its result' },
+  start: { run: runStart, help: 'the default search (small CNN, Fashion-MNIST, int-s, 0.5×INT8 target; under a minute on 2 cores), then export and eval its result' },
   search: { run: runSearch, help: 'FLIQS search: per-layer formats under a BOPs target' },
   train: { run: runTrain, help: '(quantization-aware) training with one format for every layer' },
   export: { run: runExport, help: 'a finished run\'s model as a .fliqs file (and ONNX with --onnx)' },
