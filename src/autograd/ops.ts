@@ -85,7 +85,7 @@ export function bmm(a: Tensor, b: Tensor, opts: { transB?: boolean } = {}): Tens
 
 /** A view of `len` floats of buf starting `off` floats in (fresh: create it right before the call). */
 function at(buf: WasmF32, off: number, len: number): Float32Array {
-  const p = (buf.ptr >> 2) + off;
+  const p = (buf.ptr >>> 2) + off;
   return runtime.f32.subarray(p, p + len);
 }
 

@@ -121,7 +121,7 @@ export class Tensor implements Freeable {
     // A view of wasm memory would be detached if this allocation grows the memory: copy it out first.
     const src = ArrayBuffer.isView(data) && runtime.owns(data) ? Float32Array.from(data as ArrayLike<number>) : data;
     const t = Tensor.empty(s, opts);
-    runtime.f32.set(src, t.storage.ptr >> 2);
+    runtime.f32.set(src, t.storage.ptr >>> 2);
     return t;
   }
 
@@ -230,7 +230,7 @@ export class Tensor implements Freeable {
     }
     const g = new Float32Array(this.size);
     if (seed === undefined) g[0] = 1; else g.set(seed);
-    accumulate(this, (dst) => runtime.f32.set(g, dst.ptr >> 2));
+    accumulate(this, (dst) => runtime.f32.set(g, dst.ptr >>> 2));
     for (let i = order.length - 1; i >= 0; i--) {
       const t = order[i]!;
       if (t.grad && t.backwardFn) t.backwardFn();
@@ -283,7 +283,7 @@ export function accumulate(t: Tensor, write: (dst: WasmF32, beta: 0 | 1) => void
 export function accumulateAdd(t: Tensor, g: WasmF32): void {
   accumulate(t, (dst, beta) => {
     if (beta) add(dst, g, dst);
-    else runtime.f32.copyWithin(dst.ptr >> 2, g.ptr >> 2, (g.ptr >> 2) + t.size);
+    else runtime.f32.copyWithin(dst.ptr >>> 2, g.ptr >>> 2, (g.ptr >>> 2) + t.size);
   }, true);
 }
 

@@ -69,7 +69,7 @@ export function place(rt: Runtime, xs: readonly Operand[], writeOnly: readonly n
       const p = rt.arena.alloc(a.length * 4);
       copies.push(p);
       ptrs[i] = p;
-      if (!writeOnly.includes(i)) viewOf(rt, a).set(a, p >> 2);
+      if (!writeOnly.includes(i)) viewOf(rt, a).set(a, p >>> 2);
     });
   } catch (e) {
     release();
@@ -77,7 +77,7 @@ export function place(rt: Runtime, xs: readonly Operand[], writeOnly: readonly n
   }
   const copyBack = (i: number, n?: number): void => {
     if (!copied[i]) return;
-    const a = xs[i] as Float32Array | Int32Array, at = ptrs[i]! >> 2;
+    const a = xs[i] as Float32Array | Int32Array, at = ptrs[i]! >>> 2;
     a.set(viewOf(rt, a).subarray(at, at + (n ?? a.length)));
   };
   return { ptrs, copyBack, release };

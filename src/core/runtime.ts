@@ -153,7 +153,7 @@ export class Runtime {
   /** Copies `data` into a new wasm-resident buffer. */
   copyIn(data: ArrayLike<number>): WasmF32 {
     const b = this.allocF32(data.length);
-    this.f32.set(data, b.ptr >> 2);
+    this.f32.set(data, b.ptr >>> 2);
     return b;
   }
 }
@@ -161,14 +161,14 @@ export class Runtime {
 /** An f32 buffer that lives in wasm memory. `.array` is a fresh view each time (safe after memory.grow). */
 export class WasmF32 {
   constructor(readonly runtime: Runtime, readonly ptr: number, readonly length: number) {}
-  get array(): Float32Array { return this.runtime.f32.subarray(this.ptr >> 2, (this.ptr >> 2) + this.length); }
+  get array(): Float32Array { return this.runtime.f32.subarray(this.ptr >>> 2, (this.ptr >>> 2) + this.length); }
   free(): void { this.runtime.arena.free(this.ptr); }
 }
 
 /** An i32 buffer that lives in wasm memory (max-pool argmax indices). `.array` is a fresh view each time. */
 export class WasmI32 {
   constructor(readonly runtime: Runtime, readonly ptr: number, readonly length: number) {}
-  get array(): Int32Array { return this.runtime.i32.subarray(this.ptr >> 2, (this.ptr >> 2) + this.length); }
+  get array(): Int32Array { return this.runtime.i32.subarray(this.ptr >>> 2, (this.ptr >>> 2) + this.length); }
   free(): void { this.runtime.arena.free(this.ptr); }
 }
 

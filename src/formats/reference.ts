@@ -70,13 +70,13 @@ export function quantizeValueRef(x: number, f: Format, s: number): number {
 }
 
 /**
- * Reference fake-quantizer: the spec's quantize(x, format, clip), elementwise.
+ * Reference fake-quantizer: the spec's quantize(x, format, clip), elementwise. The format may be a name.
  * @example
- * quantizeRef(new Float32Array([0.3, -1.2]), parseFormat('INT4'), 1) // ≈ [0.2857, -1]
+ * quantizeRef(new Float32Array([0.3, -1.2]), 'INT4', 1) // ≈ [0.2857, -1]
  */
-export function quantizeRef(x: ArrayLike<number>, f: Format, clip: number, out?: Float32Array): Float32Array {
+export function quantizeRef(x: ArrayLike<number>, format: Format | string, clip: number, out?: Float32Array): Float32Array {
   requireArrayLike('x', x);
-  parseFormat(f);
+  const f = parseFormat(format);
   requireNumber('clip', clip);
   const o = refOut(out, x.length);
   const s = scaleOf(f, clip);
@@ -97,10 +97,10 @@ function refOut(out: unknown, n: number): Float32Array {
 }
 
 /** Reference per-channel fake-quantizer over a tensor viewed as [outer, C, inner], clip clips[c] for channel c. */
-export function quantizePerChannelRef(x: ArrayLike<number>, f: Format, clips: ArrayLike<number>, outer: number, C: number,
+export function quantizePerChannelRef(x: ArrayLike<number>, format: Format | string, clips: ArrayLike<number>, outer: number, C: number,
   inner: number, out?: Float32Array): Float32Array {
   requireArrayLike('x', x);
-  parseFormat(f);
+  const f = parseFormat(format);
   requireArrayLike('clips', clips);
   requireInt('outer', outer, 0, x.length); requireInt('C', C, 0, clips.length); requireInt('inner', inner, 0, x.length);
   if (outer * C * inner !== x.length) throw new FliqsError('outer, C, inner', `[${outer}, ${C}, ${inner}] for x of length ${x.length}`, 'a view [outer, C, inner] of all of x');

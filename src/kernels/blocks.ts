@@ -28,7 +28,7 @@ function area(rt: Runtime, slot = 0): number {
  * the grad-weight kernels' dy pixel / dw row stride: s.CO, or the full tensor's CO for a channel slice.
  */
 export function convGeometry(rt: Runtime, s: ConvShape, slot = 0, ldo = s.CO): number {
-  const ptr = area(rt, slot), i = rt.i32, at = ptr >> 2;
+  const ptr = area(rt, slot), i = rt.i32, at = ptr >>> 2;
   i[at + CG.ldo / 4] = ldo;
   i[at + CG.N / 4] = s.N; i[at + CG.H / 4] = s.H; i[at + CG.W / 4] = s.W; i[at + CG.C / 4] = s.C;
   i[at + CG.OH / 4] = s.OH; i[at + CG.OW / 4] = s.OW; i[at + CG.CO / 4] = s.CO;
@@ -43,7 +43,7 @@ export function convGeometry(rt: Runtime, s: ConvShape, slot = 0, ldo = s.CO): n
  * The f32 fields get f32(v), as the kernels' f32 arguments did.
  */
 export function quantParams(rt: Runtime, k: KernelParams, s: number, scales = 0): number {
-  const ptr = area(rt) + CG.size, i = rt.i32, f = rt.f32, at = ptr >> 2;
+  const ptr = area(rt) + CG.size, i = rt.i32, f = rt.f32, at = ptr >>> 2;
   i[at + QP.kind / 4] = k.kind; i[at + QP.sh / 4] = k.sh; i[at + QP.flip / 4] = k.flip;
   f[at + QP.s / 4] = s; f[at + QP.max / 4] = k.max; f[at + QP.M / 4] = k.M; f[at + QP.T / 4] = k.T;
   rt.u32[at + QP.scales / 4] = scales;

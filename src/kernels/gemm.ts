@@ -112,7 +112,7 @@ function quantBlock(rt: Runtime, q: QuantArgs): { qp: number; scales: number } {
   let scales = 0;
   if (q.scales) {
     scales = rt.arena.alloc(4 * q.scales.length);
-    rt.f32.set(q.scales, scales >> 2); // after the alloc, which may grow memory
+    rt.f32.set(q.scales, scales >>> 2); // after the alloc, which may grow memory
   }
   return { qp: quantParams(rt, q.k, q.s, scales), scales };
 }

@@ -176,7 +176,7 @@ function epilogue(rt: Runtime, d: DequantI8, N: number): { ptr: number; mode: Ou
     dq[n] = mul === undefined ? inv : Math.fround(requireFinite(`dequant.outScale[${n}]`, mul[n]) / (sA * sw));
   }
   const ptr = rt.arena.alloc(EP.size + Np * 8);
-  const f = rt.f32, u = rt.u32, at = ptr >> 2;
+  const f = rt.f32, u = rt.u32, at = ptr >>> 2;
   u[at + EP.dq / 4] = ptr + EP.size;
   u[at + EP.bias / 4] = ptr + EP.size + Np * 4;
   u[at + EP.hasBias / 4] = bias === undefined ? 0 : 1;
@@ -451,7 +451,7 @@ export function quantizePerChannelToI8(x: number, out: number, outer: number, C:
   requireSpan(rt, 'out', out, outer * C, `int8 codes [${outer},${C}]`);
   const ps = rt.arena.alloc(C * 4);
   try {
-    rt.f32.set(sc, ps >> 2);
+    rt.f32.set(sc, ps >>> 2);
     rt.kernels[INT8_KERNELS.quantizePerChannel](x, out, outer, C, quantParams(rt, kernelParams(f), 1, ps));
   } finally {
     rt.arena.free(ps);

@@ -48,8 +48,8 @@ function run(rt: Runtime, ops: Operand[], block: OptimBlock, k: (p: number[], n:
     const hp = optimBlock(rt);
     const bytes = 8 * block.f64.length + 4 * (block.f32.length + block.flags.length);
     if (bytes > BLOCK_BYTES.optim) throw new Error(`optimizer block of ${bytes} bytes exceeds its ${BLOCK_BYTES.optim}`); // a layout bug, not user input
-    const at32 = (hp >> 2) + 2 * block.f64.length;
-    rt.f64.set(block.f64, hp >> 3);
+    const at32 = (hp >>> 2) + 2 * block.f64.length;
+    rt.f64.set(block.f64, hp >>> 3);
     rt.f32.set(block.f32, at32);
     rt.i32.set(block.flags.map(Number), at32 + block.f32.length);
     k(p, n, hp);

@@ -33,12 +33,12 @@ function scratch(rt: Runtime): number {
  */
 function stream(rt: Runtime, x: Float32Array, out: Float32Array, kernel: (inp: number, outp: number, n: number) => void): void {
   const n = x.length;
-  const xOff = rt.owns(x) ? x.byteOffset >> 2 : -1, oOff = rt.owns(out) ? out.byteOffset >> 2 : -1;
+  const xOff = rt.owns(x) ? x.byteOffset >>> 2 : -1, oOff = rt.owns(out) ? out.byteOffset >>> 2 : -1;
   if (xOff >= 0 && oOff >= 0) {
     kernel(xOff << 2, oOff << 2, n);
     return;
   }
-  const p = scratch(rt), s = p >> 2;
+  const p = scratch(rt), s = p >>> 2;
   for (let i = 0; i < n; i += CHUNK) {
     const m = Math.min(CHUNK, n - i);
     const mem = rt.f32;
@@ -96,7 +96,7 @@ export function quantizePerChannel(x: Float32Array, format: Format | string, cli
   let ps = -1;
   try {
     ps = rt.arena.alloc(C * 4);
-    rt.f32.set(scales, ps >> 2);
+    rt.f32.set(scales, ps >>> 2);
     const qp = quantParams(rt, k, 1, ps), slab = 4 * C * inner;
     runTasks(rt, rangeTasks(rt, outer, (o0, o1) => ({ kernel: 'quant_pc_f32x4', args: [px + o0 * slab, po + o0 * slab, o1 - o0, C, inner, qp] }),
       { align: 1, cost: C * inner }));

@@ -32,7 +32,7 @@ function withData<T>(x: Float32Array, input: string, fn: (ptr: number) => T): T 
 }
 
 function rejectNonFinite(ptr: number, n: number, input: string): never {
-  const x = runtime.f32.subarray(ptr >> 2, (ptr >> 2) + n);
+  const x = runtime.f32.subarray(ptr >>> 2, (ptr >>> 2) + n);
   const i = x.findIndex((v) => !Number.isFinite(v));
   throw new FliqsError(input, `element ${i} is ${x[i]}`, 'finite values only (statistics of NaN/Infinity data are meaningless)');
 }
@@ -70,9 +70,9 @@ export function percentileClip(x: Float32Array, p: number, input = 'x'): number 
     if (st.absmax === 0) return 0;
     const rt = runtime;
     const h = rt.arena.alloc(BINS * 4);
-    rt.u32.fill(0, h >> 2, (h >> 2) + BINS);
+    rt.u32.fill(0, h >>> 2, (h >>> 2) + BINS);
     rt.kernels.stats_abshist_f32(ptr, n, st.absmax, BINS, h);
-    const counts = rt.u32.slice(h >> 2, (h >> 2) + BINS);
+    const counts = rt.u32.slice(h >>> 2, (h >>> 2) + BINS);
     rt.arena.free(h);
     const want = (p / 100) * n;
     let acc = 0;
@@ -147,7 +147,7 @@ export function mseOptimalClip(x: Float32Array, format: Format | string, options
 export function sums(x: WasmF32, n = x.length): [sum: number, sumSq: number] {
   const rt = x.runtime, out = rt.arena.alloc(16);
   rt.kernels.stats_sums_f32x4(x.ptr, n, out);
-  const r: [number, number] = [rt.f64[out >> 3]!, rt.f64[(out >> 3) + 1]!];
+  const r: [number, number] = [rt.f64[out >>> 3]!, rt.f64[(out >>> 3) + 1]!];
   rt.arena.free(out);
   return r;
 }

@@ -50,7 +50,7 @@ export abstract class Optimizer {
     this.bufferNames = bufferNames;
     this.ptrs = bufferNames.map(() => this.slots.map((s) => rt.arena.alloc(s.n * 4)));
     // Allocation may have grown memory: zero through fresh views only now.
-    for (const row of this.ptrs) row.forEach((p, i) => rt.f32.fill(0, p >> 2, (p >> 2) + this.slots[i]!.n));
+    for (const row of this.ptrs) row.forEach((p, i) => rt.f32.fill(0, p >>> 2, (p >>> 2) + this.slots[i]!.n));
   }
 
   /** The learning rate the next step() uses (set it from a schedule before each step). */
@@ -125,7 +125,7 @@ export abstract class Optimizer {
 
   /** A fresh view of state buffer k for parameter i (valid until the next allocation). */
   protected buffer(k: number, i: number): Float32Array {
-    const p = this.ptrs[k]![i]! >> 2;
+    const p = this.ptrs[k]![i]! >>> 2;
     return this.rt.f32.subarray(p, p + this.slots[i]!.n);
   }
 
