@@ -3,7 +3,7 @@
 import { mkdirSync, appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { writeAtomic as writeFileAtomic } from '../data/node/files.js';
 import { dirname } from 'node:path';
-import { FliqsError } from '../core/errors.js';
+import { FliqsError, FliqsIoError, ioReason } from '../core/errors.js';
 
 /** Writes `data` to `path` atomically (temp file in the same directory, then rename). */
 export function writeAtomic(path: string, data: string | Uint8Array): void {
@@ -27,6 +27,10 @@ export function readJson<T>(path: string, what: string): T {
 
 /** Appends one JSON line (log.jsonl). */
 export function appendJsonLine(path: string, value: unknown): void {
-  mkdirSync(dirname(path), { recursive: true });
-  appendFileSync(path, `${JSON.stringify(value)}\n`);
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    appendFileSync(path, `${JSON.stringify(value)}\n`);
+  } catch (e) {
+    throw new FliqsIoError(path, `cannot be appended to (${ioReason(e)})`, 'a writable directory for --out with free space');
+  }
 }

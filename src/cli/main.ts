@@ -3,7 +3,7 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { FliqsError } from '../core/errors.js';
+import { FliqsError, FliqsIoError } from '../core/errors.js';
 import { runAnalyze } from './analyze.js';
 import { runDemo } from './demo.js';
 import { runEval } from './eval.js';
@@ -47,11 +47,16 @@ if (!entry) {
     + `usage: fliqs <command> [flags]   (fliqs <command> --help for its flags)\n\n${list}\n`);
   process.exit(cmd === undefined || cmd === '--help' || cmd === '-h' ? 0 : 2);
 }
+// A closed pipe (`fliqs demo | head`) ends the output quietly, as for any command-line tool.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0); else throw e; });
+}
 try {
   process.exitCode = await entry.run(rest);
 } catch (e) {
-  // Bad input that surfaced late (a corrupt checkpoint, a missing data package): say what, not a stack.
+  // Bad input that surfaced late (a corrupt checkpoint, a missing data package; exit 2) or a file that could
+  // not be read or written (a full disk, a read-only folder; exit 1): say what, not a stack.
   if (!(e instanceof FliqsError)) throw e;
   process.stderr.write(`fliqs ${cmd}: ${e.message.replace(/\s*\n\s*/g, ' ')}\n`);
-  process.exitCode = 2;
+  process.exitCode = e instanceof FliqsIoError ? 1 : 2;
 }

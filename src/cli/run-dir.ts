@@ -1,9 +1,10 @@
 // A run directory (runs/NAME): config.json with every input, log.jsonl, checkpoint.bin, result.json.
 // Starting over refuses to overwrite a run; --resume requires the same config and continues it.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { FliqsError } from '../core/errors.js';
+import { TMP_PATTERN } from '../data/node/files.js';
 import { decodeCheckpoint, encodeCheckpoint, type CheckpointBlob } from '../train/checkpoint-file.js';
 import { readJson, writeAtomic, writeJson } from './files.js';
 
@@ -16,8 +17,9 @@ export class RunDir {
   get resultFile(): string { return join(this.path, 'result.json'); }
 
   /**
-   * Fresh run: the directory must not hold a run already; writes config.json. Resume: returns the
-   * config saved in config.json (the original run's flags), so `--resume --out DIR` is enough.
+   * Fresh run: the directory must not hold a run already; writes config.json. Resume: removes temp files a
+   * kill left behind and returns the config saved in config.json (the original run's flags), so
+   * `--resume --out DIR` is enough.
    */
   begin<T extends object>(config: T, resume: boolean): T {
     if (!resume) {
@@ -28,7 +30,14 @@ export class RunDir {
       writeAtomic(this.logFile, '');
       return config;
     }
+    this.removeTemps();
     return readJson<T>(this.configFile, '--resume');
+  }
+
+  /** Removes the temp files of atomic writes that a kill interrupted (writeAtomic's `<file>.<pid>.<hex>.tmp`). */
+  private removeTemps(): void {
+    if (!existsSync(this.path)) return;
+    for (const f of readdirSync(this.path)) if (TMP_PATTERN.test(f)) rmSync(join(this.path, f), { force: true });
   }
 
   saveCheckpoint(blob: CheckpointBlob): void {

@@ -6,7 +6,7 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { FliqsError } from '../core/errors.js';
+import { FliqsError, FliqsIoError } from '../core/errors.js';
 import { loadDataset, DATASET_NAMES, type DatasetName } from '../data/node/load.js';
 import type { DatasetSplits } from '../data/dataset.js';
 import { parseFormat, type Format } from '../formats/format.js';
@@ -371,8 +371,12 @@ export function runSearch(args: string[], io: Io = processIo): number {
   }
 }
 
-/** Prints a usage / input error as one line and returns 2 (rethrows anything else). */
+/** Prints a usage / input error as one line and returns 2, a file that could not be read or written 1 (rethrows anything else). */
 export function usageFailure(cmd: string, e: unknown, io: Io): number {
+  if (e instanceof FliqsIoError) {
+    io.err(`fliqs ${cmd}: ${e.message.replace(/\s*\n\s*/g, ' ')}\n`);
+    return 1;
+  }
   if (e instanceof UsageError || e instanceof FliqsError) {
     io.err(`fliqs ${cmd}: ${e.message.replace(/\s*\n\s*/g, ' ')} (see fliqs ${cmd} --help)\n`);
     return 2;

@@ -57,8 +57,7 @@ export async function runTrain(args: string[]): Promise<number> {
   try {
     config = run.begin(flags, resume);
   } catch (e) {
-    if (e instanceof FliqsError) { process.stderr.write(`fliqs train: ${e.message}\n`); return 2; }
-    throw e;
+    return usageFailure('train', e, processIo);
   }
 
   const started = Date.now();

@@ -22,6 +22,30 @@ export class FliqsError extends Error {
   }
 }
 
+/**
+ * A file that could not be read or written (a full disk, a read-only folder, a path through a file): the
+ * input is the file. The CLI exits 1 for these (an I/O failure) and 2 for other FliqsErrors (bad input).
+ */
+export class FliqsIoError extends FliqsError {
+  constructor(file: string, problem: string, accepted?: string) {
+    super(file, problem, accepted);
+    this.name = 'FliqsIoError';
+  }
+}
+
+/** A one-line reason for a Node file-system error: its code and what it means, e.g. `ENOSPC (no space left on the device)`. */
+export function ioReason(e: unknown): string {
+  const code = (e as { code?: unknown } | null)?.code;
+  const meaning: Record<string, string> = {
+    ENOSPC: 'no space left on the device', EDQUOT: 'disk quota exceeded', EROFS: 'read-only file system',
+    EACCES: 'permission denied', EPERM: 'operation not permitted', ENOTDIR: 'a part of the path is a file, not a folder',
+    EISDIR: 'it is a folder', EEXIST: 'something that is not a folder is already there', EFBIG: 'the file is too large',
+    ENOENT: 'no such file or folder', EIO: 'input/output error',
+  };
+  if (typeof code !== 'string') return e instanceof Error ? e.message : String(e);
+  return meaning[code] ? `${code}: ${meaning[code]}` : code;
+}
+
 /** Formats a value for an error message without dumping a whole array. */
 export function describe(value: unknown): string {
   if (value === null) return 'null';

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { FliqsError } from '../../core/errors.js';
+import { FliqsError, FliqsIoError, ioReason } from '../../core/errors.js';
 
 const require = createRequire(import.meta.url);
 
@@ -24,10 +24,15 @@ export function readBytes(file: string, fix: string): Uint8Array {
   try {
     return readFileSync(file);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? String(e);
-    throw new FliqsError(file, `cannot be read (${code})`, `a readable file; ${fix}`);
+    // A missing file is bad input (exit 2 in the CLI); a file that exists but cannot be read is an I/O failure.
+    const Err = (e as { code?: string }).code === 'ENOENT' ? FliqsError : FliqsIoError;
+    throw new Err(file, `cannot be read (${ioReason(e)})`, `a readable file; ${fix}`);
   }
 }
+
+/** Temp files writeAtomic leaves only when killed between write and rename: `<file>.<pid>.<8 hex>.tmp`. */
+export const TMP_SUFFIX = '.tmp';
+export const TMP_PATTERN = /\.\d+\.[0-9a-f]{8}\.tmp$/;
 
 /**
  * Writes `bytes` to a temp file beside `file` and renames it over `file`, so a kill never leaves a torn file.
@@ -35,14 +40,14 @@ export function readBytes(file: string, fix: string): Uint8Array {
  */
 export function writeAtomic(file: string, bytes: Uint8Array | string,
   fix = 'a writable cache directory; set the cacheDir option or FLIQS_CACHE_DIR'): void {
-  mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}${TMP_SUFFIX}`;
   try {
+    mkdirSync(dirname(file), { recursive: true });
     writeFileSync(tmp, bytes);
     renameSync(tmp, file);
   } catch (e) {
-    rmSync(tmp, { force: true });
-    throw new FliqsError(file, `cannot be written (${(e as NodeJS.ErrnoException).code ?? String(e)})`, fix);
+    try { rmSync(tmp, { force: true }); } catch { /* the folder itself may be unwritable */ }
+    throw new FliqsIoError(file, `cannot be written (${ioReason(e)})`, fix);
   }
 }
 
