@@ -30,7 +30,7 @@ const CASES: Record<string, string[][]> = {
   export: [[], [missing], [dir], ['--out'], [dir, '--threads', '1e3']],
   eval: [[], [missing], [junk], [junk, '--batch', '0'], [junk, '--threads']],
   report: [[], [missing], [dir, dir], [dir, '--threads', '-1'], [dir, '--bogus']],
-  pareto: [['--widths', 'x'], ['--epochs', '-1'], ['--seed'], ['--jobs', '0'], ['--jobs', 'x'], ['--threads', '300']],
+  pareto: [['--widths', 'x'], ['--epochs', '-1'], ['--seed'], ['--jobs', '0'], ['--jobs', 'x'], ['--threads', '300'], ['--targets', 'bogus'], ['--targets', '0.5xFP7']],
   analyze: [['--dist', 'cauchy'], ['--tensors', '0'], ['--sigma-t', '-1'], ['--n', ''], ['--threads', '']],
   demo: [['--seed', 'x'], ['--seed', '-1'], ['--bogus'], ['stray'], ['--threads', '2.5']],
 };

@@ -12,7 +12,7 @@ import type { DatasetSplits } from '../data/dataset.js';
 import { parseFormat } from '../formats/format.js';
 import { parseSearchSpace } from '../formats/presets.js';
 import { createModel, describeModel, MODEL_NAMES } from '../nn/zoo.js';
-import { configCost, parseTarget, uniformCost } from '../search/cost.js';
+import { configCost, parseTarget, parseTargetSpec, uniformCost } from '../search/cost.js';
 import { equalCostSampler } from '../search/equal-cost.js';
 import { COST_TOLERANCE, retrainFixed, searchClipMultiples, spaceFormats } from '../search/search.js';
 import { buildSearchSpace, configFormats, configRecord } from '../search/space.js';
@@ -140,6 +140,7 @@ export function parseSweep(args: readonly string[]): Sweep {
     return v;
   });
   const targets = list('targets', f.targets!);
+  for (const t of targets) parseTargetSpec(t); // a misspelt target is bad input, not a target no configuration reaches
   const spaces = list('spaces', f.spaces!);
   for (const s of spaces) parseSearchSpace(s);
   const uniform = f.uniform === 'none' ? [] : list('uniform', f.uniform!).map((u) => parseFormat(u).name);

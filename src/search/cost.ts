@@ -228,7 +228,13 @@ export function parseTarget(target: string | number, space: SearchSpace): number
   return bops;
 }
 
-function parseTargetString(text: string, space: SearchSpace): number {
+/**
+ * The syntax of a cost target, checked without a search space: `K×FORMAT` (a multiple of a uniform format's
+ * cost) or a number of BOPs with an optional unit (MBOPs by default). Throws a FliqsError naming `target`.
+ * @example
+ * parseTargetSpec('0.5xINT8'); // { multiple: 0.5, format: INT8 }
+ */
+export function parseTargetSpec(text: string): { multiple: number; format: Format } | { bops: number } {
   const s = text.trim();
   const num = '(\\d+(?:\\.\\d*)?(?:e[+-]?\\d+)?|\\.\\d+(?:e[+-]?\\d+)?)';
   let m = new RegExp(`^${num}\\s*[x×*]\\s*([a-z0-9]+)$`, 'i').exec(s);
@@ -242,7 +248,7 @@ function parseTargetString(text: string, space: SearchSpace): number {
       throw e;
     }
     if (!(k > 0)) throw new FliqsError('target', `${JSON.stringify(text)} has a multiple of ${k}`, TARGET_HELP);
-    return k * uniformCost(space.layers, f);
+    return { multiple: k, format: f };
   }
   m = new RegExp(`^${num}\\s*(bops|kbops|mbops|gbops)?$`, 'i').exec(s);
   if (m) {
@@ -250,9 +256,14 @@ function parseTargetString(text: string, space: SearchSpace): number {
     const unit = (m[2] ?? 'mbops').toLowerCase();
     const scale = unit === 'bops' ? 1 : unit === 'kbops' ? 1e3 : unit === 'mbops' ? 1e6 : 1e9;
     if (!(v > 0)) throw new FliqsError('target', `${JSON.stringify(text)} is not > 0`, TARGET_HELP);
-    return v * scale;
+    return { bops: v * scale };
   }
   throw new FliqsError('target', `${JSON.stringify(text)} is not a cost target`, TARGET_HELP);
+}
+
+function parseTargetString(text: string, space: SearchSpace): number {
+  const t = parseTargetSpec(text);
+  return 'bops' in t ? t.bops : t.multiple * uniformCost(space.layers, t.format);
 }
 
 /** Says which uniform formats (of those the space offers) lie just below and above `bops`. */
