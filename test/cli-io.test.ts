@@ -1,8 +1,10 @@
 // Files that cannot be written, as a user's disk produces them (issue 17, item 2): a path through a file, a
-// file-size limit standing in for a full disk, a closed output pipe, temp files a kill left behind. Each is
-// one line naming the file and the cause, exit 1 (I/O), no stack trace, no temp file left.
+// file-size limit standing in for a full disk, a closed output pipe, temp files a kill left behind: one line
+// naming the file and the cause, exit 1 (I/O), no stack trace, no temp file left. And run-folder files that
+// are not what fliqs wrote (items 4, 5): a folder or /dev/zero in a file's place, a config.json edited into
+// null or a bad value, a train run given to `report`: one line naming the file, exit 2, nothing read first.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -44,6 +46,49 @@ describe('fliqs and files it cannot write', () => {
     const r = sh(`${CLI} demo | head -c 20 > /dev/null; echo "exit \${PIPESTATUS[0]}"`);
     expect(r.out.trim()).toBe('exit 0');
     expect(r.err).not.toMatch(/EPIPE/);
+  });
+
+  it('run-folder files that are not what fliqs wrote: one line naming the file, exit 2', () => {
+    const base = join(root, 'base');
+    expect(sh(`${CLI} ${TRAIN} --log-every 1 --out ${base} --stop-after 2`).code).toBe(0);
+    const variant = (name: string, edit: (dir: string) => void): string => {
+      const dir = join(root, name);
+      cpSync(base, dir, { recursive: true });
+      edit(dir);
+      return dir;
+    };
+    const cases: Array<[string, string, RegExp]> = [
+      [variant('ck-folder', (d) => { rmSync(join(d, 'checkpoint.bin')); mkdirSync(join(d, 'checkpoint.bin')); }), 'train --resume', /checkpoint\.bin: is a folder/],
+      [variant('ck-zero', (d) => { rmSync(join(d, 'checkpoint.bin')); symlinkSync('/dev/zero', join(d, 'checkpoint.bin')); }), 'train --resume', /checkpoint\.bin: is not a regular file/],
+      [variant('log-folder', (d) => { rmSync(join(d, 'log.jsonl')); mkdirSync(join(d, 'log.jsonl')); }), 'train --resume', /log\.jsonl: is a folder/],
+      [variant('config-null', (d) => writeFileSync(join(d, 'config.json'), 'null')), 'train --resume', /config\.json: holds null/],
+      [variant('config-edited', (d) => {
+        const c = JSON.parse(readFileSync(join(d, 'config.json'), 'utf8'));
+        writeFileSync(join(d, 'config.json'), JSON.stringify({ ...c, 'checkpoint-every': 'x' }));
+      }), 'train --resume', /config\.json: has a value its flag refuses: --checkpoint-every "x"/],
+      [base, 'report', /log\.jsonl: line 1 is not a search step/],
+    ];
+    for (const [dir, cmd, want] of cases) {
+      const t0 = Date.now();
+      const r = cmd === 'report' ? sh(`${CLI} report ${dir}`) : sh(`${CLI} ${cmd} --out ${dir}`);
+      expect(r.code, `${cmd} ${dir}: ${r.err}`).toBe(2);
+      expect(noStack(r.err), r.err).toBe(true);
+      expect(oneLine(r.err).join('\n')).toMatch(want);
+      expect(Date.now() - t0).toBeLessThan(20000); // /dev/zero is refused, not read
+    }
+  });
+
+  it('a search config.json edited into a bad value is refused on --resume', () => {
+    const dir = join(root, 'search');
+    const made = sh(`${CLI} search --model cnn --data synthetic --limit 256 --epochs 2 --batch 32 --stop-after 2 --out ${dir}`);
+    expect(made.code, made.err).toBe(0);
+    const c = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...c, lr: 'fast' }));
+    const r = sh(`${CLI} search --resume --out ${dir}`);
+    expect(r.code, r.err).toBe(2);
+    expect(oneLine(r.err).join('\n')).toMatch(/config\.json: has lr = "fast"/);
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(c));
+    expect(sh(`${CLI} search --resume --out ${dir} --stop-after 1`).code).toBe(0); // the file as written still resumes
   });
 
   it('--resume removes temp files a kill left between write and rename', () => {

@@ -1,12 +1,13 @@
 // `fliqs eval MODEL.fliqs`: runs an exported model on a dataset's test split with the true low-precision
 // kernels and prints its accuracy and speed beside what the run it came from reported.
 
-import { readFileSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { FliqsError } from '../core/errors.js';
 import { DATASET_NAMES, loadDataset, type DatasetName } from '../data/node/load.js';
 import { loadModel, type QuantizedModel } from '../deploy/inference.js';
 import { parseFlags, usage, UsageError, type FlagSpecs } from './args.js';
 import { processIo, usageFailure, type Io } from './search.js';
+import { readRunFile } from './files.js';
 
 export const EVAL_FLAGS = {
   data: { kind: 'string', help: 'dataset whose test split to use (default: the one the model was trained on)', choices: DATASET_NAMES },
@@ -22,7 +23,7 @@ export interface EvalOutcome { accuracy: number; count: number; imagesPerSecond:
 /** Reads and loads a .fliqs file, naming it in every error. */
 export function readModelFile(path: string): QuantizedModel {
   if (!existsSync(path)) throw new FliqsError(path, 'does not exist', 'a .fliqs file written by fliqs export');
-  return loadModel(new Uint8Array(readFileSync(path)), path);
+  return loadModel(new Uint8Array(readRunFile(path)), path);
 }
 
 /** Accuracy of a loaded model on a test split (checked against the model's input shape). */

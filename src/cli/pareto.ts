@@ -9,7 +9,7 @@
 // pareto.csv (the rows it found, then the new ones in the serial order: the same file for any --jobs, apart from
 // wall_seconds) and runs.jsonl (as runs finish). Node-only (file I/O).
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { FliqsError } from '../core/errors.js';
 import type { DatasetName } from '../data/node/load.js';
@@ -17,7 +17,7 @@ import type { DatasetSplits } from '../data/dataset.js';
 import { getThreads } from '../kernels/threads.js';
 import { scatterPlot } from '../report/svg.js';
 import { usage } from './args.js';
-import { appendJsonLine, writeAtomic } from './files.js';
+import { appendJsonLine, readRunFile, writeAtomic } from './files.js';
 import { runParallel, type ParallelEnd } from './pareto-jobs.js';
 import {
   FORWARDED, PARETO_FLAGS, PARETO_KINDS, jobName, parseSweep, rowKey, runJob, type ParetoRow, type Sweep, type SweepJob,
@@ -34,7 +34,7 @@ export const PARETO_HEADER = 'kind,space_or_format,width,target,seed,mbops,test_
 /** Reads pareto.csv (missing → no rows; a torn last line is ignored). */
 export function readParetoCsv(path: string): ParetoRow[] {
   if (!existsSync(path)) return [];
-  const lines = readFileSync(path, 'utf8').split('\n').filter((l) => l.trim());
+  const lines = readRunFile(path).toString('utf8').split('\n').filter((l) => l.trim());
   if (lines.length === 0) return [];
   if (lines[0] !== PARETO_HEADER) throw new FliqsError(path, `has the header ${JSON.stringify(lines[0])}`, `a pareto.csv with the header ${PARETO_HEADER}`);
   const rows: ParetoRow[] = [];

@@ -3,12 +3,12 @@
 // entropy and cost/target over steps, the quality and reward, the final policy as a heatmap, and the
 // policy over time for a few layers. Node-only (file I/O).
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { FliqsError } from '../core/errors.js';
 import { categoryStrip, heatmap, linePlot, type Series } from '../report/svg.js';
 import { UsageError, parseFlags, usage } from './args.js';
-import { readJson, writeAtomic } from './files.js';
+import { readJson, readRunFile, writeAtomic } from './files.js';
 import { processIo, usageFailure, type Io } from './search.js';
 
 interface LogLine {
@@ -41,12 +41,26 @@ from its log.jsonl (and result.json when the run finished).`;
 export function readLog(path: string): LogLine[] {
   if (!existsSync(path)) throw new FliqsError('run', `${path} does not exist`, 'a run directory written by fliqs search');
   const out: LogLine[] = [];
-  for (const l of readFileSync(path, 'utf8').split('\n')) {
+  for (const l of readRunFile(path).toString('utf8').split('\n')) {
     if (!l.trim()) continue;
     try { out.push(JSON.parse(l) as LogLine); } catch { /* a torn line from a killed run */ }
   }
   if (out.length === 0) throw new FliqsError('run', `${path} has no logged steps`, 'a run that logged at least one step');
+  const bad = out.findIndex((l) => l === null || typeof l !== 'object' || !Array.isArray(l.argmax) || !Array.isArray(l.policy) || typeof l.step !== 'number');
+  if (bad >= 0) {
+    throw new FliqsError(path, `line ${bad + 1} is not a search step (no step, argmax or policy)`,
+      'the log.jsonl of a fliqs search run (a fliqs train run has no formats to plot)');
+  }
   return out;
+}
+
+/** result.json of a finished search, checked for the fields the report reads. */
+function readResult(path: string): ResultFile {
+  const r = readJson<ResultFile>(path, 'result.json');
+  const ok = r !== null && typeof r === 'object' && Array.isArray(r.layers)
+    && r.layers.every((l) => l !== null && typeof l === 'object' && typeof l.name === 'string' && typeof l.macs === 'number');
+  if (!ok) throw new FliqsError(path, 'has no layers with names and MACs', 'the result.json of a fliqs search run');
+  return r;
 }
 
 /** Evenly spaced indices (at most n, first and last included). */
@@ -62,7 +76,7 @@ function pick(len: number, n: number): number[] {
  */
 export function writeReport(dir: string): string[] {
   const log = readLog(join(dir, 'log.jsonl'));
-  const result = existsSync(join(dir, 'result.json')) ? readJson<ResultFile>(join(dir, 'result.json'), 'result.json') : null;
+  const result = existsSync(join(dir, 'result.json')) ? readResult(join(dir, 'result.json')) : null;
   const layerNames = result?.layers.map((l) => l.name) ?? log[0]!.argmax.map((_, i) => `layer ${i}`);
   const cfg = result?.config;
   const what = cfg ? `${cfg.model ?? ''} ${cfg.space ?? ''} target ${cfg.target ?? ''}` : dir;

@@ -1,12 +1,12 @@
 // A run directory (runs/NAME): config.json with every input, log.jsonl, checkpoint.bin, result.json.
 // Starting over refuses to overwrite a run; --resume requires the same config and continues it.
 
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { FliqsError } from '../core/errors.js';
 import { TMP_PATTERN } from '../data/node/files.js';
 import { decodeCheckpoint, encodeCheckpoint, type CheckpointBlob } from '../train/checkpoint-file.js';
-import { readJson, writeAtomic, writeJson } from './files.js';
+import { readJson, readRunFile, writeAtomic, writeJson } from './files.js';
 
 export class RunDir {
   constructor(readonly path: string) {}
@@ -46,13 +46,13 @@ export class RunDir {
 
   loadCheckpoint(): CheckpointBlob | null {
     if (!existsSync(this.checkpointFile)) return null;
-    return decodeCheckpoint(new Uint8Array(readFileSync(this.checkpointFile)), this.checkpointFile);
+    return decodeCheckpoint(new Uint8Array(readRunFile(this.checkpointFile)), this.checkpointFile);
   }
 
   /** Drops log lines at or after `step` (written after the checkpoint the run resumes from). */
   truncateLog(step: number): void {
     if (!existsSync(this.logFile)) return;
-    const keep = readFileSync(this.logFile, 'utf8').split('\n').filter((l) => {
+    const keep = readRunFile(this.logFile).toString('utf8').split('\n').filter((l) => {
       if (!l.trim()) return false;
       try { return (JSON.parse(l) as { step?: number }).step! < step; } catch { return false; }
     });

@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { FliqsError, FliqsIoError } from '../core/errors.js';
+import { checkSavedSearchConfig } from './saved-config.js';
 import { loadDataset, DATASET_NAMES, type DatasetName } from '../data/node/load.js';
 import type { DatasetSplits } from '../data/dataset.js';
 import { parseFormat, type Format } from '../formats/format.js';
@@ -354,7 +355,7 @@ export function runSearch(args: string[], io: Io = processIo): number {
     if (parsed.resume) {
       const p = join(parsed.out, 'config.json');
       if (!existsSync(p)) throw new UsageError(`--resume: ${p} does not exist (nothing to resume)`);
-      parsed.config = readJson<SearchConfig>(p, 'config.json');
+      parsed.config = checkSavedSearchConfig<SearchConfig>(readJson<unknown>(p, 'config.json'), p);
     }
     // validate the model / space / target before any data loading
     if (!(MODEL_NAMES as string[]).includes(parsed.config.model)) {

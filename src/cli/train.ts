@@ -13,6 +13,7 @@ import { parseFlags, usage, UsageError, type FlagSpecs } from './args.js';
 import { appendJsonLine, writeJson } from './files.js';
 import { Progress } from './progress.js';
 import { RunDir } from './run-dir.js';
+import { checkSavedFlags } from './saved-config.js';
 import { processIo, usageFailure } from './search.js';
 
 export const TRAIN_FLAGS = {
@@ -56,6 +57,11 @@ export async function runTrain(args: string[]): Promise<number> {
   let config: typeof flags;
   try {
     config = run.begin(flags, resume);
+    if (resume) {
+      const { out: _o, resume: _r, help: _h, 'stop-after': _s, ...saved } = TRAIN_FLAGS;
+      const { threads: _t, ...checked } = checkSavedFlags(config, saved, run.configFile);
+      config = checked as typeof flags;
+    }
   } catch (e) {
     return usageFailure('train', e, processIo);
   }
