@@ -91,6 +91,18 @@ describe('fliqs and files it cannot write', () => {
     expect(sh(`${CLI} search --resume --out ${dir} --stop-after 1`).code).toBe(0); // the file as written still resumes
   });
 
+  it('--resume says how many damaged log lines before the checkpoint it dropped', () => {
+    const dir = join(root, 'damaged-log');
+    expect(sh(`${CLI} ${TRAIN} --log-every 1 --out ${dir} --stop-after 4`).code).toBe(0);
+    const lines = readFileSync(join(dir, 'log.jsonl'), 'utf8').trim().split('\n');
+    expect(lines.length).toBeGreaterThanOrEqual(3);
+    lines[1] = '{"step": 1, "loss": 2.3'; // damaged in the middle
+    writeFileSync(join(dir, 'log.jsonl'), `${lines.join('\n')}\n{"st`); // and a torn tail, which is no news
+    const r = sh(`${CLI} train --resume --out ${dir}`);
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(/note: dropped 1 damaged line\(s\) of .*log\.jsonl/);
+  });
+
   it('--resume removes temp files a kill left between write and rename', () => {
     const out = join(root, 'resume');
     expect(sh(`${CLI} ${TRAIN} --out ${out} --stop-after 2`).code).toBe(0);

@@ -49,13 +49,26 @@ export class RunDir {
     return decodeCheckpoint(new Uint8Array(readRunFile(this.checkpointFile)), this.checkpointFile);
   }
 
-  /** Drops log lines at or after `step` (written after the checkpoint the run resumes from). */
-  truncateLog(step: number): void {
-    if (!existsSync(this.logFile)) return;
-    const keep = readRunFile(this.logFile).toString('utf8').split('\n').filter((l) => {
-      if (!l.trim()) return false;
-      try { return (JSON.parse(l) as { step?: number }).step! < step; } catch { return false; }
+  /**
+   * Drops log lines at or after `step` (written after the checkpoint the run resumes from) and lines that are
+   * not JSON with a step. Returns how many of the latter came before the last good line: damage, not the
+   * torn tail of a kill, which the caller reports.
+   */
+  truncateLog(step: number): number {
+    if (!existsSync(this.logFile)) return 0;
+    const lines = readRunFile(this.logFile).toString('utf8').split('\n').filter((l) => l.trim());
+    const steps = lines.map((l) => {
+      try {
+        const s = (JSON.parse(l) as { step?: unknown } | null)?.step;
+        return typeof s === 'number' ? s : null;
+      } catch {
+        return null;
+      }
     });
+    const lastGood = steps.reduce<number>((at, s, i) => (s !== null ? i : at), -1);
+    const damaged = steps.filter((s, i) => s === null && i < lastGood).length;
+    const keep = lines.filter((_, i) => steps[i] !== null && steps[i]! < step);
     writeAtomic(this.logFile, keep.map((l) => `${l}\n`).join(''));
+    return damaged;
   }
 }

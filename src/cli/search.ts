@@ -252,7 +252,8 @@ export function executeSearch(config: SearchConfig, out: string, io: Io, opts: {
   if (ck) {
     const user = search.restore(ck as TrainerCheckpoint) as { wallSeconds?: number } | undefined;
     wallBefore = user?.wallSeconds ?? 0;
-    run.truncateLog(search.step); // the log keeps only the steps the checkpoint covers; the rest is redone
+    const damaged = run.truncateLog(search.step); // the log keeps only the steps the checkpoint covers; the rest is redone
+    if (damaged && !opts.quiet) io.err(`note: dropped ${damaged} damaged line(s) of ${run.logFile} (not JSON with a step)\n`);
     if (!opts.quiet) io.err(`resuming ${out} at step ${search.step}/${T}\n`);
   } else if (opts.resume) {
     // nothing to resume from (stopped before its first checkpoint, or a new directory): start over in place

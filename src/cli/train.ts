@@ -94,7 +94,8 @@ export async function runTrain(args: string[]): Promise<number> {
       trainer.restore(ck as TrainerCheckpoint);
       win = extra.window;
       wallBefore = extra.wallSeconds;
-      run.truncateLog(trainer.step);
+      const damaged = run.truncateLog(trainer.step);
+      if (damaged) process.stderr.write(`note: dropped ${damaged} damaged line(s) of ${run.logFile} (not JSON with a step)\n`);
       process.stderr.write(`resuming ${out} at step ${trainer.step}/${trainer.totalSteps}\n`);
     } else {
       run.truncateLog(0);
