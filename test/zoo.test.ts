@@ -4,11 +4,24 @@ import { describe, expect, it } from 'vitest';
 import * as op from '../src/autograd/ops.js';
 import { Tensor, stepScope } from '../src/autograd/tensor.js';
 import { FliqsError } from '../src/core/errors.js';
+import { runtime } from '../src/core/runtime.js';
 import { createModel, describeModel, MODEL_NAMES } from '../src/nn/zoo.js';
 import { parseFormat } from '../src/formats/format.js';
 import { uniformCost } from '../src/search/cost.js';
 
 describe('model zoo', () => {
+  it('describeModel leaves nothing allocated (it used to keep its forward output: 64 B per call)', () => {
+    for (const name of ['cnn', 'resnet8'] as const) {
+      const m = createModel(name, { inputShape: [28, 28, 1] });
+      describeModel(m, [28, 28, 1]);
+      const before = runtime.arena.bytesInUse, blocks = runtime.arena.liveBlocks;
+      for (let i = 0; i < 5; i++) describeModel(m, [28, 28, 1]);
+      expect(runtime.arena.bytesInUse).toBe(before);
+      expect(runtime.arena.liveBlocks).toBe(blocks);
+      m.free();
+    }
+  });
+
   it('lenet5 MACs on 28×28×1 equal a hand count', () => {
     const layers = describeModel(createModel('lenet5'), [28, 28, 1]);
     expect(layers.map((l) => [l.kind, l.macs])).toEqual([

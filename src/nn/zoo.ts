@@ -269,7 +269,8 @@ export function describeModel(model: Module, inputShape: readonly [number, numbe
   const wasTraining = model.training;
   model.eval();
   try {
-    stepScope(() => noGrad(() => model.forward(Tensor.zeros([1, ...inputShape]))));
+    // the scope frees every temporary; the output it hands back is ours to free
+    stepScope(() => noGrad(() => model.forward(Tensor.zeros([1, ...inputShape])))).free();
   } finally {
     if (wasTraining) model.train();
   }
