@@ -67,6 +67,14 @@ describe('Trainer', () => {
     expect(() => t.restore(other.checkpoint())).toThrow(/checkpoint: has no matching param/);
     const bad = t.checkpoint();
     expect(() => t.restore({ ...bad, meta: { ...bad.meta, step: 10_000 } })).toThrow(/checkpoint: has step 10000/);
+    // crafted quantizer states (a valid checksum does not make them well-formed): refused before any write
+    const moved = { ...bad, tensors: Object.fromEntries(Object.entries(bad.tensors).map(([k, v]) => [k, v.map((x) => x + 1)])) };
+    const q0 = bad.meta.quant[0]!;
+    for (const q of [{ ...q0, actClips: 5 }, { ...q0, actClips: [['INT8', -1]] }, { ...q0, quantizeWeights: 'yes' }, { ...q0, actStd: 'x' },
+      { ...q0, weightClips: [[1, 2]] }, null]) {
+      const quant = [q, ...bad.meta.quant.slice(1)];
+      expect(() => t.restore({ ...moved, meta: { ...moved.meta, step: 3, quant } } as typeof bad)).toThrow(FliqsError);
+    }
     const after = t.model.stateDict().values;
     for (const k of Object.keys(before)) expect([...after[k]!]).toEqual([...before[k]!]);
     expect(t.step).toBe(0);

@@ -38,6 +38,29 @@ export interface QuantizerState {
   weightClips?: Array<[string, number]>;
 }
 
+/**
+ * Checks a quantizer's saved state completely (a checkpoint may be crafted with a valid checksum), so a restore
+ * can refuse it before anything is written. Throws a FliqsError naming `input`.
+ */
+export function checkQuantizerState(s: unknown, input = 'checkpoint'): QuantizerState {
+  const bad = (why: string): never => { throw new FliqsError(input, why, 'the quantizer state fliqs saved'); };
+  if (s === null || typeof s !== 'object') bad(`has quantizer state ${describe(s)}`);
+  const q = s as Record<string, unknown>;
+  for (const k of ['weightFormat', 'actFormat']) {
+    if (typeof q[k] !== 'string') bad(`has ${k} ${describe(q[k])}`);
+    parseFormat(q[k] as string);
+  }
+  for (const k of ['quantizeWeights', 'quantizeActivations']) if (typeof q[k] !== 'boolean') bad(`has ${k} ${describe(q[k])}`);
+  if (q.actStd !== null && !(typeof q.actStd === 'number' && Number.isFinite(q.actStd) && q.actStd >= 0)) bad(`has actStd ${describe(q.actStd)}`);
+  const clips = (k: string, v: unknown): void => {
+    if (!Array.isArray(v) || !v.every((e) => Array.isArray(e) && e.length === 2 && typeof e[0] === 'string'
+      && typeof e[1] === 'number' && Number.isFinite(e[1]) && e[1] > 0)) bad(`has ${k} ${describe(v)} (not [format, clip > 0] pairs)`);
+  };
+  clips('actClips', q.actClips);
+  if (q.weightClips !== undefined) clips('weightClips', q.weightClips);
+  return q as unknown as QuantizerState;
+}
+
 export class Quantizer {
   /** Format of the weights (FP32: no quantization). */
   weightFormat: Format = FP32;
@@ -149,7 +172,8 @@ export class Quantizer {
   }
 
   /** Restores state() (formats, phase switches, profiled std and clips); older checkpoints may lack weightClips. */
-  restore(s: QuantizerState): void {
+  restore(state: QuantizerState): void {
+    const s = checkQuantizerState(state);
     this.weightFormat = parseFormat(s.weightFormat);
     this.actFormat = parseFormat(s.actFormat);
     this.quantizeWeights = s.quantizeWeights;

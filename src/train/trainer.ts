@@ -12,7 +12,7 @@ import { batches, batchCount, type Augment, type Batch } from '../data/batches.j
 import { checkDataset, type Dataset, type DatasetSplits } from '../data/dataset.js';
 import { parseFormat, type Format } from '../formats/format.js';
 import { requireModule, type Module } from '../nn/module.js';
-import { quantLayers, type QuantizerState } from '../nn/quant.js';
+import { checkQuantizerState, quantLayers, type QuantizerState } from '../nn/quant.js';
 import { Adam, AdamW, RMSProp, SGD, parseSchedule, type Optimizer, type OptimizerState, type Schedule } from '../optim/index.js';
 
 export const OPTIMIZERS = ['sgd', 'adam', 'adamw', 'rmsprop'] as const;
@@ -271,9 +271,9 @@ export class Trainer {
     const layers = new Map(this.layers);
     if (!Array.isArray(meta.quant) || meta.quant.length !== layers.size) bad(`describes ${describe(meta.quant)} quantized layers, this model has ${layers.size}`);
     const quant = meta.quant.map((q) => {
+      checkQuantizerState(q); // checked completely before anything is written
       const l = layers.get(q.name);
-      if (!l) return bad(`names a layer ${q.name} this model does not have`);
-      parseFormat(q.weightFormat); parseFormat(q.actFormat); // checked before anything is written
+      if (!l) return bad(`names a layer ${describe(q.name)} this model does not have`);
       return { l, q };
     });
     this.optimizer.loadStateDict(meta.optimizer); // checks its state completely before writing
