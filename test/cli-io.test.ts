@@ -33,6 +33,14 @@ describe('fliqs and files it cannot write', () => {
     expect(oneLine(r.err).join('\n')).toMatch(new RegExp(`${file}/run/config.json: cannot be written \\(ENOTDIR`));
   });
 
+  it.runIf(existsSync('/proc/self'))('--out under /proc: one line, exit 1 (Node\'s recursive mkdir never returned there)', () => {
+    const t0 = Date.now();
+    const r = sh(`${CLI} ${TRAIN} --out /proc/fliqs-test-run`);
+    expect(r.code, r.err).toBe(1);
+    expect(oneLine(r.err).join('\n')).toMatch(/\/proc\/fliqs-test-run\/config\.json: cannot be written \(ENOENT/);
+    expect(Date.now() - t0).toBeLessThan(20000);
+  });
+
   it('a full disk (a file-size limit) during checkpoints: one line, exit 1, no temp file left', () => {
     const out = join(root, 'full');
     const r = sh(`ulimit -f 8; ${CLI} ${TRAIN} --out ${out}`);

@@ -1,7 +1,7 @@
 // Files that must never be torn: everything fliqs writes goes to a temp path first and is renamed.
 
-import { mkdirSync, appendFileSync, existsSync, readFileSync, statSync } from 'node:fs';
-import { writeAtomic as writeFileAtomic } from '../data/node/files.js';
+import { appendFileSync, existsSync, readFileSync, statSync } from 'node:fs';
+import { ensureDir, writeAtomic as writeFileAtomic } from '../data/node/files.js';
 import { dirname } from 'node:path';
 import { FliqsError, FliqsIoError, ioReason } from '../core/errors.js';
 
@@ -55,7 +55,7 @@ export function readJson<T>(path: string, what: string): T {
 /** Appends one JSON line (log.jsonl). */
 export function appendJsonLine(path: string, value: unknown): void {
   try {
-    mkdirSync(dirname(path), { recursive: true });
+    ensureDir(dirname(path));
     appendFileSync(path, `${JSON.stringify(value)}\n`);
   } catch (e) {
     throw new FliqsIoError(path, `cannot be appended to (${ioReason(e)})`, 'a writable directory for --out with free space');

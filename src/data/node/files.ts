@@ -2,7 +2,7 @@
 // FliqsError that says how to fix a missing file, atomic writes, and the cache directory.
 
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { FliqsError, FliqsIoError, ioReason } from '../../core/errors.js';
@@ -30,6 +30,20 @@ export function readBytes(file: string, fix: string): Uint8Array {
   }
 }
 
+/**
+ * Creates a folder and its missing parents, one level at a time. Node's mkdirSync(…, { recursive: true })
+ * never returns for a path under /proc (ENOENT on a parent that exists makes it retry forever); this throws
+ * the first error instead.
+ */
+export function ensureDir(dir: string): void {
+  const missing: string[] = [];
+  for (let d = dir; !existsSync(d); d = dirname(d)) {
+    missing.push(d);
+    if (dirname(d) === d) break;
+  }
+  for (const d of missing.reverse()) mkdirSync(d);
+}
+
 /** Temp files writeAtomic leaves only when killed between write and rename: `<file>.<pid>.<8 hex>.tmp`. */
 export const TMP_SUFFIX = '.tmp';
 export const TMP_PATTERN = /\.\d+\.[0-9a-f]{8}\.tmp$/;
@@ -42,7 +56,7 @@ export function writeAtomic(file: string, bytes: Uint8Array | string,
   fix = 'a writable cache directory; set the cacheDir option or FLIQS_CACHE_DIR'): void {
   const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}${TMP_SUFFIX}`;
   try {
-    mkdirSync(dirname(file), { recursive: true });
+    ensureDir(dirname(file));
     writeFileSync(tmp, bytes);
     renameSync(tmp, file);
   } catch (e) {
