@@ -50,6 +50,41 @@ describe('fliqs CLI with bad arguments', () => {
     expect(bad).toEqual([]);
   });
 
+  it('random argument lists (seeded): no stack trace, no hang, exit 0/1/2', async () => {
+    // Known flags with hostile values, unknown flags and stray words, mixed; runs that would train are cut
+    // short with --stop-after 1 (train, search) or a tiny --limit. The oracle is the contract for any input:
+    // one `fliqs <command>:` line on failure, never a stack trace, never more than the time limit.
+    const commands = ['search', 'train', 'export', 'eval', 'report', 'analyze', 'demo', 'pareto'];
+    const flags = ['--model', '--width', '--data', '--epochs', '--batch', '--lr', '--seed', '--limit', '--validation', '--space', '--target',
+      '--format', '--threads', '--jobs', '--out', '--gamma', '--steps', '--log-every', '--checkpoint-every', '--tensors', '--n', '--dist',
+      '--widths', '--targets', '--uniform', '--pin', '--val-batch', '--bogus', '--resume', '--help'];
+    const values = ['', '0', '-1', '1', '2', '1.5', 'NaN', 'Infinity', '1e309', '2147483648', '4294967297', '9'.repeat(40), 'abc', 'INT4', 'E9M9',
+      '0.5xINT8', 'cnn', 'synthetic', 'gaussian', dir, junk, missing, '/dev/null', '/proc/x', '--', '=', 'x=y', '\u0000'];
+    let seed = 12345;
+    const rand = (n: number): number => { seed = (seed * 1103515245 + 12345) >>> 0; return seed % n; };
+    const runs: string[][] = [];
+    for (let i = 0; i < 48; i++) {
+      const cmd = commands[rand(commands.length)]!;
+      const args = cmd === 'export' || cmd === 'eval' || cmd === 'report' ? [values[rand(values.length)]!] : [];
+      for (let k = rand(4); k >= 0; k--) {
+        args.push(flags[rand(flags.length)]!);
+        if (rand(5) > 0) args.push(values[rand(values.length)]!);
+      }
+      if (cmd === 'train' || cmd === 'search') args.push('--stop-after', '1', '--limit', '256', '--out', join(dir, `run-${i}`));
+      if (cmd === 'pareto') args.push('--limit', '256', '--steps', '2', '--out', join(dir, `sweep-${i}`));
+      runs.push([cmd, ...args]);
+    }
+    const results: Array<[string[], { code: number | null; err: string }]> = [];
+    for (let i = 0; i < runs.length; i += 4) {
+      const batch = runs.slice(i, i + 4);
+      results.push(...(await Promise.all(batch.map(async (a) => [a, await fliqs(a)] as [string[], { code: number | null; err: string }]))));
+    }
+    const bad = results.filter(([, r]) => r.code === null || ![0, 1, 2].includes(r.code) || /\n\s+at |node:internal/.test(r.err)
+      || (r.code !== 0 && !/^fliqs [a-z]*:? /m.test(r.err)))
+      .map(([args, r]) => `fliqs ${args.join(' ')} → exit ${r.code}: ${r.err.slice(0, 300)}`);
+    expect(bad).toEqual([]);
+  }, 240_000);
+
   it('names that are not commands, prototype keys included, are usage errors (exit 2)', async () => {
     for (const name of ['toString', '__proto__', 'constructor', 'hasOwnProperty']) {
       const r = await fliqs([name]);
