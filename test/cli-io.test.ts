@@ -2,7 +2,7 @@
 // file-size limit standing in for a full disk, a closed output pipe, temp files a kill left behind: one line
 // naming the file and the cause, exit 1 (I/O), no stack trace, no temp file left. And run-folder files that
 // are not what fliqs wrote (items 4, 5): a folder or /dev/zero in a file's place, a config.json edited into
-// null or a bad value, a train run given to `report`: one line naming the file, exit 2, nothing read first.
+// null, a bad value or a new learning rate, a train run given to `report`: one line naming the file, exit 2.
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -74,6 +74,10 @@ describe('fliqs and files it cannot write', () => {
         const c = JSON.parse(readFileSync(join(d, 'config.json'), 'utf8'));
         writeFileSync(join(d, 'config.json'), JSON.stringify({ ...c, 'checkpoint-every': 'x' }));
       }), 'train --resume', /config\.json: has a value its flag refuses: --checkpoint-every "x"/],
+      [variant('config-lr', (d) => {
+        const c = JSON.parse(readFileSync(join(d, 'config.json'), 'utf8'));
+        writeFileSync(join(d, 'config.json'), JSON.stringify({ ...c, lr: c.lr * 10 }));
+      }), 'train --resume', /config\.json: was edited after the checkpoint was written \(lr /],
       [base, 'report', /log\.jsonl: line 1 is not a search step/],
     ];
     for (const [dir, cmd, want] of cases) {

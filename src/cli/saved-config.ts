@@ -72,3 +72,20 @@ export function checkSavedSearchConfig<T>(saved: unknown, file: string): T {
   }
   return o as T;
 }
+
+/**
+ * The edits between the config a checkpoint was made with (stored in it; absent in older checkpoints) and the
+ * config.json a resume reads: none, or a FliqsError naming config.json and each changed field. A resumed run
+ * continues the checkpoint's optimizer and schedule, so an edit would silently mix two runs.
+ */
+export function refuseEditsSince(checkpointConfig: unknown, now: object, file: string): void {
+  if (checkpointConfig === undefined || checkpointConfig === null || typeof checkpointConfig !== 'object') return;
+  const was = checkpointConfig as Record<string, unknown>, is = now as Record<string, unknown>;
+  const keys = [...new Set([...Object.keys(was), ...Object.keys(is)])];
+  const edits = keys.filter((k) => JSON.stringify(was[k]) !== JSON.stringify(is[k]))
+    .map((k) => `${k} ${JSON.stringify(was[k]) ?? '(none)'} → ${JSON.stringify(is[k]) ?? '(none)'}`);
+  if (edits.length > 0) {
+    throw new FliqsError(file, `was edited after the checkpoint was written (${edits.join(', ')})`,
+      'the config the checkpoint was made with (undo the edit), or a new run folder for the new settings');
+  }
+}

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { FliqsError, FliqsIoError } from '../core/errors.js';
-import { checkSavedSearchConfig } from './saved-config.js';
+import { checkSavedSearchConfig, refuseEditsSince } from './saved-config.js';
 import { loadDataset, DATASET_NAMES, type DatasetName } from '../data/node/load.js';
 import type { DatasetSplits } from '../data/dataset.js';
 import { parseFormat, type Format } from '../formats/format.js';
@@ -250,6 +250,8 @@ export function executeSearch(config: SearchConfig, out: string, io: Io, opts: {
   let wallBefore = 0;
   const ck = opts.resume ? run.loadCheckpoint() : null;
   if (ck) {
+    const saved = ((ck as TrainerCheckpoint).meta?.extra as { user?: { config?: unknown } } | undefined)?.user?.config;
+    refuseEditsSince(saved, config, run.configFile);
     const user = search.restore(ck as TrainerCheckpoint) as { wallSeconds?: number } | undefined;
     wallBefore = user?.wallSeconds ?? 0;
     const damaged = run.truncateLog(search.step); // the log keeps only the steps the checkpoint covers; the rest is redone
@@ -264,7 +266,7 @@ export function executeSearch(config: SearchConfig, out: string, io: Io, opts: {
   }
   const start = Date.now();
   const wall = (): number => wallBefore + (Date.now() - start) / 1000;
-  const saveCheckpoint = (): void => run.saveCheckpoint(search.checkpoint({ wallSeconds: wall() }));
+  const saveCheckpoint = (): void => run.saveCheckpoint(search.checkpoint({ wallSeconds: wall(), config }));
   const names = shortNames(spaceFormats(search.space));
   const bar = new Progress({ total: T, ...(io.progress ? { stream: io.progress } : {}), logEveryMs: opts.quiet ? 1e12 : 5000 });
   if (!opts.quiet) {

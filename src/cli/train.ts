@@ -13,7 +13,7 @@ import { parseFlags, usage, UsageError, type FlagSpecs } from './args.js';
 import { appendJsonLine, writeJson } from './files.js';
 import { Progress } from './progress.js';
 import { RunDir } from './run-dir.js';
-import { checkSavedFlags } from './saved-config.js';
+import { checkSavedFlags, refuseEditsSince } from './saved-config.js';
 import { processIo, usageFailure } from './search.js';
 
 export const TRAIN_FLAGS = {
@@ -87,10 +87,11 @@ export async function runTrain(args: string[]): Promise<number> {
   if (resume) {
     const ck = run.loadCheckpoint();
     if (ck) {
-      const extra = (ck as TrainerCheckpoint).meta.extra as { kind?: string; window?: typeof win; wallSeconds?: number } | undefined;
+      const extra = (ck as TrainerCheckpoint).meta.extra as { kind?: string; window?: typeof win; wallSeconds?: number; config?: unknown } | undefined;
       if (extra?.kind !== 'fliqs-train' || !extra.window || typeof extra.wallSeconds !== 'number') {
         throw new FliqsError(run.checkpointFile, 'was not written by fliqs train', 'the checkpoint of a fliqs train run (a search run resumes with fliqs search --resume)');
       }
+      refuseEditsSince(extra.config, config, run.configFile);
       trainer.restore(ck as TrainerCheckpoint);
       win = extra.window;
       wallBefore = extra.wallSeconds;
@@ -128,11 +129,11 @@ export async function runTrain(args: string[]): Promise<number> {
         appendJsonLine(run.logFile, { step: r.step, epoch: r.epoch, validationLoss: v.loss, validationAccuracy: v.accuracy });
       }
       if ((done % checkpointEvery === 0 || epochEnd) && done < trainer.totalSteps && !trainer.profiling) {
-        run.saveCheckpoint(trainer.checkpoint({ kind: 'fliqs-train', window: win, wallSeconds: wall() }));
+        run.saveCheckpoint(trainer.checkpoint({ kind: 'fliqs-train', window: win, wallSeconds: wall(), config }));
       }
       if (stopAfter !== undefined && ++stepsThisRun >= stopAfter && done < trainer.totalSteps) {
         if (trainer.profiling) continue; // a checkpoint needs a finished profile: stop right after it
-        run.saveCheckpoint(trainer.checkpoint({ kind: 'fliqs-train', window: win, wallSeconds: wall() }));
+        run.saveCheckpoint(trainer.checkpoint({ kind: 'fliqs-train', window: win, wallSeconds: wall(), config }));
         progress.done();
         process.stderr.write(`stopped after step ${done} with a checkpoint; continue with: fliqs train --resume --out ${out}\n`);
         return 0;
@@ -148,7 +149,7 @@ export async function runTrain(args: string[]): Promise<number> {
   }
   progress.done();
   // the trained weights, for `fliqs export` (a resumed finished run restores them and only evaluates)
-  run.saveCheckpoint(trainer.checkpoint({ kind: 'fliqs-train', window: win, wallSeconds: wall() }));
+  run.saveCheckpoint(trainer.checkpoint({ kind: 'fliqs-train', window: win, wallSeconds: wall(), config }));
   const val = trainer.evaluate(data.validation), test = trainer.evaluate(data.test);
   const result = {
     model: config.model, width: config.width, data: config.data, format: format.name, seed: config.seed,
