@@ -50,10 +50,11 @@ describe('fliqs CLI with bad arguments', () => {
     expect(bad).toEqual([]);
   });
 
-  it('random argument lists (seeded): no stack trace, no hang, exit 0/1/2', async () => {
+  it('random argument lists (seeded): no stack trace, no hang, exit 0/1/2, no unknown flag accepted', async () => {
     // Known flags with hostile values, unknown flags and stray words, mixed; runs that would train are cut
     // short with --stop-after 1 (train, search) or a tiny --limit. The oracle is the contract for any input:
-    // one `fliqs <command>:` line on failure, never a stack trace, never more than the time limit.
+    // one `fliqs <command>:` line on failure, never a stack trace, never more than the time limit, and never
+    // exit 0 with an unknown flag.
     const commands = ['search', 'train', 'export', 'eval', 'report', 'analyze', 'demo', 'pareto'];
     const flags = ['--model', '--width', '--data', '--epochs', '--batch', '--lr', '--seed', '--limit', '--validation', '--space', '--target',
       '--format', '--threads', '--jobs', '--out', '--gamma', '--steps', '--log-every', '--checkpoint-every', '--tensors', '--n', '--dist',
@@ -79,8 +80,10 @@ describe('fliqs CLI with bad arguments', () => {
       const batch = runs.slice(i, i + 4);
       results.push(...(await Promise.all(batch.map(async (a) => [a, await fliqs(a)] as [string[], { code: number | null; err: string }]))));
     }
-    const bad = results.filter(([, r]) => r.code === null || ![0, 1, 2].includes(r.code) || /\n\s+at |node:internal/.test(r.err)
-      || (r.code !== 0 && !/^fliqs [a-z]*:? /m.test(r.err)))
+    // An unknown flag must never be accepted (unless --help asked for the help instead).
+    const mustFail = (args: string[]): boolean => args.includes('--bogus') && !args.includes('--help');
+    const bad = results.filter(([args, r]) => r.code === null || ![0, 1, 2].includes(r.code) || /\n\s+at |node:internal/.test(r.err)
+      || (r.code !== 0 && !/^fliqs [a-z]*:? /m.test(r.err)) || (mustFail(args) && r.code === 0))
       .map(([args, r]) => `fliqs ${args.join(' ')} → exit ${r.code}: ${r.err.slice(0, 300)}`);
     expect(bad).toEqual([]);
   }, 240_000);
