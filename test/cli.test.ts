@@ -1,5 +1,6 @@
 // The `fliqs` command as a user runs it (from dist/, which `npm test` builds first).
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
 function fliqs(...args: string[]) {
@@ -38,6 +39,15 @@ describe('fliqs CLI', () => {
     const ok = fliqs('demo', '--threads', '1', '--seed', '3');
     expect(ok.code, ok.err).toBe(0);
     expect(ok.out).toBe(fliqs('demo', '--threads', '2', '--seed', '3').out); // the same figures on any thread count
+  });
+
+  it('--version prints the package version and exits 0', () => {
+    const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+    for (const flag of ['--version', '-v']) {
+      const r = fliqs(flag);
+      expect(r.code).toBe(0);
+      expect(r.out).toBe(`fliqs ${version}\n`);
+    }
   });
 
   it('an unknown command is a usage error (exit 2)', () => {

@@ -1,7 +1,7 @@
 #!/usr/bin/env -S node --experimental-wasm-relaxed-simd
 // The `fliqs` command: dispatches to one file per command. Node-only: the core stays browser-safe.
 
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FliqsError, FliqsIoError } from '../core/errors.js';
 import { runAnalyze } from './analyze.js';
@@ -40,11 +40,16 @@ const commands: Record<string, { run: (args: string[]) => Promise<number> | numb
 };
 
 const [cmd, ...rest] = process.argv.slice(2);
+if (cmd === '--version' || cmd === '-v') {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  process.stdout.write(`fliqs ${pkg.version}\n`);
+  process.exit(0);
+}
 const entry = cmd === undefined || !Object.hasOwn(commands, cmd) ? undefined : commands[cmd];
 if (!entry) {
   const list = Object.entries(commands).map(([k, c]) => `  ${k.padEnd(8)} ${c.help}`).join('\n');
   process.stderr.write(`${cmd && cmd !== '--help' && cmd !== '-h' ? `fliqs: unknown command ${JSON.stringify(cmd)}\n` : ''}`
-    + `usage: fliqs <command> [flags]   (fliqs <command> --help for its flags)\n\n${list}\n`);
+    + `usage: fliqs <command> [flags]   (fliqs <command> --help for its flags; fliqs --version)\n\n${list}\n`);
   process.exit(cmd === undefined || cmd === '--help' || cmd === '-h' ? 0 : 2);
 }
 // A closed pipe (`fliqs demo | head`) ends the output quietly, as for any command-line tool.
