@@ -41,6 +41,13 @@ describe('fliqs CLI', () => {
     expect(ok.out).toBe(fliqs('demo', '--threads', '2', '--seed', '3').out); // the same figures on any thread count
   });
 
+  it('start --help describes start (on stdout, exit 0)', () => {
+    const r = fliqs('start', '--help');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^usage: fliqs start/);
+    expect(r.out).toMatch(/exports its result/);
+  });
+
   it('--version prints the package version and exits 0', () => {
     const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
     for (const flag of ['--version', '-v']) {

@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FliqsError, FliqsIoError } from '../core/errors.js';
 import { runAnalyze } from './analyze.js';
+import { usage } from './args.js';
 import { runDemo } from './demo.js';
 import { runEval } from './eval.js';
 import { runExport } from './export.js';
@@ -15,6 +16,13 @@ import { runTrain } from './train.js';
 
 /** `npm start`: the default search, into the first free runs/default-search[-N]. */
 function runStart(args: string[]): number {
+  if (args.includes('--help') || args.includes('-h')) {
+    const base = DEFAULT_SEARCH_ARGS.filter((_, i, a) => a[i] !== '--out' && a[i - 1] !== '--out').join(' ');
+    process.stdout.write(usage('start', 'Runs the default FLIQS search into the first free runs/default-search[-N], then exports its result '
+      + `(fliqs export) and evaluates the exported file on its low-precision kernels (fliqs eval). Defaults: ${base}. `
+      + 'Any flag of `fliqs search` (fliqs search --help) changes them, e.g. fliqs start --space fp-s.', {}));
+    return 0;
+  }
   let out = 'runs/default-search';
   for (let i = 2; existsSync(out); i++) out = `runs/default-search-${i}`;
   const base = [...DEFAULT_SEARCH_ARGS];
