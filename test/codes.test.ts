@@ -39,6 +39,12 @@ describe('encode / decode', () => {
     expect([...decode('BF16', [0x3f80, 0x7fc0])]).toEqual([1, NaN]);
   });
 
+  it('quantizeToCodes refuses NaN, saying storage codes have none', () => {
+    for (const name of ['INT8', 'E4M3', 'BF16']) {
+      expect(() => quantizeToCodes(new Float32Array([0.5, NaN]), name, 1)).toThrow(/x\[1\]: is NaN, and the storage codes of \w+ have no NaN/);
+    }
+  });
+
   it('quantizeToCodes → dequantizeCodes gives back quantize(x, f, clip) bit for bit', () => {
     fc.assert(fc.property(fc.constantFrom('INT4', 'INT8', 'E2M1', 'E4M3', 'E5M2', 'E3M2', 'E1M0', 'E4M0', 'BF16'),
       fc.array(fc.float({ noNaN: true }), { maxLength: 40 }), fc.double({ min: 0.01, max: 100, noNaN: true }), (name, xs, clip) => {

@@ -159,6 +159,11 @@ export function unpackCodes(bytes: Uint8Array, bits: number, count: number): Uin
 export function quantizeToCodes(x: Float32Array, format: Format | string, clip?: number): { codes: Uint32Array; scale: number } {
   requireF32('x', x);
   const f = parseFormat(format);
+  const nan = x.findIndex(Number.isNaN);
+  if (nan >= 0) {
+    throw new FliqsError(`x[${nan}]`, `is NaN, and the storage codes of ${f.name} have no NaN (fake quantization keeps NaN; a stored model cannot)`,
+      'numbers that are not NaN');
+  }
   const s = checkedScale(f, clip);
   const grid = quantizeRef(x.map((v) => v * s), f, f.ignoresClip ? 1 : f.maxValue);
   return { codes: encode(f, grid), scale: s };
