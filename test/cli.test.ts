@@ -48,6 +48,16 @@ describe('fliqs CLI', () => {
     expect(r.out).toMatch(/exports its result/);
   });
 
+  it('an unexpected error (a bug) is one line pointing at a file with the trace, exit 1', () => {
+    // stdout.write throwing a TypeError stands in for a bug inside a command
+    const r = spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', '--import',
+      'data:text/javascript,process.stdout.write=()=>{throw new TypeError("boom")}', 'dist/cli/main.js', 'demo'], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status).toBe(1);
+    const m = /^fliqs demo: unexpected error: boom \(the trace is in (\S+\.log); please report it\)\n$/.exec(r.stderr);
+    expect(m, r.stderr).not.toBeNull();
+    expect(readFileSync(m![1]!, 'utf8')).toMatch(/TypeError: boom\n\s+at /);
+  });
+
   it('--version prints the package version and exits 0', () => {
     const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
     for (const flag of ['--version', '-v']) {

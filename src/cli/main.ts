@@ -1,7 +1,8 @@
 #!/usr/bin/env -S node --experimental-wasm-relaxed-simd
 // The `fliqs` command: dispatches to one file per command. Node-only: the core stays browser-safe.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FliqsError, FliqsIoError } from '../core/errors.js';
 import { runAnalyze } from './analyze.js';
@@ -64,12 +65,34 @@ if (!entry) {
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0); else throw e; });
 }
+
+/**
+ * A failure fliqs did not foresee (a bug): one line with the message and where the full trace was written
+ * (a file in the temp folder), exit 1. Never a stack trace on the terminal.
+ */
+function unexpected(e: unknown): void {
+  const text = e instanceof Error ? `${e.stack ?? e.message}` : String(e);
+  let where = '(the trace could not be written)';
+  try {
+    const file = join(tmpdir(), `fliqs-${cmd}-${process.pid}-${Date.now()}.log`);
+    writeFileSync(file, `fliqs ${[cmd, ...rest].join(' ')}\nnode ${process.version}\n\n${text}\n`);
+    where = `the trace is in ${file}`;
+  } catch { /* keep the one line */ }
+  const message = (e instanceof Error ? e.message : String(e)).replace(/\s*\n\s*/g, ' ');
+  process.stderr.write(`fliqs ${cmd}: unexpected error: ${message} (${where}; please report it)\n`);
+  process.exitCode = 1;
+}
+process.on('uncaughtException', (e) => { unexpected(e); process.exit(1); });
+
 try {
   process.exitCode = await entry.run(rest);
 } catch (e) {
   // Bad input that surfaced late (a corrupt checkpoint, a missing data package; exit 2) or a file that could
   // not be read or written (a full disk, a read-only folder; exit 1): say what, not a stack.
-  if (!(e instanceof FliqsError)) throw e;
-  process.stderr.write(`fliqs ${cmd}: ${e.message.replace(/\s*\n\s*/g, ' ')}\n`);
-  process.exitCode = e instanceof FliqsIoError ? 1 : 2;
+  if (e instanceof FliqsError) {
+    process.stderr.write(`fliqs ${cmd}: ${e.message.replace(/\s*\n\s*/g, ' ')}\n`);
+    process.exitCode = e instanceof FliqsIoError ? 1 : 2;
+  } else {
+    unexpected(e);
+  }
 }
