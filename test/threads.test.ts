@@ -14,6 +14,7 @@ import { setWinogradDispatch } from '../src/kernels/winograd.js';
 import { Search, syntheticSplits, createModel } from '../src/index.js';
 import { Rng } from '../src/core/random.js';
 import { quantize, quantizePerChannel, steGradient } from '../src/kernels/quant.js';
+import { conv2dI8, depthwiseConv2dI8, gemmI8, gemmI8Dequant, packWeightsI4, packWeightsI8 } from '../src/kernels/int8.js';
 
 const THREADS = [1, 2, 3, 4];
 let saved = { threads: 1, work: 1 };
@@ -139,6 +140,38 @@ describe.each([['relaxed', runtime], ['simd', null]] as const)('%s module: the s
         return [r, g, s, e, y, m];
       });
     }
+  });
+});
+
+describe('int8 inference kernels: the same bits for 1–4 threads', () => {
+  it('gemm (int32 and dequantized f32 out), conv2d (int8 and INT4 panels) and depthwise conv2d', () => {
+    const rng = new Rng(17), rt = runtime;
+    const codes = (n: number): number => {
+      const p = rt.arena.alloc(n);
+      const v = rt.i8;
+      for (let i = 0; i < n; i++) v[p + i] = Math.floor(rng.uniform() * 255) - 127;
+      return p;
+    };
+    const [M, K, N] = [37, 29, 21];
+    const a = codes(M * K), w = packWeightsI8(codes(K * N), K, N), w4 = packWeightsI4(codes(Math.ceil(9 * 6 * 10 / 2)), 9 * 6, 10);
+    const [B, H, W, C] = [5, 9, 7, 6];
+    const x = codes(B * H * W * C), wc = packWeightsI8(codes(9 * C * 10), 9 * C, 10), dw = codes(9 * C);
+    const out = rt.arena.alloc(4 * 4096);
+    const read = (bytes: number): Float32Array => Float32Array.from(rt.i32.subarray(out >> 2, (out >> 2) + bytes / 4), (v) => v);
+    const f32 = (n: number): Float32Array => rt.f32.slice(out >> 2, (out >> 2) + n);
+    sameForAnyThreadCount(() => {
+      gemmI8(a, M, w, out);
+      const r1 = read(M * N * 4);
+      gemmI8Dequant(a, M, w, out, { sA: 3, sW: 0.7, bias: Array.from({ length: N }, (_, i) => i / 7) });
+      const r2 = f32(M * N);
+      const s1 = conv2dI8(x, [B, H, W, C], wc, [3, 3], out, { stride: 1, padding: 1, dequant: { sA: 2, sW: 0.5 } });
+      const r3 = f32(s1.reduce((p, q) => p * q, 1));
+      const s2 = conv2dI8(x, [B, H, W, C], w4, [3, 3], out, { stride: 2, padding: 1 });
+      const r4 = read(4 * s2.reduce((p, q) => p * q, 1));
+      const s3 = depthwiseConv2dI8(x, [B, H, W, C], dw, [3, 3], out, { padding: 1, dequant: { sA: 2, sW: 0.25 } });
+      const r5 = f32(s3.reduce((p, q) => p * q, 1));
+      return [r1, r2, r3, r4, r5];
+    });
   });
 });
 

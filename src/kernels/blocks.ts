@@ -3,10 +3,10 @@
 // step's block, which src/kernels/optim.ts fills (its layout is the optimizer's, see assembly/optim.ts).
 // Layouts (CG, QP) come from scripts/wasm-abi.mjs through core/abi.generated.ts, as the kernels' readers
 // (assembly/inline/conv_geometry.ts, quant_params.ts) do. Each runtime's module holds one block of each kind
-// in its static data (param_blocks(), assembly/memory.ts), so writing one never allocates; every call
+// in its static data (param_blocks(slot), assembly/memory.ts), so writing one never allocates; every call
 // rewrites it: write the block right before the kernel call that reads it. A call split over threads
-// (threads.ts) writes one block per task: slot t > 0 lives in an arena block allocated once per runtime,
-// so the first call that uses a slot may grow memory: write blocks before taking views.
+// (threads.ts) writes one block per task slot: the first 16 slots are static too; a slot beyond them lives in
+// an arena block allocated once per runtime, so its first use may grow memory: write blocks before taking views.
 
 import { BLOCK_BYTES, CG, QP } from '../core/abi.generated.js';
 import type { Runtime } from '../core/runtime.js';
@@ -15,10 +15,17 @@ import type { ConvShape } from './conv.ref.js';
 
 const areasOf = new WeakMap<Runtime, number[]>();
 
-/** Address of rt's parameter blocks for task slot `slot` (0: the calling thread's static ones). */
+/**
+ * Address of rt's parameter blocks for task slot `slot`: static data for the first static_slots() slots
+ * (0: the calling thread), an arena block kept for the runtime's lifetime beyond them.
+ */
 function area(rt: Runtime, slot = 0): number {
   let a = areasOf.get(rt);
-  if (!a) { a = [rt.kernels.param_blocks()]; areasOf.set(rt, a); }
+  if (!a) {
+    const k = rt.kernels;
+    a = Array.from({ length: k.static_slots() }, (_, i) => k.param_blocks(i));
+    areasOf.set(rt, a);
+  }
   while (a.length <= slot) a.push(rt.arena.alloc(CG.size + QP.size + BLOCK_BYTES.optim));
   return a[slot]!;
 }

@@ -11,6 +11,7 @@ import { parseFormat, type Format } from '../formats/format.js';
 import { kernelParams } from '../formats/params.js';
 import { convGeometry, quantParams } from './blocks.js';
 import type { ConvShape } from './conv.ref.js';
+import { minTaskWork, runTasks, splitRange, threadsFor, type Task } from './threads.js';
 
 /** Largest K for which |Σ a·b| ≤ 128·128·K stays inside int32. */
 export const MAX_K_I8 = Math.floor((2 ** 31 - 1) / (128 * 128));
@@ -228,7 +229,10 @@ function useEpilogue(rt: Runtime, d: DequantI8 | PreparedDequant, N: number): { 
   return { ...ep, release: () => rt.arena.free(ep.ptr) };
 }
 
-/** Packs row-major int8 A (pack_a_i8) and runs the GEMM. */
+/**
+ * Packs row-major int8 A (pack_a_i8) and runs the GEMM, its rows split over threads in whole 4-row panels
+ * (each output element is one exact int32 sum and one epilogue, whichever thread computes it).
+ */
 function runGemm(rt: Runtime, a: number, M: number, w: PackedWeightsI8, out: number, d: DequantI8 | PreparedDequant | null): void {
   const { K, N } = w;
   const pa = rt.arena.alloc(rt.kernels.packed_a_i8_bytes(M, K));
@@ -237,8 +241,14 @@ function runGemm(rt: Runtime, a: number, M: number, w: PackedWeightsI8, out: num
     if (d) ep = useEpilogue(rt, d, N);
     rt.kernels.pack_a_i8(a, pa, M, K);
     const names = INT8_GEMM_KERNELS[w.panel];
-    if (ep) rt.kernels[ep.mode === EPILOGUE.q8 ? names.q8 : names.f32](pa, w.ptr, out, M, N, K, ep.ptr);
-    else rt.kernels[names.i32](pa, w.ptr, out, M, N, K);
+    const panelBytes = (((K + 3) >> 2) << 1) * 16, rowBytes = N * outKind(d)[0];
+    const parts = splitRange(M, threadsFor(rt), 4, Math.ceil(minTaskWork() / (N * K)));
+    runTasks(rt, parts.map(([m0, m1]): Task => {
+      const p = pa + (m0 / 4) * panelBytes, o = out + m0 * rowBytes;
+      return ep
+        ? { kernel: ep.mode === EPILOGUE.q8 ? names.q8 : names.f32, args: [p, w.ptr, o, m1 - m0, N, K, ep.ptr] }
+        : { kernel: names.i32, args: [p, w.ptr, o, m1 - m0, N, K] };
+    }));
   } finally {
     rt.arena.free(pa);
     ep?.release();
@@ -360,14 +370,23 @@ export function conv2dI8(x: number, xShape: readonly [number, number, number, nu
     runGemm(rt, x, M, w, out, d);
     return shape;
   }
-  const scratch = rt.arena.alloc(rt.kernels.conv_i8_scratch_bytes(K));
+  const scratch: number[] = [];
   let ep: ReturnType<typeof useEpilogue> | null = null;
   try {
     if (d) ep = useEpilogue(rt, d, w.N);
-    const geo = convGeometry(rt, i8Shape(B, H, W, C, w.N, KH, KW, sh, sw, ph, pw, OH, OW, 1));
-    rt.kernels[INT8_KERNELS.conv2d](x, w.ptr, w.panel === 'i4' ? 4 : 8, out, ep?.mode ?? EPILOGUE.i32, ep?.ptr ?? 0, scratch, geo);
+    // split by images: each task packs and multiplies its own images' pixels (scratch and geometry per task)
+    const parts = splitRange(B, threadsFor(rt), 1, Math.ceil(minTaskWork() / (OH * OW * w.N * K)));
+    const tasks = parts.map(([n0, n1], slot): Task => {
+      scratch.push(rt.arena.alloc(rt.kernels.conv_i8_scratch_bytes(K)));
+      const geo = convGeometry(rt, i8Shape(n1 - n0, H, W, C, w.N, KH, KW, sh, sw, ph, pw, OH, OW, 1), slot);
+      return {
+        kernel: INT8_KERNELS.conv2d,
+        args: [x + n0 * H * W * C, w.ptr, w.panel === 'i4' ? 4 : 8, out + n0 * OH * OW * w.N * es, ep?.mode ?? EPILOGUE.i32, ep?.ptr ?? 0, scratch[slot]!, geo],
+      };
+    });
+    runTasks(rt, tasks);
   } finally {
-    rt.arena.free(scratch);
+    for (const p of scratch) rt.arena.free(p);
     ep?.release();
   }
   return shape;
@@ -399,8 +418,13 @@ export function depthwiseConv2dI8(x: number, xShape: readonly [number, number, n
   const [ph, pw] = pair('padding', options.padding, 0, 0);
   const ep = useEpilogue(rt, options.dequant, C!);
   try {
-    const geo = convGeometry(rt, i8Shape(B!, H!, W!, C!, C!, KH, KW, sh, sw, ph, pw, OH, OW, C!));
-    rt.kernels[INT8_KERNELS.depthwiseConv2d](x, w, ep.mode, ep.ptr, out, geo);
+    // split by images (each output pixel depends on its own image only)
+    const parts = splitRange(B!, threadsFor(rt), 1, Math.ceil(minTaskWork() / (OH * OW * C! * KH * KW * 8)));
+    runTasks(rt, parts.map(([n0, n1], slot): Task => ({
+      kernel: INT8_KERNELS.depthwiseConv2d,
+      args: [x + n0 * H! * W! * C!, w, ep.mode, ep.ptr, out + n0 * OH * OW * C! * es,
+        convGeometry(rt, i8Shape(n1 - n0, H!, W!, C!, C!, KH, KW, sh, sw, ph, pw, OH, OW, C!), slot)],
+    })));
   } finally {
     ep.release();
   }

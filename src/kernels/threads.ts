@@ -120,6 +120,7 @@ class Pool {
   readonly c: Int32Array;
   readonly f: Float64Array;
   readonly workers: AnyWorker[] = [];
+  /** Arena scratch of workers beyond the static slots. */
   private readonly scratch: number[] = [];
   private seq = 0;
   stopped = false;
@@ -128,11 +129,13 @@ class Pool {
     this.ctrl = new SharedArrayBuffer(Math.max(1, n) * SLOT.size * 4);
     this.c = new Int32Array(this.ctrl);
     this.f = new Float64Array(this.ctrl);
-    const bytes = rt.kernels.thread_scratch_bytes();
+    const bytes = rt.kernels.thread_scratch_bytes(), statics = rt.kernels.static_slots();
     try {
       for (let i = 0; i < n; i++) {
-        const scratch = rt.arena.alloc(bytes);
-        this.scratch.push(scratch);
+        // workers 1… of the first static_slots() use static scratch; more take arena blocks (freed in stop())
+        let scratch: number;
+        if (i + 1 < statics) scratch = rt.kernels.worker_scratch(i + 1);
+        else this.scratch.push(scratch = rt.arena.alloc(bytes));
         this.c[i * SLOT.size + SLOT.spinUs] = WORKER_SPIN_US;
         const w = startWorker!({ module: rt.module, memory: rt.memory, ctrl: this.ctrl, slot: i, scratch, layout: SLOT });
         w.unref?.();
