@@ -45,7 +45,7 @@ export function ensureDir(dir: string): void {
 }
 
 /** Temp files writeAtomic leaves only when killed between write and rename: `<file>.<pid>.<8 hex>.tmp`. */
-export const TMP_SUFFIX = '.tmp';
+const TMP_SUFFIX = '.tmp';
 export const TMP_PATTERN = /\.\d+\.[0-9a-f]{8}\.tmp$/;
 
 /**
