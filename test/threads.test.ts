@@ -98,6 +98,30 @@ describe.each([['relaxed', runtime], ['simd', null]] as const)('%s module: the s
         setWinogradDispatch(true);
       }
     }
+    // one image: forward passes split by output rows (and Winograd by pairs of rows)
+    for (const winograd of [true, false]) {
+      setWinogradDispatch(winograd);
+      try {
+        for (const [xs, ws, o] of [[[1, 13, 11, 8], [3, 3, 8, 12], { padding: 1 }], [[1, 15, 9, 3], [5, 5, 3, 7], { stride: 2, padding: 2 }]] as const) {
+          const s1 = C.conv2dShape([...xs], [...ws], o);
+          const x1 = rt.copyIn(randomF32(s1.N * s1.H * s1.W * s1.C, rng)), w1 = rt.copyIn(randomF32(s1.KH * s1.KW * s1.C * s1.CO, rng));
+          const dy1 = rt.copyIn(randomF32(s1.N * s1.OH * s1.OW * s1.CO, rng));
+          sameForAnyThreadCount(() => [out(C.conv2d(x1, w1, null, s1)), out(C.conv2dGradInput(dy1, w1, s1))]);
+          for (const t of [x1, w1, dy1]) t.free();
+        }
+      } finally {
+        setWinogradDispatch(true);
+      }
+    }
+    const d1 = C.depthwiseConv2dShape([1, 9, 11, 13], [3, 3, 13], { padding: 1 }), p1 = C.pool2dShape([1, 9, 11, 13], { kernel: 3, stride: 2, padding: 1 });
+    const x1 = rt.copyIn(randomF32(9 * 11 * 13, rng)), w1 = rt.copyIn(randomF32(9 * 13, rng));
+    sameForAnyThreadCount(() => {
+      const { y, argmax } = C.maxPool2d(x1, p1);
+      const ia = Float32Array.from(argmax.array);
+      argmax.free();
+      return [out(C.depthwiseConv2d(x1, w1, null, d1)), out(C.avgPool2d(x1, p1)), out(y), ia];
+    });
+    for (const t of [x1, w1]) t.free();
     const d = C.depthwiseConv2dShape([5, 9, 11, 13], [3, 3, 13], { stride: 2, padding: 1 });
     const x = rt.copyIn(randomF32(5 * 9 * 11 * 13, rng)), w = rt.copyIn(randomF32(9 * 13, rng)), dy = rt.copyIn(randomF32(d.N * d.OH * d.OW * d.C, rng));
     const p = C.pool2dShape([5, 9, 11, 13], { kernel: 3, stride: 2, padding: 1 });

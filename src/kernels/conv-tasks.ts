@@ -15,14 +15,37 @@ const macsPerImage = (s: ConvShape): number => s.OH * s.OW * s.CO * s.KH * s.KW 
  * Tasks over image ranges: build(slot, sub, xAt, yAt, n0) gets the sub-geometry (N = the range's images),
  * functions moving a pointer to the range's first image of an x-shaped or a y-shaped tensor, and that image.
  * `tapCost` weighs a window tap against a conv multiply-add: pooling's taps are loads and compares that do
- * not reuse registers as a conv tile does (8, as an element of threads.ts rangeTasks).
+ * not reuse registers as a conv tile does (8, as an element of threads.ts rangeTasks). With rowAlign > 0 (a
+ * forward pass), fewer images than threads split by output rows instead (rowTasks).
  */
 export function imageTasks(rt: Runtime, s: ConvShape,
   build: (slot: number, sub: ConvShape, xAt: (p: number) => number, yAt: (p: number) => number, n0: number) => Task,
-  tapCost = 1): Task[] {
-  const xImg = 4 * s.H * s.W * s.C, yImg = 4 * s.OH * s.OW * s.CO;
-  const parts = splitRange(s.N, threadsFor(rt), 1, Math.ceil(minTaskWork() / Math.max(1, tapCost * macsPerImage(s))));
+  tapCost = 1, rowAlign = 0): Task[] {
+  const xImg = 4 * s.H * s.W * s.C, yImg = 4 * s.OH * s.OW * s.CO, t = threadsFor(rt);
+  if (rowAlign > 0 && s.N < t) return rowTasks(s, t, tapCost, rowAlign, build);
+  const parts = splitRange(s.N, t, 1, Math.ceil(minTaskWork() / Math.max(1, tapCost * macsPerImage(s))));
   return parts.map(([n0, n1], slot) => build(slot, { ...s, N: n1 - n0 }, (p) => p + n0 * xImg, (p) => p + n0 * yImg, n0));
+}
+
+/**
+ * Fewer images than threads (inference on a few images): each image's output rows split in ranges on
+ * multiples of rowAlign (2 for Winograd's 2×2 tiles). A range is a one-image sub-geometry with OH = its rows
+ * and the top padding moved up by its first row times the stride, so its window rows are those of the whole.
+ * Only for kernels that compute output rows from input rows (forward passes, not the input gradients).
+ */
+function rowTasks(s: ConvShape, t: number, tapCost: number, rowAlign: number,
+  build: (slot: number, sub: ConvShape, xAt: (p: number) => number, yAt: (p: number) => number, n0: number) => Task): Task[] {
+  const xImg = 4 * s.H * s.W * s.C, row = 4 * s.OW * s.CO;
+  const perRow = tapCost * macsPerImage(s) / s.OH;
+  const ranges = splitRange(s.OH, Math.floor(t / s.N), rowAlign, Math.ceil(minTaskWork() / Math.max(1, perRow)));
+  const tasks: Task[] = [];
+  for (let n = 0; n < s.N; n++) {
+    for (const [r0, r1] of ranges) {
+      const sub = { ...s, N: 1, OH: r1 - r0, pt: s.pt - r0 * s.sh };
+      tasks.push(build(tasks.length, sub, (p) => p + n * xImg, (p) => p + (n * s.OH + r0) * row, n));
+    }
+  }
+  return tasks;
 }
 
 /**

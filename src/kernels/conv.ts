@@ -195,7 +195,7 @@ export function conv2d(x: WasmF32, w: WasmF32, bias: WasmF32 | null, s: ConvShap
   runWithScratch(rt, wpBytes, (scratch) => imageTasks(rt, s, (slot, sub, xAt, yAt) => ({
     kernel: CONV_KERNELS.conv2d,
     args: [xAt(x.ptr), w.ptr, scratch(slot), bias ? bias.ptr : 0, yAt(y.ptr), convGeometry(rt, sub, slot)],
-  })));
+  }), 1, 1));
   return y;
 }
 
@@ -292,7 +292,7 @@ export function depthwiseConv2d(x: WasmF32, w: WasmF32, bias: WasmF32 | null, s:
   runTasks(rt, imageTasks(rt, s, (slot, sub, xAt, yAt) => ({
     kernel: CONV_KERNELS.depthwiseConv2d,
     args: [xAt(x.ptr), w.ptr, bias ? bias.ptr : 0, yAt(y.ptr), convGeometry(rt, sub, slot)],
-  })));
+  }), 1, 1));
   return y;
 }
 
@@ -347,7 +347,7 @@ export function maxPool2d(x: WasmF32, s: ConvShape, out?: WasmF32): { y: WasmF32
   const xImg = s.H * s.W * s.C;
   runTasks(rt, imageTasks(rt, s, (slot, sub, xAt, yAt, n0) => ({
     kernel: CONV_KERNELS.maxPool2d, args: [xAt(x.ptr), yAt(y.ptr), yAt(argmax.ptr), n0 * xImg, convGeometry(rt, sub, slot)],
-  }), POOL_TAP_COST));
+  }), POOL_TAP_COST, 1));
   return { y, argmax };
 }
 
@@ -384,7 +384,7 @@ export function avgPool2d(x: WasmF32, s: ConvShape, out?: WasmF32): WasmF32 {
   const y = outBuf(rt, out, yLen(s), yDims(s));
   runTasks(rt, imageTasks(rt, s, (slot, sub, xAt, yAt) => ({
     kernel: CONV_KERNELS.avgPool2d, args: [xAt(x.ptr), yAt(y.ptr), convGeometry(rt, sub, slot)],
-  }), POOL_TAP_COST));
+  }), POOL_TAP_COST, 1));
   return y;
 }
 

@@ -34,7 +34,7 @@ function run(rt: Runtime, inp: WasmF32, w: WasmF32, bias: WasmF32 | null, out: W
     runWithScratch(rt, k.winograd_f23_scratch_bytes(g.C, g.CO, tb), (scratch) => imageTasks(rt, g, (slot, sub, inAt, outAt) => ({
       kernel: 'winograd_f23_nhwc_f32',
       args: [inAt(inp.ptr), u, bias ? bias.ptr : 0, outAt(out.ptr), scratch(slot), tb, convGeometry(rt, sub, slot)],
-    })));
+    }), 1, 2)); // g is a forward conv (also for grad-input), so few images split by pairs of output rows
   } finally {
     rt.arena.free(u);
   }
