@@ -271,7 +271,7 @@ export function executeSearch(config: SearchConfig, out: string, io: Io, opts: {
   const bar = new Progress({ total: T, ...(io.progress ? { stream: io.progress } : {}), logEveryMs: opts.quiet ? 1e12 : 5000 });
   if (!opts.quiet) {
     io.err(`fliqs search: ${config.model} ×${config.width} on ${config.data}, ${search.space.layers.length} layers, space ${config.space}, `
-      + `target ${formatMbops(search.targetBops)}, T = ${T} steps (warm-up ${search.controller.warmupEnd})\n`);
+      + `target ${formatMbops(search.targetBops)}, T = ${T} steps (warm-up ${search.controller.warmupEnd}), into ${out}\n`);
   }
   let q: number | null = null, taken = 0, last: SearchStep | null = null;
   for (const s of search.run()) {
@@ -306,7 +306,10 @@ export function executeSearch(config: SearchConfig, out: string, io: Io, opts: {
   search.dispose();
   const result = { ...r, retrain, wallSeconds };
   writeJson(run.resultFile, resultJson(config, result));
-  if (!opts.quiet) io.out(`${resultText(config, result)}\n`);
+  if (!opts.quiet) {
+    io.out(`${resultText(config, result)}\n`);
+    io.err(`run folder: ${out} (fliqs report ${out} plots it)\n`);
+  }
   return { result, code: 0 };
 }
 

@@ -106,7 +106,7 @@ export async function runTrain(args: string[]): Promise<number> {
   const mbops = uniformCost(layers, format) / 1e6;
   process.stderr.write(`${config.model} ×${config.width} on ${config.data} (${data.train.labels.length} train / ${data.validation.labels.length} val / `
     + `${data.test.labels.length} test), ${format.name}, ${layers.length} searched layers, ${mbops.toFixed(2)} MBOPs/image, `
-    + `${trainer.totalSteps} steps\n`);
+    + `${trainer.totalSteps} steps, into ${out}\n`);
 
   const progress = new Progress({ total: trainer.totalSteps });
   let windowStart = Date.now(), windowImages = 0, imagesPerSec = 0;
