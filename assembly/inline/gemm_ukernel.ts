@@ -33,7 +33,7 @@ export const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 5 : 4;
 /** Stores mr×nr of a tile staged in the GEMM_TILE scratch (rows 32 bytes apart) with alpha/beta. */
 function storePartial(c: usize, ldcb: usize, alpha: f32, beta: f32, mr: i32, nr: i32): void {
   for (let i = 0; i < mr; i++) {
-    const t = (threadScratch + GEMM_TILE) + (<usize>i << 5);
+    const t = threadScratch + GEMM_TILE + (<usize>i << 5);
     const ci = c + <usize>i * ldcb;
     for (let j = 0; j < nr; j++) {
       const o = <usize>j << 2;
@@ -75,10 +75,11 @@ function storePartial(c: usize, ldcb: usize, alpha: f32, beta: f32, mr: i32, nr:
     storeRow(c, c30, c31, va, vb, beta);
     return;
   }
-  v128.store((threadScratch + GEMM_TILE), c00); v128.store((threadScratch + GEMM_TILE), c01, 16);
-  v128.store((threadScratch + GEMM_TILE), c10, 32); v128.store((threadScratch + GEMM_TILE), c11, 48);
-  v128.store((threadScratch + GEMM_TILE), c20, 64); v128.store((threadScratch + GEMM_TILE), c21, 80);
-  v128.store((threadScratch + GEMM_TILE), c30, 96); v128.store((threadScratch + GEMM_TILE), c31, 112);
+  const t = threadScratch + GEMM_TILE;
+  v128.store(t, c00); v128.store(t, c01, 16);
+  v128.store(t, c10, 32); v128.store(t, c11, 48);
+  v128.store(t, c20, 64); v128.store(t, c21, 80);
+  v128.store(t, c30, 96); v128.store(t, c31, 112);
   storePartial(c, ldcb, alpha, beta, mr, nr);
 }
 
@@ -105,11 +106,12 @@ function storePartial(c: usize, ldcb: usize, alpha: f32, beta: f32, mr: i32, nr:
     storeRow(c, c40, c41, va, vb, beta);
     return;
   }
-  v128.store((threadScratch + GEMM_TILE), c00); v128.store((threadScratch + GEMM_TILE), c01, 16);
-  v128.store((threadScratch + GEMM_TILE), c10, 32); v128.store((threadScratch + GEMM_TILE), c11, 48);
-  v128.store((threadScratch + GEMM_TILE), c20, 64); v128.store((threadScratch + GEMM_TILE), c21, 80);
-  v128.store((threadScratch + GEMM_TILE), c30, 96); v128.store((threadScratch + GEMM_TILE), c31, 112);
-  v128.store((threadScratch + GEMM_TILE), c40, 128); v128.store((threadScratch + GEMM_TILE), c41, 144);
+  const t = threadScratch + GEMM_TILE;
+  v128.store(t, c00); v128.store(t, c01, 16);
+  v128.store(t, c10, 32); v128.store(t, c11, 48);
+  v128.store(t, c20, 64); v128.store(t, c21, 80);
+  v128.store(t, c30, 96); v128.store(t, c31, 112);
+  v128.store(t, c40, 128); v128.store(t, c41, 144);
   storePartial(c, ldcb, alpha, beta, mr, nr);
 }
 
@@ -140,9 +142,10 @@ export function ukernel_rows_4x8(kc: i32, a0: usize, a1: usize, a2: usize, a3: u
     storeRow(c, c30, c31, va, vb, beta);
     return;
   }
-  v128.store((threadScratch + GEMM_TILE), c00); v128.store((threadScratch + GEMM_TILE), c01, 16);
-  v128.store((threadScratch + GEMM_TILE), c10, 32); v128.store((threadScratch + GEMM_TILE), c11, 48);
-  v128.store((threadScratch + GEMM_TILE), c20, 64); v128.store((threadScratch + GEMM_TILE), c21, 80);
-  v128.store((threadScratch + GEMM_TILE), c30, 96); v128.store((threadScratch + GEMM_TILE), c31, 112);
+  const t = threadScratch + GEMM_TILE;
+  v128.store(t, c00); v128.store(t, c01, 16);
+  v128.store(t, c10, 32); v128.store(t, c11, 48);
+  v128.store(t, c20, 64); v128.store(t, c21, 80);
+  v128.store(t, c30, 96); v128.store(t, c31, 112);
   storePartial(c, ldcb, alpha, beta, mr, nr);
 }

@@ -37,12 +37,13 @@ export function ukernel_4x8_packed_a(kc: i32, ap: usize, bp: usize, bs: usize, c
     v128.store(c + 3 * ldcb, c30); v128.store(c + 3 * ldcb, c31, 16);
     return;
   }
-  v128.store((threadScratch + UK4X8_TILE), c00); v128.store((threadScratch + UK4X8_TILE), c01, 16);
-  v128.store((threadScratch + UK4X8_TILE), c10, 32); v128.store((threadScratch + UK4X8_TILE), c11, 48);
-  v128.store((threadScratch + UK4X8_TILE), c20, 64); v128.store((threadScratch + UK4X8_TILE), c21, 80);
-  v128.store((threadScratch + UK4X8_TILE), c30, 96); v128.store((threadScratch + UK4X8_TILE), c31, 112);
+  const tile = threadScratch + UK4X8_TILE;
+  v128.store(tile, c00); v128.store(tile, c01, 16);
+  v128.store(tile, c10, 32); v128.store(tile, c11, 48);
+  v128.store(tile, c20, 64); v128.store(tile, c21, 80);
+  v128.store(tile, c30, 96); v128.store(tile, c31, 112);
   for (let i = 0; i < mr; i++) {
-    const t = (threadScratch + UK4X8_TILE) + (<usize>i << 5);
+    const t = tile + (<usize>i << 5);
     const ci = c + <usize>i * ldcb;
     for (let j = 0; j < nr; j++) {
       const o = <usize>j << 2;

@@ -1,7 +1,7 @@
 // Files that must never be torn: everything fliqs writes goes to a temp path first and is renamed.
 
-import { appendFileSync, existsSync, readFileSync, statSync } from 'node:fs';
-import { ensureDir, writeAtomic as writeFileAtomic } from '../data/node/files.js';
+import { appendFileSync, existsSync, statSync } from 'node:fs';
+import { ensureDir, readBytes, readError, writeAtomic as writeFileAtomic } from '../data/node/files.js';
 import { dirname } from 'node:path';
 import { FliqsError, FliqsIoError, ioReason } from '../core/errors.js';
 
@@ -28,17 +28,13 @@ export function readRunFile(path: string): Buffer {
   try {
     st = statSync(path);
   } catch (e) {
-    throw new FliqsIoError(path, `cannot be read (${ioReason(e)})`, 'the file fliqs wrote there');
+    throw readError(path, e, 'the file fliqs wrote there');
   }
   if (!st.isFile()) {
     throw new FliqsError(path, `is ${st.isDirectory() ? 'a folder' : 'not a regular file (a device, pipe or socket)'}`, 'the file fliqs wrote there; move the other thing away');
   }
   if (st.size > MAX_FILE_BYTES) throw new FliqsError(path, `is ${st.size} bytes`, `a file fliqs wrote (at most ${MAX_FILE_BYTES} bytes)`);
-  try {
-    return readFileSync(path);
-  } catch (e) {
-    throw new FliqsIoError(path, `cannot be read (${ioReason(e)})`, 'a readable file');
-  }
+  return readBytes(path, 'the file fliqs wrote there');
 }
 
 /** Reads JSON, turning a missing or corrupt file into a FliqsError that names it. */

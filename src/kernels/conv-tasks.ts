@@ -11,6 +11,9 @@ import { minTaskWork, runTasks, splitRange, threadsFor, type Task } from './thre
 
 const macsPerImage = (s: ConvShape): number => s.OH * s.OW * s.CO * s.KH * s.KW * (s.C / s.groups);
 
+/** Builds one image-range (or row-range) task: see imageTasks. */
+type ImageTask = (slot: number, sub: ConvShape, xAt: (p: number) => number, yAt: (p: number) => number, n0: number) => Task;
+
 /**
  * Tasks over image ranges: build(slot, sub, xAt, yAt, n0) gets the sub-geometry (N = the range's images),
  * functions moving a pointer to the range's first image of an x-shaped or a y-shaped tensor, and that image.
@@ -19,7 +22,7 @@ const macsPerImage = (s: ConvShape): number => s.OH * s.OW * s.CO * s.KH * s.KW 
  * forward pass), fewer images than threads split by output rows instead (rowTasks).
  */
 export function imageTasks(rt: Runtime, s: ConvShape,
-  build: (slot: number, sub: ConvShape, xAt: (p: number) => number, yAt: (p: number) => number, n0: number) => Task,
+  build: ImageTask,
   tapCost = 1, rowAlign = 0): Task[] {
   const xImg = 4 * s.H * s.W * s.C, yImg = 4 * s.OH * s.OW * s.CO, t = threadsFor(rt);
   if (rowAlign > 0 && s.N < t) return rowTasks(s, t, tapCost, rowAlign, build);
@@ -34,7 +37,7 @@ export function imageTasks(rt: Runtime, s: ConvShape,
  * Only for kernels that compute output rows from input rows (forward passes, not the input gradients).
  */
 function rowTasks(s: ConvShape, t: number, tapCost: number, rowAlign: number,
-  build: (slot: number, sub: ConvShape, xAt: (p: number) => number, yAt: (p: number) => number, n0: number) => Task): Task[] {
+  build: ImageTask): Task[] {
   const xImg = 4 * s.H * s.W * s.C, row = 4 * s.OW * s.CO;
   const perRow = tapCost * macsPerImage(s) / s.OH;
   const ranges = splitRange(s.OH, Math.floor(t / s.N), rowAlign, Math.ceil(minTaskWork() / Math.max(1, perRow)));

@@ -293,11 +293,11 @@ export function batchNormTrain(a: BatchNormTrainArgs, rt: Runtime = runtime): vo
   if (update) slots.push({ name: 'runningMean', x: a.runningMean!, n: C, out: true }, { name: 'runningVar', x: a.runningVar!, n: C, out: true });
   // Statistics by channel slices, then the normalizing pass by rows (threads.ts); k = invstd·gamma in scratch.
   run(rt, `[rows, C] = [${rows}, ${C}]`, slots, C, (p, k) => {
-    const K = ELEMENTWISE_KERNELS.batchNormTrain, at = (q: number, c0: number) => (q ? q + 4 * c0 : 0);
+    const K = ELEMENTWISE_KERNELS.batchNormTrain;
     runTasks(rt, rangeTasks(rt, C, (c0, c1) => ({
       kernel: K.stats,
-      args: [at(p[0]!, c0), rows, c1 - c0, C, at(p[2]!, c0), at(p[4]!, c0), at(p[5]!, c0), at(k, c0),
-        update ? at(p[6]!, c0) : 0, update ? at(p[7]!, c0) : 0, momentum, eps, update ? 1 : 0],
+      args: [p[0]! + 4 * c0, rows, c1 - c0, C, p[2]! + 4 * c0, p[4]! + 4 * c0, p[5]! + 4 * c0, k + 4 * c0,
+        update ? p[6]! + 4 * c0 : 0, update ? p[7]! + 4 * c0 : 0, momentum, eps, update ? 1 : 0],
     }), { align: 8, cost: 2 * rows }));
     runTasks(rt, rangeTasks(rt, rows, (r0, r1) => ({
       kernel: K.apply, args: [p[0]! + 4 * r0 * C, p[1]! + 4 * r0 * C, r1 - r0, C, p[4]!, k, p[3]!],

@@ -35,7 +35,7 @@ function stream(rt: Runtime, x: Float32Array, out: Float32Array, kernel: (inp: n
   const n = x.length;
   const xOff = rt.owns(x) ? x.byteOffset >>> 2 : -1, oOff = rt.owns(out) ? out.byteOffset >>> 2 : -1;
   if (xOff >= 0 && oOff >= 0) {
-    kernel(xOff << 2, oOff << 2, n);
+    kernel(4 * xOff, 4 * oOff, n); // byte offsets may pass 2^31: no signed shifts
     return;
   }
   const p = scratch(rt), s = p >>> 2;

@@ -20,14 +20,21 @@ export function packageDir(pkg: string): string {
 }
 
 /** Reads a whole file; a missing or unreadable file becomes a FliqsError with `fix` as the remedy. */
-export function readBytes(file: string, fix: string): Uint8Array {
+export function readBytes(file: string, fix: string): Buffer {
   try {
     return readFileSync(file);
   } catch (e) {
-    // A missing file is bad input (exit 2 in the CLI); a file that exists but cannot be read is an I/O failure.
-    const Err = (e as { code?: string }).code === 'ENOENT' ? FliqsError : FliqsIoError;
-    throw new Err(file, `cannot be read (${ioReason(e)})`, `a readable file; ${fix}`);
+    throw readError(file, e, fix);
   }
+}
+
+/**
+ * The error for a file that could not be read (or stat'ed): a missing file is bad input (FliqsError, exit 2 in
+ * the CLI); one that exists but cannot be read is an I/O failure (FliqsIoError, exit 1).
+ */
+export function readError(file: string, e: unknown, fix: string): FliqsError {
+  const Err = (e as { code?: string }).code === 'ENOENT' ? FliqsError : FliqsIoError;
+  return new Err(file, `cannot be read (${ioReason(e)})`, `a readable file; ${fix}`);
 }
 
 /**
