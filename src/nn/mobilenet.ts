@@ -263,6 +263,10 @@ export class MobileNetV2 extends Module implements Supernet {
     super();
     this.isSupernet = arch !== undefined;
     this.plan = plan ?? (arch !== undefined ? archPlan(ctx, arch) : basePlan(ctx));
+    if (arch !== undefined && ctx.quant?.weightClip === 'mse') {
+      // one cached clip per format would be reused across widths and kernel sizes that change the weights it came from
+      throw new FliqsError('quant.weightClip', "'mse' with an architecture search", "'absmax' (per output channel, recomputed every step)");
+    }
     const sharing = arch?.sharing ?? 'center';
     if (!KERNEL_SHARINGS.includes(sharing)) throw new FliqsError('arch.sharing', `got ${describe(sharing)}`, KERNEL_SHARINGS.map((s) => `'${s}'`).join(' or '));
     const c = ctx, o = { rng: c.rng, quant: c.quant, bias: false };
