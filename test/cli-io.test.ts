@@ -4,7 +4,7 @@
 // are not what fliqs wrote (items 4, 5): a folder or /dev/zero in a file's place, a config.json edited into
 // null, a bad value or a new learning rate, a train run given to `report`: one line naming the file, exit 2.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -48,6 +48,38 @@ describe('fliqs and files it cannot write', () => {
     expect(noStack(r.err), r.err).toBe(true);
     expect(oneLine(r.err).join('\n')).toMatch(/checkpoint\.bin: cannot be written \((EFBIG|ENOSPC)/);
     expect(readdirSync(out).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  // Root writes through any mode bits, so as root the child runs as nobody (65534); otherwise the mode bits
+  // suffice. A probe write decides whether the folder really is read-only to the child (else: skipped, said why).
+  describe('a read-only folder', () => {
+    const asRoot = process.getuid?.() === 0;
+    const ids = asRoot ? { uid: 65534, gid: 65534 } : {};
+    const ro = join(root, 'read-only');
+    chmodSync(root, 0o755); // nobody must reach it
+    mkdirSync(ro);
+    if (asRoot) chownSync(ro, 65534, 65534);
+    chmodSync(ro, 0o555);
+    const node = (args: string[]) => spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', ...args], { encoding: 'utf8', timeout: 60_000, ...ids });
+    const probe = node(['-e', `require('fs').writeFileSync(${JSON.stringify(join(ro, 'probe'))}, 'x')`]);
+    const cli = node(['dist/cli/main.js', '--version']);
+    const reason = probe.status === 0 ? 'the child can write into a mode-0555 folder (privileges that ignore modes), so it cannot be read-only here'
+      : cli.status !== 0 ? `the child${asRoot ? ' (as uid 65534)' : ''} cannot run dist/cli/main.js: ${cli.stderr.trim().split('\n')[0]}` : '';
+    if (reason) console.warn(`skipping the read-only folder tests: ${reason}`);
+
+    it.skipIf(reason !== '').each([
+      ['search', 'search --model cnn --data synthetic --limit 256 --epochs 1 --batch 32'],
+      ['train', TRAIN],
+    ])('%s --out <read-only>/run: one line naming the file, exit 1, nothing written', (_, line) => {
+      for (const out of [join(ro, 'run'), ro]) {
+        const r = node(['dist/cli/main.js', ...line.split(' '), '--out', out]);
+        expect(r.status, r.stderr).toBe(1);
+        expect(noStack(r.stderr), r.stderr).toBe(true);
+        expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
+        expect(r.stderr).toMatch(new RegExp(`^fliqs [a-z]+: ${out}/?[^ ]*: cannot be written \\(EACCES: permission denied\\)`));
+        expect(readdirSync(ro)).toEqual([]);
+      }
+    });
   });
 
   it('a closed output pipe ends the command quietly', () => {
