@@ -43,7 +43,7 @@ describe('fliqs and files it cannot write', () => {
 
   it('a full disk (a file-size limit) during checkpoints: one line, exit 1, no temp file left', () => {
     const out = join(root, 'full');
-    const r = sh(`ulimit -f 8; ${CLI} ${TRAIN} --out ${out}`);
+    const r = sh(`trap '' XFSZ; ulimit -f 8; ${CLI} ${TRAIN} --out ${out}`);
     expect(r.code, r.err).toBe(1);
     expect(noStack(r.err), r.err).toBe(true);
     expect(oneLine(r.err).join('\n')).toMatch(/checkpoint\.bin: cannot be written \((EFBIG|ENOSPC)/);
@@ -80,6 +80,33 @@ describe('fliqs and files it cannot write', () => {
         expect(readdirSync(ro)).toEqual([]);
       }
     });
+  });
+
+  it('a full disk during a log append or a later checkpoint: one line, exit 1, the last good checkpoint kept and resumable', () => {
+    // `trap '' XFSZ`: with SIGXFSZ ignored a write past `ulimit -f` (KB) fails with EFBIG, as on a full disk.
+    const run = join(root, 'full-later');
+    const made = sh(`${CLI} train --model cnn --data synthetic --limit 1024 --epochs 1 --batch 32 --checkpoint-every 24 --log-every 1 --stop-after 2 --out ${run}`);
+    expect(made.code, made.err).toBe(0);
+    const good = readFileSync(join(run, 'checkpoint.bin'));
+    expect(good.length).toBeGreaterThan(100 * 1024);
+    const logKB = Math.ceil(readFileSync(join(run, 'log.jsonl')).length / 1024);
+    const cases: Array<[number, RegExp]> = [
+      [logKB + 1, /^fliqs train: .*log\.jsonl: cannot be appended to \(EFBIG/], // the log reaches the limit within 20 steps
+      [100, /^fliqs train: .*checkpoint\.bin: cannot be written \(EFBIG/], // the checkpoint at step 24 does not fit
+    ];
+    for (const [kb, want] of cases) {
+      const r = sh(`trap '' XFSZ; ulimit -f ${kb}; ${CLI} train --resume --out ${run}`);
+      expect(r.code, r.err).toBe(1);
+      expect(noStack(r.err), r.err).toBe(true);
+      expect(oneLine(r.err), r.err).toHaveLength(1);
+      expect(oneLine(r.err)[0]).toMatch(want);
+      expect(readFileSync(join(run, 'checkpoint.bin')).equals(good)).toBe(true);
+      expect(readdirSync(run).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    }
+    const resumed = sh(`${CLI} train --resume --out ${run}`); // the disk has room again
+    expect(resumed.code, resumed.err).toBe(0);
+    expect(resumed.err).toMatch(/resuming .* at step 2\//);
+    expect(existsSync(join(run, 'result.json'))).toBe(true);
   });
 
   it('a closed output pipe ends the command quietly', () => {
