@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { FliqsError, FliqsIoError } from '../core/errors.js';
 import { checkSavedSearchConfig, refuseEditsSince } from './saved-config.js';
-import { loadDataset, DATASET_NAMES, type DatasetName } from '../data/node/load.js';
+import { loadDataset, type DatasetName } from '../data/node/load.js';
 import type { DatasetSplits } from '../data/dataset.js';
 import { parseFormat, type Format } from '../formats/format.js';
 import { getThreads } from '../kernels/threads.js';
@@ -23,6 +23,7 @@ import {
 import type { WeightClipMethod } from '../nn/quant.js';
 import { OPTIMIZERS, type OptimizerName, type TrainConfig } from '../train/trainer.js';
 import { UsageError, parseFlags, usage, type FlagSpecs } from './args.js';
+import { dataFlag } from './data-flag.js';
 import { writeAtomic, writeJson, readJson, appendJsonLine } from './files.js';
 import { Progress, formatTime } from './progress.js';
 import { RunDir } from './run-dir.js';
@@ -41,7 +42,7 @@ export const processIo: Io = { out: (s) => process.stdout.write(s), err: (s) => 
 export const SEARCH_FLAGS = {
   model: { kind: 'string', help: `zoo model (${MODEL_NAMES.join(', ')})`, default: 'cnn' },
   width: { kind: 'number', help: 'channel width multiplier', default: 1, min: 0.01, max: 8 },
-  data: { kind: 'string', help: 'dataset', default: 'fashion-mnist', choices: DATASET_NAMES },
+  data: dataFlag('dataset', 'fashion-mnist'),
   space: { kind: 'string', help: 'formats per layer: int-s, int-l, fp-s, fp-l, presets joined with +, or a list', default: 'int-s' },
   target: { kind: 'string', help: 'cost target: 0.5xINT8, 1.1xINT4, 12.5MBOPs, … (or --target-mbops)' },
   'target-mbops': { kind: 'number', help: 'cost target in MBOPs', min: 0 },

@@ -3,13 +3,14 @@
 // thread count of the invocation that finished it; config.json leaves it out, so any count resumes any run).
 
 import { FliqsError } from '../core/errors.js';
-import { DATASET_NAMES, loadDataset, type DatasetName } from '../data/node/load.js';
+import { loadDataset, type DatasetName } from '../data/node/load.js';
 import { parseFormat } from '../formats/format.js';
 import { createModel, describeModel, MODEL_NAMES } from '../nn/zoo.js';
 import { uniformCost } from '../search/cost.js';
 import { getThreads } from '../kernels/threads.js';
 import { OPTIMIZERS, Trainer, type TrainConfig, type TrainerCheckpoint } from '../train/trainer.js';
 import { parseFlags, usage, UsageError, type FlagSpecs } from './args.js';
+import { dataFlag } from './data-flag.js';
 import { appendJsonLine, writeJson } from './files.js';
 import { Progress } from './progress.js';
 import { RunDir } from './run-dir.js';
@@ -19,7 +20,7 @@ import { processIo, usageFailure } from './search.js';
 export const TRAIN_FLAGS = {
   model: { kind: 'string', help: 'zoo model', choices: MODEL_NAMES, default: 'lenet5' },
   width: { kind: 'number', help: 'channel multiplier', default: 1, min: 0.0625, max: 8 },
-  data: { kind: 'string', help: 'dataset', choices: DATASET_NAMES, default: 'mnist' },
+  data: dataFlag('dataset', 'mnist'),
   epochs: { kind: 'int', help: 'training epochs', default: 1, min: 1 },
   batch: { kind: 'int', help: 'batch size', default: 64, min: 1 },
   optimizer: { kind: 'string', help: 'optimizer', choices: OPTIMIZERS, default: 'sgd' },

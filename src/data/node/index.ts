@@ -4,3 +4,5 @@ export { loadDataset, DATASET_NAMES, FASHION_TEST_SEED, type DatasetName, type L
 export { loadMnistRaw, mnistDir, type RawImages } from './mnist.js';
 export { loadFashionRaw, FASHION_PER_CLASS, type FashionLoad, type FashionOptions } from './fashion.js';
 export { cacheDir, packageDir } from './files.js';
+export { loadUserData, type UserDataOptions } from './user.js';
+export { readNpz } from './npz.js';
