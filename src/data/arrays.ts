@@ -91,15 +91,21 @@ function checkCount(names: ArrayNames, which: 'train' | 'test', images: ImageArr
 function normalization(opt: ArraysOptions['normalize'], images: ImageArray, indices: Uint32Array, size: number, input: string): Normalization {
   if (opt === undefined || opt === 'auto') {
     const scale = images instanceof Float32Array || images instanceof Float64Array ? 1 : 1 / 255;
-    let sum = 0, sq = 0;
-    for (const i of indices) for (let k = i * size; k < (i + 1) * size; k++) sum += images[k]! * scale;
-    const count = indices.length * size;
-    const mean = count ? sum / count : 0;
-    for (const i of indices) for (let k = i * size; k < (i + 1) * size; k++) sq += (images[k]! * scale - mean) ** 2;
-    const std = count ? Math.sqrt(sq / count) : 0;
-    if (!(std > 0) || !Number.isFinite(std)) {
-      throw new FliqsError(input, `every train value is ${mean} (no spread to normalize by)`, "images that differ, or normalize: 'none' or { mean, std }");
+    let sum = 0, sq = 0, lo = Infinity, hi = -Infinity;
+    for (const i of indices) {
+      for (let k = i * size; k < (i + 1) * size; k++) {
+        const v = images[k]!;
+        sum += v * scale;
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
     }
+    if (!(lo < hi)) throw new FliqsError(input, `every train value is ${lo} (no spread to normalize by)`, "images that differ, or normalize: 'none' or { mean, std }");
+    const count = indices.length * size;
+    const mean = sum / count;
+    for (const i of indices) for (let k = i * size; k < (i + 1) * size; k++) sq += (images[k]! * scale - mean) ** 2;
+    const std = Math.sqrt(sq / count);
+    if (!(std > 0 && Number.isFinite(std))) throw new FliqsError(input, `values too large to normalize (std ${std})`, 'finite values of a moderate size');
     return { mean, std };
   }
   if (opt === 'none') return { mean: 0, std: 1 };
