@@ -55,8 +55,10 @@ export async function runTrain(args: string[]): Promise<number> {
   // --threads is not part of the run's config: results are the same for any count, and a resume may use another
   const { out, resume, help: _help, 'stop-after': stopAfter, threads: _threads, ...flags } = f;
   const run = new RunDir(out!);
-  let config: typeof flags;
+  const load = (c: typeof flags) => loadDataset(c.data as DatasetName, c.limit ? { limit: { train: c.limit } } : {});
+  let config: typeof flags, data: ReturnType<typeof load> | undefined;
   try {
+    if (!resume) data = load(flags); // a bad data file is refused before the run folder is written
     config = run.begin(flags, resume);
     if (resume) {
       const { out: _o, resume: _r, help: _h, 'stop-after': _s, ...saved } = TRAIN_FLAGS;
@@ -70,7 +72,7 @@ export async function runTrain(args: string[]): Promise<number> {
   const started = Date.now();
   let wallBefore = 0;
   const wall = (): number => wallBefore + (Date.now() - started) / 1000;
-  const data = loadDataset(config.data as DatasetName, config.limit ? { limit: { train: config.limit } } : {});
+  data ??= load(config);
   const shape = data.train.shape;
   const model = createModel(config.model!, { width: config.width, inputShape: shape, classes: data.train.classes, seed: config.seed });
   const layers = describeModel(model, shape);
