@@ -112,6 +112,11 @@ describe('datasetFromArrays', () => {
     const f = new Float32Array(x.length).map((_, i) => x[i]! / 10 - 3 + i * 1e-4);
     const fa = datasetFromArrays(f, y, { shape: [6, 5, 1], classes: 4, normalize: 'none' });
     expect(Buffer.from(all(fa).buffer).equals(Buffer.from(f.slice().sort().buffer))).toBe(true); // float values as given
+    const fauto = datasetFromArrays(f, y, { shape: [6, 5, 1], classes: 4 });
+    const fp = [...fauto.train.images, ...fauto.validation.images];
+    const fm = fp.reduce((s, v) => s + v, 0) / fp.length;
+    expect(fm).toBeCloseTo(0, 5);
+    expect(Math.sqrt(fp.reduce((s, v) => s + (v - fm) ** 2, 0) / fp.length)).toBeCloseTo(1, 4);
   });
 
   it('takes test arrays of its own, limits and a validation count', () => {
@@ -155,6 +160,8 @@ describe('--data PATH: every form reads back to the same splits', () => {
     const test = join(folder({ 'c.npz': zipBytes({ 'x_train.npy': xN, 'y_train.npy': yN, 'x_test.npy': npyBytes('|u1', [50, 6, 5, 3], t.x),
       'y_test.npy': npyBytes('|u1', [50], new Uint8Array(t.y)) }, 'deflate') }), 'c.npz');
     sameSplits(load(test), withTest);
+    const unnamed = join(folder({ 'u.npz': zipBytes({ 'arr_0.npy': xN, 'arr_1.npy': yN }) }), 'u.npz'); // numpy.savez(f, x, y)
+    sameSplits(load(unnamed), expected);
     expect(load(stored).train.name).toBe(`${stored}/train`);
   });
 

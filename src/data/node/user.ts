@@ -1,7 +1,8 @@
 // `--data PATH`: your own data from files, as train / validation / test splits (through splitArrays).
 //   a folder of MNIST-style IDX files  train-images-idx3-ubyte + train-labels-idx1-ubyte (.gz too), and
 //                                      t10k-… or test-… for a test split; EMNIST's prefixed names too
-//   a .npz archive                     arrays x_train + y_train (or x + y, images + labels), optional x_test + y_test
+//   a .npz archive                     arrays x_train + y_train (or x + y, images + labels), optional x_test + y_test;
+//                                      unnamed (numpy.savez(f, x, y[, x_test, y_test])): arr_0, arr_1[, arr_2, arr_3]
 //   a folder of .npy files             the same names as files: x_train.npy + y_train.npy, …
 //   a .npy file                        the images; its labels beside it by the same names (x.npy → y.npy)
 //   IMAGES.npy,LABELS.npy              both named
@@ -109,6 +110,9 @@ function build(img: Named, lbl: Named, test: { img: Named; lbl: Named } | null, 
 
 /** Finds the image / label / test arrays among `names`; `get` reads one. */
 function fromNamed(where: string, names: string[], get: (n: string) => Named, options: UserDataOptions, name: string): DatasetSplits {
+  // numpy.savez(file, x, y[, x_test, y_test]) without names: arr_0, arr_1[, arr_2, arr_3]
+  const positional = names.slice().sort().join() === 'arr_0,arr_1' || names.slice().sort().join() === 'arr_0,arr_1,arr_2,arr_3';
+  if (positional) return build(get('arr_0'), get('arr_1'), names.length === 4 ? { img: get('arr_2'), lbl: get('arr_3') } : null, options, name);
   const xi = pick(names, NAMES.images), yi = pick(names, NAMES.labels);
   if (!xi || !yi) throw new FliqsError(where, `holds ${names.length ? names.join(', ') : 'no arrays'}`, `${ACCEPTED_NAMES}; ${EXPORT_HINT}`);
   const xt = pick(names, NAMES.testImages), yt = pick(names, NAMES.testLabels);
@@ -188,7 +192,8 @@ export function loadUserData(path: string, options: UserDataOptions = {}): Datas
   if (/\.npz$/i.test(path)) {
     const bytes = readBytes(path, 'the path given to --data');
     const names = npzNames(bytes, path);
-    const picked = new Set([pick(names, NAMES.images), pick(names, NAMES.labels), pick(names, NAMES.testImages), pick(names, NAMES.testLabels)]);
+    const picked = new Set([pick(names, NAMES.images), pick(names, NAMES.labels), pick(names, NAMES.testImages), pick(names, NAMES.testLabels),
+      'arr_0', 'arr_1', 'arr_2', 'arr_3']);
     const arrays = readNpz(bytes, path, (n) => picked.has(n));
     return fromNamed(path, names, (n) => ({ npy: arrays.get(n)!, file: `${path} (${n})` }), options, name);
   }
