@@ -110,6 +110,12 @@ with open(d + '/v2.npy', 'wb') as f: F.write_array(f, np.arange(4, dtype=np.int1
     refused(npyBytes('|u1', [2 ** 26, 2 ** 26, 2 ** 26], new Uint8Array(4)), /but the file holds 4/);
   });
 
+  it('a version-2 header of a megabyte is read (no argument-spread overflow), a larger one refused', () => {
+    const pad = "{'descr': '<i2', 'fortran_order': False, 'shape': (2,), }" + ' '.repeat(1_000_000);
+    expect(Array.from(parseNpy(npyBytes('', [], new Int16Array([5, -6]), { version: 2, header: pad })).data as Int16Array)).toEqual([5, -6]);
+    refused(npyBytes('', [], new Int16Array(0), { version: 2, header: `${pad}${' '.repeat(100_000)}` }), /a header of \d+ bytes/);
+  });
+
   it('random damage to a good file: a parsed array or a FliqsError, nothing else', () => {
     const good = npyBytes('<i2', [3, 2], new Int16Array([1, 2, 3, 4, 5, 6]));
     fc.assert(fc.property(fc.array(fc.tuple(fc.nat(good.length + 8), fc.nat(255)), { maxLength: 6 }), fc.nat(good.length + 8), (edits, cut) => {

@@ -7,12 +7,14 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FliqsError } from '../src/core/errors.js';
 import { datasetFromArrays } from '../src/data/arrays.js';
 import { fromBytes, type Dataset, type DatasetSplits } from '../src/data/dataset.js';
 import { loadDataset } from '../src/data/node/load.js';
 import { mnistDir } from '../src/data/node/mnist.js';
+import { readNpz } from '../src/data/node/npz.js';
 import { loadUserData } from '../src/data/node/user.js';
 import * as root from '../src/index.js';
 import { npyBytes, zipBytes } from './npy-helpers.js';
@@ -262,6 +264,21 @@ describe('--data PATH: bad files name the file and the fix', () => {
     refused(() => loadUserData(d4), x4, /holds NaN at value 1234/);
     const [d5, x5] = pair(npyBytes('<i8', [100, 6, 5], new BigInt64Array(3000)), yN);
     refused(() => loadUserData(d5), x5, /holds int64 images; accepted: .*x\.astype\(np\.uint8\)/);
+  });
+
+  it('random damage to a .npz, stored or deflated: arrays or a FliqsError, nothing else', () => {
+    for (const method of ['store', 'deflate'] as const) {
+      const good = zipBytes({ 'x.npy': npyBytes('|u1', [4, 3], new Uint8Array(12).fill(7)), 'y.npy': npyBytes('<i4', [4], new Int32Array([0, 1, 0, 1])) }, method);
+      fc.assert(fc.property(fc.array(fc.tuple(fc.nat(good.length - 1), fc.nat(255)), { minLength: 1, maxLength: 4 }), fc.nat(good.length), (edits, cut) => {
+        const b = good.slice(0, Math.max(cut, good.length - 40));
+        for (const [i, v] of edits) if (i < b.length) b[i] = v;
+        try {
+          for (const a of readNpz(b, 'd.npz').values()) expect(a.data.length).toBe(a.shape.reduce((p, d) => p * d, 1));
+        } catch (e) {
+          expect(e).toBeInstanceOf(FliqsError);
+        }
+      }), { numRuns: 1500, seed: 3 });
+    }
   });
 
   it('archives and folders without the arrays, and paths that are not data', () => {

@@ -82,7 +82,9 @@ export function parseNpy(bytes: Uint8Array, file = 'npy'): Npy {
   if (headerLen > 1 << 20) throw bad(`a header of ${headerLen} bytes (numpy writes a few hundred)`);
   const start = 8 + lenBytes + headerLen;
   if (bytes.length < start) throw bad(`truncated header (it says ${headerLen} bytes, the file holds ${bytes.length - 8 - lenBytes})`);
-  const header = parseHeader(String.fromCharCode(...bytes.subarray(8 + lenBytes, start)), bad);
+  let text = '';
+  for (let i = 8 + lenBytes; i < start; i += 4096) text += String.fromCharCode(...bytes.subarray(i, Math.min(start, i + 4096)));
+  const header = parseHeader(text, bad);
   const m = /^([<>|=])([a-zA-Z])(\d+)$/.exec(header.descr);
   const type = m ? TYPES[`${m[2]}${m[3]}`] : undefined;
   if (!m || !type) {
