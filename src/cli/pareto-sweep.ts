@@ -7,7 +7,6 @@
 import { join } from 'node:path';
 import { FliqsError } from '../core/errors.js';
 import { Rng } from '../core/random.js';
-import { DATASET_NAMES } from '../data/node/load.js';
 import type { DatasetSplits } from '../data/dataset.js';
 import { parseFormat } from '../formats/format.js';
 import { parseSearchSpace } from '../formats/presets.js';
@@ -20,11 +19,12 @@ import { splitSpaceSpec } from '../search/arch-spaces.js';
 import { isSupernet } from '../nn/mobilenet.js';
 import { OPTIMIZERS, Trainer } from '../train/trainer.js';
 import { COMMON_FLAGS, UsageError, parseFlags, type FlagSpecs, type FlagValues } from './args.js';
+import { dataFlag } from './data-flag.js';
 import { SEARCH_FLAGS, configModel, executeSearch, safeName, searchConfig, trainConfig, type Io, type SearchConfig } from './search.js';
 
 export const PARETO_FLAGS = {
   model: { kind: 'string', help: `zoo model (${MODEL_NAMES.join(', ')})`, default: 'cnn' },
-  data: { kind: 'string', help: 'dataset', default: 'fashion-mnist', choices: DATASET_NAMES },
+  data: dataFlag('dataset', 'fashion-mnist'),
   widths: { kind: 'string', help: 'comma list of width multipliers', default: '0.5,1,2' },
   targets: { kind: 'string', help: 'comma list of FLIQS cost targets', default: '1.1xINT4,0.5xINT8' },
   spaces: { kind: 'string', help: 'comma list of search spaces (presets; join formats with + for a custom one)', default: 'int-s,fp-s' },

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { FliqsError, FliqsIoError } from '../core/errors.js';
 import { checkSavedSearchConfig, refuseEditsSince } from './saved-config.js';
-import { loadDataset, DATASET_NAMES, type DatasetName } from '../data/node/load.js';
+import { loadDataset, type DatasetName } from '../data/node/load.js';
 import type { DatasetSplits } from '../data/dataset.js';
 import { parseFormat, type Format } from '../formats/format.js';
 import { getThreads } from '../kernels/threads.js';
@@ -26,6 +26,7 @@ import {
 import type { WeightClipMethod } from '../nn/quant.js';
 import { OPTIMIZERS, type OptimizerName, type TrainConfig } from '../train/trainer.js';
 import { UsageError, parseFlags, usage, type FlagSpecs } from './args.js';
+import { dataFlag } from './data-flag.js';
 import { writeAtomic, writeJson, readJson, appendJsonLine } from './files.js';
 import { Progress, formatTime } from './progress.js';
 import { RunDir } from './run-dir.js';
@@ -44,7 +45,7 @@ export const processIo: Io = { out: (s) => process.stdout.write(s), err: (s) => 
 export const SEARCH_FLAGS = {
   model: { kind: 'string', help: `zoo model (${MODEL_NAMES.join(', ')})`, default: 'cnn' },
   width: { kind: 'number', help: 'channel width multiplier', default: 1, min: 0.01, max: 8 },
-  data: { kind: 'string', help: 'dataset', default: 'fashion-mnist', choices: DATASET_NAMES },
+  data: dataFlag('dataset', 'fashion-mnist'),
   space: { kind: 'string', help: 'formats per layer: int-s, int-l, fp-s, fp-l, presets joined with +, or a list; or formats and architecture (mobilenetv2): fliqnas-s, fliqnas-l, fliqnas-fp-s, fliqnas-fp-l, qnas-<format>', default: 'int-s' },
   'arch-widths': { kind: 'string', help: `architecture spaces: expansion-width multipliers per block (default ${DEFAULT_ARCH_WIDTHS.join(',')})` },
   'arch-kernels': { kind: 'string', help: `architecture spaces: depthwise kernel sizes, odd (default ${DEFAULT_ARCH_KERNELS.join(',')}; a block keeps those that fit its input)` },
