@@ -18,10 +18,13 @@ import { configCost, nearestCosts, parseTarget, reachableRange } from '../src/se
 import { mostProbableInBand } from '../src/search/budget.js';
 import { equalCostSampler } from '../src/search/equal-cost.js';
 import { archOptionsOf } from '../src/search/arch-spaces.js';
-import { Search, jointKernelProbability, type SearchOptions } from '../src/search/search.js';
+import { DEFAULT_RECALIBRATION_BATCHES, Search, derivedSeed, jointKernelProbability, type SearchOptions } from '../src/search/search.js';
+import { recalibrateBatchNorm } from '../src/train/recalibrate.js';
+import { Sequential } from '../src/nn/layers.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../src/train/checkpoint-file.js';
 import type { TrainerCheckpoint } from '../src/train/trainer.js';
 import { gradcheck, leaf } from './gradcheck-helpers.js';
+import { batches } from '../src/data/batches.js';
 import { expectFliqsError } from './error-helpers.js';
 
 const bits = (a: Float32Array | null): Uint32Array => new Uint32Array(Float32Array.from(a ?? []).buffer);
@@ -136,6 +139,38 @@ describe('elastic layers equal the narrower dense layer, bit for bit', () => {
   });
 });
 
+describe('batch-norm recalibration', () => {
+  it('sets the running statistics to the mean of the batch statistics (known answer), weights untouched', () => {
+    const ds = syntheticSplits({ train: 96, validation: 8, test: 8, shape: [3, 2, 2], classes: 2, seed: 4 }).train;
+    const bn = new BatchNorm2d(2, { momentum: 0.1 }), m = new Sequential(bn);
+    m.eval();
+    const w = bn.weight.toArray();
+    expect(recalibrateBatchNorm(m, ds, { count: 3, batchSize: 16, seed: 2 })).toBe(3);
+    // by hand: the same three batches, per channel mean and (unbiased) variance, averaged
+    const means = [0, 0], vars = [0, 0];
+    let i = 0;
+    for (const b of batches(ds, 16, new Rng(2), { dropLast: true })) {
+      if (i++ >= 3) break;
+      for (let c = 0; c < 2; c++) {
+        const v: number[] = [];
+        for (let k = c; k < b.images.length; k += 2) v.push(b.images[k]!);
+        const mu = v.reduce((a, x) => a + x, 0) / v.length;
+        means[c]! += mu / 3;
+        vars[c]! += v.reduce((a, x) => a + (x - mu) ** 2, 0) / (v.length - 1) / 3;
+      }
+    }
+    const rm = bn.runningMean.toArray(), rv = bn.runningVar.toArray();
+    for (let c = 0; c < 2; c++) {
+      expect(rm[c]).toBeCloseTo(means[c]!, 5);
+      expect(rv[c]).toBeCloseTo(vars[c]!, 4);
+    }
+    expect(bn.opts.momentum).toBe(0.1);
+    expect(m.training).toBe(false);
+    expect(bits(bn.weight.toArray())).toEqual(bits(w));
+    expect(recalibrateBatchNorm(m, ds, { count: 0, batchSize: 16, seed: 2 })).toBe(0);
+  });
+});
+
 describe('the warm-up schedule of joint kernel branches (paper A.4)', () => {
   it('falls linearly from 1 to 0 over the warm-up and stays 0', () => {
     expect(jointKernelProbability(0, 40)).toBe(1);
@@ -225,10 +260,14 @@ describe('FLIQNAS search', () => {
     const a = r.architecture!;
     expect(a.decisions.map((d) => d.name)).toEqual(s.space.arch!.map((d) => d.name));
     expect(a.params).toBeLessThan(a.supernetParams);
-    // the reported test accuracy is the extracted model's, which equals the super-network at that architecture
+    // as extracted, the plain model scores what the super-network scores at that architecture; the reported test is
+    // the extracted model's after its batch-norm statistics are recomputed over 20 training batches
     const plain = (s.model as MobileNetV2).extract(a.decisions.map((d) => d.value));
+    expect(s.trainer.evaluate(data.test, 250, Infinity, plain)).toEqual(a.testAsIs);
+    expect(s.trainer.evaluate(data.test)).toEqual(a.testAsIs);
+    expect(a.recalibrationBatches).toBe(Math.min(DEFAULT_RECALIBRATION_BATCHES, Math.floor(data.train.labels.length / 32)));
+    recalibrateBatchNorm(plain, data.train, { count: DEFAULT_RECALIBRATION_BATCHES, batchSize: 32, seed: derivedSeed(5, 'recalibration') });
     expect(s.trainer.evaluate(data.test, 250, Infinity, plain)).toEqual(r.test);
-    expect(s.trainer.evaluate(data.test)).toEqual(r.test);
     expect(r.layers.reduce((t, l) => t + l.bops, 0)).toBeCloseTo(r.bops, 0);
     plain.free();
     s.dispose();

@@ -20,7 +20,7 @@ import type { TrainerCheckpoint } from '../train/trainer.js';
 import { DEFAULT_GAMMA_PER_SIGMA, formatMbops } from '../search/cost.js';
 import { DEFAULT_CONTROLLER_LR, ESTIMATORS, type Estimator } from '../search/controller.js';
 import {
-  DEFAULT_SEARCH_CONTROLLER_LR, DEFAULT_SEARCH_ENTROPY_END, DEFAULT_SEARCH_LABEL_SMOOTHING, QUALITY_SIGNALS, Search, retrainFixed, spaceFormats,
+  DEFAULT_RECALIBRATION_BATCHES, DEFAULT_SEARCH_CONTROLLER_LR, DEFAULT_SEARCH_ENTROPY_END, DEFAULT_SEARCH_LABEL_SMOOTHING, QUALITY_SIGNALS, Search, retrainFixed, spaceFormats,
   type QualitySignal, type ResultRule, type RewardScaleMode, type SearchResult, type SearchStep,
 } from '../search/search.js';
 import type { WeightClipMethod } from '../nn/quant.js';
@@ -49,6 +49,7 @@ export const SEARCH_FLAGS = {
   space: { kind: 'string', help: 'formats per layer: int-s, int-l, fp-s, fp-l, presets joined with +, or a list; or formats and architecture (mobilenetv2): fliqnas-s, fliqnas-l, fliqnas-fp-s, fliqnas-fp-l, qnas-<format>', default: 'int-s' },
   'arch-widths': { kind: 'string', help: `architecture spaces: expansion-width multipliers per block (default ${DEFAULT_ARCH_WIDTHS.join(',')})` },
   'arch-kernels': { kind: 'string', help: `architecture spaces: depthwise kernel sizes, odd (default ${DEFAULT_ARCH_KERNELS.join(',')}; a block keeps those that fit its input)` },
+  recalibrate: { kind: 'int', help: `architecture spaces: training batches that recompute the extracted model's batch-norm statistics before its test (0: as inherited)`, default: DEFAULT_RECALIBRATION_BATCHES, min: 0 },
   'kernel-sharing': { kind: 'string', help: "architecture spaces: 'center' (a smaller kernel is the centre of the largest) or 'separate' (own weights per size)", default: 'center', choices: KERNEL_SHARINGS },
   target: { kind: 'string', help: 'cost target: 0.5xINT8, 1.1xINT4, 12.5MBOPs, … (or --target-mbops)' },
   'target-mbops': { kind: 'number', help: 'cost target in MBOPs', min: 0 },
@@ -144,6 +145,7 @@ export interface SearchConfig {
   widths?: number[];
   kernelSizes?: number[];
   kernelSharing?: KernelSharing;
+  recalibrate?: number;
 }
 
 /** A comma list of numbers for --arch-widths / --arch-kernels. */
@@ -188,9 +190,9 @@ export function searchConfig(args: readonly string[]): { config: SearchConfig; o
       ...(f['arch-widths'] !== undefined ? { widths: numberList('arch-widths', f['arch-widths']) } : {}),
       ...(f['arch-kernels'] !== undefined ? { kernelSizes: numberList('arch-kernels', f['arch-kernels']) } : {}),
     });
-    Object.assign(config, { widths: [...a.widths!], kernelSizes: [...a.kernelSizes!], kernelSharing: f['kernel-sharing'] as KernelSharing });
-  } else if (f['arch-widths'] !== undefined || f['arch-kernels'] !== undefined || args.some((a) => a.startsWith('--kernel-sharing'))) {
-    throw new UsageError(`--arch-widths, --arch-kernels and --kernel-sharing belong to an architecture space (fliqnas-s, fliqnas-l, qnas-<format>), not --space ${config.space}`);
+    Object.assign(config, { widths: [...a.widths!], kernelSizes: [...a.kernelSizes!], kernelSharing: f['kernel-sharing'] as KernelSharing, recalibrate: f.recalibrate! });
+  } else if (f['arch-widths'] !== undefined || f['arch-kernels'] !== undefined || args.some((a) => a.startsWith('--kernel-sharing') || a.startsWith('--recalibrate'))) {
+    throw new UsageError(`--arch-widths, --arch-kernels, --kernel-sharing and --recalibrate belong to an architecture space (fliqnas-s, fliqnas-l, qnas-<format>), not --space ${config.space}`);
   }
   const out = f.out ?? join('runs', `search-${config.model}-${safeName(config.space)}-${safeName(String(target))}-s${config.seed}`);
   return { config, out, resume: f.resume, stopAfter: f['stop-after'] ?? null };
@@ -232,6 +234,7 @@ export function makeSearch(c: SearchConfig, data: DatasetSplits): Search {
     space: c.space, target: c.target, gamma: c.gamma, gammaPerSigma: c.gammaPerSigma ?? DEFAULT_GAMMA_PER_SIGMA, estimator: c.estimator ?? 'reinforce',
     rewardScale: c.rewardScale ?? 'none', resultRule: c.resultRule ?? 'argmax', entropyEnd: c.entropyEnd, quality: c.quality, validationBatch: c.valBatch,
     train: trainConfig(c), controller: { lr: c.controllerLr ?? DEFAULT_CONTROLLER_LR }, ...(c.fixFirstLast ? { fixFirstLast: c.fixFirstLast } : {}), ...(Object.keys(c.pins).length ? { pins: c.pins } : {}),
+    ...(c.recalibrate !== undefined ? { recalibrationBatches: c.recalibrate } : {}),
   });
 }
 
@@ -379,7 +382,8 @@ export function resultText(config: SearchConfig, r: SearchResult & { retrain: un
     table(['layer', 'MACs', 'format', 'p', 'MBOPs'], rows),
     '',
     ...(a ? [table(['decision', 'choice', 'p'], archRows), '',
-      `extracted architecture: ${a.params} weights (the super-network holds ${a.supernetParams}); the test accuracy below is the extracted model's`, ''] : []),
+      `extracted architecture: ${a.params} weights (the super-network holds ${a.supernetParams}); the test accuracy below is the extracted model's`
+        + (a.recalibrationBatches > 0 ? `, its batch-norm statistics recomputed over ${a.recalibrationBatches} training batches (${(100 * a.testAsIs.accuracy).toFixed(2)}% with the super-network's)` : ''), ''] : []),
     `cost ${formatMbops(r.bops)} vs target ${formatMbops(r.targetBops)} (ratio ${r.costRatio.toFixed(3)})`,
     `test accuracy ${(100 * r.test.accuracy).toFixed(2)}% on ${r.test.count} (${r.argmax.every((f, i) => f === r.layers[i]!.format) ? 'argmax formats' : 'the most probable formats within ±10% of the target'}, trained weights as they are, no retraining)`,
     `reward: γ ${Number(r.gamma.toPrecision(4))}${r.qualityNoise === null ? '' : ` = ${Number((r.gamma / r.qualityNoise).toPrecision(4))}·σ, σ of Q ${Number(r.qualityNoise.toPrecision(3))}`}, estimator ${r.estimator}`,

@@ -4,7 +4,7 @@
 export {
   Search, retrainFixed, searchWarnings, searchClipMultiples, spaceFormats, COST_TOLERANCE, SETTLED_ENTROPY, DEFAULT_SEARCH_CONTROLLER_LR,
   DEFAULT_SEARCH_LABEL_SMOOTHING, DEFAULT_SEARCH_ENTROPY_END, CONSTANT_QUALITY, QUALITY_SIGNALS, CALIBRATION_MIN_STEPS, calibrationStart,
-  jointKernelProbability,
+  jointKernelProbability, DEFAULT_RECALIBRATION_BATCHES,
   type SearchOptions, type SearchStep, type SearchResult, type LayerResult, type ArchResult, type QualitySignal, type RewardScaleMode, type ResultRule,
 } from './search.js';
 export { ARCH_SPACES, DEFAULT_ARCH_WIDTHS, DEFAULT_ARCH_KERNELS, archOptionsOf, isArchSpace } from './arch-spaces.js';

@@ -19,6 +19,7 @@ import { describeModel } from '../nn/zoo.js';
 import { isSupernet, type Supernet } from '../nn/mobilenet.js';
 import { Rng } from '../core/random.js';
 import { Trainer, type EvalResult, type TrainConfig, type TrainerCheckpoint } from '../train/trainer.js';
+import { recalibrateBatchNorm } from '../train/recalibrate.js';
 import { defaultClipMultiples } from './analyze.js';
 import { Controller, type ControllerOptions, type ControllerState, type Estimator } from './controller.js';
 import { DEFAULT_GAMMA_PER_SIGMA, MIN_QUALITY_NOISE, configCost, costModel, nearestCosts, parseTarget, qualityNoise } from './cost.js';
@@ -88,6 +89,11 @@ export interface SearchOptions {
   validationBatch?: number;
   /** Other controller options (lr — default DEFAULT_SEARCH_CONTROLLER_LR —, baseline momentum, warm-up fraction). */
   controller?: Omit<ControllerOptions, 'totalSteps' | 'seed' | 'entropyEnd' | 'cost' | 'estimator' | 'rewardScale'>;
+  /**
+   * FLIQNAS: training batches over which the extracted model's batch-norm statistics are recomputed before its
+   * test evaluation (default DEFAULT_RECALIBRATION_BATCHES; 0 evaluates the inherited statistics as they are).
+   */
+  recalibrationBatches?: number;
   /**
    * Activation clip multiples k_f by format (clip_f = k_f·std). Default: searchClipMultiples(space).
    * Multiples the model was created with (createModel's quant.actKByFormat) take precedence.
@@ -172,12 +178,22 @@ export interface SearchResult {
 
 /** The architecture part of a FLIQNAS result. */
 export interface ArchResult {
+  /** The extracted model's test result with the super-network's batch statistics, before recalibration. */
+  testAsIs: EvalResult;
+  /** Training batches its batch-norm statistics were recomputed over before `test` (0: none). */
+  recalibrationBatches: number;
   decisions: Array<{ name: string; kind: 'width' | 'kernel'; value: number; base: number; probability: number; probabilities: Record<string, number> }>;
   blocks: Array<{ width: number; kernel: number }>;
   /** Weights of the extracted model and of the super-network. */
   params: number;
   supernetParams: number;
 }
+
+/**
+ * Batches that recompute an extracted architecture's batch-norm statistics (recalibrate.ts): on a mobilenetv2
+ * ×0.25 FLIQNAS-S search, 20 gave 82.7% and 50 gave 82.6%, against 64.2% with the inherited statistics.
+ */
+export const DEFAULT_RECALIBRATION_BATCHES = 20;
 
 /** A search aims to end within this fraction of its cost target (the issue's ±10%). */
 export const COST_TOLERANCE = 0.1;
@@ -278,8 +294,8 @@ export function searchClipMultiples(formats: readonly Format[]): Record<string, 
  * @example
  * new Controller(space, { totalSteps: T, seed: derivedSeed(seed, 'controller') });
  */
-export function derivedSeed(seed: number, stream: 'controller' | 'validation' | 'branches'): number {
-  const salt = stream === 'controller' ? 0x632be5ab : stream === 'validation' ? 0x85157af5 : 0x2545f491;
+export function derivedSeed(seed: number, stream: 'controller' | 'validation' | 'branches' | 'recalibration'): number {
+  const salt = { controller: 0x632be5ab, validation: 0x85157af5, branches: 0x2545f491, recalibration: 0x6c8e9cf5 }[stream];
   return (Math.imul(seed + 1, 0x9e3779b1) + salt) >>> 0;
 }
 
@@ -339,6 +355,8 @@ export class Search {
   /** Draws which kernel decisions run jointly in the warm-up (FLIQNAS). */
   private readonly branchRng: Rng;
   private joint = 0;
+  /** FLIQNAS: batches recomputing the extracted model's batch-norm statistics. */
+  readonly recalibrationBatches: number;
 
   constructor(readonly model: Module, readonly data: DatasetSplits, readonly options: SearchOptions) {
     if (typeof options !== 'object' || options === null) throw new FliqsError('options', `got ${describe(options)}`, '{ space, target, train, … }');
@@ -358,6 +376,7 @@ export class Search {
     if (this.rewardScale !== 'noise' && this.rewardScale !== 'none') throw new FliqsError('rewardScale', `got ${describe(this.rewardScale)}`, "'noise' or 'none'");
     this.resultRule = options.resultRule ?? 'in-budget';
     if (this.resultRule !== 'in-budget' && this.resultRule !== 'argmax') throw new FliqsError('resultRule', `got ${describe(this.resultRule)}`, "'in-budget' or 'argmax'");
+    this.recalibrationBatches = requireInt('recalibrationBatches', options.recalibrationBatches ?? DEFAULT_RECALIBRATION_BATCHES, 0, 1e6);
     const formats = spaceFormats(this.space);
     this.layers = quantLayers(model).map(([, l]) => l);
     const userK = options.clipMultiples ?? {};
@@ -575,10 +594,15 @@ export class Search {
       const values = configArchValues(this.space, chosen), L = this.space.layers.length;
       const plain = this.supernet.extract(values);
       try {
-        test = this.trainer.evaluate(this.data.test, 250, Infinity, plain);
+        const testAsIs = this.trainer.evaluate(this.data.test, 250, Infinity, plain);
+        const used = recalibrateBatchNorm(plain, this.data.train, {
+          count: this.recalibrationBatches, batchSize: this.options.train.batchSize, seed: derivedSeed(this.options.train.seed ?? 0, 'recalibration'),
+        });
+        test = used > 0 ? this.trainer.evaluate(this.data.test, 250, Infinity, plain) : testAsIs;
         const blocks = 'blockArchitecture' in plain ? (plain as unknown as { blockArchitecture(): ArchResult['blocks'] }).blockArchitecture() : [];
         const count = (m: Module): number => m.parameters().reduce((s, t) => s + t.size, 0);
         architecture = {
+          testAsIs, recalibrationBatches: used,
           decisions: this.space.arch!.map((d, i) => ({
             name: d.name, kind: d.kind, value: values[i]!, base: d.base, probability: p[L + i]![chosen[L + i]!]!,
             probabilities: Object.fromEntries(d.choices.map((v, a) => [String(v), p[L + i]![a]!])),
