@@ -22,3 +22,5 @@ export { encodeCheckpoint, decodeCheckpoint, type CheckpointBlob } from './train
 export * as kernels from './kernels/index.js';
 export * from './search/index.js';
 export * from './deploy/index.js';
+export { startSearch, type StartSearchOptions, type SearchHandle, type SearchState } from './worker/start.js';
+export type { WorkerSearchOptions, NamedData, SearchPhase, SearchStart, SearchProgress, StepPoint, SearchOutcome } from './worker/protocol.js';
