@@ -2,7 +2,7 @@
 
 export { FliqsError } from './core/errors.js';
 export { runtime, createRuntime, supportedVariants, canShareMemory, Runtime, WasmF32, WasmI32, type Variant } from './core/runtime.js';
-export { setThreads, getThreads, availableCores, stopThreads, singleThreadReason } from './kernels/threads.js';
+export { setThreads, getThreads, availableCores, stopThreads, singleThreadReason, startThreads } from './kernels/threads.js';
 export type { F32Operand } from './core/operands.js';
 export { Arena } from './core/arena.js';
 export { Rng } from './core/random.js';

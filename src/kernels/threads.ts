@@ -132,9 +132,17 @@ class Pool {
     }
   }
 
-  /** Workers that have started (waiting for them up to START_TIMEOUT_MS where the thread may block). */
+  /** Whether the first ready() has waited already: a worker that did not start by then is not waited for again. */
+  private waited = false;
+
+  /**
+   * Workers that have started (the first call waits for them up to START_TIMEOUT_MS where the thread may block;
+   * later calls do not wait: a browser worker's nested workers start only while its event loop runs, see
+   * startThreads).
+   */
   ready(): number {
-    const deadline = Date.now() + START_TIMEOUT_MS;
+    const deadline = this.waited ? 0 : Date.now() + START_TIMEOUT_MS;
+    this.waited = true;
     let n = 0;
     for (let i = 0; i < this.workers.length; i++) {
       const at = i * SLOT.size + SLOT.ready;
@@ -148,6 +156,11 @@ class Pool {
       n++;
     }
     return n;
+  }
+
+  /** Whether every worker has reported (started, or failed to). */
+  allReported(): boolean {
+    return this.workers.every((_, i) => Atomics.load(this.c, i * SLOT.size + SLOT.ready) !== 0);
   }
 
   private message(i: number): string {
@@ -278,6 +291,24 @@ function poolOf(rt: Runtime): Pool | null {
 export function threadsFor(rt: Runtime): number {
   const p = poolOf(rt);
   return p ? 1 + p.ready() : 1;
+}
+
+/**
+ * Starts rt's pool now (when threads are wanted and possible) and waits for its workers without blocking: the
+ * event loop runs meanwhile. A browser worker must call this before its first kernel call, because the workers
+ * it starts (nested workers) come up only while its own event loop runs, and a kernel call blocks it. Resolves
+ * with the threads the kernels will use.
+ * @example
+ * import { startThreads } from 'fliqs';
+ * await startThreads(); // in a Web Worker, before training
+ */
+export async function startThreads(rt: Runtime = runtime): Promise<number> {
+  if (!(rt instanceof Runtime)) throw new FliqsError('rt', `got ${describe(rt)}`, 'a Runtime (from createRuntime), or nothing for the default one');
+  const p = poolOf(rt);
+  if (!p) return 1;
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (!p.allReported() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  return threadsFor(rt);
 }
 
 /**

@@ -8,7 +8,7 @@ import { FliqsError, describe, requireObject } from '../core/errors.js';
 import { checkDataset, type DatasetSplits } from '../data/dataset.js';
 import { exportModel } from '../deploy/export.js';
 import { encodeModel } from '../deploy/model-file.js';
-import { getThreads, setThreads, singleThreadReason } from '../kernels/threads.js';
+import { setThreads, singleThreadReason, startThreads } from '../kernels/threads.js';
 import { createModel } from '../nn/zoo.js';
 import { Search, spaceFormats, type SearchOptions } from '../search/search.js';
 import type { ErrorData, NamedData, SearchPhase, SearchProgress, StepPoint, ToWorker, WorkerPort, WorkerSearchOptions } from './protocol.js';
@@ -72,6 +72,8 @@ export async function runSearchWorker(options: WorkerSearchOptions, port: Worker
     const { model: name, width = 1, quant, data: dataOption, threads, progressMs = 100, exportModel: wantModel = true, ...searchOptions } = options;
     if (threads !== undefined) setThreads(threads);
     const data = await loadData(dataOption);
+    // the kernels' workers start while this worker's event loop runs (a browser starts nested workers no other way)
+    const threadCount = await startThreads();
     const started = now();
     const model = createModel(name, {
       width, inputShape: data.train.shape, classes: data.train.classes, seed: options.train?.seed ?? 0, ...(quant ? { quant } : {}),
@@ -82,7 +84,7 @@ export async function runSearchWorker(options: WorkerSearchOptions, port: Worker
       type: 'start', info: {
         layers: s.space.layers.map((l) => ({ name: l.name, macs: l.macs, choices: l.choices.map((f) => f.name), pinned: l.pinned })),
         formats: spaceFormats(s.space).map((f) => f.name), targetBops: s.targetBops, totalSteps: s.totalSteps,
-        warmupSteps: s.controller.warmupEnd, calibrationStart: s.calibrationStart, threads: getThreads(), singleThreadReason: singleThreadReason(),
+        warmupSteps: s.controller.warmupEnd, calibrationStart: s.calibrationStart, threads: threadCount, singleThreadReason: singleThreadReason(),
       },
     });
     let pending: StepPoint[] = [], last: StepPoint | null = null, posted = -Infinity;
@@ -121,7 +123,7 @@ export async function runSearchWorker(options: WorkerSearchOptions, port: Worker
     } else {
       exportError = 'not asked for (exportModel: false)';
     }
-    const outcome = { result, model: model_, exportError, stopped: s.step < s.totalSteps, wallSeconds: (now() - started) / 1000, threads: getThreads() };
+    const outcome = { result, model: model_, exportError, stopped: s.step < s.totalSteps, wallSeconds: (now() - started) / 1000, threads: threadCount };
     progress('done');
     port.post({ type: 'done', outcome }, model_ ? [model_.buffer as ArrayBuffer] : []);
   } catch (e) {
