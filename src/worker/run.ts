@@ -96,9 +96,10 @@ export async function runSearchWorker(options: WorkerSearchOptions, port: Worker
     };
     let slice = now();
     for (const step of s.run()) {
-      last = { ...step, phase: phaseOf(s, step.step) };
+      const phase = phaseOf(s, step.step), changed = phase !== last?.phase;
+      last = { ...step, phase };
       pending.push(last);
-      if (now() - posted >= progressMs || s.step >= s.totalSteps) progress(last.phase);
+      if (changed || now() - posted >= progressMs || s.step >= s.totalSteps) progress(phase);
       if (now() - slice >= SLICE_MS) {
         await nextTurn();
         while (paused && !stopping) await new Promise<void>((r) => { wake = r; });

@@ -45,28 +45,25 @@ export interface SearchHandle {
 const DEFAULT_START_TIMEOUT_MS = 60_000;
 
 /**
- * The worker program: imports run.ts by URL and hands it the options and a port whose messages are held until
- * run.ts listens. Only its text reaches the worker (kernels/workers.ts).
+ * The worker program (kernels/workers.ts runs it): imports run.js by URL and hands it the options and a port whose
+ * messages are held until run.js listens. Source text rather than a function's toString(), so that no bundler or
+ * test transform rewrites its import().
  */
-async function program(init: { workerUrl: string; options: unknown }, port: { post(m: unknown): void; listen(fn: (m: unknown) => void): void }): Promise<void> {
-  const inbox: unknown[] = [];
-  let handler: ((m: unknown) => void) | null = null;
+const PROGRAM = `async (init, port) => {
+  const inbox = [];
+  let handler = null;
   port.listen((m) => (handler ? handler(m) : inbox.push(m)));
-  let mod: { runSearchWorker(o: unknown, p: unknown): Promise<void> };
+  let mod;
   try {
     mod = await import(init.workerUrl);
   } catch (e) {
-    port.post({ type: 'error', error: { fliqs: true, input: 'workerUrl', problem: `the worker could not load ${init.workerUrl}: ${e instanceof Error ? e.message : String(e)}`,
-      accepted: 'the URL of fliqs\'s dist/worker/run.js, served with the rest of dist/ (npx fliqs serve)' } });
+    port.post({ type: 'error', error: { fliqs: true, input: 'workerUrl', problem: 'the worker could not load ' + init.workerUrl + ': ' + (e && e.message ? e.message : String(e)),
+      accepted: "the URL of fliqs's dist/worker/run.js, served with the rest of dist/ (npx fliqs serve)" } });
     return;
   }
   port.post({ type: 'loaded' });
-  await mod.runSearchWorker(init.options, {
-    post: (m: unknown, t?: unknown[]) => (port.post as (m: unknown, t?: unknown[]) => void)(m, t),
-    listen: (fn: (m: unknown) => void) => { handler = fn; for (const m of inbox.splice(0)) fn(m); },
-  });
-}
-const PROGRAM = program.toString();
+  await mod.runSearchWorker(init.options, { post: (m, t) => port.post(m, t), listen: (fn) => { handler = fn; for (const m of inbox.splice(0)) fn(m); } });
+}`;
 
 /** The URL of run.js beside this module (dist/worker/run.js). */
 function defaultWorkerUrl(): string {
