@@ -5,7 +5,7 @@ import { DEFAULT_PALETTE, categoryStrip, escapeXml, linePlot } from '../dist/rep
 import { loadSubset, splitsFromNpy } from './data.js';
 
 const $ = (id) => document.getElementById(id);
-const state = { handle: null, info: null, points: [], outcome: null, options: null, progressEvents: 0, maxTickGapMs: 0, npy: null, subset: null, drawQueued: false };
+const state = { handle: null, info: null, points: [], outcome: null, options: null, progressEvents: 0, maxTickGapMs: 0, ticksWhileRunning: 0, npy: null, subset: null, drawQueued: false };
 // For the end-to-end test (test/browser-demo.test.ts) and the curious: what ran and what came back.
 window.fliqsDemo = state;
 
@@ -13,7 +13,7 @@ window.fliqsDemo = state;
 let ticks = 0, lastTick = performance.now();
 setInterval(() => {
   const t = performance.now();
-  if (state.handle) state.maxTickGapMs = Math.max(state.maxTickGapMs, t - lastTick);
+  if (state.handle) { state.maxTickGapMs = Math.max(state.maxTickGapMs, t - lastTick); state.ticksWhileRunning++; }
   lastTick = t;
   $('heartbeat').textContent = String(++ticks);
 }, 50);
@@ -110,7 +110,7 @@ $('controls').addEventListener('submit', async (e) => {
   e.preventDefault();
   clearError();
   $('result').hidden = true;
-  state.points = []; state.info = null; state.outcome = null; state.progressEvents = 0; state.maxTickGapMs = 0;
+  state.points = []; state.info = null; state.outcome = null; state.progressEvents = 0; state.maxTickGapMs = 0; state.ticksWhileRunning = 0;
   for (const id of ['chart-quality', 'chart-cost', 'chart-entropy', 'chart-strip']) $(id).textContent = 'waiting for the first steps …';
   buttons(true);
   try {
