@@ -105,7 +105,7 @@ describe.skipIf(!found)('demo page in headless Chromium', () => {
       for (const [f, p] of Object.entries(l.probabilities)) expect(close(p, nl[i]!.probabilities[f]!), `${l.name} ${f}: ${p} vs ${nl[i]!.probabilities[f]}`).toBe(true);
     });
     // … and the table shows those formats and figures
-    const rows = await page.$$eval('#table tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent!.trim())));
+    const rows = await page.$$eval('#table tbody tr', (trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent!.trim())));
     expect(rows).toEqual(r.layers.map((l) => [l.name, l.macs.toLocaleString('en'), l.format, l.probability.toFixed(3), (l.bops / 1e6).toPrecision(4)]));
     expect(await page.textContent('#summary')).toContain(`test accuracy ${(100 * r.test.accuracy).toFixed(2)}%`);
     // the download is the model Node exports from its own search
