@@ -139,6 +139,7 @@ $('controls').addEventListener('submit', async (e) => {
   } catch (err) {
     showError(err);
     setStatus('stopped by an error (above).');
+    for (const id of ['chart-quality', 'chart-cost', 'chart-entropy', 'chart-strip']) if (!$(id).querySelector('svg')) $(id).textContent = 'no steps';
   } finally {
     state.handle = null;
     buttons(false);
