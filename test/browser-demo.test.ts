@@ -58,7 +58,7 @@ describe.skipIf(!found)('demo page in headless Chromium', () => {
     await page.goto(`${base}demo/`);
     await page.waitForFunction(() => 'fliqsDemo' in window);
     expect(await page.textContent('#threads')).toMatch(/cross-origin isolated/);
-    const form = { model: 'cnn', width: '0.25', space: 'int-s', target: '0.5xINT8', steps: '300', batch: '32', lr: '0.05', seed: '3' };
+    const form = { model: 'cnn', width: '0.25', space: 'int-s', target: '0.5xINT8', steps: '500', batch: '32', lr: '0.05', seed: '3' };
     for (const [id, v] of Object.entries(form)) {
       if (id === 'model' || id === 'space') await page.selectOption(`#${id}`, v); else await page.fill(`#${id}`, v);
     }
@@ -72,22 +72,24 @@ describe.skipIf(!found)('demo page in headless Chromium', () => {
       return { progressEvents: d.progressEvents, points: d.points.length, maxTickGapMs: d.maxTickGapMs, ticksWhileRunning: d.ticksWhileRunning,
         options: d.options, result: d.outcome.result, wallSeconds: d.outcome.wallSeconds, threads: d.outcome.threads, info: d.info };
     });
-    console.log(`browser-demo: 300 steps in ${demo.wallSeconds.toFixed(2)} s on ${demo.threads} threads, ${demo.progressEvents} progress events, `
+    console.log(`browser-demo: 500 steps in ${demo.wallSeconds.toFixed(2)} s on ${demo.threads} threads, ${demo.progressEvents} progress events, `
       + `${demo.ticksWhileRunning} main-thread ticks while running, longest gap ${demo.maxTickGapMs.toFixed(0)} ms`);
     expect(errors).toEqual([]);
-    expect(demo.points).toBe(300);
+    expect(demo.points).toBe(500);
     expect(demo.progressEvents).toBeGreaterThan(2);
     expect(demo.info.singleThreadReason).toBeNull();
-    // the page stayed responsive: its 50 ms timer kept ticking while the search ran in the worker
+    // the page stayed responsive: its 50 ms timer kept ticking while the search ran in the worker (the same search
+    // on the main thread would stop it for the whole search, ≥ 1.5 s; on the shared 2-core machine under a load of
+    // 8 the longest gap measured was 569 ms, unloaded 71–106 ms)
     expect(demo.ticksWhileRunning).toBeGreaterThanOrEqual(5);
-    expect(demo.maxTickGapMs).toBeLessThan(1000);
+    expect(demo.maxTickGapMs).toBeLessThan(Math.min(1000, (demo.wallSeconds * 1000) / 2));
 
     // Node, synchronously, on the same data (the same subset file, decoded by the same module) and options
     const { decodeSubset } = await import('../demo/data.js' as string) as { decodeSubset(b: Uint8Array): Promise<{ splits: import('../src/index.js').DatasetSplits }> };
     const { splits } = await decodeSubset(new Uint8Array(readFileSync('demo/fashion-mnist-subset.bin')));
     const o = demo.options as { model: string; width: number; space: string; target: string; train: { seed: number } & Record<string, unknown> };
     expect(o).toEqual({ model: 'cnn', width: 0.25, space: 'int-s', target: '0.5xINT8',
-      train: { epochs: 3, batchSize: 32, optimizer: 'sgd', lr: 0.05, seed: 3, maxSteps: 300 } });
+      train: { epochs: 4, batchSize: 32, optimizer: 'sgd', lr: 0.05, seed: 3, maxSteps: 500 } });
     const model = lib.createModel(o.model, { width: o.width, inputShape: splits.train.shape, classes: splits.train.classes, seed: o.train.seed });
     const s = new lib.Search(model, splits, { space: o.space, target: o.target, train: o.train as never });
     for (const _ of s.run());
@@ -142,6 +144,7 @@ describe.skipIf(!found)('demo page in headless Chromium', () => {
     expect(await error()).toMatch(/^labels\.npy: has 312 bytes of data/);
     // good files, then the search on them with an unreachable target
     await page.setInputFiles('#npy', [file('images.npy', npy('|u1', [40, 8, 8], Uint8Array.from({ length: 40 * 64 }, (_, i) => (i * 37) % 256))), file('labels.npy', labels)]);
+    await page.waitForFunction(() => document.getElementById('npy-info')!.textContent !== '');
     expect(await page.textContent('#npy-info')).toMatch(/8×8×1 images, 2 classes; 32 train \/ 4 validation \/ 4 test/);
     await page.fill('#target', '100xINT8');
     await page.fill('#steps', '20');
