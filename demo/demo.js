@@ -234,7 +234,8 @@ function showResult(o) {
   $('summary').innerHTML = `test accuracy <b>${(100 * r.test.accuracy).toFixed(2)}%</b> on ${r.test.count} images · `
     + `cost <b>${(r.bops / 1e6).toPrecision(4)} MBOPs</b> vs target ${(r.targetBops / 1e6).toPrecision(4)} (ratio <b>${r.costRatio.toFixed(3)}</b>) · `
     + `${r.steps} steps in ${o.wallSeconds.toFixed(1)} s on ${o.threads} thread${o.threads > 1 ? 's' : ''}${o.stopped ? ' · <b>stopped early</b>' : ''}`;
-  $('warnings').innerHTML = r.warnings.map((w) => `<li>${escapeXml(w)}</li>`).join('');
+  const notes = o.model ? r.warnings : [...r.warnings, `no model to download: ${o.exportError}`];
+  $('warnings').innerHTML = notes.map((w) => `<li>${escapeXml(w)}</li>`).join('');
   const dl = $('download');
   dl.disabled = !o.model;
   dl.title = o.model ? `${o.model.length.toLocaleString('en')} bytes; npx fliqs eval reads it` : `no export: ${o.exportError}`;

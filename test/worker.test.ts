@@ -66,6 +66,14 @@ describe('startSearch (Node worker thread)', () => {
     expect(JSON.stringify(out.result)).toBe(JSON.stringify(syncSearch({ ...o, data: loadDataset('synthetic', { validation: 100 }) as typeof data }).result));
   });
 
+  it('gives no model, and says why, for a model the export does not cover yet', async () => {
+    const small = syntheticSplits({ shape: [16, 16, 1], classes: 4, train: 128, validation: 32, test: 32 });
+    const out = await startSearch({ ...base, model: 'vit-tiny', width: 0.25, data: small, train: { ...base.train, maxSteps: 12 } }).result;
+    expect(out.model).toBeNull();
+    expect(out.exportError).toMatch(/^model: contains a VitTiny, which cannot be exported yet/);
+    expect(out.result.steps).toBe(12);
+  });
+
   it('pauses between steps, and stop() ends early with the result after the steps taken', async () => {
     const h = startSearch({ ...base, data, progressMs: 0, train: { ...base.train, maxSteps: 400 } });
     let seen = 0, paused = false;
