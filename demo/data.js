@@ -2,7 +2,7 @@
 // or .npy files a user drops in, both turned into { train, validation, test } datasets for startSearch.
 // Plain ES module over the built library: runs in the page and in Node (the browser test reads the subset
 // with it too, to run the same search synchronously).
-import { FliqsError, fromBytes, holdOut, parseNpy } from '../dist/index.js';
+import { FliqsError, datasetFromArrays, fromBytes, parseNpy } from '../dist/index.js';
 
 const MAGIC = 'FLIQSDS1';
 
@@ -48,11 +48,10 @@ export async function loadSubset(url = new URL('./fashion-mnist-subset.bin', imp
   return decodeSubset(new Uint8Array(await res.arrayBuffer()));
 }
 
-const integerTypes = ['uint8', 'int8', 'uint16', 'int16', 'uint32', 'int32', 'uint64', 'int64'];
-
 /**
- * Splits from two .npy files: images (N, H, W) or (N, H, W, C), uint8 or float, and labels (N,) integers from 0.
- * Images are standardized by their own mean and std; 10% each is held out (stratified) for validation and test.
+ * Splits from two .npy files: images (N, H, W) or (N, H, W, C), uint8 or float, and labels (N,) integers from 0 —
+ * split and normalized by the library's datasetFromArrays (stratified test and validation hold-outs, mean/std of
+ * the training values), as `fliqs search --data images.npy,labels.npy` does in Node.
  */
 export function splitsFromNpy(imagesFile, labelsFile) {
   const images = parseNpy(imagesFile.bytes, imagesFile.name), labels = parseNpy(labelsFile.bytes, labelsFile.name);
@@ -61,47 +60,9 @@ export function splitsFromNpy(imagesFile, labelsFile) {
     throw new FliqsError(imagesFile.name, `has shape (${s.join(', ')})`, 'images of shape (N, H, W) or (N, H, W, C)');
   }
   const [N, H, W, C = 1] = s;
-  if (labels.shape.length !== 1 || !integerTypes.includes(labels.dtype)) {
-    throw new FliqsError(labelsFile.name, `has shape (${labels.shape.join(', ')}) of ${labels.dtype}`, 'labels of shape (N,), integers');
-  }
+  if (labels.shape.length !== 1) throw new FliqsError(labelsFile.name, `has shape (${labels.shape.join(', ')})`, 'labels of shape (N,)');
   if (labels.shape[0] !== N) throw new FliqsError(labelsFile.name, `has ${labels.shape[0]} labels for ${N} images`, 'one label per image');
-  if (N < 30) throw new FliqsError(imagesFile.name, `has ${N} images`, 'at least 30 (10% are held out for validation and 10% for test)');
-  if (H < 4 || W < 4 || C > 4) throw new FliqsError(imagesFile.name, `has images of ${H}×${W}×${C}`, 'images at least 4×4 with 1 to 4 channels');
-  const lab = new Int32Array(N);
   let classes = 0;
-  for (let i = 0; i < N; i++) {
-    const v = Number(labels.data[i]);
-    if (!Number.isInteger(v) || v < 0 || v > 999) throw new FliqsError(labelsFile.name, `has label ${v} at index ${i}`, 'class indices from 0 to 999');
-    lab[i] = v;
-    classes = Math.max(classes, v + 1);
-  }
-  if (classes < 2) throw new FliqsError(labelsFile.name, 'has one class only', 'at least two classes');
-  const px = images.data, count = N * H * W * C;
-  if (images.dtype === 'bool' || px instanceof BigInt64Array || px instanceof BigUint64Array) {
-    throw new FliqsError(imagesFile.name, `has dtype ${images.dtype}`, 'uint8 pixels or float32/float64 values');
-  }
-  let sum = 0, sq = 0;
-  for (let i = 0; i < count; i++) {
-    const v = px[i];
-    if (!Number.isFinite(v)) throw new FliqsError(imagesFile.name, `has a non-finite value at index ${i}`, 'finite pixel values');
-    sum += v; sq += v * v;
-  }
-  const mean = sum / count, std = Math.sqrt(Math.max(sq / count - mean * mean, 0)) || 1;
-  const norm = new Float32Array(count);
-  for (let i = 0; i < count; i++) norm[i] = (px[i] - mean) / std;
-  const held = Math.max(1, Math.round(N / 10));
-  const first = holdOut(lab, classes, held, 0);               // test = held out first
-  const restLabels = first.train.map((i) => lab[i]);
-  const second = holdOut(Int32Array.from(restLabels), classes, held, 1); // then validation from the rest
-  const pick = (name, idx) => {
-    const sz = H * W * C, im = new Float32Array(idx.length * sz), lb = new Int32Array(idx.length);
-    idx.forEach((src, i) => { im.set(norm.subarray(src * sz, (src + 1) * sz), i * sz); lb[i] = lab[src]; });
-    return { name, images: im, labels: lb, shape: [H, W, C], classes, normalization: { mean: 0, std: 1 } };
-  };
-  const rest = first.train;
-  return {
-    train: pick('npy/train', Array.from(second.train, (j) => rest[j])),
-    validation: pick('npy/validation', Array.from(second.validation, (j) => rest[j])),
-    test: pick('npy/test', Array.from(first.validation)),
-  };
+  for (const v of labels.data) { const n = Number(v); if (Number.isFinite(n)) classes = Math.max(classes, Math.min(Math.floor(n) + 1, 2 ** 24)); }
+  return datasetFromArrays(images.data, labels.data, { shape: [H, W, C], classes: Math.max(classes, 2), name: imagesFile.name.replace(/\.npy$/i, '') });
 }

@@ -19,6 +19,7 @@ export * from './nn/index.js';
 export { createModel, describeModel, MODEL_NAMES, type ModelName, type ModelOptions, type LayerInfo } from './nn/zoo.js';
 export { Trainer, OPTIMIZERS, type TrainConfig, type StepResult, type EvalResult, type TrainerCheckpoint } from './train/trainer.js';
 export { encodeCheckpoint, decodeCheckpoint, type CheckpointBlob } from './train/checkpoint-file.js';
+export { recalibrateBatchNorm } from './train/recalibrate.js';
 export * as kernels from './kernels/index.js';
 export * from './search/index.js';
 export * from './deploy/index.js';

@@ -1,20 +1,24 @@
 // Bad arguments to every `fliqs` command (from dist/, like test/cli.test.ts): each exits non-zero with a
-// one-line `fliqs <command>: …` message on stderr, never a stack trace.
-import { spawn } from 'node:child_process';
+// one-line `fliqs <command>: …` message on stderr, never a stack trace, within a time and a memory limit.
+//
+// The memory limit, 1.5 GB of peak RSS per process: the largest legitimate run a fuzzed line can start loads
+// a whole dataset; `search --data fashion-mnist --stop-after 1` peaks at 350 MB (mnist 345 MB; the fuzzed lines
+// here, with --limit 256, at 175 MB). 1.5 GB is four times that, and far below what a size argument taken at
+// its word allocates (issue 17, item 3: 4.7 GB and growing). Without synthetic.ts's size check,
+// `search --data synthetic --validation 3000000` is killed at the limit (the size test below fails).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { fliqsChild, type ChildResult } from './cli-child.js';
 
-function fliqs(args: string[]): Promise<{ code: number | null; err: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, ['--experimental-wasm-relaxed-simd', 'dist/cli/main.js', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    p.stderr.on('data', (d) => { err += d; });
-    const timer = setTimeout(() => p.kill(), 30_000);
-    p.on('close', (code) => { clearTimeout(timer); resolve({ code, err }); });
-  });
-}
+const LIMITS = { timeMs: 30_000, memoryMB: 1536 };
+const fliqs = (args: string[]): Promise<ChildResult> => fliqsChild(args, LIMITS);
+/** Over a limit: killed by the watchdog, or a peak RSS above the limit (or none measured). */
+const overLimit = (r: ChildResult): boolean => r.killed !== null || !(r.peakMB <= LIMITS.memoryMB);
+const peaks = (results: Array<[string[], ChildResult]>): string =>
+  results.map(([a, r]) => [r.peakMB, a.join(' ')] as const).sort((x, y) => y[0] - x[0]).slice(0, 3)
+    .map(([mb, a]) => `${mb.toFixed(0)} MB: fliqs ${a}`).join('; ');
 
 const dir = mkdtempSync(join(tmpdir(), 'fliqs-cli-fuzz-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -39,15 +43,15 @@ const CASES: Record<string, string[][]> = {
 describe('fliqs CLI with bad arguments', () => {
   it('every command exits non-zero with a one-line message and no stack trace', async () => {
     const runs = Object.entries(CASES).flatMap(([cmd, lists]) => lists.map((args) => [cmd, ...args]));
-    const results: Array<[string[], { code: number | null; err: string }]> = [];
+    const results: Array<[string[], ChildResult]> = [];
     for (let i = 0; i < runs.length; i += 4) { // 4 processes at a time
       const batch = runs.slice(i, i + 4);
-      results.push(...(await Promise.all(batch.map(async (a) => [a, await fliqs(a)] as [string[], { code: number | null; err: string }]))));
+      results.push(...(await Promise.all(batch.map(async (a) => [a, await fliqs(a)] as [string[], ChildResult]))));
     }
     const bad = results.filter(([args, r]) => {
       const lines = r.err.trimEnd().split('\n');
-      return !(r.code !== null && r.code !== 0 && lines.length === 1 && /^fliqs [a-z]+: /.test(lines[0]!) && !/\n\s+at /.test(r.err));
-    }).map(([args, r]) => `fliqs ${args.join(' ')} → exit ${r.code}: ${r.err.slice(0, 400)}`);
+      return overLimit(r) || !(r.code !== null && r.code !== 0 && lines.length === 1 && /^fliqs [a-z]+: /.test(lines[0]!) && !/\n\s+at /.test(r.err));
+    }).map(([args, r]) => `fliqs ${args.join(' ')} → exit ${r.code}, ${r.peakMB.toFixed(0)} MB, killed: ${r.killed}: ${r.err.slice(0, 400)}`);
     expect(bad).toEqual([]);
   });
 
@@ -76,17 +80,17 @@ describe('fliqs CLI with bad arguments', () => {
       if (cmd === 'pareto') args.push('--limit', '256', '--steps', '2', '--out', join(dir, `sweep-${i}`));
       runs.push([cmd, ...args]);
     }
-    const results: Array<[string[], { code: number | null; err: string }]> = [];
+    const results: Array<[string[], ChildResult]> = [];
     for (let i = 0; i < runs.length; i += 4) {
       const batch = runs.slice(i, i + 4);
-      results.push(...(await Promise.all(batch.map(async (a) => [a, await fliqs(a)] as [string[], { code: number | null; err: string }]))));
+      results.push(...(await Promise.all(batch.map(async (a) => [a, await fliqs(a)] as [string[], ChildResult]))));
     }
     // An unknown flag must never be accepted (unless --help asked for the help instead).
     const mustFail = (args: string[]): boolean => args.includes('--bogus') && !args.includes('--help');
-    const bad = results.filter(([args, r]) => r.code === null || ![0, 1, 2].includes(r.code) || /\n\s+at |node:internal/.test(r.err)
+    const bad = results.filter(([args, r]) => overLimit(r) || r.code === null || ![0, 1, 2].includes(r.code) || /\n\s+at |node:internal/.test(r.err)
       || (r.code !== 0 && !/^fliqs [a-z]*:? /m.test(r.err)) || (mustFail(args) && r.code === 0))
-      .map(([args, r]) => `fliqs ${args.join(' ')} → exit ${r.code}: ${r.err.slice(0, 300)}`);
-    expect(bad).toEqual([]);
+      .map(([args, r]) => `fliqs ${args.join(' ')} → exit ${r.code}, ${r.peakMB.toFixed(0)} MB, killed: ${r.killed}: ${r.err.slice(0, 300)}`);
+    expect(bad, `highest peaks: ${peaks(results)}`).toEqual([]);
   }, 240_000);
 
   it('names that are not commands, prototype keys included, are usage errors (exit 2)', async () => {
@@ -96,5 +100,30 @@ describe('fliqs CLI with bad arguments', () => {
       expect(r.err).toMatch(/^fliqs: unknown command/);
       expect(r.err).not.toMatch(/\n\s+at /);
     }
+  });
+  it('size arguments taken at their word are refused before allocating (no --limit to cap them)', async () => {
+    const out = (name: string): string[] => ['--stop-after', '1', '--out', join(dir, name)];
+    // Refused (exit 2), or run within the limits with the size capped by the data (exit 0).
+    const runs: Array<[string[], number]> = [
+      [['search', '--data', 'synthetic', '--validation', '3000000', ...out('v3m')], 2],
+      [['search', '--data', 'synthetic', '--validation', '2147483648', ...out('v2g')], 2],
+      [['search', '--data', 'synthetic', '--val-batch', '2147483648', ...out('vb')], 0],
+      [['train', '--data', 'synthetic', '--batch', '4294967297', ...out('tb')], 2],
+    ];
+    const results = await Promise.all(runs.map(async ([a, want]) =>
+      [a, await fliqsChild(a, { timeMs: 20_000, memoryMB: LIMITS.memoryMB }), want] as [string[], ChildResult, number]));
+    const bad = results.filter(([, r, want]) => overLimit(r) || r.code !== want || /\n\s+at /.test(r.err))
+      .map(([args, r]) => `fliqs ${args.join(' ')} → exit ${r.code}, ${r.peakMB.toFixed(0)} MB, killed: ${r.killed}: ${r.err.slice(0, 300)}`);
+    expect(bad).toEqual([]);
+  }, 60_000);
+
+  it('the memory check itself can fail: a limit below what Node needs flags the run', async () => {
+    const r = await fliqsChild(['demo', '--help'], { timeMs: 20_000, memoryMB: 16 });
+    expect(r.peakMB).toBeGreaterThan(16); // Node alone holds ~40 MB
+    expect(overLimit(r) || r.peakMB > 16).toBe(true);
+    const ok = await fliqs(['demo', '--help']);
+    expect(ok.killed).toBe(null);
+    expect(ok.peakMB).toBeGreaterThan(16); // the preload reported (a NaN would fail the limit check)
+    expect(ok.peakMB).toBeLessThan(LIMITS.memoryMB);
   });
 });

@@ -4,7 +4,7 @@
 // are not what fliqs wrote (items 4, 5): a folder or /dev/zero in a file's place, a config.json edited into
 // null, a bad value or a new learning rate, a train run given to `report`: one line naming the file, exit 2.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -43,11 +43,70 @@ describe('fliqs and files it cannot write', () => {
 
   it('a full disk (a file-size limit) during checkpoints: one line, exit 1, no temp file left', () => {
     const out = join(root, 'full');
-    const r = sh(`ulimit -f 8; ${CLI} ${TRAIN} --out ${out}`);
+    const r = sh(`trap '' XFSZ; ulimit -f 8; ${CLI} ${TRAIN} --out ${out}`);
     expect(r.code, r.err).toBe(1);
     expect(noStack(r.err), r.err).toBe(true);
     expect(oneLine(r.err).join('\n')).toMatch(/checkpoint\.bin: cannot be written \((EFBIG|ENOSPC)/);
     expect(readdirSync(out).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  // Root writes through any mode bits, so as root the child runs as nobody (65534); otherwise the mode bits
+  // suffice. A probe write decides whether the folder really is read-only to the child (else: skipped, said why).
+  describe('a read-only folder', () => {
+    const asRoot = process.getuid?.() === 0;
+    const ids = asRoot ? { uid: 65534, gid: 65534 } : {};
+    const ro = join(root, 'read-only');
+    chmodSync(root, 0o755); // nobody must reach it
+    mkdirSync(ro);
+    if (asRoot) chownSync(ro, 65534, 65534);
+    chmodSync(ro, 0o555);
+    const node = (args: string[]) => spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', ...args], { encoding: 'utf8', timeout: 60_000, ...ids });
+    const probe = node(['-e', `require('fs').writeFileSync(${JSON.stringify(join(ro, 'probe'))}, 'x')`]);
+    const cli = node(['dist/cli/main.js', '--version']);
+    const reason = probe.status === 0 ? 'the child can write into a mode-0555 folder (privileges that ignore modes), so it cannot be read-only here'
+      : cli.status !== 0 ? `the child${asRoot ? ' (as uid 65534)' : ''} cannot run dist/cli/main.js: ${cli.stderr.trim().split('\n')[0]}` : '';
+    if (reason) console.warn(`skipping the read-only folder tests: ${reason}`);
+
+    it.skipIf(reason !== '').each([
+      ['search', 'search --model cnn --data synthetic --limit 256 --epochs 1 --batch 32'],
+      ['train', TRAIN],
+    ])('%s --out <read-only>/run: one line naming the file, exit 1, nothing written', (_, line) => {
+      for (const out of [join(ro, 'run'), ro]) {
+        const r = node(['dist/cli/main.js', ...line.split(' '), '--out', out]);
+        expect(r.status, r.stderr).toBe(1);
+        expect(noStack(r.stderr), r.stderr).toBe(true);
+        expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
+        expect(r.stderr).toMatch(new RegExp(`^fliqs [a-z]+: ${out}/?[^ ]*: cannot be written \\(EACCES: permission denied\\)`));
+        expect(readdirSync(ro)).toEqual([]);
+      }
+    });
+  });
+
+  it('a full disk during a log append or a later checkpoint: one line, exit 1, the last good checkpoint kept and resumable', () => {
+    // `trap '' XFSZ`: with SIGXFSZ ignored a write past `ulimit -f` (KB) fails with EFBIG, as on a full disk.
+    const run = join(root, 'full-later');
+    const made = sh(`${CLI} train --model cnn --data synthetic --limit 1024 --epochs 1 --batch 32 --checkpoint-every 24 --log-every 1 --stop-after 2 --out ${run}`);
+    expect(made.code, made.err).toBe(0);
+    const good = readFileSync(join(run, 'checkpoint.bin'));
+    expect(good.length).toBeGreaterThan(100 * 1024);
+    const logKB = Math.ceil(readFileSync(join(run, 'log.jsonl')).length / 1024);
+    const cases: Array<[number, RegExp]> = [
+      [logKB + 1, /^fliqs train: .*log\.jsonl: cannot be appended to \(EFBIG/], // the log reaches the limit within 20 steps
+      [100, /^fliqs train: .*checkpoint\.bin: cannot be written \(EFBIG/], // the checkpoint at step 24 does not fit
+    ];
+    for (const [kb, want] of cases) {
+      const r = sh(`trap '' XFSZ; ulimit -f ${kb}; ${CLI} train --resume --out ${run}`);
+      expect(r.code, r.err).toBe(1);
+      expect(noStack(r.err), r.err).toBe(true);
+      expect(oneLine(r.err), r.err).toHaveLength(1);
+      expect(oneLine(r.err)[0]).toMatch(want);
+      expect(readFileSync(join(run, 'checkpoint.bin')).equals(good)).toBe(true);
+      expect(readdirSync(run).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    }
+    const resumed = sh(`${CLI} train --resume --out ${run}`); // the disk has room again
+    expect(resumed.code, resumed.err).toBe(0);
+    expect(resumed.err).toMatch(/resuming .* at step 2\//);
+    expect(existsSync(join(run, 'result.json'))).toBe(true);
   });
 
   it('a closed output pipe ends the command quietly', () => {

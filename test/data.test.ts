@@ -385,7 +385,7 @@ describe('synthetic', () => {
 
 describe('loadDataset arguments and datasetInfo', () => {
   it('rejects unknown names and bad limits', () => {
-    expect(() => loadDataset('cifar' as 'mnist')).toThrow(/unknown dataset.*mnist, fashion-mnist, synthetic/);
+    expect(() => loadDataset('cifar' as 'mnist')).toThrow(/"cifar" is neither a dataset name nor a file or folder.*mnist, fashion-mnist, synthetic/);
     expect(() => loadDataset('mnist', { limit: 0 })).toThrow(FliqsError);
     expect(() => loadDataset('mnist', { validation: 60000 })).toThrow(FliqsError);
   });

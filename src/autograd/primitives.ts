@@ -267,7 +267,7 @@ export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
   requireTensor('transpose', 'x', x);
   const r = x.shape.length, p = perm ?? x.shape.map((_, d) => r - 1 - d);
   if (!Array.isArray(p) || p.length !== r || !same([...p].sort((u, v) => u - v), [...Array(r).keys()])) {
-    throw new FliqsError('transpose perm', `got ${Array.isArray(p) ? shp(p) : String(p)} for x ${shp(x.shape)}`, `a permutation of 0..${r - 1}`);
+    throw new FliqsError('transpose perm', `got ${Array.isArray(p) ? shp(p) : describe(p)} for x ${shp(x.shape)}`, `a permutation of 0..${r - 1}`);
   }
   const xst = stridesOf(x.shape);
   return gather(x, p.map((d) => x.shape[d]!), offsets(p.map((d) => x.shape[d]!), p.map((d) => xst[d]!)));

@@ -134,6 +134,14 @@ export class Tensor implements Freeable {
     return new Tensor(base.storage, shape, false);
   }
 
+  /** A 1-D view of the first n elements of base (no copy): writes through it change base. */
+  static prefix(base: Tensor, n: number): Tensor {
+    requireTensor('Tensor.prefix', 'base', base);
+    if (!Number.isInteger(n) || n < 1 || n > base.size) throw new FliqsError('Tensor.prefix n', `got ${describe(n)} for a base of ${base.size} elements`, `an integer from 1 to ${base.size}`);
+    const s = base.storage;
+    return new Tensor(new WasmF32(s.runtime, s.ptr, n), [n], false);
+  }
+
   /** The values: a fresh view of wasm memory, valid until the next allocation. */
   get data(): Float32Array {
     this.alive();

@@ -24,6 +24,8 @@ export interface FlagSpec {
   max?: number;
   /** What is accepted, added to the message of a bad value (default: the type and range). */
   accepted?: string;
+  /** For string flags: null when `value` is fine, else why not (e.g. --data: a dataset name or an existing path). */
+  check?: (value: string) => string | null;
 }
 
 export type FlagSpecs = Record<string, FlagSpec>;
@@ -79,6 +81,8 @@ export function parseFlags<S extends FlagSpecs>(args: readonly string[], ownSpec
 function convert(name: string, spec: FlagSpec, value: string): string | number {
   if (spec.kind === 'string') {
     if (spec.choices && !spec.choices.includes(value)) throw new UsageError(`--${name} ${JSON.stringify(value)} is not one of: ${spec.choices.join(', ')}`);
+    const why = spec.check?.(value);
+    if (why) throw new UsageError(`--${name} ${JSON.stringify(value)} ${why}`);
     return value;
   }
   const v = Number(value);

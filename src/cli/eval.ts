@@ -6,11 +6,12 @@ import { FliqsError } from '../core/errors.js';
 import { DATASET_NAMES, loadDataset, type DatasetName } from '../data/node/load.js';
 import { loadModel, type QuantizedModel } from '../deploy/inference.js';
 import { parseFlags, usage, UsageError, type FlagSpecs } from './args.js';
+import { dataFlag } from './data-flag.js';
 import { processIo, usageFailure, type Io } from './search.js';
 import { readRunFile } from './files.js';
 
 export const EVAL_FLAGS = {
-  data: { kind: 'string', help: 'dataset whose test split to use (default: the one the model was trained on)', choices: DATASET_NAMES },
+  data: dataFlag('dataset whose test split to use (default: the one the model was trained on)'),
   limit: { kind: 'int', help: 'only the first N test images', min: 1 },
   batch: { kind: 'int', help: 'images per forward pass', default: 64, min: 1 },
   help: { kind: 'boolean', help: 'show this help' },

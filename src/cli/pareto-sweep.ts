@@ -7,7 +7,6 @@
 import { join } from 'node:path';
 import { FliqsError } from '../core/errors.js';
 import { Rng } from '../core/random.js';
-import { DATASET_NAMES } from '../data/node/load.js';
 import type { DatasetSplits } from '../data/dataset.js';
 import { parseFormat } from '../formats/format.js';
 import { parseSearchSpace } from '../formats/presets.js';
@@ -15,14 +14,17 @@ import { createModel, describeModel, MODEL_NAMES } from '../nn/zoo.js';
 import { configCost, parseTarget, parseTargetSpec, uniformCost } from '../search/cost.js';
 import { equalCostSampler } from '../search/equal-cost.js';
 import { COST_TOLERANCE, retrainFixed, searchClipMultiples, spaceFormats } from '../search/search.js';
-import { buildSearchSpace, configFormats, configRecord } from '../search/space.js';
+import { buildSearchSpace, configArch, configArchValues, configFormats, configRecord } from '../search/space.js';
+import { splitSpaceSpec } from '../search/arch-spaces.js';
+import { isSupernet } from '../nn/mobilenet.js';
 import { OPTIMIZERS, Trainer } from '../train/trainer.js';
 import { COMMON_FLAGS, UsageError, parseFlags, type FlagSpecs, type FlagValues } from './args.js';
+import { dataFlag } from './data-flag.js';
 import { SEARCH_FLAGS, configModel, executeSearch, safeName, searchConfig, trainConfig, type Io, type SearchConfig } from './search.js';
 
 export const PARETO_FLAGS = {
   model: { kind: 'string', help: `zoo model (${MODEL_NAMES.join(', ')})`, default: 'cnn' },
-  data: { kind: 'string', help: 'dataset', default: 'fashion-mnist', choices: DATASET_NAMES },
+  data: dataFlag('dataset', 'fashion-mnist'),
   widths: { kind: 'string', help: 'comma list of width multipliers', default: '0.5,1,2' },
   targets: { kind: 'string', help: 'comma list of FLIQS cost targets', default: '1.1xINT4,0.5xINT8' },
   spaces: { kind: 'string', help: 'comma list of search spaces (presets; join formats with + for a custom one)', default: 'int-s,fp-s' },
@@ -142,7 +144,7 @@ export function parseSweep(args: readonly string[]): Sweep {
   const targets = list('targets', f.targets!);
   for (const t of targets) parseTargetSpec(t); // a misspelt target is bad input, not a target no configuration reaches
   const spaces = list('spaces', f.spaces!);
-  for (const s of spaces) parseSearchSpace(s);
+  for (const s of spaces) parseSearchSpace(splitSpaceSpec(s).formats);
   const uniform = f.uniform === 'none' ? [] : list('uniform', f.uniform!).map((u) => parseFormat(u).name);
   // every search's config comes from `fliqs search`'s own parser: pareto's shared flags, the forwarded ones, the grid point
   const shared = ['--model', f.model!, '--data', f.data!, '--epochs', String(f.epochs), '--batch', String(f.batch), '--lr', String(f.lr),
@@ -221,7 +223,13 @@ export function runJob(sweep: Sweep, job: SweepJob, data: () => DatasetSplits, i
     if (e instanceof FliqsError && e.input === 'target') return unreachable(job, e);
     throw e;
   }
-  return { row: { ...key, mbops: r.bops / 1e6, testAccuracy: r.test.accuracy, wallSeconds: r.wallSeconds }, extra: { dir } };
+  return {
+    row: { ...key, mbops: r.bops / 1e6, testAccuracy: r.test.accuracy, wallSeconds: r.wallSeconds },
+    extra: {
+      dir, costRatio: r.costRatio, finalEntropy: r.finalEntropy, warnings: r.warnings,
+      ...(r.architecture ? { architecture: Object.fromEntries(r.architecture.decisions.map((d) => [d.name, d.value])), params: r.architecture.params } : {}),
+    },
+  };
 }
 
 /**
@@ -231,10 +239,12 @@ export function runJob(sweep: Sweep, job: SweepJob, data: () => DatasetSplits, i
  */
 function randomControl(c: SearchConfig, data: DatasetSplits, key: Omit<ParetoRow, 'mbops' | 'testAccuracy' | 'wallSeconds'>): JobOutcome {
   const t0 = Date.now();
-  const info = describeModel(configModel(c, data), data.train.shape);
+  const model = configModel(c, data);
+  const supernet = isSupernet(model) ? model : null;
+  const info = describeModel(model, data.train.shape);
   const space = buildSearchSpace(info, {
     space: c.space, ...(c.fixFirstLast ? { fixFirstLast: c.fixFirstLast } : {}), ...(Object.keys(c.pins).length ? { pins: c.pins } : {}),
-  });
+  }, supernet?.architecture());
   const targetBops = parseTarget(c.target, space);
   const sampler = equalCostSampler(space, targetBops, COST_TOLERANCE);
   const samplerSeed = randomControlSeed(c.seed);
@@ -246,10 +256,17 @@ function randomControl(c: SearchConfig, data: DatasetSplits, key: Omit<ParetoRow
     throw e;
   }
   const formats = configFormats(space, config).map((fm) => fm.name);
-  const test = retrainFixed(configModel(c, data), data, formats, trainConfig(c), searchClipMultiples(spaceFormats(space)));
+  // a FLIQNAS space's draw includes an architecture: the plain model of it, initialized as the search's super-network
+  const fresh = supernet ? supernet.extract(configArchValues(space, config)) : model;
+  if (supernet) supernet.free();
+  const test = retrainFixed(fresh, data, formats, trainConfig(c), searchClipMultiples(spaceFormats(space)));
+  fresh.free();
   const bops = configCost(space, config);
   return {
     row: { ...key, mbops: bops / 1e6, testAccuracy: test.accuracy, wallSeconds: (Date.now() - t0) / 1000 },
-    extra: { formats: configRecord(space, config), costRatio: bops / targetBops, samplerSeed, bandConfigs: sampler.count },
+    extra: {
+      formats: configRecord(space, config), ...(supernet ? { architecture: configArch(space, config) } : {}),
+      costRatio: bops / targetBops, samplerSeed, bandConfigs: sampler.count,
+    },
   };
 }

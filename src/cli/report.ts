@@ -25,6 +25,8 @@ interface LogLine {
   argmaxCostRatio: number;
   argmax: string[];
   policy: Array<Record<string, number>>;
+  /** FLIQNAS runs: the sampled and argmax architecture, a value per decision. */
+  arch?: { sampled: number[]; argmax: number[]; joint: number };
 }
 
 interface ResultFile {
@@ -32,10 +34,12 @@ interface ResultFile {
   cost: { ratio: number; mbops: number; targetMbops: number };
   test: { accuracy: number };
   config?: { model?: string; space?: string; target?: string | number; seed?: number };
+  architecture?: { decisions: Array<{ name: string; kind: 'width' | 'kernel'; value: number; base: number }> };
 }
 
 const SUMMARY = `Writes formats.svg, entropy.svg, cost.svg, quality.svg, policy.svg and policy-<layer>.svg into RUN_DIR
-from its log.jsonl (and result.json when the run finished).`;
+from its log.jsonl (and result.json when the run finished); for an architecture search (fliqnas-*, qnas-*) also
+architecture.svg (each block's width, kernel and formats) and architecture-steps.svg (the argmax architecture over the steps).`;
 
 /** Reads log.jsonl, skipping a torn last line. */
 export function readLog(path: string): LogLine[] {
@@ -125,8 +129,47 @@ export function writeReport(dir: string): string[] {
       fs.map((f) => ({ name: f, x: steps, y: log.map((l) => l.policy[li]![f] ?? 0) })),
       { title: `π over the search, layer ${layerNames[li]} (${what})`, xLabel: 'step', yLabel: 'probability', markers: false });
   }
+  if (result?.architecture) Object.assign(files, architecturePlots(result, log, what));
   for (const [name, svg] of Object.entries(files)) writeAtomic(join(dir, name), svg);
   return Object.keys(files);
+}
+
+/** A decision's value as the plots show it: a width as a multiple of the block's base width, a kernel as k×k. */
+const archLabel = (d: { kind: 'width' | 'kernel'; base: number }, v: number): string => (d.kind === 'width' ? `${(v / d.base).toFixed(2)}× width` : `${v}×${v} kernel`);
+
+/** architecture.svg (per block: width, kernel and its layers' formats) and architecture-steps.svg (argmax over the steps). */
+function architecturePlots(result: ResultFile, log: readonly LogLine[], what: string): Record<string, string> {
+  const decisions = result.architecture!.decisions;
+  if (!Array.isArray(decisions) || decisions.some((d) => typeof d?.name !== 'string' || typeof d.value !== 'number' || !(d.base > 0))) {
+    throw new FliqsError('result.json', 'has a malformed architecture', 'the result.json of a fliqs search with an architecture space');
+  }
+  const blocks = [...new Set(result.layers.map((l) => /^blocks\.(\d+)\./.exec(l.name)?.[1]).filter((b): b is string => b !== undefined))];
+  const format = (name: string): string => result.layers.find((l) => l.name === name)?.format ?? '–';
+  const value = (b: string, kind: 'width' | 'kernel'): string => {
+    const d = decisions.find((e) => e.name === `blocks.${b}.${kind}`);
+    return d ? archLabel(d, d.value) : kind === 'width' ? 'base width' : '3×3 kernel';
+  };
+  const rows = blocks.map((b) => ({
+    label: `block ${b}`,
+    cells: [value(b, 'width'), value(b, 'kernel'), ...['expand', 'depthwise', 'project'].map((p) => format(`blocks.${b}.${p}.layers.0`))],
+  }));
+  const out: Record<string, string> = {
+    'architecture.svg': categoryStrip(rows, {
+      title: `Chosen architecture and formats per block — ${what}`, columns: ['width', 'kernel', 'expand format', 'depthwise format', 'project format'],
+      width: 760, height: Math.max(200, 60 + rows.length * 26 + 80),
+    }),
+  };
+  const logged = log.filter((l) => Array.isArray(l.arch?.argmax) && l.arch!.argmax.length === decisions.length);
+  if (logged.length > 0) {
+    const steps = pick(logged.length, 40).map((i) => logged[i]!);
+    out['architecture-steps.svg'] = categoryStrip(steps.map((l) => ({
+      label: `step ${l.step}${l.warmup ? ' (w)' : ''}`, cells: l.arch!.argmax.map((v, i) => archLabel(decisions[i]!, v)),
+    })), {
+      title: `Argmax architecture per decision, (w) = warm-up — ${what}`, columns: decisions.map((d) => d.name),
+      width: 760, height: Math.max(160, 60 + steps.length * 16 + 80),
+    });
+  }
+  return out;
 }
 
 /**

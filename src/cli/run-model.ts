@@ -11,6 +11,9 @@ import { parseFormat } from '../formats/format.js';
 import type { Module } from '../nn/module.js';
 import { quantLayers, type QuantizerState } from '../nn/quant.js';
 import { createModel, MODEL_NAMES } from '../nn/zoo.js';
+import { isSupernet, type Supernet } from '../nn/mobilenet.js';
+import type { KernelSharing } from '../nn/elastic.js';
+import { configArch } from './search.js';
 import { checkpointKey } from '../train/trainer.js';
 import { readJson } from './files.js';
 import { RunDir } from './run-dir.js';
@@ -25,8 +28,25 @@ export interface RunModel {
   reportedAccuracy: number | null;
 }
 
-interface RunConfig { model: string; width: number; data: string; seed: number; limit?: number | null; validation?: number | null; format?: string; weightClip?: 'absmax' | 'mse' }
-interface RunResult { kind?: string; layers?: Array<{ name: string; format: string }>; test?: { accuracy: number }; testAccuracy?: number; cost?: unknown }
+interface RunConfig {
+  model: string; width: number; data: string; seed: number; limit?: number | null; validation?: number | null; format?: string; weightClip?: 'absmax' | 'mse';
+  space?: string; widths?: number[]; kernelSizes?: number[]; kernelSharing?: KernelSharing;
+}
+interface RunResult {
+  kind?: string; layers?: Array<{ name: string; format: string }>; test?: { accuracy: number }; testAccuracy?: number; cost?: unknown;
+  architecture?: { decisions?: Array<{ name: string; value: number }> };
+}
+
+/** The plain model of a FLIQNAS run's chosen architecture (result.json's architecture), cut from its super-network. */
+function extractResult(supernet: Module & Supernet, result: RunResult, dir: string): Module {
+  const decisions = supernet.architecture().decisions, chosen = result.architecture?.decisions;
+  if (!Array.isArray(chosen) || chosen.length !== decisions.length || chosen.some((d, i) => d?.name !== decisions[i]!.name || typeof d.value !== 'number')) {
+    throw new FliqsError(`${dir}/result.json`, 'does not list the architecture its super-network searched', 'a result.json written by fliqs search with an architecture space');
+  }
+  const plain = supernet.extract(chosen.map((d) => d.value));
+  supernet.free();
+  return plain;
+}
 
 /**
  * Loads the model a finished run trained, with the formats it ended at.
@@ -48,9 +68,10 @@ export function loadRunModel(dir: string): RunModel {
     ...(config.validation != null ? { validation: config.validation } : {}),
     ...(config.limit != null ? { limit: { train: config.limit } } : {}),
   });
-  const model = createModel(config.model, {
+  const arch = typeof config.space === 'string' ? configArch({ space: config.space, widths: config.widths, kernelSizes: config.kernelSizes, kernelSharing: config.kernelSharing }) : undefined;
+  let model = createModel(config.model, {
     width: config.width, inputShape: data.train.shape, classes: data.train.classes, seed: config.seed,
-    quant: { weightClip: config.weightClip ?? 'absmax' },
+    quant: { weightClip: config.weightClip ?? 'absmax' }, ...(arch ? { arch } : {}),
   });
   const values: Record<string, Float32Array> = {}, shapes: Record<string, number[]> = {};
   for (const [k, t] of [...model.namedParameters(), ...model.namedBuffers()]) {
@@ -64,13 +85,14 @@ export function loadRunModel(dir: string): RunModel {
     if (e instanceof FliqsError) throw new FliqsError(`${dir}/checkpoint.bin`, `does not fit ${config.model} ×${config.width}: ${e.message}`, 'the checkpoint of this run');
     throw e;
   }
-  const layers = quantLayers(model);
   const quant = (ck.meta as { quant?: Array<QuantizerState & { name: string }> }).quant ?? [];
-  for (const [name, l] of layers) {
+  for (const [name, l] of quantLayers(model)) {
     const q = quant.find((s) => s.name === name);
     if (!q) throw new FliqsError(`${dir}/checkpoint.bin`, `has no quantizer state for layer ${name}`, 'the checkpoint of this run');
     l.quant.restore(q); // its profiled clips; the formats exported are the run's result, set by the caller
   }
+  if (isSupernet(model)) model = extractResult(model, result, dir);
+  const layers = quantLayers(model);
   let formats: string[];
   let reported: number | null;
   if (result.kind === 'fliqs-search') {

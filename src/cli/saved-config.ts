@@ -57,6 +57,8 @@ const SEARCH_FIELDS: Record<string, Check> = {
   validation: orNull(posInt), limit: orNull(posInt), fixFirstLast: orNull(str),
   pins: (v) => v !== null && typeof v === 'object' && !Array.isArray(v) && Object.values(v as object).every(str),
   retrain: (v) => typeof v === 'boolean', logEvery: orNull(posInt), checkpointEvery: orNull(posInt),
+  widths: (v) => Array.isArray(v) && v.length > 0 && v.every((x) => num(x) && x > 0),
+  kernelSizes: (v) => Array.isArray(v) && v.length > 0 && v.every(posInt), kernelSharing: str, recalibrate: int,
 };
 /** Fields every search config has (the others are absent from configs written before they existed). */
 const SEARCH_REQUIRED = ['model', 'width', 'data', 'space', 'target', 'epochs', 'batch', 'lr', 'optimizer', 'seed', 'valBatch', 'quality'];

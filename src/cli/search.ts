@@ -8,21 +8,25 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { FliqsError, FliqsIoError } from '../core/errors.js';
 import { checkSavedSearchConfig, refuseEditsSince } from './saved-config.js';
-import { loadDataset, DATASET_NAMES, type DatasetName } from '../data/node/load.js';
+import { loadDataset, type DatasetName } from '../data/node/load.js';
 import type { DatasetSplits } from '../data/dataset.js';
 import { parseFormat, type Format } from '../formats/format.js';
 import { getThreads } from '../kernels/threads.js';
 import { createModel, MODEL_NAMES } from '../nn/zoo.js';
+import type { ArchOptions } from '../nn/mobilenet.js';
+import { KERNEL_SHARINGS, type KernelSharing } from '../nn/elastic.js';
+import { DEFAULT_ARCH_KERNELS, DEFAULT_ARCH_WIDTHS, archOptionsOf, isArchSpace } from '../search/arch-spaces.js';
 import type { TrainerCheckpoint } from '../train/trainer.js';
 import { DEFAULT_GAMMA_PER_SIGMA, formatMbops } from '../search/cost.js';
 import { DEFAULT_CONTROLLER_LR, ESTIMATORS, type Estimator } from '../search/controller.js';
 import {
-  DEFAULT_SEARCH_CONTROLLER_LR, DEFAULT_SEARCH_ENTROPY_END, DEFAULT_SEARCH_LABEL_SMOOTHING, QUALITY_SIGNALS, Search, retrainFixed, spaceFormats,
+  DEFAULT_RECALIBRATION_BATCHES, DEFAULT_SEARCH_CONTROLLER_LR, DEFAULT_SEARCH_ENTROPY_END, DEFAULT_SEARCH_LABEL_SMOOTHING, QUALITY_SIGNALS, Search, retrainFixed, spaceFormats,
   type QualitySignal, type ResultRule, type RewardScaleMode, type SearchResult, type SearchStep,
 } from '../search/search.js';
 import type { WeightClipMethod } from '../nn/quant.js';
 import { OPTIMIZERS, type OptimizerName, type TrainConfig } from '../train/trainer.js';
 import { UsageError, parseFlags, usage, type FlagSpecs } from './args.js';
+import { dataFlag } from './data-flag.js';
 import { writeAtomic, writeJson, readJson, appendJsonLine } from './files.js';
 import { Progress, formatTime } from './progress.js';
 import { RunDir } from './run-dir.js';
@@ -41,8 +45,12 @@ export const processIo: Io = { out: (s) => process.stdout.write(s), err: (s) => 
 export const SEARCH_FLAGS = {
   model: { kind: 'string', help: `zoo model (${MODEL_NAMES.join(', ')})`, default: 'cnn' },
   width: { kind: 'number', help: 'channel width multiplier', default: 1, min: 0.01, max: 8 },
-  data: { kind: 'string', help: 'dataset', default: 'fashion-mnist', choices: DATASET_NAMES },
-  space: { kind: 'string', help: 'formats per layer: int-s, int-l, fp-s, fp-l, presets joined with +, or a list', default: 'int-s' },
+  data: dataFlag('dataset', 'fashion-mnist'),
+  space: { kind: 'string', help: 'formats per layer: int-s, int-l, fp-s, fp-l, presets joined with +, or a list; or formats and architecture (mobilenetv2): fliqnas-s, fliqnas-l, fliqnas-fp-s, fliqnas-fp-l, qnas-<format>', default: 'int-s' },
+  'arch-widths': { kind: 'string', help: `architecture spaces: expansion-width multipliers per block (default ${DEFAULT_ARCH_WIDTHS.join(',')})` },
+  'arch-kernels': { kind: 'string', help: `architecture spaces: depthwise kernel sizes, odd (default ${DEFAULT_ARCH_KERNELS.join(',')}; a block keeps those that fit its input)` },
+  recalibrate: { kind: 'int', help: `architecture spaces: training batches that recompute the extracted model's batch-norm statistics before its test (0: as inherited)`, default: DEFAULT_RECALIBRATION_BATCHES, min: 0 },
+  'kernel-sharing': { kind: 'string', help: "architecture spaces: 'center' (a smaller kernel is the centre of the largest) or 'separate' (own weights per size)", default: 'center', choices: KERNEL_SHARINGS },
   target: { kind: 'string', help: 'cost target: 0.5xINT8, 1.1xINT4, 12.5MBOPs, … (or --target-mbops)' },
   'target-mbops': { kind: 'number', help: 'cost target in MBOPs', min: 0 },
   epochs: { kind: 'int', help: 'training epochs (T = epochs × steps per epoch)', default: 1, min: 1 },
@@ -133,6 +141,18 @@ export interface SearchConfig {
   retrain: boolean;
   logEvery: number | null;
   checkpointEvery: number | null;
+  /** Architecture spaces only (absent otherwise): width multipliers, kernel sizes, kernel weight sharing. */
+  widths?: number[];
+  kernelSizes?: number[];
+  kernelSharing?: KernelSharing;
+  recalibrate?: number;
+}
+
+/** A comma list of numbers for --arch-widths / --arch-kernels. */
+function numberList(flag: string, s: string): number[] {
+  const v = s.split(',').map((p) => p.trim()).filter(Boolean).map(Number);
+  if (v.length === 0 || v.some((x) => !Number.isFinite(x))) throw new UsageError(`--${flag} ${JSON.stringify(s)} is not a comma list of numbers`);
+  return v;
 }
 
 function parsePins(s: string | undefined): Record<string, string> {
@@ -165,6 +185,15 @@ export function searchConfig(args: readonly string[]): { config: SearchConfig; o
     validation: f.validation ?? null, limit: f.limit ?? null, fixFirstLast: f['fix-first-last'] ?? null, pins: parsePins(f.pin),
     retrain: f.retrain, logEvery: f['log-every'] ?? null, checkpointEvery: f['checkpoint-every'] ?? null,
   };
+  if (isArchSpace(config.space)) {
+    const a = archOptionsOf(config.space, {
+      ...(f['arch-widths'] !== undefined ? { widths: numberList('arch-widths', f['arch-widths']) } : {}),
+      ...(f['arch-kernels'] !== undefined ? { kernelSizes: numberList('arch-kernels', f['arch-kernels']) } : {}),
+    });
+    Object.assign(config, { widths: [...a.widths!], kernelSizes: [...a.kernelSizes!], kernelSharing: f['kernel-sharing'] as KernelSharing, recalibrate: f.recalibrate! });
+  } else if (f['arch-widths'] !== undefined || f['arch-kernels'] !== undefined || args.some((a) => a.startsWith('--kernel-sharing') || a.startsWith('--recalibrate'))) {
+    throw new UsageError(`--arch-widths, --arch-kernels, --kernel-sharing and --recalibrate belong to an architecture space (fliqnas-s, fliqnas-l, qnas-<format>), not --space ${config.space}`);
+  }
   const out = f.out ?? join('runs', `search-${config.model}-${safeName(config.space)}-${safeName(String(target))}-s${config.seed}`);
   return { config, out, resume: f.resume, stopAfter: f['stop-after'] ?? null };
 }
@@ -187,7 +216,16 @@ export function trainConfig(c: SearchConfig): Omit<TrainConfig, 'formats'> {
 
 /** The zoo model of a config, initialized from its seed (the search's, and its controls'). */
 export function configModel(c: SearchConfig, data: DatasetSplits): ReturnType<typeof createModel> {
-  return createModel(c.model, { width: c.width, inputShape: data.train.shape, classes: data.train.classes, seed: c.seed, quant: { weightClip: c.weightClip ?? 'absmax' } });
+  return createModel(c.model, {
+    width: c.width, inputShape: data.train.shape, classes: data.train.classes, seed: c.seed, quant: { weightClip: c.weightClip ?? 'absmax' },
+    ...(configArch(c) ? { arch: configArch(c)! } : {}),
+  });
+}
+
+/** The super-network options of an architecture-space config (undefined for a formats-only search). */
+export function configArch(c: Pick<SearchConfig, 'space' | 'widths' | 'kernelSizes' | 'kernelSharing'>): ArchOptions | undefined {
+  if (!isArchSpace(c.space)) return undefined;
+  return { ...archOptionsOf(c.space, { ...(c.widths ? { widths: c.widths } : {}), ...(c.kernelSizes ? { kernelSizes: c.kernelSizes } : {}) }), sharing: c.kernelSharing ?? 'center' };
 }
 
 /** A search object for a config (model built with the config's seed and width). */
@@ -196,6 +234,7 @@ export function makeSearch(c: SearchConfig, data: DatasetSplits): Search {
     space: c.space, target: c.target, gamma: c.gamma, gammaPerSigma: c.gammaPerSigma ?? DEFAULT_GAMMA_PER_SIGMA, estimator: c.estimator ?? 'reinforce',
     rewardScale: c.rewardScale ?? 'none', resultRule: c.resultRule ?? 'argmax', entropyEnd: c.entropyEnd, quality: c.quality, validationBatch: c.valBatch,
     train: trainConfig(c), controller: { lr: c.controllerLr ?? DEFAULT_CONTROLLER_LR }, ...(c.fixFirstLast ? { fixFirstLast: c.fixFirstLast } : {}), ...(Object.keys(c.pins).length ? { pins: c.pins } : {}),
+    ...(c.recalibrate !== undefined ? { recalibrationBatches: c.recalibrate } : {}),
   });
 }
 
@@ -225,6 +264,7 @@ function logLine(s: SearchStep, policy: Array<Record<string, number>>): Record<s
     betaH: round(s.entropyWeight), entropy: round(s.entropy), entropyMean: round(s.entropyMean), costRatio: round(s.costRatio),
     argmaxCostRatio: round(s.argmaxCostRatio), sampled: s.sampled, argmax: s.argmax,
     policy: policy.map((p) => Object.fromEntries(Object.entries(p).map(([k, v]) => [k, round(v, 4)]))),
+    ...(s.arch ? { arch: s.arch } : {}),
   };
 }
 
@@ -270,7 +310,7 @@ export function executeSearch(config: SearchConfig, out: string, io: Io, opts: {
   const names = shortNames(spaceFormats(search.space));
   const bar = new Progress({ total: T, ...(io.progress ? { stream: io.progress } : {}), logEveryMs: opts.quiet ? 1e12 : 5000 });
   if (!opts.quiet) {
-    io.err(`fliqs search: ${config.model} ×${config.width} on ${config.data}, ${search.space.layers.length} layers, space ${config.space}, `
+    io.err(`fliqs search: ${config.model} ×${config.width} on ${config.data}, ${search.space.layers.length} layers${search.space.arch ? ` and ${search.space.arch.length} architecture decisions` : ''}, space ${config.space}, `
       + `target ${formatMbops(search.targetBops)}, T = ${T} steps (warm-up ${search.controller.warmupEnd}), into ${out}\n`);
   }
   let q: number | null = null, taken = 0, last: SearchStep | null = null;
@@ -325,6 +365,7 @@ function resultJson(config: SearchConfig, r: SearchResult & { retrain: unknown; 
     reward: { estimator: r.estimator, gamma: r.gamma, qualityNoise: r.qualityNoise },
     argmax: { formats: r.argmax, costRatio: r.argmaxCostRatio },
     warnings: r.warnings,
+    ...(r.architecture ? { architecture: r.architecture } : {}),
     wallSeconds: r.wallSeconds,
     threads: getThreads(),
     config,
@@ -335,9 +376,14 @@ function resultJson(config: SearchConfig, r: SearchResult & { retrain: unknown; 
 export function resultText(config: SearchConfig, r: SearchResult & { retrain: unknown; wallSeconds: number }): string {
   const rows = r.layers.map((l) => [l.name, l.macs, l.format + (l.pinned ? ' (pinned)' : ''), l.probability.toFixed(3), (l.bops / 1e6).toPrecision(4)]);
   const rt = r.retrain as { test: { accuracy: number } } | null;
+  const a = r.architecture;
+  const archRows = a ? a.decisions.map((d) => [d.name, d.kind === 'width' ? `${d.value} (${(d.value / d.base).toFixed(2)}× ${d.base})` : `${d.value}×${d.value}`, d.probability.toFixed(3)]) : [];
   return [
     table(['layer', 'MACs', 'format', 'p', 'MBOPs'], rows),
     '',
+    ...(a ? [table(['decision', 'choice', 'p'], archRows), '',
+      `extracted architecture: ${a.params} weights (the super-network holds ${a.supernetParams}); the test accuracy below is the extracted model's`
+        + (a.recalibrationBatches > 0 ? `, its batch-norm statistics recomputed over ${a.recalibrationBatches} training batches (${(100 * a.testAsIs.accuracy).toFixed(2)}% with the super-network's)` : ''), ''] : []),
     `cost ${formatMbops(r.bops)} vs target ${formatMbops(r.targetBops)} (ratio ${r.costRatio.toFixed(3)})`,
     `test accuracy ${(100 * r.test.accuracy).toFixed(2)}% on ${r.test.count} (${r.argmax.every((f, i) => f === r.layers[i]!.format) ? 'argmax formats' : 'the most probable formats within ±10% of the target'}, trained weights as they are, no retraining)`,
     `reward: γ ${Number(r.gamma.toPrecision(4))}${r.qualityNoise === null ? '' : ` = ${Number((r.gamma / r.qualityNoise).toPrecision(4))}·σ, σ of Q ${Number(r.qualityNoise.toPrecision(3))}`}, estimator ${r.estimator}`,

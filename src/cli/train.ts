@@ -3,13 +3,14 @@
 // thread count of the invocation that finished it; config.json leaves it out, so any count resumes any run).
 
 import { FliqsError } from '../core/errors.js';
-import { DATASET_NAMES, loadDataset, type DatasetName } from '../data/node/load.js';
+import { loadDataset, type DatasetName } from '../data/node/load.js';
 import { parseFormat } from '../formats/format.js';
 import { createModel, describeModel, MODEL_NAMES } from '../nn/zoo.js';
 import { uniformCost } from '../search/cost.js';
 import { getThreads } from '../kernels/threads.js';
 import { OPTIMIZERS, Trainer, type TrainConfig, type TrainerCheckpoint } from '../train/trainer.js';
 import { parseFlags, usage, UsageError, type FlagSpecs } from './args.js';
+import { dataFlag } from './data-flag.js';
 import { appendJsonLine, writeJson } from './files.js';
 import { Progress } from './progress.js';
 import { RunDir } from './run-dir.js';
@@ -19,7 +20,7 @@ import { processIo, usageFailure } from './search.js';
 export const TRAIN_FLAGS = {
   model: { kind: 'string', help: 'zoo model', choices: MODEL_NAMES, default: 'lenet5' },
   width: { kind: 'number', help: 'channel multiplier', default: 1, min: 0.0625, max: 8 },
-  data: { kind: 'string', help: 'dataset', choices: DATASET_NAMES, default: 'mnist' },
+  data: dataFlag('dataset', 'mnist'),
   epochs: { kind: 'int', help: 'training epochs', default: 1, min: 1 },
   batch: { kind: 'int', help: 'batch size', default: 64, min: 1 },
   optimizer: { kind: 'string', help: 'optimizer', choices: OPTIMIZERS, default: 'sgd' },
@@ -54,8 +55,10 @@ export async function runTrain(args: string[]): Promise<number> {
   // --threads is not part of the run's config: results are the same for any count, and a resume may use another
   const { out, resume, help: _help, 'stop-after': stopAfter, threads: _threads, ...flags } = f;
   const run = new RunDir(out!);
-  let config: typeof flags;
+  const load = (c: typeof flags) => loadDataset(c.data as DatasetName, c.limit ? { limit: { train: c.limit } } : {});
+  let config: typeof flags, data: ReturnType<typeof load> | undefined;
   try {
+    if (!resume) data = load(flags); // a bad data file is refused before the run folder is written
     config = run.begin(flags, resume);
     if (resume) {
       const { out: _o, resume: _r, help: _h, 'stop-after': _s, ...saved } = TRAIN_FLAGS;
@@ -69,7 +72,7 @@ export async function runTrain(args: string[]): Promise<number> {
   const started = Date.now();
   let wallBefore = 0;
   const wall = (): number => wallBefore + (Date.now() - started) / 1000;
-  const data = loadDataset(config.data as DatasetName, config.limit ? { limit: { train: config.limit } } : {});
+  data ??= load(config);
   const shape = data.train.shape;
   const model = createModel(config.model!, { width: config.width, inputShape: shape, classes: data.train.classes, seed: config.seed });
   const layers = describeModel(model, shape);

@@ -8,6 +8,7 @@ export { plantedDataset, plantedSplits, PLANTED_SMALL_FEATURE, PLANTED_CUE_FEATU
   type PlantedOptions, type PlantedDatasetOptions, type PlantedSplitOptions } from './planted.js';
 export { stratifiedOrder, holdOut } from './split.js';
 export { parseIdx, type Idx } from './idx.js';
-export { parseNpy, type NpyArray, type NpyDtype, type NpyData } from './npy.js';
+export { parseNpy, type Npy, type NpyData, type NpyDtype } from './npy.js';
+export { datasetFromArrays, type ArraysOptions, type ImageArray, type LabelArray } from './arrays.js';
 export { encodeCache, decodeCache, crc32, type ImageCache } from './cache.js';
 export { datasetInfo, type DatasetInfo } from './info.js';

@@ -7,6 +7,12 @@ export {
 } from './layers.js';
 export { MultiHeadSelfAttention, type AttentionOptions } from './attention.js';
 export {
+  ElasticConv2d, ElasticDepthwiseConv2d, ElasticBatchNorm2d, KERNEL_SHARINGS, type ArchSlot, type KernelSharing, type ElasticDepthwiseOptions,
+} from './elastic.js';
+export {
+  isSupernet, type MobileNetV2, type ArchOptions, type ArchDecision, type ArchFactor, type ModelArchitecture, type Supernet,
+} from './mobilenet.js';
+export {
   Quantizer, quantLayers, isQuantLayer, startProfile, finishProfile, type QuantLayer, type QuantizerOptions, type WeightClipMethod,
 } from './quant.js';
 export { manualSeed, rngOf, uniformArray, defaultBound } from './init.js';

@@ -109,7 +109,8 @@ export class Conv2d extends Module implements QuantLayer {
   readonly stride: [number, number];
   readonly padding: [number, number];
   readonly groups: number;
-  private outPixels = 0;
+  /** OH·OW of the last forward (0 before it). */
+  protected outPixelCount = 0;
 
   constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: Pair, opts: Conv2dOptions = {}) {
     super();
@@ -132,11 +133,11 @@ export class Conv2d extends Module implements QuantLayer {
 
   /** OH·OW·KH·KW·(in/groups)·out per example; needs one forward to know OH·OW. */
   get macs(): number {
-    if (this.outPixels === 0) {
+    if (this.outPixelCount === 0) {
       throw new FliqsError('macs', 'of a Conv2d are unknown before its first forward (they depend on the input height and width)', 'run one forward pass first');
     }
     const [KH, KW] = this.kernelSize;
-    return this.outPixels * KH * KW * (this.inChannels / this.groups) * this.outChannels;
+    return this.outPixelCount * KH * KW * (this.inChannels / this.groups) * this.outChannels;
   }
 
   forward(x: Tensor): Tensor {
@@ -148,7 +149,7 @@ export class Conv2d extends Module implements QuantLayer {
     const y = this.groups === this.inChannels && this.groups === this.outChannels && this.groups > 1
       ? op.depthwiseConv2d(xq, wq, this.bias, o)
       : op.conv2d(xq, wq, this.bias, { ...o, groups: this.groups });
-    this.outPixels = y.shape[1]! * y.shape[2]!;
+    this.outPixelCount = y.shape[1]! * y.shape[2]!;
     return y;
   }
 

@@ -210,6 +210,8 @@ export interface QuantLayer {
   readonly weight: Tensor;
   /** Multiply-accumulates per example (BOPs = bits² · macs). */
   readonly macs: number;
+  /** What describeModel calls the layer when its class does not tell (an elastic depthwise conv says 'depthwise'). */
+  readonly kind?: 'conv' | 'depthwise' | 'linear';
 }
 
 export function isQuantLayer(m: unknown): m is Module & QuantLayer {

@@ -8,11 +8,12 @@ import * as op from '../autograd/ops.js';
 import { Tensor, noGrad, stepScope } from '../autograd/tensor.js';
 import { MultiHeadSelfAttention } from './attention.js';
 import {
-  BasicBlock, BatchNorm2d, Conv2d, DepthwiseConv2d, Flatten, GELU, GlobalAvgPool, LayerNorm, Linear, MaxPool2d, ReLU, ReLU6, Sequential,
+  BasicBlock, BatchNorm2d, Conv2d, Flatten, GELU, GlobalAvgPool, LayerNorm, Linear, MaxPool2d, ReLU, Sequential,
 } from './layers.js';
 import { Module, parameter, requireModule } from './module.js';
 import { quantLayers, type QuantizerOptions } from './quant.js';
 import { uniformArray } from './init.js';
+import { MobileNetV2, type ArchOptions, type Ctx } from './mobilenet.js';
 import type { GraphBuilder } from '../deploy/graph.js';
 import type { ValueId } from '../deploy/spec.js';
 
@@ -26,9 +27,13 @@ export interface ModelOptions {
   seed?: number;
   /** Options for every searched layer's quantizers. */
   quant?: QuantizerOptions;
+  /**
+   * mobilenetv2 only: build a FLIQNAS super-network with these width and kernel choices (see ArchOptions and
+   * docs/fliqnas.md); `Search` with a `fliqnas-*` or `qnas-*` space searches them with the formats.
+   */
+  arch?: ArchOptions;
 }
 
-interface Ctx { w: (c: number) => number; rng: Rng; quant?: QuantizerOptions; H: number; W: number; C: number; classes: number }
 
 const scaled = (width: number) => (c: number): number => Math.max(1, Math.round(c * width));
 
@@ -91,70 +96,6 @@ class ResNet extends Module {
   override lower(g: GraphBuilder, x: ValueId): ValueId {
     const h = this.stages.reduce((v, b) => b.lower(g, v), this.stem.lower(g, x));
     return this.fc.lower(g, this.pool.lower(g, h));
-  }
-}
-
-/** MobileNetV2 inverted residual: 1×1 expand → 3×3 depthwise → 1×1 project (+ identity when shapes allow). */
-class InvertedResidual extends Module {
-  readonly expand: Sequential | null;
-  readonly depthwise: Sequential;
-  readonly project: Sequential;
-  readonly residual: boolean;
-
-  constructor(c: Ctx, inC: number, outC: number, stride: number, t: number) {
-    super();
-    const o = { rng: c.rng, quant: c.quant, bias: false };
-    const hidden = inC * t;
-    this.expand = t === 1 ? null : new Sequential(new Conv2d(inC, hidden, 1, o), new BatchNorm2d(hidden), new ReLU6());
-    this.depthwise = new Sequential(new DepthwiseConv2d(hidden, 3, { ...o, stride, padding: 1 }), new BatchNorm2d(hidden), new ReLU6());
-    this.project = new Sequential(new Conv2d(hidden, outC, 1, o), new BatchNorm2d(outC));
-    this.residual = stride === 1 && inC === outC;
-  }
-
-  forward(x: Tensor): Tensor {
-    const h = this.project.forward(this.depthwise.forward(this.expand ? this.expand.forward(x) : x));
-    return this.residual ? op.add(h, x) : h;
-  }
-
-  override lower(g: GraphBuilder, x: ValueId): ValueId {
-    const h = this.project.lower(g, this.depthwise.lower(g, this.expand ? this.expand.lower(g, x) : x));
-    return this.residual ? g.node({ op: 'add', input: h, other: x }) : h;
-  }
-}
-
-/** MobileNetV2 for small inputs: stride-1 stem and a shortened (t, c, n, s) table. */
-class MobileNetV2 extends Module {
-  readonly stem: Sequential;
-  readonly blocks: InvertedResidual[] = [];
-  readonly head: Sequential;
-  readonly pool = new GlobalAvgPool();
-  readonly fc: Linear;
-
-  constructor(c: Ctx) {
-    super();
-    const o = { rng: c.rng, quant: c.quant, bias: false };
-    this.stem = new Sequential(new Conv2d(c.C, c.w(32), 3, { ...o, padding: 1 }), new BatchNorm2d(c.w(32)), new ReLU6());
-    let inC = c.w(32);
-    const table: Array<[number, number, number, number]> = [[1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 2, 2], [6, 64, 2, 2], [6, 96, 1, 1]];
-    for (const [t, ch, n, s] of table) {
-      for (let i = 0; i < n; i++) {
-        this.blocks.push(new InvertedResidual(c, inC, c.w(ch), i === 0 ? s : 1, t));
-        inC = c.w(ch);
-      }
-    }
-    this.head = new Sequential(new Conv2d(inC, c.w(320), 1, o), new BatchNorm2d(c.w(320)), new ReLU6());
-    this.fc = new Linear(c.w(320), c.classes, { rng: c.rng, quant: c.quant });
-  }
-
-  forward(x: Tensor): Tensor {
-    let h = this.stem.forward(x);
-    for (const b of this.blocks) h = b.forward(h);
-    return this.fc.forward(this.pool.forward(this.head.forward(h)));
-  }
-
-  override lower(g: GraphBuilder, x: ValueId): ValueId {
-    const h = this.blocks.reduce((v, b) => b.lower(g, v), this.stem.lower(g, x));
-    return this.fc.lower(g, this.pool.lower(g, this.head.lower(g, h)));
   }
 }
 
@@ -222,7 +163,7 @@ const BUILDERS = {
   cnn,
   resnet8: (c: Ctx) => new ResNet(c, 1),
   resnet20: (c: Ctx) => new ResNet(c, 3),
-  mobilenetv2: (c: Ctx) => new MobileNetV2(c),
+  mobilenetv2: (c: Ctx, arch?: ArchOptions) => new MobileNetV2(c, arch),
   'vit-tiny': (c: Ctx) => new VitTiny(c),
 } satisfies Record<string, (c: Ctx) => Module>;
 
@@ -244,7 +185,11 @@ export function createModel(name: string, opts: ModelOptions = {}): Module {
   for (const [k, v] of [['H', H], ['W', W], ['C', C]] as const) requireInt(`inputShape ${k}`, v, 1);
   const classes = requireInt('classes', opts.classes ?? 10, 2);
   const rng = new Rng(opts.seed ?? 0);
-  return BUILDERS[name as ModelName]({ w: scaled(width), rng, quant: opts.quant, H, W, C, classes });
+  if (opts.arch !== undefined && name !== 'mobilenetv2') {
+    throw new FliqsError('arch', `was given for ${name}, which has no architecture decisions`, "model 'mobilenetv2' (its blocks' expansion widths and depthwise kernels)");
+  }
+  const c: Ctx = { w: scaled(width), rng, quant: opts.quant, H, W, C, classes };
+  return name === 'mobilenetv2' ? BUILDERS.mobilenetv2(c, opts.arch) : BUILDERS[name as ModelName](c);
 }
 
 export interface LayerInfo {
@@ -276,7 +221,7 @@ export function describeModel(model: Module, inputShape: readonly [number, numbe
   }
   return quantLayers(model).map(([name, l]) => ({
     name,
-    kind: l instanceof Conv2d ? (l.groups > 1 && l.groups === l.inChannels ? 'depthwise' : 'conv') : 'linear',
+    kind: l.kind ?? (l instanceof Conv2d ? (l.groups > 1 && l.groups === l.inChannels ? 'depthwise' : 'conv') : 'linear'),
     macs: l.macs,
     params: l.weight.size,
   }));

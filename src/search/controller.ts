@@ -20,6 +20,7 @@ import { Rng } from '../core/random.js';
 import { reward as costReward } from './cost.js';
 import { DEFAULT_ENTROPY_END, DEFAULT_WARMUP_FRACTION, entropyWeight, warmupSteps } from './schedule.js';
 import { choiceCounts, type Config, type SearchSpace } from './space.js';
+import { CostModel } from './joint-cost.js';
 
 /** Adam learning rate for the logits (paper Appendix A.4: "learning rate of 4.6E-3"). */
 export const DEFAULT_CONTROLLER_LR = 4.6e-3;
@@ -37,9 +38,13 @@ export const DEFAULT_BASELINE_MOMENTUM = 0.95;
 export type Estimator = 'local' | 'reinforce';
 export const ESTIMATORS: readonly Estimator[] = ['local', 'reinforce'];
 
-/** The cost term of the reward: per layer and choice b²·MACs, the target C_T and γ. */
+/**
+ * The cost term of the reward: the costs (per layer and choice b²·MACs, or a CostModel over formats and
+ * architecture), the target C_T and γ.
+ */
 export interface CostTerm {
-  readonly layerCosts: readonly (readonly number[])[];
+  readonly layerCosts?: readonly (readonly number[])[];
+  readonly model?: CostModel;
   readonly targetBops: number;
   readonly gamma: number;
 }
@@ -135,7 +140,7 @@ export class Controller {
   /** σ the rewards are divided by. */
   readonly rewardScale: number;
 
-  private readonly cost: { layerCosts: Float64Array[]; targetBops: number; gamma: number } | null;
+  private readonly cost: { model: CostModel; targetBops: number; gamma: number } | null;
   private readonly logits: Float64Array[];
   private readonly logp: Float64Array[];
   private readonly probs: Float64Array[];
@@ -441,11 +446,9 @@ export class Controller {
     }
   }
 
-  /** C(α): Σ_l b(α_l)²·MACs_l from the cost term's table, summed in layer order as configCost does. */
+  /** C(α): Σ_l b(α_l)²·MACs_l(α), summed in layer order as configCost does. */
   private configCost(config: Config): number {
-    let c = 0;
-    for (let l = 0; l < this.counts.length; l++) c += this.cost!.layerCosts[l]![config[l]!]!;
-    return c;
+    return this.cost!.model.cost(config);
   }
 
   /**
@@ -453,13 +456,13 @@ export class Controller {
    * other layers as in `config` (whose cost is `total`).
    */
   private addCostGradient(g: Float64Array[], config: Config, total: number): void {
-    const { layerCosts, targetBops, gamma } = this.cost!;
+    const { model, targetBops, gamma } = this.cost!;
     const k = this.costScratch;
     for (let l = 0; l < this.counts.length; l++) {
-      const p = this.probs[l]!, gl = g[l]!, cl = layerCosts[l]!, rest = total - cl[config[l]!]!;
+      const p = this.probs[l]!, gl = g[l]!;
       let mean = 0;
       for (let a = 0; a < gl.length; a++) {
-        k[a] = gamma * Math.abs((rest + cl[a]!) / targetBops - 1);
+        k[a] = gamma * Math.abs(model.costWith(config, total, l, a) / targetBops - 1);
         mean += p[a]! * k[a]!;
       }
       for (let a = 0; a < gl.length; a++) gl[a] = gl[a]! - p[a]! * (k[a]! - mean) / this.rewardScale;
@@ -489,15 +492,16 @@ function spaceCounts(space: SearchSpace): number[] {
   return choiceCounts(space);
 }
 
-function checkCost(cost: CostTerm, counts: readonly number[]): { layerCosts: Float64Array[]; targetBops: number; gamma: number } {
-  const accepted = `{ layerCosts: per layer, one finite cost ≥ 0 per choice (${counts.length} layers with [${counts.join(', ')}] choices), targetBops > 0, gamma ≥ 0 }`;
-  if (typeof cost !== 'object' || cost === null || !Array.isArray(cost.layerCosts) || cost.layerCosts.length !== counts.length
-    || cost.layerCosts.some((r, l) => !Array.isArray(r) || r.length !== counts[l] || r.some((c) => typeof c !== 'number' || !(c >= 0) || !Number.isFinite(c)))) {
-    throw new FliqsError('cost', `got ${describe(cost)}`, accepted);
-  }
+function checkCost(cost: CostTerm, counts: readonly number[]): { model: CostModel; targetBops: number; gamma: number } {
+  const accepted = `{ layerCosts: per layer, one finite cost ≥ 0 per choice (${counts.length} layers with [${counts.join(', ')}] choices) — or model: a CostModel over these decisions —, targetBops > 0, gamma ≥ 0 }`;
+  const table = typeof cost === 'object' && cost !== null && cost.model === undefined && Array.isArray(cost.layerCosts) && cost.layerCosts.length === counts.length
+    && !cost.layerCosts.some((r, l) => !Array.isArray(r) || r.length !== counts[l] || r.some((c) => typeof c !== 'number' || !(c >= 0) || !Number.isFinite(c)));
+  const model = typeof cost === 'object' && cost !== null && cost.layerCosts === undefined && cost.model instanceof CostModel
+    && cost.model.counts.length === counts.length && cost.model.counts.every((n, i) => n === counts[i]);
+  if (!table && !model) throw new FliqsError('cost', `got ${describe(cost)}`, accepted);
   if (typeof cost.targetBops !== 'number' || !(cost.targetBops > 0) || !Number.isFinite(cost.targetBops)) throw new FliqsError('cost.targetBops', `got ${describe(cost.targetBops)}`, 'a finite number > 0');
   if (typeof cost.gamma !== 'number' || !(cost.gamma >= 0) || !Number.isFinite(cost.gamma)) throw new FliqsError('cost.gamma', `got ${describe(cost.gamma)}`, 'a finite number ≥ 0');
-  return { layerCosts: cost.layerCosts.map((r) => Float64Array.from(r)), targetBops: cost.targetBops, gamma: cost.gamma };
+  return { model: model ? cost.model! : CostModel.fromTable(cost.layerCosts!), targetBops: cost.targetBops, gamma: cost.gamma };
 }
 
 function unit(input: string, v: unknown): number {

@@ -5,6 +5,7 @@
 import { FliqsError, describe } from '../core/errors.js';
 import { parseFormat, type Format } from '../formats/format.js';
 import { checkConfig, checkSpace, type Config, type SearchSpace } from './space.js';
+import { CostModel, costUnits, unitResolution } from './joint-cost.js';
 
 function requireMacs(input: string, v: unknown): void {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new FliqsError(input, `got ${describe(v)}`, 'a finite number ≥ 0');
@@ -59,7 +60,18 @@ export function layerBops(format: string | Format, macs: number): number {
  * layerCosts(space)[l][a] // BOPs of layer l in its a-th format
  */
 export function layerCosts(space: SearchSpace): number[][] {
-  return checkSpace(space).layers.map((l) => l.choices.map((f) => f.bits * f.bits * l.macs));
+  if (checkSpace(space).arch) {
+    throw new FliqsError('space', 'searches the architecture: its costs are not one table per layer', 'costUnits(space) or CostModel.fromSpace(space)');
+  }
+  return space.layers.map((l) => l.choices.map((f) => f.bits * f.bits * l.macs));
+}
+
+const models = new WeakMap<SearchSpace, CostModel>();
+/** The space's CostModel (built once per space). */
+export function costModel(space: SearchSpace): CostModel {
+  let m = models.get(checkSpace(space));
+  if (!m) models.set(space, m = CostModel.fromSpace(space));
+  return m;
 }
 
 /**
@@ -69,13 +81,7 @@ export function layerCosts(space: SearchSpace): number[][] {
  */
 export function configCost(space: SearchSpace, config: Config): number {
   checkConfig(checkSpace(space), config);
-  let c = 0;
-  for (let l = 0; l < space.layers.length; l++) {
-    const layer = space.layers[l]!;
-    const b = layer.choices[config[l]!]!.bits;
-    c += b * b * layer.macs;
-  }
-  return c;
+  return costModel(space).cost(config);
 }
 
 /**
@@ -110,11 +116,13 @@ export interface ReachableRange {
 export function reachableRange(space: SearchSpace): ReachableRange {
   checkSpace(space);
   const minConfig: number[] = [], maxConfig: number[] = [];
-  for (const layer of space.layers) {
+  // every cost term grows with bits, widths and kernel sizes: the extremes pick the extreme of each decision
+  const sizes = [...space.layers.map((l) => l.choices.map((f) => f.bits)), ...(space.arch ?? []).map((d) => [...d.choices])];
+  for (const v of sizes) {
     let lo = 0, hi = 0;
-    layer.choices.forEach((f, i) => {
-      if (f.bits < layer.choices[lo]!.bits) lo = i;
-      if (f.bits > layer.choices[hi]!.bits) hi = i;
+    v.forEach((x, i) => {
+      if (x < v[lo]!) lo = i;
+      if (x > v[hi]!) hi = i;
     });
     minConfig.push(lo);
     maxConfig.push(hi);
@@ -132,7 +140,9 @@ export interface NearestCosts {
 /**
  * The reachable costs nearest a target, on each side. Costs come in steps (b²·MACs per layer), so a model
  * whose MACs sit in one layer may have no configuration near the target at all; a search cannot do better.
- * Dynamic programming over partial sums ≤ `window`·target on a grid of `resolution`·target cells. Two
+ * Dynamic programming over partial sums ≤ `window`·target on a grid of `resolution`·target cells, one cost unit
+ * (costUnits: a layer, or a block's joint width, kernel and formats) at a time; the cell is coarser when a joint
+ * space's units hold too many choices (unitResolution). Two
  * passes: one keeps the smallest sum per cell (its sums never exceed the true ones, so `below` stays on its
  * side), one the largest (for `above`). Every value returned is the exact cost of some configuration and at
  * most layers · resolution · target from the true nearest one. A configuration above the window is priced
@@ -148,10 +158,10 @@ export function nearestCosts(space: SearchSpace, targetBops: number, resolution 
   if (!(resolution > 0 && Number.isFinite(resolution) && window / resolution <= 1e7)) {
     throw new FliqsError('resolution', `got ${describe(resolution)}`, `a finite fraction of the target with window/resolution ≤ 1e7 (≥ ${window / 1e7})`);
   }
-  const costs = layerCosts(space);
-  const minRest = new Float64Array(costs.length + 1); // cheapest completion from layer l on
-  for (let l = costs.length - 1; l >= 0; l--) minRest[l] = minRest[l + 1]! + Math.min(...costs[l]!);
-  const cap = window * targetBops, step = resolution * targetBops;
+  const units = costUnits(space), costs = units.map((u) => u.costs);
+  const minRest = new Float64Array(costs.length + 1); // cheapest completion from unit u on
+  for (let l = costs.length - 1; l >= 0; l--) minRest[l] = minRest[l + 1]! + costs[l]!.reduce((a, b) => Math.min(a, b));
+  const cap = window * targetBops, step = unitResolution(units, resolution, window) * targetBops;
   const low = partialSums(costs, minRest, cap, step, 'min');
   const high = partialSums(costs, minRest, cap, step, 'max');
   let below: number | null = null, above: number | null = Number.isFinite(high.crossing) ? high.crossing : null;
@@ -164,7 +174,7 @@ export function nearestCosts(space: SearchSpace, targetBops: number, resolution 
  * The reachable sums ≤ cap, one per grid cell (the smallest or the largest landing there; NaN for an empty
  * cell), and the cheapest sum that crosses cap.
  */
-function partialSums(costs: readonly number[][], minRest: Float64Array, cap: number, step: number, keep: 'min' | 'max'): { sums: Float64Array; crossing: number } {
+function partialSums(costs: readonly (readonly number[])[], minRest: Float64Array, cap: number, step: number, keep: 'min' | 'max'): { sums: Float64Array; crossing: number } {
   const cells = Math.floor(cap / step) + 1;
   let states = new Float64Array(cells).fill(Number.NaN);
   states[0] = 0;

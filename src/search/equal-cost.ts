@@ -2,7 +2,8 @@
 // equal cost" control of `fliqs pareto --controls`. The band is every configuration whose cost
 // Σ_l bits²·MACs_l lies within [(1 − tolerance)·T, (1 + tolerance)·T]. Browser-safe.
 //
-// Method: each layer's cost is floored onto a grid of cells of `resolution`·T, and a DP counts, layer by
+// Method: the space's cost units (costUnits: a layer, or a FLIQNAS block's joint width, kernel and formats) play
+// the part of layers below. Each layer's cost is floored onto a grid of cells of `resolution`·T, and a DP counts, layer by
 // layer, the prefixes reaching each cell (f64 counts; choices of equal bits are one group). A configuration's
 // grid sum G and exact cost C satisfy G·cell ≤ C < (G + layers)·cell, so every configuration in the band has
 // G in a strip from `layers + 1` cells below the band's bottom to 1 cell above its top. A draw picks a
@@ -15,7 +16,8 @@
 import { FliqsError, describe } from '../core/errors.js';
 import { Rng } from '../core/random.js';
 import { configCost, formatMbops, nearestCosts } from './cost.js';
-import type { SearchSpace } from './space.js';
+import { costUnits, unitConfig, unitResolution } from './joint-cost.js';
+import { checkSpace, decisionCount, type SearchSpace } from './space.js';
 
 /**
  * Cell size as a fraction of the target, unless the tables would exceed their caps (then coarser): 1.1e5 cells
@@ -79,13 +81,13 @@ interface Group {
  */
 export function equalCostSampler(space: SearchSpace, targetBops: number, tolerance = 0.1, options: EqualCostOptions = {}): EqualCostSampler {
   checkInputs(space, targetBops, tolerance);
-  const layers = space.layers, L = layers.length;
+  const units = costUnits(space), L = units.length, n = decisionCount(space);
   const low = (1 - tolerance) * targetBops, high = (1 + tolerance) * targetBops;
-  const cell = chooseResolution(L, tolerance, options) * targetBops;
-  const groups: Group[][] = layers.map((layer) => {
+  const resolution = chooseResolution(L, tolerance, options);
+  const cell = unitResolution(units, resolution, 1 + tolerance) * targetBops;
+  const groups: Group[][] = units.map((unit) => {
     const byCost = new Map<number, Group>();
-    layer.choices.forEach((f, i) => {
-      const cost = f.bits * f.bits * layer.macs; // as configCost computes it, so sums agree to the bit
+    unit.costs.forEach((cost, i) => { // one layer: b²·MACs as configCost computes it, so sums agree to the bit
       let g = byCost.get(cost);
       if (!g) byCost.set(cost, g = { cost, cells: Math.floor(cost / cell), choices: [] });
       g.choices.push(i);
@@ -112,7 +114,7 @@ export function equalCostSampler(space: SearchSpace, targetBops: number, toleran
 
   /** Walks back from end cell g: each layer's group ∝ prefixes reaching the cell it leaves, a choice uniform in it. */
   const walkBack = (g: number, rng: Rng): number[] => {
-    const config = new Array<number>(L);
+    const picks = new Array<number>(L);
     for (let l = L - 1; l >= 0; l--) {
       const before = prefix[l]!, gs = groups[l]!;
       let total = 0;
@@ -125,10 +127,10 @@ export function equalCostSampler(space: SearchSpace, targetBops: number, toleran
         pick = grp; // the last with weight > 0 if rounding runs u past the end
         if ((u -= w) < 0) break;
       }
-      config[l] = pick!.choices[rng.int(pick!.choices.length)]!;
+      picks[l] = pick!.choices[rng.int(pick!.choices.length)]!;
       g -= pick!.cells;
     }
-    return config;
+    return unitConfig(units, picks, n);
   };
 
   /** A sampler of end cells among `cells`, ∝ their counts. */
@@ -268,6 +270,7 @@ function checkInputs(space: SearchSpace, targetBops: number, tolerance: number):
       throw new FliqsError(`space.layers[${i}].choices`, `got ${describe(l.choices)}`, 'a non-empty list of formats');
     }
   });
+  checkSpace(space);
   if (typeof targetBops !== 'number' || !Number.isFinite(targetBops) || targetBops <= 0) {
     throw new FliqsError('targetBops', `got ${describe(targetBops)}`, 'a finite number > 0 (BOPs)');
   }

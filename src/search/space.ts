@@ -1,9 +1,13 @@
 // The FLIQS search space: for every searched layer (conv, linear, attention projection) the list of
-// formats the controller may choose from, with optional pins and fixed first/last layers.
+// formats the controller may choose from, with optional pins and fixed first/last layers; for a FLIQNAS
+// super-network also its architecture decisions (widths, kernel sizes) and how each layer's MACs follow them.
+// A configuration is one choice index per decision: the layers' formats first, then the architecture.
 
 import { FliqsError, describe } from '../core/errors.js';
 import { ACCEPTED_FORMATS, parseFormat, type Format } from '../formats/format.js';
 import { SEARCH_SPACES, parseSearchSpace } from '../formats/presets.js';
+import type { ArchDecision, ArchFactor, ModelArchitecture } from '../nn/mobilenet.js';
+import { ARCH_SPACE_HELP, splitSpaceSpec } from './arch-spaces.js';
 
 /** A searched layer as the model describes it: its name and its multiply-accumulates per example. */
 export interface LayerInfo {
@@ -18,13 +22,20 @@ export interface SearchLayer {
   readonly choices: readonly Format[];
   /** True when the layer was pinned (`pins` or `fixFirstLast`) rather than searched. */
   readonly pinned: boolean;
+  /**
+   * How the layer's MACs follow architecture decisions (indices into `arch`): `macs` is the base architecture's,
+   * the MACs under a configuration are macs · Π (value / base)^power.
+   */
+  readonly factors?: readonly ArchFactor[];
 }
 
 export interface SearchSpace {
   readonly layers: readonly SearchLayer[];
+  /** Architecture decisions (FLIQNAS), after the layers' format decisions in a configuration. */
+  readonly arch?: readonly ArchDecision[];
 }
 
-/** A configuration: one choice index per layer, in layer order (`choices[config[l]]`). */
+/** A configuration: one choice index per decision — the layers' formats in layer order, then `arch`. */
 export type Config = readonly number[];
 
 export interface SearchSpaceOptions {
@@ -38,7 +49,7 @@ export interface SearchSpaceOptions {
   fixFirstLast?: string | Format;
 }
 
-const SPACE_HELP = `a preset (${Object.keys(SEARCH_SPACES).join(', ')}), presets joined with +, or a list of format names`;
+const SPACE_HELP = `a preset (${Object.keys(SEARCH_SPACES).join(', ')}), presets joined with +, or a list of format names; ${ARCH_SPACE_HELP}`;
 
 /**
  * Builds a search space from the model's layer list.
@@ -47,7 +58,7 @@ const SPACE_HELP = `a preset (${Object.keys(SEARCH_SPACES).join(', ')}), presets
  *   { space: 'int-s', fixFirstLast: 'BF16' });
  * s.layers[0].choices.map((f) => f.name) // ['BF16']
  */
-export function buildSearchSpace(layers: readonly LayerInfo[], options: SearchSpaceOptions): SearchSpace {
+export function buildSearchSpace(layers: readonly LayerInfo[], options: SearchSpaceOptions, architecture?: ModelArchitecture): SearchSpace {
   if (!Array.isArray(layers) || layers.length === 0) {
     throw new FliqsError('layers', `got ${describe(layers)}`, 'a non-empty array of { name, macs }');
   }
@@ -67,9 +78,18 @@ export function buildSearchSpace(layers: readonly LayerInfo[], options: SearchSp
     }
     names.add(layer.name);
   });
+  const spec = splitSpaceSpec(options.space);
+  if (spec.arch && !architecture) {
+    throw new FliqsError('space', `${describe(options.space)} searches the architecture, and this model has no architecture decisions`,
+      "a FLIQNAS super-network: createModel('mobilenetv2', { arch: archOptionsOf(space) }) (the CLI builds it for --space fliqnas-* / qnas-*)");
+  }
+  if (!spec.arch && architecture) {
+    throw new FliqsError('space', `${describe(options.space)} searches formats only, and this model is a FLIQNAS super-network`,
+      'an architecture space (fliqnas-s, fliqnas-l, qnas-<format>), or a plain model for a formats-only search');
+  }
   let choices: Format[];
   try {
-    choices = parseSearchSpace(options.space);
+    choices = parseSearchSpace(spec.formats);
   } catch (e) {
     if (e instanceof FliqsError) throw new FliqsError('space', `${describe(options.space)}: ${e.problem}`, `${SPACE_HELP}; format names: ${ACCEPTED_FORMATS}`);
     throw e;
@@ -93,15 +113,43 @@ export function buildSearchSpace(layers: readonly LayerInfo[], options: SearchSp
       pinned.set(name, formatOption(`pins.${name}`, fmt));
     }
   }
+  const arch = architecture ? checkArchitecture(architecture, names) : null;
   return {
     layers: layers.map((layer) => {
       const pin = pinned.get(layer.name);
+      const factors = arch?.factors[layer.name];
+      // MACs measured at the architecture the model runs now, rescaled to the base one (exact: integer factors)
+      const macs = factors ? factors.reduce((m, f) => {
+        const d = arch!.decisions[f.decision]!;
+        return m / arch!.current[f.decision]! ** f.power * d.base ** f.power;
+      }, layer.macs) : layer.macs;
       return Object.freeze({
-        name: layer.name, macs: layer.macs,
+        name: layer.name, macs,
         choices: Object.freeze(pin ? [pin] : [...choices]), pinned: pin !== undefined,
+        ...(factors ? { factors: Object.freeze(factors.map((f) => Object.freeze({ ...f }))) } : {}),
       });
     }),
+    ...(arch ? { arch: Object.freeze(arch.decisions.map((d) => Object.freeze({ ...d, choices: Object.freeze([...d.choices]) }))) } : {}),
   };
+}
+
+/** The model's architecture, checked against its searched layers. */
+function checkArchitecture(a: ModelArchitecture, names: ReadonlySet<string>): ModelArchitecture {
+  const n = a.decisions.length;
+  if (n === 0) throw new FliqsError('model', 'is a super-network with no architecture decisions (every block has one width and one kernel)', 'more than one width or kernel size per block');
+  for (const [layer, fs] of Object.entries(a.factors)) {
+    if (!names.has(layer)) throw new FliqsError('architecture', `scales the unknown layer ${JSON.stringify(layer)}`, 'factors of searched layers');
+    if (!fs.every((f) => Number.isInteger(f.decision) && f.decision >= 0 && f.decision < n && (f.power === 1 || f.power === 2))) {
+      throw new FliqsError('architecture', `has bad factors for ${layer}: ${describe(fs)}`, `{ decision: 0…${n - 1}, power: 1 or 2 }`);
+    }
+  }
+  return a;
+}
+
+/** How many decisions a configuration of the space holds (its layers' formats, then its architecture decisions). */
+export function decisionCount(space: SearchSpace): number {
+  checkSpace(space);
+  return space.layers.length + (space.arch?.length ?? 0);
 }
 
 function formatOption(input: string, value: unknown): Format {
@@ -124,15 +172,46 @@ export function checkSpace(space: unknown, input = 'space'): SearchSpace {
   const ok = typeof space === 'object' && space !== null && Array.isArray(layers) && layers.length > 0 && Array.from(layers).every((l: Partial<SearchLayer> | null) =>
     typeof l === 'object' && l !== null && typeof l.name === 'string' && typeof l.macs === 'number' && Number.isFinite(l.macs) && l.macs >= 0
     && Array.isArray(l.choices) && l.choices.length > 0
-    && Array.from(l.choices).every((f: Partial<Format> | null) => typeof f === 'object' && f !== null && typeof f.name === 'string' && Number.isInteger(f.bits)));
+    && Array.from(l.choices).every((f: Partial<Format> | null) => typeof f === 'object' && f !== null && typeof f.name === 'string' && Number.isInteger(f.bits)))
+    && archOk((space as SearchSpace).arch, layers as SearchLayer[]);
   if (!ok) throw new FliqsError(input, `got ${describe(space)}`, 'a SearchSpace from buildSearchSpace() ({ layers: [{ name, macs, choices: Format[] }] })');
   checked.add(space as object);
   return space as SearchSpace;
 }
 
-/** Number of choices per layer, the shape the controller needs. */
+/** Architecture decisions with positive numeric choices and a positive base, and layer factors that index them. */
+function archOk(arch: unknown, layers: readonly SearchLayer[]): boolean {
+  const positive = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v) && v > 0;
+  if (arch === undefined) return layers.every((l) => l.factors === undefined);
+  if (!Array.isArray(arch) || !Array.from(arch).every((d: Partial<ArchDecision> | null) => typeof d === 'object' && d !== null && typeof d.name === 'string'
+    && (d.kind === 'width' || d.kind === 'kernel') && positive(d.base) && Array.isArray(d.choices) && d.choices.length > 0 && Array.from(d.choices).every(positive))) return false;
+  return layers.every((l) => l.factors === undefined || (Array.isArray(l.factors) && Array.from(l.factors).every((f: Partial<ArchFactor> | null) =>
+    typeof f === 'object' && f !== null && Number.isInteger(f.decision) && f.decision! >= 0 && f.decision! < arch.length && (f.power === 1 || f.power === 2))));
+}
+
+/** Number of choices per decision (layers' formats, then the architecture), the shape the controller needs. */
 export function choiceCounts(space: SearchSpace): number[] {
-  return checkSpace(space).layers.map((l) => l.choices.length);
+  checkSpace(space);
+  return [...space.layers.map((l) => l.choices.length), ...(space.arch ?? []).map((d) => d.choices.length)];
+}
+
+/**
+ * The architecture a configuration picks, as `{ decisionName: value }` (channels or kernel size); {} without one.
+ * @example
+ * configArch(space, config) // e.g. { 'blocks.1.width': 24, 'blocks.1.kernel': 5, … }
+ */
+export function configArch(space: SearchSpace, config: Config): Record<string, number> {
+  checkConfig(checkSpace(space), config);
+  const out: Record<string, number> = {}, L = space.layers.length;
+  (space.arch ?? []).forEach((d, i) => { out[d.name] = d.choices[config[L + i]!]!; });
+  return out;
+}
+
+/** The architecture values of a configuration in decision order (what Supernet.setArch / extract take). */
+export function configArchValues(space: SearchSpace, config: Config): number[] {
+  checkConfig(checkSpace(space), config);
+  const L = space.layers.length;
+  return (space.arch ?? []).map((d, i) => d.choices[config[L + i]!]!);
 }
 
 /**
@@ -157,16 +236,18 @@ export function configRecord(space: SearchSpace, config: Config): Record<string,
 /** Throws a FliqsError unless `config` has one valid choice index per layer. */
 export function checkConfig(space: SearchSpace, config: Config, input = 'config'): void {
   if (typeof input !== 'string') throw new FliqsError('input', `got ${describe(input)}`, 'a string naming the config in messages');
+  const n = decisionCount(space), counts = choiceCounts(space);
   if (!Array.isArray(config) && !ArrayBuffer.isView(config)) {
-    throw new FliqsError(input, `got ${describe(config)}`, `an array of ${space.layers.length} choice indices`);
+    throw new FliqsError(input, `got ${describe(config)}`, `an array of ${n} choice indices`);
   }
-  if (config.length !== space.layers.length) {
-    throw new FliqsError(input, `has ${config.length} entries for ${space.layers.length} layers`, `one choice index per layer`);
+  if (config.length !== n) {
+    throw new FliqsError(input, `has ${config.length} entries for ${n} decisions`, `one choice index per decision (${space.layers.length} layers' formats${space.arch ? `, then ${space.arch.length} architecture decisions` : ''})`);
   }
   for (let i = 0; i < config.length; i++) {
-    const c = config[i], n = space.layers[i]!.choices.length;
-    if (typeof c !== 'number' || !Number.isInteger(c) || c < 0 || c >= n) {
-      throw new FliqsError(`${input}[${i}]`, `got ${describe(c)} for layer ${JSON.stringify(space.layers[i]!.name)}`, `an integer from 0 to ${n - 1}`);
+    const c = config[i], k = counts[i]!;
+    if (typeof c !== 'number' || !Number.isInteger(c) || c < 0 || c >= k) {
+      const what = i < space.layers.length ? `layer ${JSON.stringify(space.layers[i]!.name)}` : JSON.stringify(space.arch![i - space.layers.length]!.name);
+      throw new FliqsError(`${input}[${i}]`, `got ${describe(c)} for ${what}`, `an integer from 0 to ${k - 1}`);
     }
   }
 }

@@ -223,21 +223,25 @@ export class Trainer {
     }
   }
 
-  /** Loss and accuracy on a dataset in eval mode (running batch-norm statistics), no gradients. */
-  evaluate(ds: Dataset, batchSize = 250, limit = Infinity): EvalResult {
-    this.model.eval();
+  /**
+   * Loss and accuracy on a dataset in eval mode (running batch-norm statistics), no gradients — of the trained
+   * model, or of `model` (a FLIQNAS search's extracted architecture) on the same input shape.
+   */
+  evaluate(ds: Dataset, batchSize = 250, limit = Infinity, model: Module = this.model): EvalResult {
+    requireModule('model', model);
+    model.eval();
     let loss = 0, correct = 0, count = 0;
     try {
       for (const b of batches(ds, batchSize, this.rng, { shuffle: false })) {
         if (count >= limit) break;
         const r = stepScope(() => noGrad(() => {
-          const logits = this.model.forward(Tensor.from(b.images, [b.size, ...this.inputShape]));
+          const logits = model.forward(Tensor.from(b.images, [b.size, ...this.inputShape]));
           return { l: op.crossEntropy(logits, b.labels).item(), c: op.accuracyCount(logits, b.labels) };
         }));
         loss += r.l * b.size; correct += r.c; count += b.size;
       }
     } finally {
-      this.model.train();
+      model.train();
     }
     return { loss: loss / count, accuracy: correct / count, count };
   }

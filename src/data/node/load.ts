@@ -17,6 +17,7 @@ import { compose, holdOut, stratifiedOrder, take } from '../split.js';
 import { syntheticSplits, type SyntheticSplitOptions } from '../synthetic.js';
 import { loadFashionRaw } from './fashion.js';
 import { loadMnistRaw, type RawImages } from './mnist.js';
+import { loadUserData } from './user.js';
 
 export type DatasetName = 'mnist' | 'fashion-mnist' | 'synthetic';
 export const DATASET_NAMES: readonly DatasetName[] = ['mnist', 'fashion-mnist', 'synthetic'];
@@ -69,12 +70,13 @@ function identity(n: number): Uint32Array {
 }
 
 /**
- * Loads a dataset with its train / validation / test splits, images normalized, NHWC.
+ * Loads a dataset with its train / validation / test splits, images normalized, NHWC. A name that is not one
+ * of DATASET_NAMES is read as a path to your own data (loadUserData in ./user.ts: IDX folder, .npz, .npy).
  * @example
  * const { train, validation, test } = loadDataset('mnist', { limit: 1000 });
  * // train.labels.length = 1000, train.shape = [28, 28, 1]
  */
-export function loadDataset(name: DatasetName, options: LoadOptions = {}): DatasetSplits {
+export function loadDataset(name: DatasetName | (string & {}), options: LoadOptions = {}): DatasetSplits {
   if (name === 'synthetic') {
     const lim = limits(options.limit);
     const s = options.synthetic ?? {};
@@ -98,5 +100,11 @@ export function loadDataset(name: DatasetName, options: LoadOptions = {}): Datas
     return split('fashion-mnist', all, all, order.subarray(0, 10000), order.subarray(10000),
       NORMALIZATION['fashion-mnist'], options);
   }
-  throw new FliqsError('name', `unknown dataset ${JSON.stringify(name)}`, DATASET_NAMES.join(', '));
+  if (typeof name !== 'string') throw new FliqsError('name', `got ${describe(name)}`, `${DATASET_NAMES.join(', ')}, or a path to your data`);
+  // Your data: a folder of IDX or .npy files, a .npz, a .npy (see ./user.ts)
+  return loadUserData(name, {
+    ...(options.validation !== undefined ? { validation: options.validation } : {}),
+    ...(options.seed !== undefined ? { seed: options.seed } : {}),
+    ...(options.limit !== undefined ? { limit: options.limit } : {}),
+  });
 }
