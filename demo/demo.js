@@ -159,6 +159,12 @@ function colorsOf(formats) {
   return Object.fromEntries(formats.map((f, i) => [f, DEFAULT_PALETTE[i % DEFAULT_PALETTE.length]]));
 }
 
+/** A layer name short enough for the strip's labels (stages.1.downsample.layers.0 → s1.down.0). */
+function shortName(name) {
+  const s = name.replace(/\.layers\./g, '.').replace(/\bstages\.(\d+)/g, 's$1').replace('downsample', 'down');
+  return s.length > 20 ? `…${s.slice(-19)}` : s;
+}
+
 /** At most n evenly spaced items (the last kept). */
 function thin(a, n) {
   if (a.length <= n) return a;
@@ -215,7 +221,7 @@ function draw() {
   // the argmax of every layer at up to 48 moments of the search (columns), one row per layer
   const cols = thin(pts, 48);
   if (cols.length) {
-    const rows = info.layers.map((l, i) => ({ label: l.name, cells: cols.map((s) => s.argmax[i]) }));
+    const rows = info.layers.map((l, i) => ({ label: shortName(l.name), cells: cols.map((s) => s.argmax[i]) }));
     $('chart-strip').innerHTML = categoryStrip(rows, { width: 560, height: Math.max(150, 40 + 24 * rows.length), categories: info.formats, colors: colorsOf(info.formats) });
   }
 }

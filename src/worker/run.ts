@@ -119,7 +119,7 @@ export async function runSearchWorker(options: WorkerSearchOptions, port: Worker
         model_ = encodeModel(exportModel(model, result.layers.map((l) => l.format), { info }));
       } catch (e) {
         if (!(e instanceof FliqsError)) throw e;
-        exportError = e.message;
+        exportError = s.step < s.totalSteps ? `stopped at step ${s.step} of ${s.totalSteps}, the model cannot be exported yet (${e.message})` : e.message;
       }
     } else {
       exportError = 'not asked for (exportModel: false)';
