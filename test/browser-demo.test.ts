@@ -13,8 +13,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serve } from './serve-helpers.js';
 
 const CHROMIUM = process.env['FLIQS_CHROMIUM'] ?? '/usr/bin/chromium';
-const found = existsSync(CHROMIUM);
-if (!found) console.log(`browser-demo: SKIPPED — no Chromium at ${CHROMIUM} (apt-get install chromium, or set FLIQS_CHROMIUM to a Chromium binary)`);
+const hasDriver = await import('playwright-core').then(() => true, () => false);
+const found = existsSync(CHROMIUM) && hasDriver;
+if (!existsSync(CHROMIUM)) console.log(`browser-demo: SKIPPED — no Chromium at ${CHROMIUM} (apt-get install chromium, or set FLIQS_CHROMIUM to a Chromium binary)`);
+else if (!hasDriver) console.log('browser-demo: SKIPPED — playwright-core (a devDependency) is not installed: npm ci');
 
 const lib = await import(new URL('../dist/index.js', import.meta.url).href) as typeof import('../src/index.js');
 
