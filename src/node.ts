@@ -4,3 +4,5 @@ export { loadDataset, DATASET_NAMES, type DatasetName, type LoadOptions } from '
 export { loadUserData, type UserDataOptions } from './data/node/user.js';
 export { runTrain } from './cli/train.js';
 export { runAnalyze } from './cli/analyze.js';
+export { fetchDataPackage, DATA_PACKAGES, type DataPackage, type FetchOptions, type FetchBytes } from './data/node/data-packages.js';
+export { userCacheDir } from './data/node/user-cache.js';

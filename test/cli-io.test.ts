@@ -137,7 +137,8 @@ describe('fliqs and files it cannot write', () => {
         const c = JSON.parse(readFileSync(join(d, 'config.json'), 'utf8'));
         writeFileSync(join(d, 'config.json'), JSON.stringify({ ...c, lr: c.lr * 10 }));
       }), 'train --resume', /config\.json: was edited after the checkpoint was written \(lr /],
-      [base, 'report', /log\.jsonl: line 1 is not a search step/],
+      // a train run's log is plotted (training curves); one whose lines are neither a search's nor a train's steps is not
+      [variant('log-alien', (d) => writeFileSync(join(d, 'log.jsonl'), '{"step":1,"epoch":0}\n')), 'report', /log\.jsonl: line 1 is not a search step/],
     ];
     for (const [dir, cmd, want] of cases) {
       const t0 = Date.now();

@@ -225,6 +225,8 @@ export interface BatchNormOptions {
   training: boolean;
   momentum?: number;
   eps?: number;
+  /** Training mode only: false normalizes with the batch statistics and leaves the running ones as they are (default true). */
+  updateRunning?: boolean;
 }
 
 /**
@@ -235,7 +237,7 @@ export interface BatchNormOptions {
  */
 export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, runningMean: Tensor, runningVar: Tensor, opts: BatchNormOptions): Tensor {
   requireTensor('batchNorm', 'x', x);
-  requireObject('batchNorm opts', opts, '{ training, momentum?, eps? }');
+  requireObject('batchNorm opts', opts, '{ training, momentum?, eps?, updateRunning? }');
   const C = last(x), rows = x.size / C, eps = opts.eps ?? 1e-5;
   for (const [n, t] of [['gamma', gamma], ['beta', beta], ['runningMean', runningMean], ['runningVar', runningVar]] as const) {
     requireTensor('batchNorm', n, t);
@@ -262,8 +264,9 @@ export function batchNorm(x: Tensor, gamma: Tensor, beta: Tensor, runningMean: T
   }
   if (rows < 2) throw new FliqsError('batchNorm x', `has shape ${shp(x)}: one value per channel`, 'at least 2 values per channel (N·H·W ≥ 2) in training mode');
   const saveMean = scratchF32(C), saveInvStd = scratchF32(C);
+  const running = opts.updateRunning === false ? {} : { runningMean: runningMean.storage, runningVar: runningVar.storage };
   ew.batchNormTrain({ x: x.storage, y: y.storage, rows, C, gamma: gamma.storage, beta: beta.storage, saveMean, saveInvStd,
-    runningMean: runningMean.storage, runningVar: runningVar.storage, momentum: opts.momentum ?? 0.1, eps });
+    ...running, momentum: opts.momentum ?? 0.1, eps });
   return record(y, [x, gamma, beta], () => {
     const dx = runtime.allocF32(x.size), dg = runtime.allocF32(C), db = runtime.allocF32(C);
     try {

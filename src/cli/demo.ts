@@ -20,7 +20,7 @@ function sqnrDb(x: Float32Array, q: Float32Array): number {
   return err === 0 ? Infinity : 10 * Math.log10(sig / err);
 }
 
-const DEMO_FLAGS = {
+export const DEMO_FLAGS = {
   seed: { kind: 'int', help: 'seed of the Gaussian tensor', default: 0, min: 0, max: 2 ** 32 - 1 },
   help: { kind: 'boolean', help: 'this text' },
 } as const satisfies FlagSpecs;

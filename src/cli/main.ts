@@ -50,7 +50,9 @@ const commands: Record<string, { run: (args: string[]) => Promise<number> | numb
   serve: { run: runServe, help: 'the demo page (a search in the browser, live charts) with the library, cross-origin isolated' },
 };
 
-const [cmd, ...rest] = process.argv.slice(2);
+const [cmd, ...args] = process.argv.slice(2);
+// -h is --help for every command (a command's own parser knows only --flags)
+const rest = args.map((a) => (a === '-h' ? '--help' : a));
 if (cmd === '--version' || cmd === '-v') {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   process.stdout.write(`fliqs ${pkg.version}\n`);
@@ -58,10 +60,15 @@ if (cmd === '--version' || cmd === '-v') {
 }
 const entry = cmd === undefined || !Object.hasOwn(commands, cmd) ? undefined : commands[cmd];
 if (!entry) {
+  // fliqs --help: the usage on stdout, exit 0; no command or an unknown one: a usage error on stderr, exit 2
   const list = Object.entries(commands).map(([k, c]) => `  ${k.padEnd(8)} ${c.help}`).join('\n');
-  process.stderr.write(`${cmd && cmd !== '--help' && cmd !== '-h' ? `fliqs: unknown command ${JSON.stringify(cmd)}\n` : ''}`
-    + `usage: fliqs <command> [flags]   (fliqs <command> --help for its flags; fliqs --version)\n\n${list}\n`);
-  process.exit(cmd === undefined || cmd === '--help' || cmd === '-h' ? 0 : 2);
+  const text = `usage: fliqs <command> [flags]   (fliqs <command> --help for its flags; fliqs --version)\n\n${list}\n`;
+  if (cmd === '--help' || cmd === '-h') {
+    process.stdout.write(text);
+    process.exit(0);
+  }
+  process.stderr.write(`${cmd === undefined ? 'fliqs: no command given' : `fliqs: unknown command ${JSON.stringify(cmd)}`}\n${text}`);
+  process.exit(2);
 }
 // A closed pipe (`fliqs demo | head`) ends the output quietly, as for any command-line tool.
 for (const stream of [process.stdout, process.stderr]) {

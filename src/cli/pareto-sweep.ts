@@ -37,7 +37,7 @@ export const PARETO_FLAGS = {
   seeds: { kind: 'int', help: 'number of seeds (F … F+N−1, F = --first-seed)', default: 1, min: 1 },
   'first-seed': { kind: 'int', help: 'the first seed (to split a sweep over processes)', default: 0, min: 0 },
   limit: { kind: 'int', help: 'training examples (quick runs)', min: 1 },
-  validation: { kind: 'int', help: 'validation examples held out of train', min: 1 },
+  validation: { kind: 'int', help: 'examples held out of train for validation (default 5000; synthetic 500)', min: 1 },
   controls: { kind: 'boolean', help: 'also run, per search, the constant-Q search and a random configuration at equal cost (±10%)' },
   jobs: {
     kind: 'int', help: 'runs at a time, in N worker processes with max(1, floor(cores / N)) kernel threads each (--threads sets it per process)',

@@ -1,5 +1,6 @@
-// A one-line progress display for long jobs: redrawn in place on a terminal, printed at most every
-// few seconds as plain lines when stderr is a pipe or a CI log.
+// A one-line progress display for long jobs: redrawn in place on a terminal (cut to its width, so it never
+// wraps and \r can redraw it), printed at most every few seconds as whole plain lines when stderr is a pipe
+// or a CI log.
 
 export interface ProgressOptions {
   total: number;
@@ -30,7 +31,7 @@ export class Progress {
     const width = 20, filled = Math.round(frac * width);
     const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
     const line = `${bar} ${done}/${this.opts.total} ${formatTime(elapsed)} elapsed, ETA ${formatTime(eta)}  ${detail}`;
-    if (this.tty) this.stream.write(`\r\x1b[K${line}`);
+    if (this.tty) this.stream.write(`\r\x1b[K${fitLine(line, this.stream.columns)}`);
     else this.stream.write(`${line}\n`);
   }
 
@@ -46,4 +47,16 @@ export function formatTime(seconds: number): string {
   const s = Math.round(seconds);
   const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${String(r).padStart(2, '0')}` : `${m}:${String(r).padStart(2, '0')}`;
+}
+
+/**
+ * `line` cut to fit a terminal `columns` wide (one column spare: writing the last one wraps on some
+ * terminals), ending in … when cut; unchanged when the width is unknown.
+ * @example
+ * fitLine('[####] 10/20 0:01 elapsed', 12); // '[####] 10/…'
+ */
+export function fitLine(line: string, columns: number | undefined): string {
+  if (!columns || !(columns > 1)) return line;
+  const chars = [...line]; // code points, so a cut never splits a surrogate pair
+  return chars.length <= columns - 1 ? line : `${chars.slice(0, Math.max(0, columns - 2)).join('')}…`;
 }

@@ -9,6 +9,7 @@ import { FliqsError } from '../core/errors.js';
 import { categoryStrip, heatmap, linePlot, type Series } from '../report/svg.js';
 import { UsageError, parseFlags, usage } from './args.js';
 import { readJson, readRunFile, writeAtomic } from './files.js';
+import { isTrainLog, readJsonLines, writeTrainReport } from './report-train.js';
 import { processIo, usageFailure, type Io } from './search.js';
 
 interface LogLine {
@@ -39,11 +40,12 @@ interface ResultFile {
 
 const SUMMARY = `Writes formats.svg, entropy.svg, cost.svg, quality.svg, policy.svg and policy-<layer>.svg into RUN_DIR
 from its log.jsonl (and result.json when the run finished); for an architecture search (fliqnas-*, qnas-*) also
-architecture.svg (each block's width, kernel and formats) and architecture-steps.svg (the argmax architecture over the steps).`;
+architecture.svg (each block's width, kernel and formats) and architecture-steps.svg (the argmax architecture over the steps).
+For a fliqs train run: training-loss.svg, training-accuracy.svg and learning-rate.svg (its training curves).`;
 
 /** Reads log.jsonl, skipping a torn last line. */
 export function readLog(path: string): LogLine[] {
-  if (!existsSync(path)) throw new FliqsError('run', `${path} does not exist`, 'a run directory written by fliqs search');
+  if (!existsSync(path)) throw new FliqsError('run', `${path} does not exist`, 'a run directory written by fliqs search or fliqs train');
   const out: LogLine[] = [];
   for (const l of readRunFile(path).toString('utf8').split('\n')) {
     if (!l.trim()) continue;
@@ -53,7 +55,7 @@ export function readLog(path: string): LogLine[] {
   const bad = out.findIndex((l) => l === null || typeof l !== 'object' || !Array.isArray(l.argmax) || !Array.isArray(l.policy) || typeof l.step !== 'number');
   if (bad >= 0) {
     throw new FliqsError(path, `line ${bad + 1} is not a search step (no step, argmax or policy)`,
-      'the log.jsonl of a fliqs search run (a fliqs train run has no formats to plot)');
+      'the log.jsonl of a fliqs search or fliqs train run');
   }
   return out;
 }
@@ -79,6 +81,8 @@ function pick(len: number, n: number): number[] {
  * writeReport('runs/search-cnn-int-s') // ['formats.svg', 'entropy.svg', …]
  */
 export function writeReport(dir: string): string[] {
+  const lines = readJsonLines(join(dir, 'log.jsonl'));
+  if (lines && isTrainLog(lines)) return writeTrainReport(dir, lines); // a fliqs train run: its training curves
   const log = readLog(join(dir, 'log.jsonl'));
   const result = existsSync(join(dir, 'result.json')) ? readResult(join(dir, 'result.json')) : null;
   const layerNames = result?.layers.map((l) => l.name) ?? log[0]!.argmax.map((_, i) => `layer ${i}`);

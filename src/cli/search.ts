@@ -43,9 +43,9 @@ export interface Io {
 export const processIo: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
 
 export const SEARCH_FLAGS = {
-  model: { kind: 'string', help: `zoo model (${MODEL_NAMES.join(', ')})`, default: 'cnn' },
+  model: { kind: 'string', help: `zoo model (${MODEL_NAMES.join(', ')}; fliqs train defaults to lenet5)`, default: 'cnn' },
   width: { kind: 'number', help: 'channel width multiplier', default: 1, min: 0.01, max: 8 },
-  data: dataFlag('dataset', 'fashion-mnist'),
+  data: dataFlag('dataset (fliqs train defaults to mnist)', 'fashion-mnist'),
   space: { kind: 'string', help: 'formats per layer: int-s, int-l, fp-s, fp-l, presets joined with +, or a list; or formats and architecture (mobilenetv2): fliqnas-s, fliqnas-l, fliqnas-fp-s, fliqnas-fp-l, qnas-<format>', default: 'int-s' },
   'arch-widths': { kind: 'string', help: `architecture spaces: expansion-width multipliers per block (default ${DEFAULT_ARCH_WIDTHS.join(',')})` },
   'arch-kernels': { kind: 'string', help: `architecture spaces: depthwise kernel sizes, odd (default ${DEFAULT_ARCH_KERNELS.join(',')}; a block keeps those that fit its input)` },
@@ -58,7 +58,7 @@ export const SEARCH_FLAGS = {
   batch: { kind: 'int', help: 'training batch size', default: 64, min: 1 },
   lr: { kind: 'number', help: 'learning rate (cosine schedule)', default: 0.05, min: 0 },
   optimizer: { kind: 'string', help: 'optimizer', default: 'sgd', choices: OPTIMIZERS },
-  'weight-decay': { kind: 'number', help: 'weight decay', default: 0, min: 0 },
+  'weight-decay': { kind: 'number', help: 'weight decay (fliqs train defaults to 0.0005)', default: 0, min: 0 },
   seed: { kind: 'int', help: 'seed of everything (init, batches, controller, validation order)', default: 0, min: 0, max: 2 ** 32 - 1 },
   gamma: { kind: 'string', help: "cost scalar γ of the reward r = Q − γ·|C/C_T − 1|: a number ≥ 0, or 'auto' (γ = κ·σ of Q, measured in the warm-up)", default: 'auto' },
   'gamma-per-sigma': { kind: 'number', help: "κ of γ = κ·σ with --gamma auto", default: DEFAULT_GAMMA_PER_SIGMA, min: 0 },
@@ -68,7 +68,7 @@ export const SEARCH_FLAGS = {
   'controller-lr': { kind: 'number', help: 'Adam learning rate of the policy logits', default: DEFAULT_SEARCH_CONTROLLER_LR, min: 0 },
   'entropy-end': { kind: 'number', help: 'β_H at the end, in units of the reward scale (0 = no entropy regularization; the paper: 0.5 with --reward-scale none)', default: DEFAULT_SEARCH_ENTROPY_END, min: 0 },
   quality: { kind: 'string', help: "quality signal Q on the validation batch ('constant': the control, the controller hears only the cost)", default: 'accuracy', choices: QUALITY_SIGNALS },
-  'label-smoothing': { kind: 'number', help: 'label smoothing of the training loss (paper A.4)', default: DEFAULT_SEARCH_LABEL_SMOOTHING, min: 0, max: 0.99 },
+  'label-smoothing': { kind: 'number', help: 'label smoothing of the training loss (paper A.4; fliqs train defaults to 0)', default: DEFAULT_SEARCH_LABEL_SMOOTHING, min: 0, max: 0.99 },
   'weight-clip': { kind: 'string', help: "weight clips: 'absmax' per output channel, or 'mse' (one MSE-optimal clip per format, switched with it)", default: 'absmax', choices: ['absmax', 'mse'] },
   'val-batch': { kind: 'int', help: 'validation examples per search step (default --batch)', min: 1 },
   validation: { kind: 'int', help: 'examples held out of train for validation (default 5000; synthetic 500)', min: 1 },
@@ -242,6 +242,13 @@ export function makeSearch(c: SearchConfig, data: DatasetSplits): Search {
  * A one-character-ish label per format for the progress strip: INTk → k, BF16 → B, FP32 → F,
  * ExMy → e + total bits (or ExMy when two floats of the space share a bit-width).
  */
+/** The legend of the search's progress line: what Q, loss, cost/target and H are, and the short format names. */
+export function progressLegend(quality: string, names: Record<string, string>): string {
+  const short = Object.entries(names).map(([full, s]) => `${s} = ${full}`).join(', ');
+  return `progress line: Q = validation ${quality} (running mean), loss = training loss, cost/target = C(α*)/C_T of the argmax formats, `
+    + `H = policy entropy (nats); after |, each layer's argmax format (${short})`;
+}
+
 export function shortNames(formats: readonly Format[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const f of formats) {
@@ -312,6 +319,7 @@ export function executeSearch(config: SearchConfig, out: string, io: Io, opts: {
   if (!opts.quiet) {
     io.err(`fliqs search: ${config.model} ×${config.width} on ${config.data}, ${search.space.layers.length} layers${search.space.arch ? ` and ${search.space.arch.length} architecture decisions` : ''}, space ${config.space}, `
       + `target ${formatMbops(search.targetBops)}, T = ${T} steps (warm-up ${search.controller.warmupEnd}), into ${out}\n`);
+    io.err(`${progressLegend(config.quality, names)}\n`);
   }
   let q: number | null = null, taken = 0, last: SearchStep | null = null;
   for (const s of search.run()) {

@@ -18,23 +18,24 @@ import { checkSavedFlags, refuseEditsSince } from './saved-config.js';
 import { processIo, usageFailure } from './search.js';
 
 export const TRAIN_FLAGS = {
-  model: { kind: 'string', help: 'zoo model', choices: MODEL_NAMES, default: 'lenet5' },
+  model: { kind: 'string', help: 'zoo model (fliqs search and pareto default to cnn)', choices: MODEL_NAMES, default: 'lenet5' },
   width: { kind: 'number', help: 'channel multiplier', default: 1, min: 0.0625, max: 8 },
-  data: dataFlag('dataset', 'mnist'),
+  data: dataFlag('dataset (fliqs search and pareto default to fashion-mnist)', 'mnist'),
   epochs: { kind: 'int', help: 'training epochs', default: 1, min: 1 },
   batch: { kind: 'int', help: 'batch size', default: 64, min: 1 },
   optimizer: { kind: 'string', help: 'optimizer', choices: OPTIMIZERS, default: 'sgd' },
   lr: { kind: 'number', help: 'peak learning rate', default: 0.05, min: 0 },
   momentum: { kind: 'number', help: 'SGD/RMSProp momentum', default: 0.9, min: 0, max: 0.999 },
-  'weight-decay': { kind: 'number', help: 'weight decay (conv/linear weights only)', default: 5e-4, min: 0 },
+  'weight-decay': { kind: 'number', help: 'weight decay (conv/linear weights only; fliqs search defaults to 0)', default: 5e-4, min: 0 },
   schedule: { kind: 'string', help: "LR schedule: cosine | constant | exp:G, optionally ',warmup:N'", default: 'cosine' },
-  'label-smoothing': { kind: 'number', help: 'label smoothing ε', default: 0, min: 0, max: 0.99 },
+  'label-smoothing': { kind: 'number', help: 'label smoothing ε (fliqs search defaults to 0.1, the paper\'s A.4)', default: 0, min: 0, max: 0.99 },
   format: { kind: 'string', help: 'uniform format of every searched layer (FP32 = no quantization)', default: 'FP32' },
   augment: { kind: 'int', help: 'random-crop padding in pixels (0 = off)', default: 0, min: 0, max: 8 },
   limit: { kind: 'int', help: 'use only the first N training examples (quick runs)', min: 1 },
+  validation: { kind: 'int', help: 'examples held out of train for validation (default 5000; synthetic 500)', min: 1 },
   seed: { kind: 'int', help: 'seed of initialisation, shuffling and augmentation', default: 0, min: 0 },
-  'log-every': { kind: 'int', help: 'steps between log.jsonl lines', default: 20, min: 1 },
-  'checkpoint-every': { kind: 'int', help: 'steps between checkpoints (also at every epoch end)', default: 200, min: 1 },
+  'log-every': { kind: 'int', help: 'steps between log.jsonl lines (fliqs search defaults to about T/500)', default: 20, min: 1 },
+  'checkpoint-every': { kind: 'int', help: 'steps between checkpoints (also at every epoch end; fliqs search defaults to about T/20)', default: 200, min: 1 },
   out: { kind: 'string', help: 'run directory', default: 'runs/train' },
   'stop-after': { kind: 'int', help: 'stop (with a checkpoint) after this many steps of this invocation', min: 1 },
   resume: { kind: 'boolean', help: 'continue the run in --out from its checkpoint' },
@@ -55,7 +56,9 @@ export async function runTrain(args: string[]): Promise<number> {
   // --threads is not part of the run's config: results are the same for any count, and a resume may use another
   const { out, resume, help: _help, 'stop-after': stopAfter, threads: _threads, ...flags } = f;
   const run = new RunDir(out!);
-  const load = (c: typeof flags) => loadDataset(c.data as DatasetName, c.limit ? { limit: { train: c.limit } } : {});
+  const load = (c: typeof flags) => loadDataset(c.data as DatasetName, {
+    ...(c.limit ? { limit: { train: c.limit } } : {}), ...(c.validation !== undefined ? { validation: c.validation } : {}),
+  });
   let config: typeof flags, data: ReturnType<typeof load> | undefined;
   try {
     if (!resume) data = load(flags); // a bad data file is refused before the run folder is written
@@ -141,7 +144,7 @@ export async function runTrain(args: string[]): Promise<number> {
         process.stderr.write(`stopped after step ${done} with a checkpoint; continue with: fliqs train --resume --out ${out}\n`);
         return 0;
       }
-      progress.update(done, `loss ${r.loss.toFixed(4)}  acc ${(r.correct / r.size).toFixed(3)}  ${imagesPerSec.toFixed(0)} img/s`);
+      progress.update(done, `train loss ${r.loss.toFixed(4)}  train accuracy ${(r.correct / r.size).toFixed(3)}  ${imagesPerSec.toFixed(0)} images/s`);
     }
   } catch (e) {
     if (e instanceof FliqsError && e.input === 'loss') {

@@ -174,6 +174,8 @@ export class BatchNorm2d extends Module {
   readonly bias: Tensor;
   readonly runningMean: Tensor;
   readonly runningVar: Tensor;
+  /** In training mode: update the running statistics (true) or only normalize with the batch's (false). */
+  updateRunning = true;
 
   constructor(readonly numFeatures: number, readonly opts: { eps?: number; momentum?: number } = {}) {
     super();
@@ -187,7 +189,7 @@ export class BatchNorm2d extends Module {
 
   forward(x: Tensor): Tensor {
     return op.batchNorm(x, this.weight, this.bias, this.runningMean, this.runningVar,
-      { training: this.training, eps: this.opts.eps, momentum: this.opts.momentum });
+      { training: this.training, eps: this.opts.eps, momentum: this.opts.momentum, updateRunning: this.updateRunning });
   }
 
   override lower(g: GraphBuilder, x: ValueId): ValueId { return g.batchNorm(this, x); }

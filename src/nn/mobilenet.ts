@@ -62,6 +62,8 @@ export interface Supernet {
   setArch(values: readonly number[], joint?: readonly boolean[]): void;
   /** The plain model of one architecture, weights, statistics and quantizer states copied. */
   extract(values: readonly number[]): Module;
+  /** Every block's expansion width and depthwise kernel as it runs now. */
+  blockArchitecture(): Array<{ width: number; kernel: number }>;
 }
 
 export function isSupernet(m: unknown): m is Module & Supernet {
@@ -296,7 +298,7 @@ export class MobileNetV2 extends Module implements Supernet {
     return this.fc.lower(g, this.pool.lower(g, this.head.lower(g, h)));
   }
 
-  /** Widths and kernel sizes of every block as a plain model would be built: [hidden, kernel] per block. */
+  /** Every block's expansion width and depthwise kernel: as built, or (a super-network) as it runs now. */
   blockArchitecture(): Array<{ width: number; kernel: number }> {
     return this.plan.map((b, i) => (this.isSupernet ? { width: this.slots[i]!.width, kernel: this.slots[i]!.kernel } : { width: b.hidden, kernel: b.kernel }));
   }

