@@ -43,7 +43,7 @@ export function readModelSpec(file: string): LayerListSpec {
 export function parseModelFlag(v: string): { model: string; modelSpec?: LayerListSpec } {
   if ((MODEL_NAMES as string[]).includes(v)) return { model: v };
   if (isSpecPath(v)) return { model: v, modelSpec: readModelSpec(v) };
-  throw new FliqsError('--model', `${JSON.stringify(v)} is not a zoo model nor a .json spec file`, `${MODEL_NAMES.join(', ')}, or a path ending in .json`);
+  throw new FliqsError('--model', `${JSON.stringify(v)} is not a zoo model`, `${MODEL_NAMES.join(', ')}, or a JSON model spec file (a path ending in .json)`);
 }
 
 /** A short name for folder names and titles: the zoo name, or the spec file's base name without .json. */

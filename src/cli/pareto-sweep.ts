@@ -64,6 +64,10 @@ export interface ParetoRow {
   mbops: number;
   testAccuracy: number;
   wallSeconds: number;
+  /** Searches (FLIQS and constant-Q): C(α*)/C_T of the result, the final policy entropy (nats), the number of warnings. */
+  costRatio?: number;
+  finalEntropy?: number;
+  warnings?: number;
 }
 
 /** The identity of a run (a row of pareto.csv without its measurements). */
@@ -225,7 +229,7 @@ export function runJob(sweep: Sweep, job: SweepJob, data: () => DatasetSplits, i
     throw e;
   }
   return {
-    row: { ...key, mbops: r.bops / 1e6, testAccuracy: r.test.accuracy, wallSeconds: r.wallSeconds },
+    row: { ...key, mbops: r.bops / 1e6, testAccuracy: r.test.accuracy, wallSeconds: r.wallSeconds, costRatio: r.costRatio, finalEntropy: r.finalEntropy, warnings: r.warnings.length },
     extra: {
       dir, costRatio: r.costRatio, finalEntropy: r.finalEntropy, warnings: r.warnings,
       ...(r.architecture ? { architecture: Object.fromEntries(r.architecture.decisions.map((d) => [d.name, d.value])), params: r.architecture.params } : {}),
