@@ -12,6 +12,7 @@ import { modelFromSpec, type LayerListSpec } from '../src/nn/spec.js';
 import { createModel, describeModel } from '../src/nn/zoo.js';
 import { runSearch, type Io } from '../src/cli/search.js';
 import { runExport } from '../src/cli/export.js';
+import { readParetoCsv, runPareto } from '../src/cli/pareto.js';
 import { decodeModel } from '../src/deploy/model-file.js';
 import * as root from '../src/index.js';
 
@@ -170,6 +171,17 @@ describe('fliqs search --model spec.json', () => {
     const e = io();
     expect(runExport([run], e), e.e).toBe(0);
     expect(decodeModel(new Uint8Array(readFileSync(join(run, 'model.fliqs')))).layers.map((l) => l.weightFormat)).toEqual(['INT8', 'INT8']);
+  }, 60_000);
+
+  it('fliqs pareto --model spec.json sweeps it (uniform baseline and search), the plot titled by the file name', () => {
+    const file = join(dir, 'my-net.json'), out = join(dir, 'pareto');
+    writeFileSync(file, JSON.stringify(SPEC));
+    const c = io();
+    const code = runPareto(['--model', file, '--data', 'synthetic', '--limit', '300', '--batch', '50', '--epochs', '2', '--widths', '1',
+      '--targets', '0.5xINT8', '--spaces', 'int-s', '--uniform', 'INT8', '--out', out], c);
+    expect(code, c.e).toBe(0);
+    expect(readParetoCsv(join(out, 'pareto.csv')).map((r) => r.kind)).toEqual(['uniform', 'fliqs']);
+    expect(readFileSync(join(out, 'pareto.svg'), 'utf8')).toContain('my-net on synthetic');
   }, 60_000);
 
   it('a spec mistake exits 2 with the file and JSON path, before any run folder is written', () => {

@@ -53,7 +53,8 @@ export interface ScatterPoint {
 }
 
 /** The marker shapes of scatterPlot. */
-export const MARKER_SHAPES = ['circle', 'square', 'triangle', 'diamond', 'triangle-down', 'cross', 'plus', 'star'] as const;
+export const MARKER_SHAPES = ['circle', 'square', 'triangle', 'diamond', 'triangle-down', 'cross', 'plus', 'star',
+  'circle-open', 'square-open', 'triangle-open', 'diamond-open'] as const;
 export type MarkerShape = (typeof MARKER_SHAPES)[number];
 
 /** One legend entry: a colour swatch, a marker, or a line (dashed when `dash` is given). */
@@ -289,6 +290,10 @@ function axes(out: string[], f: Frame, xa: Axis, ya: Axis, opts: PlotOptions, w:
 
 /** A marker of `shape` centred at (x, y), radius about r. */
 function marker(shape: MarkerShape, x: number, y: number, r: number, color: string, cls = 'point'): string {
+  if (shape.endsWith('-open')) { // the filled shape's outline
+    const filled = marker(shape.slice(0, -5) as MarkerShape, x, y, r * 0.9, color, cls);
+    return filled.replace(/fill="[^"]*"\/>$/, `fill="#ffffff" stroke="${escapeXml(color)}" stroke-width="1.6"/>`);
+  }
   const c = escapeXml(color), pts = (p: Array<[number, number]>): string => p.map(([a, b]) => `${n2(x + a * r)},${n2(y + b * r)}`).join(' ');
   switch (shape) {
     case 'square': return `<rect class="${cls}" x="${n2(x - 0.85 * r)}" y="${n2(y - 0.85 * r)}" width="${n2(1.7 * r)}" height="${n2(1.7 * r)}" fill="${c}"/>`;
