@@ -195,4 +195,20 @@ describe('fliqs search --model spec.json', () => {
     expect(runSearch(['--model', join(dir, 'missing.json'), '--data', 'synthetic', '--out', join(dir, 'x')], m)).toBe(2);
     expect(m.e).toMatch(/missing\.json: does not exist/);
   });
+
+  it('fliqs train refuses a spec mistake before its run folder is written', async () => {
+    const { runTrain } = await import('../src/cli/train.js');
+    const bad = join(dir, 'bad-train.json');
+    writeFileSync(bad, JSON.stringify({ layers: [{ type: 'flatten' }, { type: 'linear', out: 12 }] }));
+    const stderr = process.stderr.write;
+    let err = '';
+    process.stderr.write = ((s: string) => { err += s; return true; }) as typeof process.stderr.write;
+    try {
+      expect(await runTrain(['--model', bad, '--data', 'synthetic', '--limit', '300', '--out', join(dir, 'bad-train')])).toBe(2);
+    } finally {
+      process.stderr.write = stderr;
+    }
+    expect(err).toMatch(/bad-train\.json layers: end with 12 features, not the 10 class scores/);
+    expect(existsSync(join(dir, 'bad-train', 'config.json'))).toBe(false);
+  });
 });

@@ -7,6 +7,7 @@ import { loadDataset, type DatasetName } from '../data/node/load.js';
 import { parseFormat } from '../formats/format.js';
 import { describeModel, MODEL_NAMES } from '../nn/zoo.js';
 import type { LayerListSpec } from '../nn/spec.js';
+import type { Module } from '../nn/module.js';
 import { MODEL_HELP, buildModel, parseModelFlag } from './model-flag.js';
 import { uniformCost } from '../search/cost.js';
 import { getThreads } from '../kernels/threads.js';
@@ -64,8 +65,14 @@ export async function runTrain(args: string[]): Promise<number> {
     ...(c.limit ? { limit: { train: c.limit } } : {}), ...(c.validation !== undefined ? { validation: c.validation } : {}),
   });
   let config: typeof flags, data: ReturnType<typeof load> | undefined;
+  let model: Module | undefined;
+  const build = (c: typeof flags, d: NonNullable<typeof data>): Module =>
+    buildModel(c.model!, modelSpec, { width: c.width, inputShape: d.train.shape, classes: d.train.classes, seed: c.seed });
   try {
-    if (!resume) data = load(flags); // a bad data file is refused before the run folder is written
+    if (!resume) {
+      data = load(flags); // a bad data file, or a spec that does not fit it, is refused before the run folder is written
+      model = build(flags, data);
+    }
     // a JSON model's spec is kept in config.json beside the flags (modelSpec), so the run folder alone rebuilds it
     const begun: typeof flags & { modelSpec?: unknown } = run.begin(modelSpec ? { ...flags, modelSpec } : flags, resume);
     config = flags;
@@ -90,7 +97,7 @@ export async function runTrain(args: string[]): Promise<number> {
   const wall = (): number => wallBefore + (Date.now() - started) / 1000;
   data ??= load(config);
   const shape = data.train.shape;
-  const model = buildModel(config.model!, modelSpec, { width: config.width, inputShape: shape, classes: data.train.classes, seed: config.seed });
+  model ??= build(config, data);
   const layers = describeModel(model, shape);
   const format = parseFormat(config.format!);
   const trainConfig: TrainConfig = {
