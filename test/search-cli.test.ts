@@ -1,6 +1,6 @@
 // `fliqs search`, `fliqs report` and `fliqs pareto`, called in-process on synthetic data with tiny
 // runs: the files they write, resume equal to an uninterrupted run, and the error paths (exit 2).
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import { runSearch, shortNames, type Io } from '../src/cli/search.js';
 import { parseSearchSpace } from '../src/formats/presets.js';
 import { getThreads, setThreads } from '../src/kernels/threads.js';
 import { checkXml } from './xml-check.js';
+import { textsOutside } from './svg-bounds-helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fliqs-search-cli-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -137,6 +138,9 @@ describe('fliqs report', () => {
       expect(text.startsWith('<svg'), f).toBe(true);
       expect(checkXml(text).error, f).toBeNull();
     }
+    for (const f of readdirSync(join(root, 'full')).filter((n) => n.endsWith('.svg'))) {
+      expect(textsOutside(readFileSync(join(root, 'full', f), 'utf8')), f).toEqual([]);
+    }
     expect(readFileSync(join(root, 'full', 'formats.svg'), 'utf8')).toContain('INT4');
     expect(c.e).toMatch(/policy-layers\.\d\.svg/);
   });
@@ -211,6 +215,7 @@ describe('fliqs pareto', () => {
     expect(drawn.bandConfigs).toBeGreaterThanOrEqual(1);
     const svg = readFileSync(join(out, 'pareto.svg'), 'utf8');
     expect(checkXml(svg).error).toBeNull();
+    expect(textsOutside(svg)).toEqual([]);
     for (const entry of ['>FLIQS<', '>constant-Q control<', '>random at equal cost<', '>uniform QAT<', '>space int-s<', '>INT8 (uniform)<']) expect(svg).toContain(entry);
     // the searches' cost ratio, final entropy and warning count in pareto.csv (their warnings' text in runs.jsonl)
     const flRow = rows[1]!;
