@@ -2,7 +2,7 @@
 
 export { FliqsError } from './core/errors.js';
 export { runtime, createRuntime, supportedVariants, canShareMemory, Runtime, WasmF32, WasmI32, type Variant } from './core/runtime.js';
-export { setThreads, getThreads, availableCores, stopThreads, singleThreadReason } from './kernels/threads.js';
+export { setThreads, getThreads, availableCores, stopThreads, singleThreadReason, startThreads } from './kernels/threads.js';
 export type { F32Operand } from './core/operands.js';
 export { Arena } from './core/arena.js';
 export { Rng } from './core/random.js';
@@ -23,3 +23,5 @@ export { recalibrateBatchNorm } from './train/recalibrate.js';
 export * as kernels from './kernels/index.js';
 export * from './search/index.js';
 export * from './deploy/index.js';
+export { startSearch, type StartSearchOptions, type SearchHandle, type SearchState } from './worker/start.js';
+export type { WorkerSearchOptions, NamedData, SearchPhase, SearchStart, SearchProgress, StepPoint, SearchOutcome } from './worker/protocol.js';

@@ -37,6 +37,7 @@ const CASES: Record<string, string[][]> = {
   pareto: [['--widths', 'x'], ['--epochs', '-1'], ['--seed'], ['--jobs', '0'], ['--jobs', 'x'], ['--threads', '300'], ['--targets', 'bogus'], ['--targets', '0.5xFP7']],
   analyze: [['--dist', 'cauchy'], ['--tensors', '0'], ['--sigma-t', '-1'], ['--n', ''], ['--threads', '']],
   demo: [['--seed', 'x'], ['--seed', '-1'], ['--bogus'], ['stray'], ['--threads', '2.5']],
+  serve: [['--port', 'x'], ['--port', '70000'], ['--dir', missing], ['--dir', junk], ['--bogus'], ['stray'], ['--threads', '0']],
 };
 
 describe('fliqs CLI with bad arguments', () => {

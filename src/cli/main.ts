@@ -13,6 +13,7 @@ import { runExport } from './export.js';
 import { runPareto } from './pareto.js';
 import { runReport } from './report.js';
 import { DEFAULT_SEARCH_ARGS, runSearch } from './search.js';
+import { runServe } from './serve.js';
 import { runTrain } from './train.js';
 
 /** `npm start`: the default search, into the first free runs/default-search[-N]. */
@@ -46,6 +47,7 @@ const commands: Record<string, { run: (args: string[]) => Promise<number> | numb
   pareto: { run: runPareto, help: 'uniform baselines and searches over widths/targets: CSV + accuracy-vs-MBOPs SVG' },
   analyze: { run: runAnalyze, help: 'switching error and optimal clips on synthetic tensors (paper A.8)' },
   demo: { run: runDemo, help: 'formats and their quantization error on a Gaussian tensor' },
+  serve: { run: runServe, help: 'the demo page (a search in the browser, live charts) with the library, cross-origin isolated' },
 };
 
 const [cmd, ...args] = process.argv.slice(2);

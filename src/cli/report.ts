@@ -141,6 +141,22 @@ export function writeReport(dir: string): string[] {
 /** A decision's value as the plots show it: a width as a multiple of the block's base width, a kernel as k×k. */
 const archLabel = (d: { kind: 'width' | 'kernel'; base: number }, v: number): string => (d.kind === 'width' ? `${(v / d.base).toFixed(2)}× width` : `${v}×${v} kernel`);
 
+/**
+ * Colours and legend order for architecture labels: widths on a purple ramp and kernel sizes on a green one (darker
+ * is larger), fixed ones ('width (fixed)', '3×3 (fixed)' of an undecided block, 'no layer') in greys; formats keep the
+ * default palette after them.
+ */
+function archColors(labels: readonly string[]): { categories: string[]; colors: Record<string, string> } {
+  const ramp = (from: number[], to: number[], t: number): string => `rgb(${from.map((v, i) => Math.round(v + (to[i]! - v) * t)).join(',')})`;
+  const value = (l: string): number => Number.parseFloat(l);
+  const widths = [...new Set(labels.filter((l) => l.endsWith('× width')))].sort((a, b) => value(a) - value(b));
+  const sizes = [...new Set(labels.filter((l) => / kernel$/.test(l) && l !== '3×3 (fixed)'))].sort((a, b) => value(a) - value(b));
+  const colors: Record<string, string> = { 'width (fixed)': '#bdbdbd', '3×3 (fixed)': '#d9d9d9', 'no layer': '#f0f0f0' };
+  widths.forEach((l, i) => { colors[l] = ramp([218, 198, 235], [84, 39, 143], widths.length > 1 ? i / (widths.length - 1) : 1); });
+  sizes.forEach((l, i) => { colors[l] = ramp([199, 233, 192], [0, 109, 44], sizes.length > 1 ? i / (sizes.length - 1) : 1); });
+  return { categories: [...widths, ...sizes, ...Object.keys(colors).filter((l) => labels.includes(l) && !widths.includes(l) && !sizes.includes(l))], colors };
+}
+
 /** architecture.svg (per block: width, kernel and its layers' formats) and architecture-steps.svg (argmax over the steps). */
 function architecturePlots(result: ResultFile, log: readonly LogLine[], what: string): Record<string, string> {
   const decisions = result.architecture!.decisions;
@@ -148,17 +164,19 @@ function architecturePlots(result: ResultFile, log: readonly LogLine[], what: st
     throw new FliqsError('result.json', 'has a malformed architecture', 'the result.json of a fliqs search with an architecture space');
   }
   const blocks = [...new Set(result.layers.map((l) => /^blocks\.(\d+)\./.exec(l.name)?.[1]).filter((b): b is string => b !== undefined))];
-  const format = (name: string): string => result.layers.find((l) => l.name === name)?.format ?? '–';
+  const format = (name: string): string => result.layers.find((l) => l.name === name)?.format ?? 'no layer';
   const value = (b: string, kind: 'width' | 'kernel'): string => {
     const d = decisions.find((e) => e.name === `blocks.${b}.${kind}`);
-    return d ? archLabel(d, d.value) : kind === 'width' ? 'base width' : '3×3 kernel';
+    return d ? archLabel(d, d.value) : kind === 'width' ? 'width (fixed)' : '3×3 (fixed)';
   };
   const rows = blocks.map((b) => ({
     label: `block ${b}`,
     cells: [value(b, 'width'), value(b, 'kernel'), ...['expand', 'depthwise', 'project'].map((p) => format(`blocks.${b}.${p}.layers.0`))],
   }));
+  const palette = archColors(rows.flatMap((r) => r.cells));
   const out: Record<string, string> = {
     'architecture.svg': categoryStrip(rows, {
+      ...palette,
       title: `Chosen architecture and formats per block — ${what}`, columns: ['width', 'kernel', 'expand format', 'depthwise format', 'project format'],
       width: 760, height: Math.max(200, 60 + rows.length * 26 + 80),
     }),
@@ -166,9 +184,9 @@ function architecturePlots(result: ResultFile, log: readonly LogLine[], what: st
   const logged = log.filter((l) => Array.isArray(l.arch?.argmax) && l.arch!.argmax.length === decisions.length);
   if (logged.length > 0) {
     const steps = pick(logged.length, 40).map((i) => logged[i]!);
-    out['architecture-steps.svg'] = categoryStrip(steps.map((l) => ({
-      label: `step ${l.step}${l.warmup ? ' (w)' : ''}`, cells: l.arch!.argmax.map((v, i) => archLabel(decisions[i]!, v)),
-    })), {
+    const stepRows = steps.map((l) => ({ label: `step ${l.step}${l.warmup ? ' (w)' : ''}`, cells: l.arch!.argmax.map((v, i) => archLabel(decisions[i]!, v)) }));
+    out['architecture-steps.svg'] = categoryStrip(stepRows, {
+      ...archColors(stepRows.flatMap((r) => r.cells)),
       title: `Argmax architecture per decision, (w) = warm-up — ${what}`, columns: decisions.map((d) => d.name),
       width: 760, height: Math.max(160, 60 + steps.length * 16 + 80),
     });

@@ -1,5 +1,5 @@
-// The code a worker thread runs, as source text (so it needs no file of its own: Node starts it as a
-// data: URL module (node-threads.ts), a browser from a Blob URL). It instantiates the runtime's compiled module over the
+// The code a pool worker thread runs, as source text (so it needs no file of its own: workers.ts starts it,
+// as a data: URL module in Node, from a Blob URL in a browser). It instantiates the runtime's compiled module over the
 // runtime's shared memory, then waits for tasks in its slot of the pool's control block
 // (src/kernels/threads.ts) and runs each: one wasm export called with numeric arguments.
 // Nothing here may refer to anything outside workerMain: only its text reaches the worker.
@@ -87,9 +87,5 @@ function workerMain(init: WorkerInit): void {
   }
 }
 
-/** The worker's program as the text of a function of its WorkerInit (src/kernels/node-threads.ts wraps it for Node). */
+/** The worker's program as the text of a function of its WorkerInit, started by workers.ts (spawnWorker). */
 export const WORKER_MAIN_SOURCE = workerMain.toString();
-
-/** Source for a browser Worker (Blob URL): the init arrives as the first message. */
-export const BROWSER_WORKER_SOURCE =
-  `self.onmessage = (e) => { self.onmessage = null; (${workerMain.toString()})(e.data); };\n`;

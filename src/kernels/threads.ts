@@ -12,7 +12,8 @@
 
 import { FliqsError, describe } from '../core/errors.js';
 import { Runtime, runtime, type WasmExports } from '../core/runtime.js';
-import { BROWSER_WORKER_SOURCE, SLOT, type WorkerInit } from './thread-worker.js';
+import { SLOT, WORKER_MAIN_SOURCE, type WorkerInit } from './thread-worker.js';
+import { canSpawnWorkers, spawnWorker, type StartedWorker } from './workers.js';
 
 /** One call of a wasm export on one thread. */
 export interface Task {
@@ -20,30 +21,14 @@ export interface Task {
   args: readonly number[];
 }
 
-interface AnyWorker {
-  terminate(): unknown;
-  unref?: () => void;
-  postMessage?: (m: unknown) => void;
-}
-
-type WorkerFactory = (init: WorkerInit) => AnyWorker;
+type WorkerFactory = (init: WorkerInit) => StartedWorker;
 
 const isNode = Boolean((globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node);
-/** Node's worker start, core count and environment (node-threads.ts), loaded only in Node. */
+/** Node's core count and environment (node-threads.ts), loaded only in Node. */
 const node = isNode ? await import('./node-threads.js') : null;
 
-/** How this engine starts a worker: node:worker_threads in Node, a Blob-URL Worker in browsers. */
-const startWorker: WorkerFactory | null = (() => {
-  if (node) return node.startNodeWorker;
-  const W = (globalThis as { Worker?: new (url: string) => AnyWorker }).Worker;
-  if (typeof W !== 'function' || typeof Blob !== 'function' || typeof URL?.createObjectURL !== 'function') return null;
-  const url = URL.createObjectURL(new Blob([BROWSER_WORKER_SOURCE], { type: 'text/javascript' }));
-  return (init: WorkerInit) => {
-    const w = new W(url);
-    w.postMessage!(init);
-    return w;
-  };
-})();
+/** How this engine starts a pool worker (workers.ts: node:worker_threads in Node, a Blob-URL Worker in browsers). */
+const startWorker: WorkerFactory | null = canSpawnWorkers() ? (init) => spawnWorker(WORKER_MAIN_SOURCE, init)! : null;
 
 /** Logical cores of this machine (1 when the engine does not say). */
 export function availableCores(): number {
@@ -119,7 +104,7 @@ class Pool {
   readonly ctrl: SharedArrayBuffer;
   readonly c: Int32Array;
   readonly f: Float64Array;
-  readonly workers: AnyWorker[] = [];
+  readonly workers: StartedWorker[] = [];
   /** Arena scratch of workers beyond the static slots. */
   private readonly scratch: number[] = [];
   private seq = 0;
@@ -138,7 +123,7 @@ class Pool {
         else this.scratch.push(scratch = rt.arena.alloc(bytes));
         this.c[i * SLOT.size + SLOT.spinUs] = WORKER_SPIN_US;
         const w = startWorker!({ module: rt.module, memory: rt.memory, ctrl: this.ctrl, slot: i, scratch, layout: SLOT });
-        w.unref?.();
+        w.unref();
         this.workers.push(w);
       }
     } catch (e) {
@@ -147,9 +132,17 @@ class Pool {
     }
   }
 
-  /** Workers that have started (waiting for them up to START_TIMEOUT_MS where the thread may block). */
+  /** Whether the first ready() has waited already: a worker that did not start by then is not waited for again. */
+  private waited = false;
+
+  /**
+   * Workers that have started (the first call waits for them up to START_TIMEOUT_MS where the thread may block;
+   * later calls do not wait: a browser worker's nested workers start only while its event loop runs, see
+   * startThreads).
+   */
   ready(): number {
-    const deadline = Date.now() + START_TIMEOUT_MS;
+    const deadline = this.waited ? 0 : Date.now() + START_TIMEOUT_MS;
+    this.waited = true;
     let n = 0;
     for (let i = 0; i < this.workers.length; i++) {
       const at = i * SLOT.size + SLOT.ready;
@@ -163,6 +156,11 @@ class Pool {
       n++;
     }
     return n;
+  }
+
+  /** Whether every worker has reported (started, or failed to). */
+  allReported(): boolean {
+    return this.workers.every((_, i) => Atomics.load(this.c, i * SLOT.size + SLOT.ready) !== 0);
   }
 
   private message(i: number): string {
@@ -222,7 +220,7 @@ class Pool {
       Atomics.store(this.c, b + SLOT.quit, 1);
       Atomics.add(this.c, b + SLOT.seq, 1);
       Atomics.notify(this.c, b + SLOT.seq);
-      void this.workers[i]!.terminate();
+      this.workers[i]!.terminate();
     }
     // No task is in flight when a pool stops (run() returns only after every task finished), so no worker
     // touches its scratch again.
@@ -293,6 +291,24 @@ function poolOf(rt: Runtime): Pool | null {
 export function threadsFor(rt: Runtime): number {
   const p = poolOf(rt);
   return p ? 1 + p.ready() : 1;
+}
+
+/**
+ * Starts rt's pool now (when threads are wanted and possible) and waits for its workers without blocking: the
+ * event loop runs meanwhile. A browser worker must call this before its first kernel call, because the workers
+ * it starts (nested workers) come up only while its own event loop runs, and a kernel call blocks it. Resolves
+ * with the threads the kernels will use.
+ * @example
+ * import { startThreads } from 'fliqs';
+ * await startThreads(); // in a Web Worker, before training
+ */
+export async function startThreads(rt: Runtime = runtime): Promise<number> {
+  if (!(rt instanceof Runtime)) throw new FliqsError('rt', `got ${describe(rt)}`, 'a Runtime (from createRuntime), or nothing for the default one');
+  const p = poolOf(rt);
+  if (!p) return 1;
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (!p.allReported() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  return threadsFor(rt);
 }
 
 /**
