@@ -28,7 +28,7 @@ import { loadData, processIo, runFailure, usageFailure, type Io } from './search
 
 export { PARETO_KINDS, randomControlSeed, runDirName, type ParetoRow } from './pareto-sweep.js';
 
-const SUMMARY = 'Sweeps uniform QAT baselines and FLIQS searches (and, with --controls, their controls); writes pareto.csv and pareto.svg (accuracy vs MBOPs).\n'
+const SUMMARY = 'Sweeps uniform QAT baselines and FLIQS searches (and, with --controls, their controls); writes pareto.csv, runs.jsonl and pareto.svg (accuracy vs MBOPs, mean ± std over seeds).\n'
   + `Any other flag of \`fliqs search\` is passed to every search: ${FORWARDED.map((k) => `--${k}`).join(' ')}.`;
 /**
  * The columns of pareto.csv. The last three are a search's (and its constant-Q control's) cost ratio C(α*)/C_T,
