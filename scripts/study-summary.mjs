@@ -1,5 +1,6 @@
 // Summarizes `fliqs pareto` outputs (one or more) into mean ± std tables over seeds, as markdown, plus a
-// combined accuracy-vs-MBOPs SVG with error bars. Used for the README's reproduction study:
+// combined accuracy-vs-MBOPs SVG with error bars (the package's summarizeStudy and studyPlot, src/report/study.ts,
+// which `fliqs pareto` draws its pareto.svg with too). Used for the README's reproduction study:
 //   node scripts/study-summary.mjs runs/pareto-w05=γ0.07 runs/pareto-w1 bench/results/study/pareto-w2.csv --svg bench/results/study/pareto.svg
 // Each argument is a pareto output directory (its pareto.csv is read) or a pareto.csv itself. (--title sets the
 // plot's title; the default names resnet8.) A `=label` after an argument tags its non-uniform rows (to tell apart
@@ -11,7 +12,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { writeAtomic } from '../dist/cli/files.js';
 import { runDirName } from '../dist/cli/pareto.js';
-import { scatterPlot } from '../dist/report/svg.js';
+import { studyPlot, summarizeStudy } from '../dist/report/study.js';
 
 const args = process.argv.slice(2);
 const svgAt = args.indexOf('--svg');
@@ -50,16 +51,11 @@ for (const r of rows) {
 
 const mean = (a) => a.reduce((s, x) => s + x, 0) / a.length;
 const std = (a) => (a.length < 2 ? 0 : Math.sqrt(a.reduce((s, x) => s + (x - mean(a)) ** 2, 0) / (a.length - 1)));
-const KINDS = ['fliqs', 'constant-q', 'random', 'uniform'];
 const SERIES = { fliqs: 'FLIQS', 'constant-q': 'constant-Q', random: 'random at equal cost' };
 
-const out = [];
-for (const [key, rs] of groups) {
-  const [kind, tag, what, width, target] = key.split('|');
-  const acc = rs.map((r) => 100 * Number(r.test_accuracy)), mb = rs.map((r) => Number(r.mbops));
-  out.push({ kind, tag, what, width: Number(width), target, n: rs.length, acc: mean(acc), accStd: std(acc), mbops: mean(mb), mbopsStd: std(mb) });
-}
-out.sort((a, b) => a.width - b.width || KINDS.indexOf(a.kind) - KINDS.indexOf(b.kind) || a.tag.localeCompare(b.tag) || a.mbops - b.mbops);
+const studyRuns = rows.map((r) => ({ kind: r.kind, tag: r.tag, spaceOrFormat: r.space_or_format, width: Number(r.width), target: r.target,
+  seed: Number(r.seed), mbops: Number(r.mbops), testAccuracy: Number(r.test_accuracy) }));
+const out = summarizeStudy(studyRuns);
 const pm = (m, s, n, d) => `${m.toFixed(d)}${n > 1 ? ` ± ${s.toFixed(d)}` : ''}`;
 console.log('| width | kind | format / space | target | seeds | MBOPs (mean ± std) | test accuracy % (mean ± std) |');
 console.log('|---|---|---|---|---|---|---|');
@@ -125,12 +121,7 @@ if (compared.length > 0) {
 }
 
 if (svgPath) {
-  const points = out.map((o) => ({
-    x: o.mbops, y: o.acc, yErr: o.n > 1 ? o.accStd : undefined,
-    series: o.kind === 'uniform' ? `uniform ×${o.width}` : `${SERIES[o.kind] ?? o.kind}${o.tag ? ` ${o.tag}` : ''} ${o.what.startsWith('int') ? 'int' : 'fp'} ×${o.width}`,
-    label: o.kind === 'uniform' ? o.what : `${o.what} ${o.target}`,
-  }));
   // temp file + rename (and the folder created), so a reader never sees a half-written SVG
-  writeAtomic(svgPath, scatterPlot(points, { title, xLabel: 'MBOPs per image (log)', yLabel: 'test accuracy %', logX: true, width: 900, height: 560 }));
+  writeAtomic(svgPath, studyPlot(studyRuns, { title }));
   console.log(`\nwrote ${svgPath}`);
 }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runSearch, type Io } from '../src/cli/search.js';
 import { runReport } from '../src/cli/report.js';
+import { textsOutside } from './svg-bounds-helpers.js';
 import { runExport } from '../src/cli/export.js';
 import { runEval } from '../src/cli/eval.js';
 import { runPareto, readParetoCsv } from '../src/cli/pareto.js';
@@ -68,6 +69,7 @@ describe('fliqs search --space fliqnas-s', () => {
       const svg = readFileSync(join(full, f), 'utf8');
       checkXml(svg);
       expect(svg).toContain('kernel');
+      expect(textsOutside(svg), f).toEqual([]);
     }
     const model = join(full, 'model.fliqs');
     const e = io();

@@ -1,15 +1,16 @@
 // `fliqs search`, `fliqs report` and `fliqs pareto`, called in-process on synthetic data with tiny
 // runs: the files they write, resume equal to an uninterrupted run, and the error paths (exit 2).
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runPareto, readParetoCsv, PARETO_HEADER } from '../src/cli/pareto.js';
+import { runPareto, readParetoCsv, runDirName, PARETO_HEADER, PARETO_HEADER_V1 } from '../src/cli/pareto.js';
 import { runReport } from '../src/cli/report.js';
 import { runSearch, shortNames, type Io } from '../src/cli/search.js';
 import { parseSearchSpace } from '../src/formats/presets.js';
 import { getThreads, setThreads } from '../src/kernels/threads.js';
 import { checkXml } from './xml-check.js';
+import { textsOutside } from './svg-bounds-helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fliqs-search-cli-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -137,6 +138,9 @@ describe('fliqs report', () => {
       expect(text.startsWith('<svg'), f).toBe(true);
       expect(checkXml(text).error, f).toBeNull();
     }
+    for (const f of readdirSync(join(root, 'full')).filter((n) => n.endsWith('.svg'))) {
+      expect(textsOutside(readFileSync(join(root, 'full', f), 'utf8')), f).toEqual([]);
+    }
     expect(readFileSync(join(root, 'full', 'formats.svg'), 'utf8')).toContain('INT4');
     expect(c.e).toMatch(/policy-layers\.\d\.svg/);
   });
@@ -169,6 +173,16 @@ describe('fliqs pareto', () => {
     expect(runPareto([...args.slice(0, -4), '--uniform', 'INT8,INT4,E4M3', '--out', out], c2), c2.e).toBe(0);
     expect(c2.e).toContain('3 finished runs');
     expect(readParetoCsv(join(out, 'pareto.csv')).map((r) => r.spaceOrFormat)).toEqual(['INT8', 'INT4', 'int-s', 'E4M3']);
+    // a pareto.csv of an older version (8 columns) is still read, and a rerun adds the new columns to it
+    const old = join(root, 'pareto-old');
+    mkdirSync(old, { recursive: true });
+    const body = text.trim().split('\n').slice(1).map((l) => l.split(',').slice(0, 8).join(','));
+    writeFileSync(join(old, 'pareto.csv'), `${PARETO_HEADER_V1}\n${body.join('\n')}\n`);
+    expect(readParetoCsv(join(old, 'pareto.csv')).map((r) => [r.kind, r.mbops, r.costRatio])).toEqual(rows.map((r) => [r.kind, r.mbops, undefined]));
+    const c3 = io();
+    expect(runPareto([...args.slice(0, -1), old], c3), c3.e).toBe(0);
+    expect(c3.e).toContain('3 finished runs');
+    expect(readFileSync(join(old, 'pareto.csv'), 'utf8').split('\n')[0]).toBe(PARETO_HEADER);
   });
 
   it('--controls adds the constant-Q search and a random configuration at equal cost; search flags are passed on; a rerun skips them', () => {
@@ -201,8 +215,17 @@ describe('fliqs pareto', () => {
     expect(drawn.bandConfigs).toBeGreaterThanOrEqual(1);
     const svg = readFileSync(join(out, 'pareto.svg'), 'utf8');
     expect(checkXml(svg).error).toBeNull();
-    expect(svg).toContain('constant-Q int-s');
-    expect(svg).toContain('random at equal cost int-s');
+    expect(textsOutside(svg)).toEqual([]);
+    for (const entry of ['>FLIQS<', '>constant-Q control<', '>random at equal cost<', '>uniform QAT<', '>space int-s<', '>INT8 (uniform)<']) expect(svg).toContain(entry);
+    // the searches' cost ratio, final entropy and warning count in pareto.csv (their warnings' text in runs.jsonl)
+    const flRow = rows[1]!;
+    expect(jsonl[1].dir).toBe(runDirName('fliqs', 'int-s', 0.5, '0.5xINT8', 0));
+    expect(flRow.costRatio).toBeCloseTo(jsonl[1].costRatio, 4);
+    expect(flRow.finalEntropy).toBeCloseTo(jsonl[1].finalEntropy, 4);
+    expect(flRow.finalEntropy).toBeGreaterThan(0);
+    expect(flRow.warnings).toBe(jsonl[1].warnings.length);
+    expect(Array.isArray(jsonl[1].warnings)).toBe(true);
+    expect([i8.costRatio, i8.finalEntropy, i8.warnings, rnd.costRatio]).toEqual([undefined, undefined, undefined, undefined]);
     const c2 = io();
     expect(runPareto(args, c2), c2.e).toBe(0);
     expect(c2.e).toContain('4 finished runs');

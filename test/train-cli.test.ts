@@ -94,7 +94,7 @@ describe('fliqs train', () => {
     expect(again.code).toBe(2);
     expect(again.err).toMatch(/already holds a run/);
     for (const [flags, msg] of [
-      [['--model', 'resnet9'], /--model "resnet9" is not one of/],
+      [['--model', 'resnet9'], /--model: "resnet9" is not a zoo model; accepted: .*lenet5.*JSON model spec file/],
       [['--format', 'FP8'], /format: "FP8"/],
       [['--epochs', 'two'], /--epochs "two" is not an integer/],
       [['--bogus'], /unknown flag --bogus/],

@@ -107,8 +107,8 @@ export function runAnalyze(args: string[]): number {
   const pts = sw.points.map((p) => ({ x: p.lowerBits, y: p.error, label: `${p.a}↔${p.b}`, series: 'pairs' }));
   const switchingSvg = pts.length > 0
     ? scatterPlot(pts, { title: `Switching error at σ_T = ${sw.sigmaT} (${title})`, xLabel: 'lower bit-width of the pair', yLabel: 'RMS switching error', lines })
-    : heatmap(sw.matrix, { title: `Switching error (${title})`, rowLabels: sw.formats, colLabels: sw.formats });
-  const matrixSvg = heatmap(sw.matrix, { title: `Switching error at σ_T = ${sw.sigmaT} (${title})`, rowLabels: sw.formats, colLabels: sw.formats, digits: 3 });
+    : heatmap(sw.matrix, { title: `Switching error (${title})`, rowLabels: sw.formats, colLabels: sw.formats, colorLabel: 'RMS switching error' });
+  const matrixSvg = heatmap(sw.matrix, { title: `Switching error at σ_T = ${sw.sigmaT} (${title})`, rowLabels: sw.formats, colLabels: sw.formats, digits: 3, colorLabel: 'RMS switching error' });
   const clippingSvg = cl.rows.length > 0
     ? c.percentiles === 'tail'
       ? linePlot(cl.rows.map((r, i) => ({ name: `${r.format} (opt ${fmt(r.optimalPercentile, 2)})`,

@@ -10,7 +10,8 @@ import { Rng } from '../core/random.js';
 import type { DatasetSplits } from '../data/dataset.js';
 import { parseFormat } from '../formats/format.js';
 import { parseSearchSpace } from '../formats/presets.js';
-import { createModel, describeModel, MODEL_NAMES } from '../nn/zoo.js';
+import { describeModel } from '../nn/zoo.js';
+import { MODEL_HELP, buildModel, parseModelFlag } from './model-flag.js';
 import { configCost, parseTarget, parseTargetSpec, uniformCost } from '../search/cost.js';
 import { equalCostSampler } from '../search/equal-cost.js';
 import { COST_TOLERANCE, retrainFixed, searchClipMultiples, spaceFormats } from '../search/search.js';
@@ -23,7 +24,7 @@ import { dataFlag } from './data-flag.js';
 import { SEARCH_FLAGS, configModel, executeSearch, safeName, searchConfig, trainConfig, type Io, type SearchConfig } from './search.js';
 
 export const PARETO_FLAGS = {
-  model: { kind: 'string', help: `zoo model (${MODEL_NAMES.join(', ')})`, default: 'cnn' },
+  model: { kind: 'string', help: MODEL_HELP, default: 'cnn' },
   data: dataFlag('dataset', 'fashion-mnist'),
   widths: { kind: 'string', help: 'comma list of width multipliers', default: '0.5,1,2' },
   targets: { kind: 'string', help: 'comma list of FLIQS cost targets', default: '1.1xINT4,0.5xINT8' },
@@ -63,6 +64,10 @@ export interface ParetoRow {
   mbops: number;
   testAccuracy: number;
   wallSeconds: number;
+  /** Searches (FLIQS and constant-Q): C(α*)/C_T of the result, the final policy entropy (nats), the number of warnings. */
+  costRatio?: number;
+  finalEntropy?: number;
+  warnings?: number;
 }
 
 /** The identity of a run (a row of pareto.csv without its measurements). */
@@ -135,7 +140,7 @@ function splitArgs(args: readonly string[]): { own: string[]; forwarded: string[
 export function parseSweep(args: readonly string[]): Sweep {
   const { own, forwarded } = splitArgs(args);
   const f = parseFlags(own, PARETO_FLAGS);
-  if (!(MODEL_NAMES as string[]).includes(f.model!)) throw new FliqsError('--model', `${JSON.stringify(f.model)} is not a zoo model`, MODEL_NAMES.join(', '));
+  parseModelFlag(f.model!); // a zoo name or a readable JSON spec file
   const widths = list('widths', f.widths!).map((w) => {
     const v = Number(w);
     if (!(v >= 0.01 && v <= 8)) throw new UsageError(`--widths: ${JSON.stringify(w)} is not a multiplier in [0.01, 8]`);
@@ -196,7 +201,7 @@ export function runJob(sweep: Sweep, job: SweepJob, data: () => DatasetSplits, i
     const t0 = Date.now(), d = data();
     // trained as the searches and their controls are (label smoothing, weight clips: the search flags)
     const sc = sweep.searchFor(sweep.spaces[0]!, width, sweep.targets[0]!, seed);
-    const model = createModel(f.model!, { width, inputShape: d.train.shape, classes: d.train.classes, seed,
+    const model = buildModel(f.model!, sc.modelSpec, { width, inputShape: d.train.shape, classes: d.train.classes, seed,
       quant: { actKByFormat: searchClipMultiples([parseFormat(spaceOrFormat)]), weightClip: sc.weightClip ?? 'absmax' } });
     const layers = describeModel(model, d.train.shape);
     const trainer = new Trainer(model, d, { ...trainConfig(sc), formats: [spaceOrFormat] });
@@ -224,7 +229,7 @@ export function runJob(sweep: Sweep, job: SweepJob, data: () => DatasetSplits, i
     throw e;
   }
   return {
-    row: { ...key, mbops: r.bops / 1e6, testAccuracy: r.test.accuracy, wallSeconds: r.wallSeconds },
+    row: { ...key, mbops: r.bops / 1e6, testAccuracy: r.test.accuracy, wallSeconds: r.wallSeconds, costRatio: r.costRatio, finalEntropy: r.finalEntropy, warnings: r.warnings.length },
     extra: {
       dir, costRatio: r.costRatio, finalEntropy: r.finalEntropy, warnings: r.warnings,
       ...(r.architecture ? { architecture: Object.fromEntries(r.architecture.decisions.map((d) => [d.name, d.value])), params: r.architecture.params } : {}),

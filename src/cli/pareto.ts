@@ -15,8 +15,9 @@ import { FliqsError } from '../core/errors.js';
 import type { DatasetName } from '../data/node/load.js';
 import type { DatasetSplits } from '../data/dataset.js';
 import { getThreads } from '../kernels/threads.js';
-import { scatterPlot } from '../report/svg.js';
+import { studyPlot } from '../report/study.js';
 import { usage } from './args.js';
+import { modelLabel } from './model-flag.js';
 import { appendJsonLine, readRunFile, writeAtomic } from './files.js';
 import { runParallel, type ParallelEnd } from './pareto-jobs.js';
 import {
@@ -27,39 +28,48 @@ import { loadData, processIo, runFailure, usageFailure, type Io } from './search
 
 export { PARETO_KINDS, randomControlSeed, runDirName, type ParetoRow } from './pareto-sweep.js';
 
-const SUMMARY = 'Sweeps uniform QAT baselines and FLIQS searches (and, with --controls, their controls); writes pareto.csv and pareto.svg (accuracy vs MBOPs).\n'
+const SUMMARY = 'Sweeps uniform QAT baselines and FLIQS searches (and, with --controls, their controls); writes pareto.csv, runs.jsonl and pareto.svg (accuracy vs MBOPs, mean ± std over seeds).\n'
   + `Any other flag of \`fliqs search\` is passed to every search: ${FORWARDED.map((k) => `--${k}`).join(' ')}.`;
-export const PARETO_HEADER = 'kind,space_or_format,width,target,seed,mbops,test_accuracy,wall_seconds';
+/**
+ * The columns of pareto.csv. The last three are a search's (and its constant-Q control's) cost ratio C(α*)/C_T,
+ * final policy entropy (nats) and number of warnings (their text is in runs.jsonl); empty for uniform baselines,
+ * random controls and rows of files written before the columns existed.
+ */
+export const PARETO_HEADER = 'kind,space_or_format,width,target,seed,mbops,test_accuracy,wall_seconds,cost_ratio,final_entropy,warnings';
+/** The header of pareto.csv files written before cost_ratio, final_entropy and warnings (still read). */
+export const PARETO_HEADER_V1 = 'kind,space_or_format,width,target,seed,mbops,test_accuracy,wall_seconds';
 
-/** Reads pareto.csv (missing → no rows; a torn last line is ignored). */
+/** Reads pareto.csv, old (8 columns) or new (11; missing → no rows; a torn last line is ignored). */
 export function readParetoCsv(path: string): ParetoRow[] {
   if (!existsSync(path)) return [];
   const lines = readRunFile(path).toString('utf8').split('\n').filter((l) => l.trim());
   if (lines.length === 0) return [];
-  if (lines[0] !== PARETO_HEADER) throw new FliqsError(path, `has the header ${JSON.stringify(lines[0])}`, `a pareto.csv with the header ${PARETO_HEADER}`);
+  if (lines[0] !== PARETO_HEADER && lines[0] !== PARETO_HEADER_V1) {
+    throw new FliqsError(path, `has the header ${JSON.stringify(lines[0])}`, `a pareto.csv with the header ${PARETO_HEADER} (or, from older versions, ${PARETO_HEADER_V1})`);
+  }
+  const columns = lines[0]!.split(',').length;
   const rows: ParetoRow[] = [];
   for (const l of lines.slice(1)) {
     const c = l.split(',');
-    if (c.length !== 8 || !(PARETO_KINDS as readonly string[]).includes(c[0]!) || c.slice(5).some((v) => !Number.isFinite(Number(v)))) continue;
+    if (c.length !== columns || !(PARETO_KINDS as readonly string[]).includes(c[0]!) || c.slice(5, 8).some((v) => !Number.isFinite(Number(v)))) continue;
+    const opt = (v: string | undefined): number | undefined => (v === undefined || v === '' || !Number.isFinite(Number(v)) ? undefined : Number(v));
+    const [costRatio, finalEntropy, warnings] = [opt(c[8]), opt(c[9]), opt(c[10])];
     rows.push({ kind: c[0] as ParetoRow['kind'], spaceOrFormat: c[1]!, width: Number(c[2]), target: c[3]!, seed: Number(c[4]),
-      mbops: Number(c[5]), testAccuracy: Number(c[6]), wallSeconds: Number(c[7]) });
+      mbops: Number(c[5]), testAccuracy: Number(c[6]), wallSeconds: Number(c[7]),
+      ...(costRatio !== undefined ? { costRatio } : {}), ...(finalEntropy !== undefined ? { finalEntropy } : {}), ...(warnings !== undefined ? { warnings } : {}) });
   }
   return rows;
 }
 
 function csv(rows: readonly ParetoRow[]): string {
+  const opt = (v: number | undefined, d: number): string => (v === undefined ? '' : Number(v.toFixed(d)).toString());
   return `${[PARETO_HEADER, ...rows.map((r) => [r.kind, r.spaceOrFormat, r.width, r.target, r.seed, r.mbops.toPrecision(6),
-    r.testAccuracy.toFixed(4), r.wallSeconds.toFixed(1)].join(','))].join('\n')}\n`;
+    r.testAccuracy.toFixed(4), r.wallSeconds.toFixed(1), opt(r.costRatio, 4), opt(r.finalEntropy, 4), r.warnings ?? ''].join(','))].join('\n')}\n`;
 }
 
-const SERIES: Record<ParetoRow['kind'], string> = { uniform: 'uniform QAT', fliqs: 'FLIQS', 'constant-q': 'constant-Q', random: 'random at equal cost' };
-
-/** The accuracy-vs-MBOPs scatter (log x), one series per kind and space. */
+/** The study plot of a sweep's rows (src/report/study.ts): mean ± std over seeds, markers per space, a legend. */
 export function paretoSvg(rows: readonly ParetoRow[], title: string): string {
-  return scatterPlot(rows.map((r) => ({
-    x: r.mbops, y: 100 * r.testAccuracy, series: r.kind === 'uniform' ? SERIES.uniform : `${SERIES[r.kind]} ${r.spaceOrFormat}`,
-    label: r.kind === 'uniform' ? `${r.spaceOrFormat} ×${r.width}` : `${r.target} ×${r.width}`,
-  })), { title, xLabel: 'MBOPs per image (log)', yLabel: 'test accuracy (%)', logX: true });
+  return studyPlot(rows, { title });
 }
 
 /** pareto.csv and runs.jsonl of a sweep: the rows found in pareto.csv first, then the new ones in the serial order. */
@@ -74,7 +84,8 @@ class SweepFiles {
     this.csvPath = join(out, 'pareto.csv');
     this.found = readParetoCsv(this.csvPath);
     this.done = new Set(this.found.map(rowKey));
-    if (this.found.length === 0) writeAtomic(this.csvPath, csv([]));
+    // a new file, or one of an older version: written (again) with the current columns
+    if (this.found.length === 0 || !readRunFile(this.csvPath).toString('utf8').startsWith(`${PARETO_HEADER}\n`)) writeAtomic(this.csvPath, csv(this.found));
   }
 
   rows(): ParetoRow[] {
@@ -118,7 +129,7 @@ export function runPareto(args: string[], io: Io = processIo): number | Promise<
     const skipped = sweep.jobs.length - todo.length;
     if (skipped > 0) io.err(`(${skipped} finished runs found in ${files.csvPath} were skipped)\n`);
     const rows = files.rows();
-    if (rows.length > 0) writeAtomic(join(out, 'pareto.svg'), paretoSvg(rows, `${f.model} on ${f.data}: test accuracy vs cost`));
+    if (rows.length > 0) writeAtomic(join(out, 'pareto.svg'), paretoSvg(rows, `${modelLabel(f.model!)} on ${f.data}: test accuracy vs cost`));
     io.out(`${csv(rows)}`);
     io.err(`wrote ${files.csvPath} and ${join(out, 'pareto.svg')}\n`);
     return 0;

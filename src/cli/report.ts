@@ -1,12 +1,12 @@
 // `fliqs report RUN`: plots of a search run from its log.jsonl and result.json, written into the run
 // directory as SVG: the argmax format per layer over the logged steps (like the paper's Fig. 7),
-// entropy and cost/target over steps, the quality and reward, the final policy as a heatmap, and the
-// policy over time for a few layers. Node-only (file I/O).
+// entropy and cost/target over steps, the loss, quality and reward (one panel each), the final policy as a
+// heatmap, and the policy over time of every searched layer. Node-only (file I/O).
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { FliqsError } from '../core/errors.js';
-import { categoryStrip, heatmap, linePlot, type Series } from '../report/svg.js';
+import { categoryStrip, heatmap, linePlot, stackedLinePlot, type Panel, type Series } from '../report/svg.js';
 import { UsageError, parseFlags, usage } from './args.js';
 import { readJson, readRunFile, writeAtomic } from './files.js';
 import { isTrainLog, readJsonLines, writeTrainReport } from './report-train.js';
@@ -38,8 +38,8 @@ interface ResultFile {
   architecture?: { decisions: Array<{ name: string; kind: 'width' | 'kernel'; value: number; base: number }> };
 }
 
-const SUMMARY = `Writes formats.svg, entropy.svg, cost.svg, quality.svg, policy.svg and policy-<layer>.svg into RUN_DIR
-from its log.jsonl (and result.json when the run finished); for an architecture search (fliqnas-*, qnas-*) also
+const SUMMARY = `Writes formats.svg, entropy.svg, cost.svg, quality.svg (loss, Q and reward panels), policy.svg and one
+policy-<layer>.svg per searched layer into RUN_DIR from its log.jsonl (and result.json when the run finished); for an architecture search (fliqnas-*, qnas-*) also
 architecture.svg (each block's width, kernel and formats) and architecture-steps.svg (the argmax architecture over the steps).
 For a fliqs train run: training-loss.svg, training-accuracy.svg and learning-rate.svg (its training curves).`;
 
@@ -110,25 +110,25 @@ export function writeReport(dir: string): string[] {
   ], { title: `Cost relative to the target (${what})`, xLabel: 'step', yLabel: 'C / C_T', markers: false });
   // Q is measured from the calibration steps at the end of the warm-up on; rewards from the first search step
   const measured = log.filter((l) => l.quality !== null), searched = log.filter((l) => l.reward !== null);
-  const q: Series[] = [{ name: 'training loss', x: steps, y: log.map((l) => l.loss) }];
-  if (measured.length > 0) q.push({ name: 'Q (validation batch)', x: measured.map((l) => l.step), y: measured.map((l) => l.quality!) });
+  const panels: Panel[] = [{ yLabel: 'training loss', series: [{ name: 'training loss', x: steps, y: log.map((l) => l.loss) }] }];
+  if (measured.length > 0) panels.push({ yLabel: 'Q', series: [{ name: 'Q (validation batch)', x: measured.map((l) => l.step), y: measured.map((l) => l.quality!) }] });
   if (searched.length > 0) {
-    q.push({ name: 'reward', x: searched.map((l) => l.step), y: searched.map((l) => l.reward!) });
-    q.push({ name: 'baseline (r̄; Q̄ with the local estimator)', x: searched.map((l) => l.step), y: searched.map((l) => l.baseline!) });
+    const withBaseline = searched.filter((l) => typeof l.baseline === 'number');
+    const r: Series[] = [{ name: 'reward r', x: searched.map((l) => l.step), y: searched.map((l) => l.reward!) }];
+    if (withBaseline.length > 0) r.push({ name: 'baseline r̄ (or Q̄)', x: withBaseline.map((l) => l.step), y: withBaseline.map((l) => l.baseline!) });
+    panels.push({ yLabel: 'reward', series: r });
   }
-  files['quality.svg'] = linePlot(q, { title: `Loss, quality and reward (${what})`, xLabel: 'step', markers: false });
+  files['quality.svg'] = stackedLinePlot(panels, { title: `Loss, quality and reward (${what})`, xLabel: 'step', markers: false });
 
   const finalPolicy = result ? result.layers.map((l) => l.probabilities) : log.at(-1)!.policy;
   files['policy.svg'] = heatmap(finalPolicy.map((p) => allFormats.map((f) => p[f] ?? 0)), {
-    title: `Final policy π_l (${what})`, rowLabels: layerNames, colLabels: allFormats, min: 0, max: 1,
-    height: Math.max(200, 80 + 24 * layerNames.length),
+    title: `Final policy π_l (${what})`, rowLabels: layerNames, colLabels: allFormats, min: 0, max: 1, colorLabel: 'probability',
+    height: Math.max(220, 100 + 28 * layerNames.length),
   });
-  // policy over time for up to 4 layers: first, last, and the two with the most MACs
-  const macs = result?.layers.map((l) => l.macs) ?? layerNames.map(() => 0);
-  const chosen = [...new Set([0, layerNames.length - 1, ...macs.map((m, i) => [m, i] as const).sort((a, b) => b[0] - a[0]).slice(0, 2).map(([, i]) => i)])].slice(0, 4);
-  for (const li of chosen) {
-    const fs = Object.keys(log[0]!.policy[li]!);
-    if (fs.length < 2) continue; // pinned
+  // the policy over the search of every searched layer (a pinned layer has one format: nothing to plot)
+  for (let li = 0; li < layerNames.length; li++) {
+    const fs = Object.keys(log[0]!.policy[li] ?? {});
+    if (fs.length < 2) continue;
     files[`policy-${layerNames[li]!.replace(/[^A-Za-z0-9.-]+/g, '_')}.svg`] = linePlot(
       fs.map((f) => ({ name: f, x: steps, y: log.map((l) => l.policy[li]![f] ?? 0) })),
       { title: `π over the search, layer ${layerNames[li]} (${what})`, xLabel: 'step', yLabel: 'probability', markers: false });

@@ -10,7 +10,9 @@ import type { DeployInfo } from '../deploy/spec.js';
 import { parseFormat } from '../formats/format.js';
 import type { Module } from '../nn/module.js';
 import { quantLayers, type QuantizerState } from '../nn/quant.js';
-import { createModel, MODEL_NAMES } from '../nn/zoo.js';
+import { MODEL_NAMES } from '../nn/zoo.js';
+import type { LayerListSpec } from '../nn/spec.js';
+import { buildModel } from './model-flag.js';
 import { isSupernet, type Supernet } from '../nn/mobilenet.js';
 import type { KernelSharing } from '../nn/elastic.js';
 import { configArch } from './search.js';
@@ -29,7 +31,7 @@ export interface RunModel {
 }
 
 interface RunConfig {
-  model: string; width: number; data: string; seed: number; limit?: number | null; validation?: number | null; format?: string; weightClip?: 'absmax' | 'mse';
+  model: string; modelSpec?: LayerListSpec; width: number; data: string; seed: number; limit?: number | null; validation?: number | null; format?: string; weightClip?: 'absmax' | 'mse';
   space?: string; widths?: number[]; kernelSizes?: number[]; kernelSharing?: KernelSharing;
 }
 interface RunResult {
@@ -61,7 +63,7 @@ export function loadRunModel(dir: string): RunModel {
   }
   const config = readJson<RunConfig>(run.configFile, `${dir}/config.json`);
   const result = readJson<RunResult>(run.resultFile, `${dir}/result.json`);
-  if (!(MODEL_NAMES as string[]).includes(config.model)) throw new FliqsError(`${dir}/config.json`, `names model ${JSON.stringify(config.model)}`, MODEL_NAMES.join(', '));
+  if (!(MODEL_NAMES as string[]).includes(config.model) && !config.modelSpec) throw new FliqsError(`${dir}/config.json`, `names model ${JSON.stringify(config.model)}`, MODEL_NAMES.join(', '));
   const ck = run.loadCheckpoint();
   if (!ck) throw new FliqsError(dir, 'has no checkpoint.bin (the trained weights)', 'a run directory whose checkpoint.bin is intact');
   const data = loadDataset(config.data as DatasetName, {
@@ -69,7 +71,7 @@ export function loadRunModel(dir: string): RunModel {
     ...(config.limit != null ? { limit: { train: config.limit } } : {}),
   });
   const arch = typeof config.space === 'string' ? configArch({ space: config.space, widths: config.widths, kernelSizes: config.kernelSizes, kernelSharing: config.kernelSharing }) : undefined;
-  let model = createModel(config.model, {
+  let model = buildModel(config.model, config.modelSpec, {
     width: config.width, inputShape: data.train.shape, classes: data.train.classes, seed: config.seed,
     quant: { weightClip: config.weightClip ?? 'absmax' }, ...(arch ? { arch } : {}),
   });

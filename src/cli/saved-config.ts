@@ -59,6 +59,7 @@ const SEARCH_FIELDS: Record<string, Check> = {
   retrain: (v) => typeof v === 'boolean', logEvery: orNull(posInt), checkpointEvery: orNull(posInt),
   widths: (v) => Array.isArray(v) && v.length > 0 && v.every((x) => num(x) && x > 0),
   kernelSizes: (v) => Array.isArray(v) && v.length > 0 && v.every(posInt), kernelSharing: str, recalibrate: int,
+  modelSpec: (v) => v !== null && typeof v === 'object' && !Array.isArray(v), // its layers are checked when the model is built
 };
 /** Fields every search config has (the others are absent from configs written before they existed). */
 const SEARCH_REQUIRED = ['model', 'width', 'data', 'space', 'target', 'epochs', 'batch', 'lr', 'optimizer', 'seed', 'valBatch', 'quality'];

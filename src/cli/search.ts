@@ -12,7 +12,10 @@ import { loadDataset, type DatasetName } from '../data/node/load.js';
 import type { DatasetSplits } from '../data/dataset.js';
 import { parseFormat, type Format } from '../formats/format.js';
 import { getThreads } from '../kernels/threads.js';
-import { createModel, MODEL_NAMES } from '../nn/zoo.js';
+import { MODEL_NAMES } from '../nn/zoo.js';
+import type { Module } from '../nn/module.js';
+import type { LayerListSpec } from '../nn/spec.js';
+import { MODEL_HELP, buildModel, modelLabel, parseModelFlag } from './model-flag.js';
 import type { ArchOptions } from '../nn/mobilenet.js';
 import { KERNEL_SHARINGS, type KernelSharing } from '../nn/elastic.js';
 import { DEFAULT_ARCH_KERNELS, DEFAULT_ARCH_WIDTHS, archOptionsOf, isArchSpace } from '../search/arch-spaces.js';
@@ -43,7 +46,7 @@ export interface Io {
 export const processIo: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
 
 export const SEARCH_FLAGS = {
-  model: { kind: 'string', help: `zoo model (${MODEL_NAMES.join(', ')}; fliqs train defaults to lenet5)`, default: 'cnn' },
+  model: { kind: 'string', help: `${MODEL_HELP} (fliqs train defaults to lenet5)`, default: 'cnn' },
   width: { kind: 'number', help: 'channel width multiplier', default: 1, min: 0.01, max: 8 },
   data: dataFlag('dataset (fliqs train defaults to mnist)', 'fashion-mnist'),
   space: { kind: 'string', help: 'formats per layer: int-s, int-l, fp-s, fp-l, presets joined with +, or a list; or formats and architecture (mobilenetv2): fliqnas-s, fliqnas-l, fliqnas-fp-s, fliqnas-fp-l, qnas-<format>', default: 'int-s' },
@@ -97,7 +100,10 @@ export const DEFAULT_SEARCH_ARGS: readonly string[] = [
 
 /** Everything a search run depends on (config.json). */
 export interface SearchConfig {
+  /** A zoo name, or the spec file --model named (its content is modelSpec). */
   model: string;
+  /** The JSON model spec (--model FILE.json), copied in so the run folder alone rebuilds the model. Absent for zoo models. */
+  modelSpec?: LayerListSpec;
   width: number;
   data: DatasetName;
   space: string;
@@ -185,6 +191,10 @@ export function searchConfig(args: readonly string[]): { config: SearchConfig; o
     validation: f.validation ?? null, limit: f.limit ?? null, fixFirstLast: f['fix-first-last'] ?? null, pins: parsePins(f.pin),
     retrain: f.retrain, logEvery: f['log-every'] ?? null, checkpointEvery: f['checkpoint-every'] ?? null,
   };
+  if (!f.resume) {
+    const m = parseModelFlag(config.model);
+    if (m.modelSpec) config.modelSpec = m.modelSpec;
+  }
   if (isArchSpace(config.space)) {
     const a = archOptionsOf(config.space, {
       ...(f['arch-widths'] !== undefined ? { widths: numberList('arch-widths', f['arch-widths']) } : {}),
@@ -194,7 +204,7 @@ export function searchConfig(args: readonly string[]): { config: SearchConfig; o
   } else if (f['arch-widths'] !== undefined || f['arch-kernels'] !== undefined || args.some((a) => a.startsWith('--kernel-sharing') || a.startsWith('--recalibrate'))) {
     throw new UsageError(`--arch-widths, --arch-kernels, --kernel-sharing and --recalibrate belong to an architecture space (fliqnas-s, fliqnas-l, qnas-<format>), not --space ${config.space}`);
   }
-  const out = f.out ?? join('runs', `search-${config.model}-${safeName(config.space)}-${safeName(String(target))}-s${config.seed}`);
+  const out = f.out ?? join('runs', `search-${safeName(modelLabel(config.model))}-${safeName(config.space)}-${safeName(String(target))}-s${config.seed}`);
   return { config, out, resume: f.resume, stopAfter: f['stop-after'] ?? null };
 }
 
@@ -215,8 +225,8 @@ export function trainConfig(c: SearchConfig): Omit<TrainConfig, 'formats'> {
 }
 
 /** The zoo model of a config, initialized from its seed (the search's, and its controls'). */
-export function configModel(c: SearchConfig, data: DatasetSplits): ReturnType<typeof createModel> {
-  return createModel(c.model, {
+export function configModel(c: SearchConfig, data: DatasetSplits): Module {
+  return buildModel(c.model, c.modelSpec, {
     width: c.width, inputShape: data.train.shape, classes: data.train.classes, seed: c.seed, quant: { weightClip: c.weightClip ?? 'absmax' },
     ...(configArch(c) ? { arch: configArch(c)! } : {}),
   });
@@ -418,9 +428,10 @@ export function runSearch(args: string[], io: Io = processIo): number {
       parsed.config = checkSavedSearchConfig<SearchConfig>(readJson<unknown>(p, 'config.json'), p);
     }
     // validate the model / space / target before any data loading
-    if (!(MODEL_NAMES as string[]).includes(parsed.config.model)) {
+    if (!(MODEL_NAMES as string[]).includes(parsed.config.model) && !parsed.config.modelSpec) {
       throw new FliqsError('--model', `${JSON.stringify(parsed.config.model)} is not a zoo model`, MODEL_NAMES.join(', '));
     }
+    if (parsed.config.modelSpec && configArch(parsed.config)) buildModel(parsed.config.model, parsed.config.modelSpec, { arch: configArch(parsed.config)! });
     if (parsed.config.fixFirstLast) parseFormat(parsed.config.fixFirstLast);
   } catch (e) {
     return usageFailure('search', e, io);

@@ -5,7 +5,10 @@
 import { FliqsError } from '../core/errors.js';
 import { loadDataset, type DatasetName } from '../data/node/load.js';
 import { parseFormat } from '../formats/format.js';
-import { createModel, describeModel, MODEL_NAMES } from '../nn/zoo.js';
+import { describeModel, MODEL_NAMES } from '../nn/zoo.js';
+import type { LayerListSpec } from '../nn/spec.js';
+import type { Module } from '../nn/module.js';
+import { MODEL_HELP, buildModel, parseModelFlag } from './model-flag.js';
 import { uniformCost } from '../search/cost.js';
 import { getThreads } from '../kernels/threads.js';
 import { OPTIMIZERS, Trainer, type TrainConfig, type TrainerCheckpoint } from '../train/trainer.js';
@@ -18,7 +21,7 @@ import { checkSavedFlags, refuseEditsSince } from './saved-config.js';
 import { processIo, usageFailure } from './search.js';
 
 export const TRAIN_FLAGS = {
-  model: { kind: 'string', help: 'zoo model (fliqs search and pareto default to cnn)', choices: MODEL_NAMES, default: 'lenet5' },
+  model: { kind: 'string', help: `${MODEL_HELP} (fliqs search and pareto default to cnn)`, default: 'lenet5' },
   width: { kind: 'number', help: 'channel multiplier', default: 1, min: 0.0625, max: 8 },
   data: dataFlag('dataset (fliqs search and pareto default to fashion-mnist)', 'mnist'),
   epochs: { kind: 'int', help: 'training epochs', default: 1, min: 1 },
@@ -46,10 +49,12 @@ const SUMMARY = 'Trains a zoo model, optionally with uniform quantization-aware 
 
 export async function runTrain(args: string[]): Promise<number> {
   let f;
+  let modelSpec: LayerListSpec | undefined;
   try {
     f = parseFlags(args, TRAIN_FLAGS);
     if (f.help) { process.stdout.write(usage('train', SUMMARY, TRAIN_FLAGS)); return 0; }
     parseFormat(f.format!);
+    if (!f.resume) modelSpec = parseModelFlag(f.model!).modelSpec;
   } catch (e) {
     return usageFailure('train', e, processIo);
   }
@@ -60,13 +65,28 @@ export async function runTrain(args: string[]): Promise<number> {
     ...(c.limit ? { limit: { train: c.limit } } : {}), ...(c.validation !== undefined ? { validation: c.validation } : {}),
   });
   let config: typeof flags, data: ReturnType<typeof load> | undefined;
+  let model: Module | undefined;
+  const build = (c: typeof flags, d: NonNullable<typeof data>): Module =>
+    buildModel(c.model!, modelSpec, { width: c.width, inputShape: d.train.shape, classes: d.train.classes, seed: c.seed });
   try {
-    if (!resume) data = load(flags); // a bad data file is refused before the run folder is written
-    config = run.begin(flags, resume);
+    if (!resume) {
+      data = load(flags); // a bad data file, or a spec that does not fit it, is refused before the run folder is written
+      model = build(flags, data);
+    }
+    // a JSON model's spec is kept in config.json beside the flags (modelSpec), so the run folder alone rebuilds it
+    const begun: typeof flags & { modelSpec?: unknown } = run.begin(modelSpec ? { ...flags, modelSpec } : flags, resume);
+    config = flags;
     if (resume) {
       const { out: _o, resume: _r, help: _h, 'stop-after': _s, ...saved } = TRAIN_FLAGS;
-      const { threads: _t, ...checked } = checkSavedFlags(config, saved, run.configFile);
+      const { modelSpec: savedSpec, ...savedFlags } = (begun ?? {}) as typeof begun;
+      const { threads: _t, ...checked } = checkSavedFlags(savedFlags, saved, run.configFile);
       config = checked as typeof flags;
+      if (savedSpec !== undefined) {
+        if (savedSpec === null || typeof savedSpec !== 'object' || Array.isArray(savedSpec)) throw new FliqsError(run.configFile, 'has a modelSpec that is not an object', 'the config.json fliqs wrote for this run');
+        modelSpec = savedSpec as LayerListSpec;
+      } else if (!(MODEL_NAMES as string[]).includes(config.model!)) {
+        throw new FliqsError(run.configFile, `names model ${JSON.stringify(config.model)} without its modelSpec`, MODEL_NAMES.join(', '));
+      }
     }
   } catch (e) {
     return usageFailure('train', e, processIo);
@@ -77,7 +97,7 @@ export async function runTrain(args: string[]): Promise<number> {
   const wall = (): number => wallBefore + (Date.now() - started) / 1000;
   data ??= load(config);
   const shape = data.train.shape;
-  const model = createModel(config.model!, { width: config.width, inputShape: shape, classes: data.train.classes, seed: config.seed });
+  model ??= build(config, data);
   const layers = describeModel(model, shape);
   const format = parseFormat(config.format!);
   const trainConfig: TrainConfig = {

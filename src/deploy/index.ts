@@ -7,3 +7,4 @@ export { checkSpec } from './check.js';
 export { layerParams, layerChannels, type ModelSpec, type DeployLayer, type DeployWeights, type DeployNode, type DeployInfo, type DeployLayerKind, type ValueId } from './spec.js';
 export { fakeQuantPredict } from './fake-quant-eval.js';
 export { exportOnnx } from './onnx/export.js';
+export type { GraphBuilder } from './graph.js';

@@ -15,4 +15,5 @@ export {
 export {
   Quantizer, quantLayers, isQuantLayer, startProfile, finishProfile, type QuantLayer, type QuantizerOptions, type WeightClipMethod,
 } from './quant.js';
+export { modelFromSpec, LAYER_TYPES, type LayerListSpec, type LayerSpec, type SpecOptions, type SpecPair } from './spec.js';
 export { manualSeed, rngOf, uniformArray, defaultBound } from './init.js';

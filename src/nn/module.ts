@@ -20,6 +20,18 @@ export function requireModule(input: string, m: unknown): Module {
   return m;
 }
 
+/**
+ * The base of every model: subclass it, keep layers as properties (or arrays of them), write forward(); Search
+ * and Trainer search / train the Conv2d, DepthwiseConv2d and Linear layers it reaches (quantLayers), named by
+ * their property paths. Override lower() too to export it (README, "Your model").
+ * @example
+ * class Net extends Module {
+ *   readonly conv = new Conv2d(1, 8, 3, { padding: 1 });
+ *   readonly pool = new GlobalAvgPool();
+ *   readonly fc = new Linear(8, 10);
+ *   forward(x: Tensor): Tensor { return this.fc.forward(this.pool.forward(relu(this.conv.forward(x)))); }
+ * }
+ */
 export abstract class Module {
   /** Training mode (batch statistics in batch-norm); set by train() / eval(). */
   training = true;

@@ -1,7 +1,9 @@
-// Small dependency-free SVG plots for run reports: line plots, scatter plots with error bars and
-// per-point labels (accuracy-vs-cost Pareto plots), categorical strips (per-layer formats, like the
-// paper's Fig. 7) and numeric heatmaps (policy probabilities). Every function returns an SVG string;
-// browser-safe (no DOM, no Node).
+// Small dependency-free SVG plots for run reports: line plots (one frame, or stacked panels each with its own
+// y axis), scatter plots with error bars, marker shapes and per-point labels (accuracy-vs-cost Pareto plots),
+// categorical strips (per-layer formats, like the paper's Fig. 7) and numeric heatmaps (policy probabilities,
+// with a labelled colour bar). Every text is kept inside the canvas: its width is estimated as
+// 0.6 × font size × characters (TEXT_WIDTH), and a text too long for its room is shrunk or cut with "…".
+// Every function returns an SVG string; browser-safe (no DOM, no Node).
 
 import { FliqsError, describe } from '../core/errors.js';
 
@@ -22,6 +24,9 @@ export interface Series {
   name: string;
   x: ArrayLike<number>;
   y: ArrayLike<number>;
+  /** Colour (default: the palette's next one) and dash pattern (e.g. '5 3'; default solid) — scatterPlot's lines only. */
+  color?: string;
+  dash?: string;
 }
 
 export interface LinePlotOptions extends PlotOptions {
@@ -42,6 +47,23 @@ export interface ScatterPoint {
   label?: string;
   /** Series name: points of one series share a colour and a legend entry. */
   series?: string;
+  /** Marker shape (default circle) and colour (default: the series'). */
+  marker?: MarkerShape;
+  color?: string;
+}
+
+/** The marker shapes of scatterPlot. */
+export const MARKER_SHAPES = ['circle', 'square', 'triangle', 'diamond', 'triangle-down', 'cross', 'plus', 'star',
+  'circle-open', 'square-open', 'triangle-open', 'diamond-open'] as const;
+export type MarkerShape = (typeof MARKER_SHAPES)[number];
+
+/** One legend entry: a colour swatch, a marker, or a line (dashed when `dash` is given). */
+export interface LegendEntry {
+  name: string;
+  color: string;
+  marker?: MarkerShape;
+  line?: boolean;
+  dash?: string;
 }
 
 export interface ScatterPlotOptions extends PlotOptions {
@@ -51,6 +73,8 @@ export interface ScatterPlotOptions extends PlotOptions {
   connect?: boolean;
   /** Extra lines drawn under the points (e.g. a fitted curve), in the legend after the point series. */
   lines?: readonly Series[];
+  /** The legend's entries, replacing the automatic one (one entry per series, then per line). */
+  legend?: readonly LegendEntry[];
 }
 
 /** One row of a categorical strip: a label and one category name per column. */
@@ -78,6 +102,15 @@ export interface HeatmapOptions extends PlotOptions {
   showValues?: boolean;
   /** Digits for printed values (default 2). */
   digits?: number;
+  /** What the colours mean, written beside the colour bar (e.g. 'probability'). */
+  colorLabel?: string;
+}
+
+/** One panel of stackedLinePlot: its series and its own y axis. */
+export interface Panel {
+  series: readonly Series[];
+  yLabel: string;
+  logY?: boolean;
 }
 
 /** Okabe–Ito colour-blind-safe palette, then a few extra distinct colours. */
@@ -85,6 +118,34 @@ export const DEFAULT_PALETTE: readonly string[] = ['#0072B2', '#E69F00', '#009E7
   '#F0E442', '#000000', '#8C564B', '#7F7F7F', '#17BECF', '#BCBD22'];
 
 const FONT = 'font-family="sans-serif"';
+
+/** Estimated width of one character, as a fraction of the font size (sans-serif; generous for digits and lower case). */
+export const TEXT_WIDTH = 0.6;
+
+/** Estimated width in px of `text` at `fontSize`. @example textWidth('loss', 10) // 24 */
+export function textWidth(text: string, fontSize: number): number {
+  return TEXT_WIDTH * fontSize * [...String(text)].length;
+}
+
+/**
+ * `text` cut to fit `room` px at `fontSize` (with "…" when cut).
+ * @example
+ * fitText('a long layer name', 40, 10) // 'a lo…'  (6 px per character)
+ */
+export function fitText(text: string, room: number, fontSize: number): string {
+  const chars = [...String(text)];
+  const max = Math.floor(room / (TEXT_WIDTH * fontSize));
+  if (chars.length <= max) return chars.join('');
+  return max <= 1 ? (max === 1 ? '…' : '') : `${chars.slice(0, max - 1).join('')}…`;
+}
+
+/** A font size ≤ `size` (down to `min`) at which `text` fits `room` px; the text cut to fit at `min` otherwise. */
+function fitFont(text: string, room: number, size: number, min: number): { text: string; size: number } {
+  const need = textWidth(text, size);
+  if (need <= room) return { text, size };
+  const smaller = Math.max(min, Math.floor((size * room) / need * 10) / 10);
+  return { text: fitText(text, room, smaller), size: smaller };
+}
 
 /**
  * Escapes text for XML content and attribute values.
@@ -121,7 +182,11 @@ function size(opts: PlotOptions): [number, number] {
 function open(w: number, h: number, title: string | undefined): string[] {
   const out = [`<svg xmlns="http://www.w3.org/2000/svg" width="${n2(w)}" height="${n2(h)}" viewBox="0 0 ${n2(w)} ${n2(h)}">`,
     `<rect x="0" y="0" width="${n2(w)}" height="${n2(h)}" fill="#ffffff"/>`];
-  if (title) out.push(`<text x="${n2(w / 2)}" y="20" text-anchor="middle" ${FONT} font-size="15" font-weight="bold">${escapeXml(title)}</text>`);
+  if (title) {
+    const t = fitFont(title, w - 16, 15, 10);
+    if (t.text !== title) out.push(`<title>${escapeXml(title)}</title>`);
+    out.push(`<text x="${n2(w / 2)}" y="20" text-anchor="middle" ${FONT} font-size="${t.size}" font-weight="bold">${escapeXml(t.text)}</text>`);
+  }
   return out;
 }
 
@@ -162,7 +227,17 @@ function makeAxis(values: number[], log: boolean, p0: number, p1: number, input:
     const k0 = Math.ceil(lo - 1e-9), k1 = Math.floor(hi + 1e-9), every = Math.max(1, Math.ceil((k1 - k0 + 1) / 8));
     ticks = [];
     for (let k = k0; k <= k1; k += every) ticks.push(10 ** k);
-    if (ticks.length < 2) ticks = niceTicks(10 ** lo, 10 ** hi, 4).filter((t) => t > 0);
+    if (ticks.length < 4) { // under about three decades: 1, 2, 5 (or 1…9) in each decade, for at least 4 ticks
+      for (const ms of [[1, 2, 5], [1, 2, 3, 5, 7], [1, 2, 3, 4, 5, 6, 7, 8, 9]]) {
+        const t: number[] = [];
+        for (let k = Math.floor(lo) - 1; k <= Math.ceil(hi); k++) {
+          for (const m of ms) { const v = Number((m * 10 ** k).toPrecision(6)); if (Math.log10(v) >= lo - 1e-9 && Math.log10(v) <= hi + 1e-9) t.push(v); }
+        }
+        ticks = t;
+        if (t.length >= 4) break;
+      }
+      if (ticks.length < 2) ticks = niceTicks(10 ** lo, 10 ** hi, 4).filter((t) => t > 0);
+    }
   } else {
     ticks = niceTicks(lo, hi);
   }
@@ -184,15 +259,15 @@ function frame(w: number, h: number, opts: PlotOptions, legendNames: readonly st
   return { left: 64, right: w - legendW, top, bottom: h - 48 };
 }
 
-function axes(out: string[], f: Frame, xa: Axis, ya: Axis, opts: PlotOptions): void {
+function axes(out: string[], f: Frame, xa: Axis, ya: Axis, opts: PlotOptions, w: number, noXTickLabels = false): void {
   const g: string[] = ['<g class="axes">'];
   g.push(`<rect x="${n2(f.left)}" y="${n2(f.top)}" width="${n2(f.right - f.left)}" height="${n2(f.bottom - f.top)}" fill="none" stroke="#333"/>`);
   for (const t of xa.ticks) {
     const x = xa.map(t);
     if (x < f.left - 0.5 || x > f.right + 0.5) continue;
     g.push(`<line x1="${n2(x)}" y1="${n2(f.top)}" x2="${n2(x)}" y2="${n2(f.bottom)}" stroke="#e5e5e5"/>`,
-      `<line x1="${n2(x)}" y1="${n2(f.bottom)}" x2="${n2(x)}" y2="${n2(f.bottom + 5)}" stroke="#333"/>`,
-      `<text class="tick" x="${n2(x)}" y="${n2(f.bottom + 18)}" text-anchor="middle" ${FONT} font-size="11">${escapeXml(tickText(t))}</text>`);
+      `<line x1="${n2(x)}" y1="${n2(f.bottom)}" x2="${n2(x)}" y2="${n2(f.bottom + 5)}" stroke="#333"/>`);
+    if (!noXTickLabels) g.push(`<text class="tick" x="${n2(x)}" y="${n2(f.bottom + 18)}" text-anchor="middle" ${FONT} font-size="11">${escapeXml(tickText(t))}</text>`);
   }
   for (const t of ya.ticks) {
     const y = ya.map(t);
@@ -202,25 +277,84 @@ function axes(out: string[], f: Frame, xa: Axis, ya: Axis, opts: PlotOptions): v
       `<text class="tick" x="${n2(f.left - 8)}" y="${n2(y + 4)}" text-anchor="end" ${FONT} font-size="11">${escapeXml(tickText(t))}</text>`);
   }
   if (opts.xLabel) {
-    g.push(`<text x="${n2((f.left + f.right) / 2)}" y="${n2(f.bottom + 38)}" text-anchor="middle" ${FONT} font-size="12">${escapeXml(opts.xLabel)}</text>`);
+    const t = fitFont(opts.xLabel, 2 * Math.min((f.left + f.right) / 2, w - (f.left + f.right) / 2) - 8, 12, 9);
+    g.push(`<text x="${n2((f.left + f.right) / 2)}" y="${n2(f.bottom + 38)}" text-anchor="middle" ${FONT} font-size="${t.size}">${escapeXml(t.text)}</text>`);
   }
   if (opts.yLabel) {
-    const cy = (f.top + f.bottom) / 2;
-    g.push(`<text x="16" y="${n2(cy)}" text-anchor="middle" transform="rotate(-90 16 ${n2(cy)})" ${FONT} font-size="12">${escapeXml(opts.yLabel)}</text>`);
+    const cy = (f.top + f.bottom) / 2, t = fitFont(opts.yLabel, f.bottom - f.top + 20, 12, 9);
+    g.push(`<text x="16" y="${n2(cy)}" text-anchor="middle" transform="rotate(-90 16 ${n2(cy)})" ${FONT} font-size="${t.size}">${escapeXml(t.text)}</text>`);
   }
   g.push('</g>');
   out.push(...g);
 }
 
-function legend(out: string[], x: number, y: number, entries: { name: string; color: string }[]): void {
-  if (entries.length === 0) return;
+/** A marker of `shape` centred at (x, y), radius about r. */
+function marker(shape: MarkerShape, x: number, y: number, r: number, color: string, cls = 'point'): string {
+  if (shape.endsWith('-open')) { // the filled shape's outline
+    const filled = marker(shape.slice(0, -5) as MarkerShape, x, y, r * 0.9, color, cls);
+    return filled.replace(/fill="[^"]*"\/>$/, `fill="#ffffff" stroke="${escapeXml(color)}" stroke-width="1.6"/>`);
+  }
+  const c = escapeXml(color), pts = (p: Array<[number, number]>): string => p.map(([a, b]) => `${n2(x + a * r)},${n2(y + b * r)}`).join(' ');
+  switch (shape) {
+    case 'square': return `<rect class="${cls}" x="${n2(x - 0.85 * r)}" y="${n2(y - 0.85 * r)}" width="${n2(1.7 * r)}" height="${n2(1.7 * r)}" fill="${c}"/>`;
+    case 'triangle': return `<polygon class="${cls}" points="${pts([[0, -1.15], [1.05, 0.75], [-1.05, 0.75]])}" fill="${c}"/>`;
+    case 'triangle-down': return `<polygon class="${cls}" points="${pts([[0, 1.15], [1.05, -0.75], [-1.05, -0.75]])}" fill="${c}"/>`;
+    case 'diamond': return `<polygon class="${cls}" points="${pts([[0, -1.2], [1.05, 0], [0, 1.2], [-1.05, 0]])}" fill="${c}"/>`;
+    case 'cross': return `<path class="${cls}" d="M${pts([[-0.9, -0.9]])} L${pts([[0.9, 0.9]])} M${pts([[-0.9, 0.9]])} L${pts([[0.9, -0.9]])}" stroke="${c}" stroke-width="2.2" fill="none"/>`;
+    case 'plus': return `<path class="${cls}" d="M${pts([[-1.1, 0]])} L${pts([[1.1, 0]])} M${pts([[0, -1.1]])} L${pts([[0, 1.1]])}" stroke="${c}" stroke-width="2.2" fill="none"/>`;
+    case 'star': {
+      const p: Array<[number, number]> = [];
+      for (let i = 0; i < 10; i++) { const a = -Math.PI / 2 + (i * Math.PI) / 5, rr = i % 2 ? 0.5 : 1.25; p.push([rr * Math.cos(a), rr * Math.sin(a)]); }
+      return `<polygon class="${cls}" points="${pts(p)}" fill="${c}"/>`;
+    }
+    default: return `<circle class="${cls}" cx="${n2(x)}" cy="${n2(y)}" r="${n2(r)}" fill="${c}"/>`;
+  }
+}
+
+/** The legend at (x, y): rows of 18 px (closer and smaller when they would run off the canvas), names cut to fit. */
+function legend(out: string[], x: number, y: number, all: readonly LegendEntry[], w: number, h: number): void {
+  if (all.length === 0) return;
+  const fit = Math.max(1, Math.floor((h - 4 - y) / 9)); // rows that fit at the smallest spacing
+  const entries = all.length <= fit ? all : [...all.slice(0, fit - 1), { name: `… ${all.length - fit + 1} more`, color: '#ffffff' }];
+  const step = Math.max(9, Math.min(18, (h - 4 - y) / entries.length)), size = Math.min(12, step - 2);
   out.push('<g class="legend">');
   entries.forEach((e, i) => {
-    const yy = y + i * 18;
-    out.push(`<rect x="${n2(x)}" y="${n2(yy)}" width="12" height="12" fill="${escapeXml(e.color)}"/>`,
-      `<text x="${n2(x + 18)}" y="${n2(yy + 10)}" ${FONT} font-size="12">${escapeXml(e.name)}</text>`);
+    const yy = y + i * step, c = escapeXml(e.color), cy = yy + size / 2;
+    if (e.line) out.push(`<line x1="${n2(x)}" y1="${n2(cy)}" x2="${n2(x + 14)}" y2="${n2(cy)}" stroke="${c}" stroke-width="2"${e.dash ? ` stroke-dasharray="${escapeXml(e.dash)}"` : ''}/>`);
+    if (e.marker) out.push(marker(e.marker, x + 7, cy, Math.min(5, size / 2.4), e.color, 'legend-marker'));
+    if (!e.line && !e.marker) out.push(`<rect x="${n2(x)}" y="${n2(yy)}" width="${n2(size)}" height="${n2(size)}" fill="${c}"/>`);
+    out.push(`<text x="${n2(x + 20)}" y="${n2(yy + size * 0.85)}" ${FONT} font-size="${n2(size)}">${escapeXml(fitText(e.name, w - x - 22, size))}</text>`);
   });
   out.push('</g>');
+}
+
+/** Checks series and collects their finite x and y values (FliqsError naming `input[i]` otherwise). */
+function seriesValues(series: readonly Series[], input: string, xs: number[], ys: number[]): void {
+  series.forEach((s, i) => {
+    const len = s?.x?.length;
+    if (!len || s.y?.length !== len) {
+      throw new FliqsError(`${input}[${i}]`, `has ${describe(s?.x)} x and ${describe(s?.y)} y`, 'x and y of the same non-zero length');
+    }
+    for (let j = 0; j < len; j++) {
+      xs.push(checkFinite(`${input}[${i}].x[${j}]`, s.x[j]!));
+      ys.push(checkFinite(`${input}[${i}].y[${j}]`, s.y[j]!));
+    }
+  });
+}
+
+/** Draws `series` as lines (and markers) in a frame. */
+function drawLines(out: string[], series: readonly Series[], xa: Axis, ya: Axis, palette: readonly string[], markers: boolean | undefined): void {
+  series.forEach((s, i) => {
+    const color = palette[i % palette.length]!;
+    const pts = Array.from({ length: s.x.length }, (_, j) => `${n2(xa.map(s.x[j]!))},${n2(ya.map(s.y[j]!))}`);
+    out.push(`<path class="series" d="M${pts.join(' L')}" fill="none" stroke="${escapeXml(color)}" stroke-width="2"/>`);
+    if (markers ?? s.x.length <= 40) {
+      for (const p of pts) {
+        const [px, py] = p.split(',');
+        out.push(`<circle class="point" cx="${px}" cy="${py}" r="3" fill="${escapeXml(color)}"/>`);
+      }
+    }
+  });
 }
 
 /**
@@ -234,40 +368,59 @@ export function linePlot(series: readonly Series[], opts: LinePlotOptions = {}):
   const [w, h] = size(opts);
   if (!Array.isArray(series) || series.length === 0) throw new FliqsError('series', `got ${describe(series)}`, 'a non-empty array of { name, x, y }');
   const xs: number[] = [], ys: number[] = [];
-  series.forEach((s, i) => {
-    const len = s?.x?.length;
-    if (!len || s.y?.length !== len) {
-      throw new FliqsError(`series[${i}]`, `has ${describe(s?.x)} x and ${describe(s?.y)} y`, 'x and y of the same non-zero length');
-    }
-    for (let j = 0; j < len; j++) {
-      xs.push(checkFinite(`series[${i}].x[${j}]`, s.x[j]!));
-      ys.push(checkFinite(`series[${i}].y[${j}]`, s.y[j]!));
-    }
-  });
+  seriesValues(series, 'series', xs, ys);
   const palette = opts.palette ?? DEFAULT_PALETTE;
   const f = frame(w, h, opts, series.map((s) => s.name));
   const xa = makeAxis(xs, opts.logX ?? false, f.left, f.right, 'x');
   const ya = makeAxis(ys, opts.logY ?? false, f.bottom, f.top, 'y');
   const out = open(w, h, opts.title);
-  axes(out, f, xa, ya, opts);
-  series.forEach((s, i) => {
-    const color = palette[i % palette.length]!;
-    const pts = Array.from({ length: s.x.length }, (_, j) => `${n2(xa.map(s.x[j]!))},${n2(ya.map(s.y[j]!))}`);
-    out.push(`<path class="series" d="M${pts.join(' L')}" fill="none" stroke="${escapeXml(color)}" stroke-width="2"/>`);
-    if (opts.markers ?? s.x.length <= 40) {
-      for (const p of pts) {
-        const [px, py] = p.split(',');
-        out.push(`<circle class="point" cx="${px}" cy="${py}" r="3" fill="${escapeXml(color)}"/>`);
-      }
-    }
-  });
-  legend(out, f.right + 14, f.top + 4, series.map((s, i) => ({ name: s.name, color: palette[i % palette.length]! })));
+  axes(out, f, xa, ya, opts, w);
+  drawLines(out, series, xa, ya, palette, opts.markers);
+  legend(out, f.right + 14, f.top + 4, series.map((s, i) => ({ name: s.name, color: palette[i % palette.length]! })), w, h);
   out.push('</svg>');
   return out.join('\n');
 }
 
 /**
- * A scatter plot with optional error bars, per-point labels and series colours (e.g. accuracy vs MBOPs).
+ * Panels stacked over one shared x axis, each with its own series, y axis, y label and legend (e.g. the loss,
+ * the quality Q and the reward of a search, whose scales differ). The x label is written under the last panel.
+ * @example
+ * stackedLinePlot([{ yLabel: 'loss', series: [{ name: 'loss', x: [1, 2], y: [2, 1] }] },
+ *   { yLabel: 'Q', series: [{ name: 'Q', x: [1, 2], y: [0.5, 0.7] }] }], { xLabel: 'step' });
+ */
+export function stackedLinePlot(panels: readonly Panel[], opts: LinePlotOptions = {}): string {
+  if (!Array.isArray(panels) || panels.length === 0) throw new FliqsError('panels', `got ${describe(panels)}`, 'a non-empty array of { series, yLabel }');
+  const [w, h] = size({ ...opts, height: opts.height ?? 40 + 190 * panels.length });
+  const xs: number[] = [];
+  const yss = panels.map((p, i) => {
+    if (!p || !Array.isArray(p.series) || p.series.length === 0) throw new FliqsError(`panels[${i}].series`, `got ${describe(p?.series)}`, 'a non-empty array of { name, x, y }');
+    const ys: number[] = [];
+    seriesValues(p.series, `panels[${i}].series`, xs, ys);
+    return ys;
+  });
+  const palette = opts.palette ?? DEFAULT_PALETTE;
+  const base = frame(w, h, opts, panels.flatMap((p: Panel) => p.series.map((s) => s.name)));
+  const gap = 16, ph = (base.bottom - base.top - gap * (panels.length - 1)) / panels.length;
+  const out = open(w, h, opts.title);
+  let offset = 0;
+  panels.forEach((p, i) => {
+    const f: Frame = { ...base, top: base.top + i * (ph + gap), bottom: base.top + i * (ph + gap) + ph };
+    const xa = makeAxis(xs, opts.logX ?? false, f.left, f.right, 'x');
+    const ya = makeAxis(yss[i]!, p.logY ?? false, f.bottom, f.top, `panels[${i}] y`);
+    const last = i === panels.length - 1;
+    axes(out, f, xa, ya, { xLabel: last ? opts.xLabel : undefined, yLabel: p.yLabel }, w, !last);
+    const colors = palette.slice(offset).concat(palette.slice(0, offset));
+    drawLines(out, p.series, xa, ya, colors, opts.markers);
+    legend(out, f.right + 14, f.top + 4, p.series.map((s: Series, j: number) => ({ name: s.name, color: colors[j % colors.length]! })), w, f.bottom + 4);
+    offset = (offset + p.series.length) % palette.length;
+  });
+  out.push('</svg>');
+  return out.join('\n');
+}
+
+/**
+ * A scatter plot with optional error bars, per-point labels, marker shapes and series colours (e.g. accuracy vs
+ * MBOPs). A label that would run off the canvas is written on the point's other side.
  * @example
  * scatterPlot([{ x: 12, y: 0.91, yErr: 0.01, label: 'INT4', series: 'FLIQS-S' }], { xLabel: 'MBOPs', yLabel: 'accuracy' });
  */
@@ -279,29 +432,26 @@ export function scatterPlot(points: readonly ScatterPoint[], opts: ScatterPlotOp
     const x = checkFinite(`points[${i}].x`, p?.x), y = checkFinite(`points[${i}].y`, p?.y);
     const xe = p.xErr === undefined ? 0 : Math.abs(checkFinite(`points[${i}].xErr`, p.xErr));
     const ye = p.yErr === undefined ? 0 : Math.abs(checkFinite(`points[${i}].yErr`, p.yErr));
+    if (p.marker !== undefined && !(MARKER_SHAPES as readonly string[]).includes(p.marker)) {
+      throw new FliqsError(`points[${i}].marker`, `got ${describe(p.marker)}`, MARKER_SHAPES.join(', '));
+    }
     xs.push(x, opts.logX && x - xe <= 0 ? x : x - xe, x + xe);
     ys.push(y, opts.logY && y - ye <= 0 ? y : y - ye, y + ye);
   });
   const lines = opts.lines ?? [];
-  lines.forEach((s, i) => {
-    if (!s?.x?.length || s.y?.length !== s.x.length) {
-      throw new FliqsError(`lines[${i}]`, `has ${describe(s?.x)} x and ${describe(s?.y)} y`, 'x and y of the same non-zero length');
-    }
-    for (let j = 0; j < s.x.length; j++) {
-      xs.push(checkFinite(`lines[${i}].x[${j}]`, s.x[j]!));
-      ys.push(checkFinite(`lines[${i}].y[${j}]`, s.y[j]!));
-    }
-  });
+  seriesValues(lines, 'lines', xs, ys);
   const names = [...new Set(points.map((p) => p.series ?? ''))];
   const named = names.filter((s) => s !== '');
   const palette = opts.palette ?? DEFAULT_PALETTE;
   const colorOf = (s: string | undefined): string => palette[names.indexOf(s ?? '') % palette.length]!;
-  const lineColor = (i: number): string => palette[(names.length + i) % palette.length]!;
-  const f = frame(w, h, opts, [...named, ...lines.map((s) => s.name)]);
+  const lineColor = (i: number): string => lines[i]!.color ?? palette[(names.length + i) % palette.length]!;
+  const entries: LegendEntry[] = opts.legend ? [...opts.legend]
+    : [...named.map((s) => ({ name: s, color: colorOf(s) })), ...lines.map((s, i) => ({ name: s.name, color: lineColor(i) }))];
+  const f = frame(w, h, opts, entries.map((e) => e.name));
   const xa = makeAxis(xs, opts.logX ?? false, f.left, f.right, 'x');
   const ya = makeAxis(ys, opts.logY ?? false, f.bottom, f.top, 'y');
   const out = open(w, h, opts.title);
-  axes(out, f, xa, ya, opts);
+  axes(out, f, xa, ya, opts, w);
   if (opts.connect) {
     for (const s of names) {
       const pts = points.filter((p) => (p.series ?? '') === s).sort((a, b) => a.x - b.x);
@@ -311,25 +461,51 @@ export function scatterPlot(points: readonly ScatterPoint[], opts: ScatterPlotOp
   }
   lines.forEach((s, i) => {
     const d = Array.from({ length: s.x.length }, (_, j) => `${n2(xa.map(s.x[j]!))},${n2(ya.map(s.y[j]!))}`).join(' L');
-    out.push(`<path class="series" d="M${d}" fill="none" stroke="${escapeXml(lineColor(i))}" stroke-width="1.5" stroke-dasharray="5 3"/>`);
+    out.push(`<path class="series" d="M${d}" fill="none" stroke="${escapeXml(lineColor(i))}" stroke-width="1.5" stroke-dasharray="${escapeXml(s.dash ?? '5 3')}"/>`);
   });
   for (const p of points) {
-    const c = escapeXml(colorOf(p.series)), px = xa.map(p.x), py = ya.map(p.y);
+    const color = p.color ?? colorOf(p.series), c = escapeXml(color), px = xa.map(p.x), py = ya.map(p.y);
     if (p.yErr !== undefined) {
       const e = Math.abs(p.yErr), lo = opts.logY ? Math.max(p.y - e, p.y * 1e-3) : p.y - e;
-      out.push(`<line class="errorbar" x1="${n2(px)}" y1="${n2(ya.map(lo))}" x2="${n2(px)}" y2="${n2(ya.map(p.y + e))}" stroke="${c}"/>`);
+      out.push(`<line class="errorbar" x1="${n2(px)}" y1="${n2(ya.map(lo))}" x2="${n2(px)}" y2="${n2(ya.map(p.y + e))}" stroke="${c}"/>`,
+        `<line class="errorbar-cap" x1="${n2(px - 3)}" y1="${n2(ya.map(lo))}" x2="${n2(px + 3)}" y2="${n2(ya.map(lo))}" stroke="${c}"/>`,
+        `<line class="errorbar-cap" x1="${n2(px - 3)}" y1="${n2(ya.map(p.y + e))}" x2="${n2(px + 3)}" y2="${n2(ya.map(p.y + e))}" stroke="${c}"/>`);
     }
     if (p.xErr !== undefined) {
       const e = Math.abs(p.xErr), lo = opts.logX ? Math.max(p.x - e, p.x * 1e-3) : p.x - e;
       out.push(`<line class="errorbar" x1="${n2(xa.map(lo))}" y1="${n2(py)}" x2="${n2(xa.map(p.x + e))}" y2="${n2(py)}" stroke="${c}"/>`);
     }
-    out.push(`<circle class="point" cx="${n2(px)}" cy="${n2(py)}" r="4" fill="${c}"/>`);
-    if (p.label) out.push(`<text class="label" x="${n2(px + 6)}" y="${n2(py - 6)}" ${FONT} font-size="10">${escapeXml(p.label)}</text>`);
+    out.push(marker(p.marker ?? 'circle', px, py, 4, color));
+    if (p.label) {
+      const right = px + 6 + textWidth(p.label, 10) <= w - 2;
+      const text = fitText(p.label, right ? w - px - 8 : px - 8, 10), y = Math.max(12, py - 6);
+      out.push(`<text class="label" x="${n2(right ? px + 6 : px - 6)}" y="${n2(y)}"${right ? '' : ' text-anchor="end"'} ${FONT} font-size="10">${escapeXml(text)}</text>`);
+    }
   }
-  legend(out, f.right + 14, f.top + 4, [...named.map((s) => ({ name: s, color: colorOf(s) })),
-    ...lines.map((s, i) => ({ name: s.name, color: lineColor(i) }))]);
+  legend(out, f.right + 14, f.top + 4, entries, w, h);
   out.push('</svg>');
   return out.join('\n');
+}
+
+const SIN45 = Math.SQRT1_2;
+
+/** Row labels (12 px, right-aligned before the cells): the width they take, at most 35% of the canvas, and the labels cut to it. */
+function rowLabelLayout(labels: readonly string[], w: number): { left: number; texts: string[] } {
+  const left = Math.min(0.35 * w, 14 + Math.max(...labels.map((s) => textWidth(s, 12))));
+  return { left, texts: labels.map((s) => fitText(s, left - 8, 12)) };
+}
+
+/**
+ * Column labels (10 px, rotated −45°, ending under their column's centre at `bottom` + 8): the bottom margin they
+ * need (plus `below` px for an x label), limited to 45% of the canvas height, and each label cut to its room
+ * (down and left of its anchor).
+ */
+function columnLabelMargin(labels: readonly string[], below: number): number {
+  return 22 + below + SIN45 * Math.max(0, ...labels.map((s) => textWidth(s, 10)));
+}
+function columnLabelTexts(labels: readonly string[], margin: number, below: number, xOf: (j: number) => number): string[] {
+  // the rotated box reaches sin45·(width + 2.5) below its anchor (bottom + 8) and sin45·(width + 8) left of it
+  return labels.map((s, j) => fitText(s, Math.min((margin - 10 - below) / SIN45 - 3, (xOf(j) - 2) / SIN45 - 8), 10));
 }
 
 /**
@@ -354,26 +530,28 @@ export function categoryStrip(rows: readonly StripRow[], opts: StripOptions = {}
   for (const r of rows) for (const c of r.cells) if (!cats.includes(c)) cats.push(c);
   const palette = opts.palette ?? DEFAULT_PALETTE;
   const colorOf = (c: string): string => opts.colors?.[c] ?? palette[cats.indexOf(c) % palette.length]!;
-  const [w0, h0] = [opts.width ?? 640, opts.height ?? Math.max(120, (opts.title ? 34 : 14) + rows.length * 28 + (opts.columns ? 60 : 24))];
+  const want = opts.columns ? columnLabelMargin(opts.columns, 0) : 24;
+  const [w0, h0] = [opts.width ?? 640, opts.height ?? Math.max(120, (opts.title ? 34 : 14) + rows.length * 28 + want)];
   const [w, h] = size({ ...opts, width: w0, height: h0 });
-  const labelW = Math.min(160, 10 + 7 * Math.max(...rows.map((r) => r.label.length)));
-  const left = labelW, right = w - 110, top = opts.title ? 34 : 14, bottom = h - (opts.columns ? 60 : 24);
+  const { left, texts } = rowLabelLayout(rows.map((r) => r.label), w);
+  const right = w - 110, top = opts.title ? 34 : 14, bottom = h - Math.min(want, 0.45 * h);
   const cw = (right - left) / cols, ch = (bottom - top) / rows.length;
   const out = open(w, h, opts.title);
   rows.forEach((r, i) => {
     const y = top + i * ch;
-    out.push(`<text x="${n2(left - 6)}" y="${n2(y + ch / 2 + 4)}" text-anchor="end" ${FONT} font-size="12">${escapeXml(r.label)}</text>`);
+    out.push(`<text x="${n2(left - 6)}" y="${n2(y + ch / 2 + 4)}" text-anchor="end" ${FONT} font-size="12">${escapeXml(texts[i]!)}</text>`);
     r.cells.forEach((c: string, j: number) => {
       out.push(`<rect class="cell" x="${n2(left + j * cw)}" y="${n2(y)}" width="${n2(cw)}" height="${n2(ch)}" fill="${escapeXml(colorOf(c))}" stroke="#ffffff"><title>${escapeXml(`${r.label} ${opts.columns?.[j] ?? j}: ${c}`)}</title></rect>`);
     });
   });
   if (opts.columns) {
-    opts.columns.forEach((c, j) => {
-      const x = left + (j + 0.5) * cw, y = bottom + 8;
+    const xOf = (j: number): number => left + (j + 0.5) * cw;
+    columnLabelTexts(opts.columns, h - bottom, 0, xOf).forEach((c, j) => {
+      const x = xOf(j), y = bottom + 8;
       out.push(`<text x="${n2(x)}" y="${n2(y)}" text-anchor="end" transform="rotate(-45 ${n2(x)} ${n2(y)})" ${FONT} font-size="10">${escapeXml(c)}</text>`);
     });
   }
-  legend(out, right + 14, top + 4, cats.map((c) => ({ name: c, color: colorOf(c) })));
+  legend(out, right + 14, top + 4, cats.map((c) => ({ name: c, color: colorOf(c) })), w, h);
   out.push('</svg>');
   return out.join('\n');
 }
@@ -408,16 +586,18 @@ export function heatmap(values: readonly (readonly number[])[], opts: HeatmapOpt
   const digits = opts.digits ?? 2;
   const rowLabels = opts.rowLabels ?? values.map((_, i) => String(i));
   const colLabels = opts.colLabels ?? Array.from({ length: cols }, (_, j) => String(j));
-  const [w0, h0] = [opts.width ?? 640, opts.height ?? Math.max(140, (opts.title ? 34 : 14) + values.length * 28 + 64)];
+  const below = opts.xLabel ? 18 : 0, want = columnLabelMargin(colLabels, below);
+  const [w0, h0] = [opts.width ?? 640, opts.height ?? Math.max(140, (opts.title ? 34 : 14) + values.length * 28 + want)];
   const [w, h] = size({ ...opts, width: w0, height: h0 });
-  const labelW = Math.min(160, 10 + 7 * Math.max(...rowLabels.map((s) => s.length)));
-  const left = labelW, right = w - 80, top = opts.title ? 34 : 14, bottom = h - 60;
+  const rows = rowLabelLayout(rowLabels, w), left = rows.left;
+  const barTicks = [tickText(max), tickText(min)], barTickW = Math.max(...barTicks.map((t) => textWidth(t, 10)));
+  const right = w - (54 + barTickW + (opts.colorLabel ? 18 : 0)), top = opts.title ? 34 : 14, bottom = h - Math.min(want, 0.45 * h);
   const cw = (right - left) / cols, ch = (bottom - top) / values.length;
   const t = (v: number): number => (max > min ? (v - min) / (max - min) : 0.5);
   const out = open(w, h, opts.title);
   values.forEach((r, i) => {
     const y = top + i * ch;
-    out.push(`<text x="${n2(left - 6)}" y="${n2(y + ch / 2 + 4)}" text-anchor="end" ${FONT} font-size="12">${escapeXml(rowLabels[i]!)}</text>`);
+    out.push(`<text x="${n2(left - 6)}" y="${n2(y + ch / 2 + 4)}" text-anchor="end" ${FONT} font-size="12">${escapeXml(rows.texts[i]!)}</text>`);
     r.forEach((v: number, j: number) => {
       const x = left + j * cw;
       out.push(`<rect class="cell" x="${n2(x)}" y="${n2(y)}" width="${n2(cw)}" height="${n2(ch)}" fill="${ramp(t(v))}" stroke="#ffffff"><title>${escapeXml(`${rowLabels[i]} × ${colLabels[j]}: ${v}`)}</title></rect>`);
@@ -426,11 +606,15 @@ export function heatmap(values: readonly (readonly number[])[], opts: HeatmapOpt
       }
     });
   });
-  colLabels.forEach((c, j) => {
-    const x = left + (j + 0.5) * cw, y = bottom + 8;
+  const xOf = (j: number): number => left + (j + 0.5) * cw;
+  columnLabelTexts(colLabels, h - bottom, below, xOf).forEach((c, j) => {
+    const x = xOf(j), y = bottom + 8;
     out.push(`<text x="${n2(x)}" y="${n2(y)}" text-anchor="end" transform="rotate(-45 ${n2(x)} ${n2(y)})" ${FONT} font-size="10">${escapeXml(c)}</text>`);
   });
-  if (opts.xLabel) out.push(`<text x="${n2((left + right) / 2)}" y="${n2(h - 6)}" text-anchor="middle" ${FONT} font-size="12">${escapeXml(opts.xLabel)}</text>`);
+  if (opts.xLabel) {
+    const t = fitFont(opts.xLabel, 2 * Math.min((left + right) / 2, w - (left + right) / 2) - 8, 12, 9);
+    out.push(`<text x="${n2((left + right) / 2)}" y="${n2(h - 6)}" text-anchor="middle" ${FONT} font-size="${t.size}">${escapeXml(t.text)}</text>`);
+  }
   // colour bar
   const bx = right + 20, steps = 10;
   out.push('<g class="colorbar">');
@@ -438,8 +622,13 @@ export function heatmap(values: readonly (readonly number[])[], opts: HeatmapOpt
     const y = top + ((bottom - top) * s) / steps;
     out.push(`<rect x="${n2(bx)}" y="${n2(y)}" width="14" height="${n2((bottom - top) / steps + 0.5)}" fill="${ramp(1 - (s + 0.5) / steps)}"/>`);
   }
-  out.push(`<text x="${n2(bx + 18)}" y="${n2(top + 10)}" ${FONT} font-size="10">${escapeXml(tickText(max))}</text>`,
-    `<text x="${n2(bx + 18)}" y="${n2(bottom)}" ${FONT} font-size="10">${escapeXml(tickText(min))}</text>`, '</g>');
+  out.push(`<text x="${n2(bx + 18)}" y="${n2(top + 10)}" ${FONT} font-size="10">${escapeXml(barTicks[0]!)}</text>`,
+    `<text x="${n2(bx + 18)}" y="${n2(bottom)}" ${FONT} font-size="10">${escapeXml(barTicks[1]!)}</text>`);
+  if (opts.colorLabel) {
+    const lx = bx + 18 + barTickW + 14, cy = (top + bottom) / 2, t = fitFont(opts.colorLabel, bottom - top, 11, 8);
+    out.push(`<text class="colorbar-label" x="${n2(lx)}" y="${n2(cy)}" text-anchor="middle" transform="rotate(-90 ${n2(lx)} ${n2(cy)})" ${FONT} font-size="${t.size}">${escapeXml(t.text)}</text>`);
+  }
+  out.push('</g>');
   out.push('</svg>');
   return out.join('\n');
 }
