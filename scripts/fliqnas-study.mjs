@@ -1,18 +1,44 @@
 // Summarizes the FLIQNAS study (docs/fliqnas.md "Study"): reads the pareto sweeps' runs.jsonl and each search's
 // result.json, and writes docs/fliqnas-study.md (tables: accuracy and cost per space and target, mean ± std over
 // seeds; the controls; kernel sharing; the paper's claims checked) and docs/fliqnas-pareto.svg.
-//   node scripts/fliqnas-study.mjs [STUDY_DIR] [SEPARATE_DIR]   (defaults runs/study-fliqnas, runs/study-fliqnas-separate)
-import { existsSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+//   node scripts/fliqnas-study.mjs [STUDY_DIR] [SEPARATE_DIR] [LONG_DIR]
+//   (defaults runs/study-fliqnas, runs/study-fliqnas-separate, runs/study-fliqnas-4ep)
+import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { scatterPlot } from '../dist/report/svg.js';
 
+// the sweeps' runs.jsonl are copied to bench/results/study/fliqnas/<sweep>.jsonl, read from there when the run folder is gone
 const dir = process.argv[2] ?? 'runs/study-fliqnas';
 const sepDir = process.argv[3] ?? 'runs/study-fliqnas-separate';
-const readRuns = (d) => (existsSync(join(d, 'runs.jsonl')) ? readFileSync(join(d, 'runs.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : []);
+const readRuns = (d) => {
+  const kept = `bench/results/study/fliqnas/${d.split('/').pop()}.jsonl`;
+  const src = existsSync(join(d, 'runs.jsonl')) ? join(d, 'runs.jsonl') : existsSync(kept) ? kept : null;
+  if (!src) return [];
+  const text = readFileSync(src, 'utf8');
+  if (src !== kept) { mkdirSync('bench/results/study/fliqnas', { recursive: true }); writeFileSync(kept, text); }
+  return text.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+};
 const runs = readRuns(dir);
 const separate = readRuns(sepDir);
+const longDir = process.argv[4] ?? 'runs/study-fliqnas-4ep';
+const long = readRuns(longDir);
 if (runs.length === 0) { console.error(`${dir}/runs.jsonl has no runs`); process.exit(2); }
-const result = (d, r) => (r.dir && existsSync(join(d, r.dir, 'result.json')) ? JSON.parse(readFileSync(join(d, r.dir, 'result.json'), 'utf8')) : null);
+// the fields of each search's result.json this summary reads, kept beside the CSVs (the run folders are not committed)
+const COMPACT = 'bench/results/study/fliqnas/results.json';
+const compact = existsSync(COMPACT) ? JSON.parse(readFileSync(COMPACT, 'utf8')) : {};
+const result = (d, r) => {
+  if (!r.dir) return null;
+  const key = `${d.split('/').pop()}/${r.dir}`;
+  if (existsSync(join(d, r.dir, 'result.json'))) {
+    const full = JSON.parse(readFileSync(join(d, r.dir, 'result.json'), 'utf8'));
+    compact[key] = {
+      layers: full.layers.map((l) => ({ name: l.name, macs: l.macs, bops: l.bops, pinned: l.pinned })),
+      architecture: full.architecture ? { decisions: full.architecture.decisions.map(({ name, kind, value, base }) => ({ name, kind, value, base })) } : undefined,
+      cost: { targetMbops: full.cost.targetMbops },
+    };
+  }
+  return compact[key] ?? null;
+};
 
 const mean = (v) => v.reduce((a, b) => a + b, 0) / v.length;
 const std = (v) => (v.length < 2 ? 0 : Math.sqrt(v.reduce((a, b) => a + (b - mean(v)) ** 2, 0) / (v.length - 1)));
@@ -140,8 +166,29 @@ if (separate.length) {
   out.push(table(['target', 'kernel weights', 'test accuracy %', 'weights (extracted)'], ks));
 }
 
+// 5. Longer searches
+if (long.length) {
+  const lt = [...new Set(long.map((r) => r.target))];
+  const rowsL = [];
+  for (const t of lt) {
+    for (const [kind, space, label] of [['fliqs', 'fliqnas-s', 'FLIQNAS-S search'], ['fliqs', 'int-s', 'FLIQS-S search'],
+      ['constant-q', 'fliqnas-s', 'FLIQNAS-S, constant Q'], ['random', 'fliqnas-s', 'random architecture + formats at equal cost, trained']]) {
+      const g = group(long, kind, space, t).sort((a, b) => a.seed - b.seed);
+      if (!g.length) continue;
+      rowsL.push([t, label, g.length, pm(g.map((r) => r.testAccuracy)), g.map((r) => (100 * r.testAccuracy).toFixed(2)).join(', '), mean(g.map((r) => r.mbops)).toFixed(2),
+        g.every((r) => r.costRatio !== undefined) ? g.map((r) => r.costRatio.toFixed(3)).join(', ') : '–']);
+    }
+    const a = group(long, 'fliqs', 'fliqnas-s', t), b = group(long, 'fliqs', 'int-s', t);
+    const paired = a.map((r) => { const o = b.find((x) => x.seed === r.seed); return o ? r.testAccuracy - o.testAccuracy : null; }).filter((d) => d !== null);
+    if (paired.length) rowsL.push([t, 'FLIQNAS-S − FLIQS-S, paired', paired.length, `${(100 * mean(paired)).toFixed(2)} ± ${(100 * std(paired)).toFixed(2)}`, paired.map((d) => (100 * d).toFixed(2)).join(', '), '', '']);
+  }
+  out.push(`\n## Longer searches (4 epochs, \`${longDir}\`)\n`);
+  out.push(table(['target', 'run', 'seeds', 'test accuracy %', 'per seed', 'MBOPs', 'cost / target'], rowsL));
+}
+
 const md = `${out.join('\n')}\n`;
 const write = (p, text) => { writeFileSync(`${p}.tmp`, text); renameSync(`${p}.tmp`, p); };
+write(COMPACT, `${JSON.stringify(compact)}\n`);
 write('docs/fliqnas-study.md', md);
 
 // Pareto plot: mean ± std per (space, target), uniform baselines
@@ -155,6 +202,6 @@ for (const f of new Set(runs.filter((r) => r.kind === 'uniform').map((r) => r.sp
   points.push({ x: mean(g.map((r) => r.mbops)), y: 100 * mean(g.map((r) => r.testAccuracy)), yErr: 100 * std(g.map((r) => r.testAccuracy)), series: `uniform ${f}` });
 }
 write('docs/fliqnas-pareto.svg', scatterPlot(points, {
-  title: 'mobilenetv2 ×0.25 on Fashion-MNIST: FLIQNAS vs FLIQS vs quantized NAS (mean ± std, 3 seeds)', xLabel: 'MBOPs per image (log)', yLabel: 'test accuracy (%)', logX: true,
+  title: 'mobilenetv2 ×0.25, Fashion-MNIST, 1-epoch searches: FLIQNAS vs FLIQS vs QNAS (mean ± std, 3 seeds)', xLabel: 'MBOPs per image (log)', yLabel: 'test accuracy (%)', logX: true,
 }));
 console.log(md);
