@@ -6,6 +6,7 @@
 
 import { join } from 'node:path';
 import { FliqsError } from '../core/errors.js';
+import type { StudyRun } from '../report/study.js';
 import { Rng } from '../core/random.js';
 import type { DatasetSplits } from '../data/dataset.js';
 import { parseFormat } from '../formats/format.js';
@@ -55,14 +56,8 @@ export const FORWARDED = Object.keys(SEARCH_FLAGS).filter((k) => !Object.hasOwn(
 /** Row kinds: uniform baselines, FLIQS searches, and the two controls of --controls. */
 export const PARETO_KINDS = ['uniform', 'fliqs', 'constant-q', 'random'] as const;
 
-export interface ParetoRow {
+export interface ParetoRow extends StudyRun {
   kind: (typeof PARETO_KINDS)[number];
-  spaceOrFormat: string;
-  width: number;
-  target: string;
-  seed: number;
-  mbops: number;
-  testAccuracy: number;
   wallSeconds: number;
   /** Searches (FLIQS and constant-Q): C(α*)/C_T of the result, the final policy entropy (nats), the number of warnings. */
   costRatio?: number;
