@@ -164,7 +164,7 @@ describe('batch-norm recalibration', () => {
       expect(rm[c]).toBeCloseTo(means[c]!, 5);
       expect(rv[c]).toBeCloseTo(vars[c]!, 4);
     }
-    expect(bn.opts.momentum).toBe(0.1);
+    expect(bn.momentum).toBe(0.1);
     expect(m.training).toBe(false);
     expect(bits(bn.weight.toArray())).toEqual(bits(w));
     expect(recalibrateBatchNorm(m, ds, { count: 0, batchSize: 16, seed: 2 })).toBe(0);

@@ -104,7 +104,7 @@ export class ElasticBatchNorm2d extends BatchNorm2d {
     if (a === this.numFeatures) return super.forward(x);
     // views of the running statistics' first a values: the kernel updates them in place
     return op.batchNorm(x, firstChannels(this.weight, a), firstChannels(this.bias, a), Tensor.prefix(this.runningMean, a), Tensor.prefix(this.runningVar, a),
-      { training: this.training, eps: this.opts.eps, momentum: this.opts.momentum, updateRunning: this.updateRunning });
+      { training: this.training, eps: this.opts.eps, momentum: this.momentum, updateRunning: this.updateRunning });
   }
 }
 

@@ -176,6 +176,8 @@ export class BatchNorm2d extends Module {
   readonly runningVar: Tensor;
   /** In training mode: update the running statistics (true) or only normalize with the batch's (false). */
   updateRunning = true;
+  /** Weight of a batch's statistics in the running ones (PyTorch's momentum; from opts, default 0.1). */
+  momentum: number;
 
   constructor(readonly numFeatures: number, readonly opts: { eps?: number; momentum?: number } = {}) {
     super();
@@ -185,11 +187,12 @@ export class BatchNorm2d extends Module {
     this.bias = parameter(new Float32Array(numFeatures), [numFeatures]);
     this.runningMean = buffer(new Float32Array(numFeatures), [numFeatures]);
     this.runningVar = buffer(new Float32Array(numFeatures).fill(1), [numFeatures]);
+    this.momentum = opts.momentum ?? 0.1;
   }
 
   forward(x: Tensor): Tensor {
     return op.batchNorm(x, this.weight, this.bias, this.runningMean, this.runningVar,
-      { training: this.training, eps: this.opts.eps, momentum: this.opts.momentum, updateRunning: this.updateRunning });
+      { training: this.training, eps: this.opts.eps, momentum: this.momentum, updateRunning: this.updateRunning });
   }
 
   override lower(g: GraphBuilder, x: ValueId): ValueId { return g.batchNorm(this, x); }

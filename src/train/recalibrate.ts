@@ -28,19 +28,19 @@ export function recalibrateBatchNorm(model: Module, ds: Dataset, opts: { count: 
   const count = requireInt('count', opts.count, 0), size = requireInt('batchSize', opts.batchSize, 2);
   const bns = model.namedModules().map(([, m]) => m).filter((m): m is BatchNorm2d => m instanceof BatchNorm2d);
   if (count === 0 || bns.length === 0) return 0;
-  const saved = bns.map((bn) => bn.opts.momentum);
+  const saved = bns.map((bn) => bn.momentum);
   const wasTraining = model.training;
   model.train();
   let i = 0;
   try {
     for (const b of batches(ds, size, new Rng(requireInt('seed', opts.seed, 0, 2 ** 32 - 1)), { dropLast: true })) {
       if (i >= count) break;
-      for (const bn of bns) bn.opts.momentum = 1 / (i + 1);
+      for (const bn of bns) bn.momentum = 1 / (i + 1);
       stepScope(() => noGrad(() => { model.forward(Tensor.from(b.images, [b.size, ...ds.shape])); }));
       i++;
     }
   } finally {
-    bns.forEach((bn, k) => { bn.opts.momentum = saved[k]; });
+    bns.forEach((bn, k) => { bn.momentum = saved[k]!; });
     model.train(wasTraining);
   }
   return i;
