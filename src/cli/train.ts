@@ -78,8 +78,10 @@ export async function runTrain(args: string[]): Promise<number> {
     config = flags;
     if (resume) {
       const { out: _o, resume: _r, help: _h, 'stop-after': _s, ...saved } = TRAIN_FLAGS;
-      const { modelSpec: savedSpec, ...savedFlags } = (begun ?? {}) as typeof begun;
-      const { threads: _t, ...checked } = checkSavedFlags(savedFlags, saved, run.configFile);
+      // anything but an object (null, an array, …) goes to checkSavedFlags as it is, which names what it holds
+      const isObject = begun !== null && typeof begun === 'object' && !Array.isArray(begun);
+      const { modelSpec: savedSpec, ...savedFlags } = isObject ? begun : { modelSpec: undefined };
+      const { threads: _t, ...checked } = checkSavedFlags(isObject ? savedFlags : begun, saved, run.configFile);
       config = checked as typeof flags;
       if (savedSpec !== undefined) {
         if (savedSpec === null || typeof savedSpec !== 'object' || Array.isArray(savedSpec)) throw new FliqsError(run.configFile, 'has a modelSpec that is not an object', 'the config.json fliqs wrote for this run');
