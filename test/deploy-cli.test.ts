@@ -6,17 +6,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runEval } from '../src/cli/eval.js';
 import { runExport } from '../src/cli/export.js';
-import { runSearch, type Io } from '../src/cli/search.js';
+import { runSearch } from '../src/cli/search.js';
+import { io } from './cli-io-helpers.js';
 import { decodeModel } from '../src/deploy/model-file.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fliqs-deploy-cli-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-function io(): Io & { o: string; e: string } {
-  const sink = { write: () => true, isTTY: false } as unknown as NodeJS.WriteStream;
-  const c = { o: '', e: '', out: (s: string) => { c.o += s; }, err: (s: string) => { c.e += s; }, progress: sink };
-  return c;
-}
 
 const run = join(root, 'search');
 beforeAll(() => {

@@ -5,7 +5,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runSearch, type Io } from '../src/cli/search.js';
+import { runSearch } from '../src/cli/search.js';
+import { io } from './cli-io-helpers.js';
 import { runReport } from '../src/cli/report.js';
 import { textsOutside } from './svg-bounds-helpers.js';
 import { runExport } from '../src/cli/export.js';
@@ -16,11 +17,6 @@ import { checkXml } from './xml-check.js';
 const root = mkdtempSync(join(tmpdir(), 'fliqs-fliqnas-cli-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-function io(): Io & { o: string; e: string } {
-  const sink = { write: () => true, isTTY: false } as unknown as NodeJS.WriteStream;
-  const c = { o: '', e: '', out: (s: string) => { c.o += s; }, err: (s: string) => { c.e += s; }, progress: sink };
-  return c;
-}
 // 12 steps per epoch (600 synthetic images, batch 50), 2 epochs
 const base = ['--model', 'mobilenetv2', '--width', '0.25', '--data', 'synthetic', '--limit', '600', '--batch', '50', '--epochs', '2',
   '--space', 'fliqnas-s', '--arch-widths', '0.5,1,1.5', '--arch-kernels', '3,5', '--target', '0.75xINT8', '--log-every', '1', '--seed', '2'];

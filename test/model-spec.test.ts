@@ -10,7 +10,8 @@ import { Tensor, noGrad } from '../src/autograd/tensor.js';
 import { Rng } from '../src/core/random.js';
 import { modelFromSpec, type LayerListSpec } from '../src/nn/spec.js';
 import { createModel, describeModel } from '../src/nn/zoo.js';
-import { runSearch, type Io } from '../src/cli/search.js';
+import { runSearch } from '../src/cli/search.js';
+import { io } from './cli-io-helpers.js';
 import { runExport } from '../src/cli/export.js';
 import { readParetoCsv, runPareto } from '../src/cli/pareto.js';
 import { decodeModel } from '../src/deploy/model-file.js';
@@ -109,12 +110,6 @@ describe('modelFromSpec', () => {
     });
   }
 });
-
-function io(): Io & { o: string; e: string } {
-  const sink = { write: () => true, isTTY: false } as unknown as NodeJS.WriteStream;
-  const c = { o: '', e: '', out: (s: string) => { c.o += s; }, err: (s: string) => { c.e += s; }, progress: sink };
-  return c;
-}
 
 describe('fliqs search --model spec.json', () => {
   const dir = mkdtempSync(join(tmpdir(), 'fliqs-model-spec-'));

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runPareto, readParetoCsv, runDirName, PARETO_HEADER, PARETO_HEADER_V1 } from '../src/cli/pareto.js';
 import { runReport } from '../src/cli/report.js';
-import { runSearch, shortNames, type Io } from '../src/cli/search.js';
+import { runSearch, shortNames } from '../src/cli/search.js';
+import { io } from './cli-io-helpers.js';
 import { parseSearchSpace } from '../src/formats/presets.js';
 import { getThreads, setThreads } from '../src/kernels/threads.js';
 import { checkXml } from './xml-check.js';
@@ -15,11 +16,6 @@ import { textsOutside } from './svg-bounds-helpers.js';
 const root = mkdtempSync(join(tmpdir(), 'fliqs-search-cli-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-function io(): Io & { o: string; e: string } {
-  const sink = { write: () => true, isTTY: false } as unknown as NodeJS.WriteStream;
-  const c = { o: '', e: '', out: (s: string) => { c.o += s; }, err: (s: string) => { c.e += s; }, progress: sink };
-  return c;
-}
 // 12 steps per epoch on the synthetic set (600 train / 50), 2 epochs → T = 24, warm-up 6
 const base = ['--model', 'cnn', '--data', 'synthetic', '--limit', '600', '--batch', '50', '--epochs', '2', '--target', '0.5xINT8', '--log-every', '1', '--seed', '3'];
 const json = (p: string) => JSON.parse(readFileSync(p, 'utf8'));

@@ -11,7 +11,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { categoryStrip, heatmap, linePlot, scatterPlot, stackedLinePlot, MARKER_SHAPES } from '../src/report/svg.js';
 import { studyPlot, summarizeStudy, paretoFront, type StudyRun } from '../src/report/study.js';
 import { writeReport } from '../src/cli/report.js';
-import { runSearch, type Io } from '../src/cli/search.js';
+import { runSearch } from '../src/cli/search.js';
+import { io } from './cli-io-helpers.js';
 import { runAnalyze } from '../src/cli/analyze.js';
 import { checkXml } from './xml-check.js';
 import { textsOutside } from './svg-bounds-helpers.js';
@@ -115,12 +116,6 @@ describe('the study plot of fliqs pareto', () => {
     inBounds(studyPlot(runs.slice(0, 1)), 'one run');
   });
 });
-
-function io(): Io & { o: string; e: string } {
-  const sink = { write: () => true, isTTY: false } as unknown as NodeJS.WriteStream;
-  const c = { o: '', e: '', out: (s: string) => { c.o += s; }, err: (s: string) => { c.e += s; }, progress: sink };
-  return c;
-}
 
 describe('fliqs report and fliqs analyze', () => {
   const root = mkdtempSync(join(tmpdir(), 'fliqs-svg-bounds-'));

@@ -10,7 +10,7 @@ import * as op from '../autograd/ops.js';
 import { add, concat, reshape, scale, slice } from '../autograd/primitives.js';
 import { Tensor } from '../autograd/tensor.js';
 import { Module, parameter } from './module.js';
-import { BatchNorm2d, Conv2d, type Conv2dOptions } from './layers.js';
+import { BatchNorm2d, Conv2d, groupedConv, type Conv2dOptions } from './layers.js';
 import { defaultBound, rngOf, uniformArray } from './init.js';
 import { Quantizer, type QuantLayer, type QuantizerOptions } from './quant.js';
 import type { Rng } from '../core/random.js';
@@ -36,11 +36,21 @@ function requireSlot(input: string, slot: unknown): ArchSlot {
   return slot as ArchSlot;
 }
 
-function requireSlots(slots: unknown): void {
+function requireSlots(slots: unknown, opts: Conv2dOptions | undefined): void {
+  const g = (opts as { groups?: unknown } | null | undefined)?.groups;
+  if (g !== undefined && g !== 1) throw new FliqsError('groups', `got ${describe(g)}`, '1 (an elastic conv is not grouped)');
   const s = slots as { in?: unknown; out?: unknown } | null;
   if (typeof s !== 'object' || s === null) throw new FliqsError('slots', `got ${describe(slots)}`, '{ in?: ArchSlot, out?: ArchSlot }');
   if (s.in !== undefined) requireSlot('slots.in', s.in);
   if (s.out !== undefined) requireSlot('slots.out', s.out);
+}
+
+/** Throws a FliqsError naming `input` unless k is an odd kernel size from 1 to 63 (padding (k − 1)/2 keeps it centred). */
+export function requireKernelSize(input: string, k: unknown): number {
+  if (!Number.isInteger(k) || (k as number) < 1 || (k as number) % 2 === 0 || (k as number) > 63) {
+    throw new FliqsError(input, `got ${describe(k)}`, 'an odd kernel size from 1 to 63 (3, 5, 7, …): the padding (k − 1)/2 keeps it centred');
+  }
+  return k as number;
 }
 
 /** Keeps the first `n` channels (last axis) of t; t itself when it has no more. */
@@ -59,14 +69,20 @@ export class ElasticConv2d extends Conv2d {
 
   constructor(inChannels: number, outChannels: number, kernelSize: number, opts: Conv2dOptions,
     private readonly slots: { readonly in?: ArchSlot; readonly out?: ArchSlot }) {
-    // the slots are checked before super() allocates the weights, so a bad one leaks nothing
-    super((requireSlots(slots), inChannels), outChannels, kernelSize, opts);
-    if (this.groups !== 1) throw new FliqsError('groups', `got ${this.groups}`, '1 (an elastic conv is not grouped)');
+    // the slots and groups are checked before super() allocates the weights, so a bad one leaks nothing
+    super((requireSlots(slots, opts), inChannels), outChannels, kernelSize, opts);
   }
 
   /** [active in, active out] channels this step. */
   activeChannels(): [number, number] {
     return [this.slots.in?.width ?? this.inChannels, this.slots.out?.width ?? this.outChannels];
+  }
+
+  /** The weight of the active channels, [KH, KW, active in, active out] (differentiable: a copy when narrower). */
+  activeWeight(): Tensor {
+    const [ai, ao] = this.activeChannels();
+    const w = firstChannels(this.weight, ao);
+    return ai < this.inChannels ? slice(w, 2, 0, ai) : w;
   }
 
   override get macs(): number {
@@ -80,10 +96,8 @@ export class ElasticConv2d extends Conv2d {
     if (x.shape.length !== 4 || x.shape[3] !== ai) {
       throw new FliqsError('ElasticConv2d input', `has shape [${x.shape.join(', ')}]`, `[N, H, W, ${ai}] (the active input width)`);
     }
-    let w = firstChannels(this.weight, ao);
-    if (ai < this.inChannels) w = slice(w, 2, 0, ai);
     const b = this.bias ? firstChannels(this.bias, ao) : null;
-    const y = op.conv2d(this.quant.input(x, this.training), this.quant.weight(w), b, { stride: this.stride, padding: this.padding });
+    const y = op.conv2d(this.quant.input(x, this.training), this.quant.weight(this.activeWeight()), b, { stride: this.stride, padding: this.padding });
     this.active = [ai, ao];
     this.outPixelCount = y.shape[1]! * y.shape[2]!;
     return y;
@@ -144,10 +158,7 @@ export class ElasticDepthwiseConv2d extends Module implements QuantLayer {
     requireSlot('slot', slot);
     requireObject('options', opts, '{ stride?, sharing?, rng?, quant? }');
     if (!Array.isArray(kernelSizes) || kernelSizes.length === 0) throw new FliqsError('kernelSizes', `got ${describe(kernelSizes)}`, 'a non-empty list of odd kernel sizes');
-    kernelSizes.forEach((k, i) => {
-      requireInt(`kernelSizes[${i}]`, k, 1, 63);
-      if (k % 2 === 0) throw new FliqsError(`kernelSizes[${i}]`, `got ${k}, an even size`, 'odd kernel sizes (1, 3, 5, 7, …): the padding (k − 1)/2 keeps them centred');
-    });
+    kernelSizes.forEach((k, i) => requireKernelSize(`kernelSizes[${i}]`, k));
     this.kernelSizes = Object.freeze([...new Set(kernelSizes)].sort((a, b) => a - b));
     this.maxKernel = this.kernelSizes[this.kernelSizes.length - 1]!;
     this.sharing = opts.sharing ?? 'center';
@@ -201,9 +212,8 @@ export class ElasticDepthwiseConv2d extends Module implements QuantLayer {
       k = this.slot.kernel;
       w = this.quant.weight(this.branch(k, a));
     }
-    const p = (k - 1) / 2, o = { stride: this.stride, padding: [p, p] as [number, number] };
-    // one channel is a plain conv, as a Conv2d of one channel would run it (the same sums, in the same order)
-    const y = a > 1 ? op.depthwiseConv2d(xq, w, null, o) : op.conv2d(xq, w, null, o);
+    const p = (k - 1) / 2;
+    const y = groupedConv(xq, w, null, { stride: [this.stride, this.stride], padding: [p, p], groups: a });
     this.outPixels = y.shape[1]! * y.shape[2]!;
     this.activeMacsPerPixel = k * k * a;
     return y;

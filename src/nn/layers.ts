@@ -95,6 +95,18 @@ function convPadding(p: unknown, [KH, KW]: [number, number], [sh, sw]: [number, 
 }
 
 /**
+ * A convolution with `groups`: the depthwise kernel when groups = in = out > 1, else the grouped conv (one
+ * channel is a plain conv). Conv2d and the elastic depthwise layer both go through it, so a layer of some width
+ * sums as the plain layer of that width does.
+ */
+export function groupedConv(x: Tensor, w: Tensor, bias: Tensor | null, o: { stride: [number, number]; padding: [number, number]; groups: number }): Tensor {
+  const inC = x.shape[x.shape.length - 1], outC = w.shape[w.shape.length - 1];
+  return o.groups > 1 && o.groups === inC && o.groups === outC
+    ? op.depthwiseConv2d(x, w, bias, { stride: o.stride, padding: o.padding })
+    : op.conv2d(x, w, bias, o);
+}
+
+/**
  * 2-D convolution, NHWC in and out, weight [KH, KW, in/groups, out]. groups = in = out runs the
  * depthwise kernel.
  * @example
@@ -145,10 +157,7 @@ export class Conv2d extends Module implements QuantLayer {
       throw new FliqsError('Conv2d input', `has shape [${x.shape.join(', ')}]`, `[N, H, W, ${this.inChannels}] (NHWC)`);
     }
     const xq = this.quant.input(x, this.training), wq = this.quant.weight(this.weight);
-    const o = { stride: this.stride, padding: this.padding };
-    const y = this.groups === this.inChannels && this.groups === this.outChannels && this.groups > 1
-      ? op.depthwiseConv2d(xq, wq, this.bias, o)
-      : op.conv2d(xq, wq, this.bias, { ...o, groups: this.groups });
+    const y = groupedConv(xq, wq, this.bias, { stride: this.stride, padding: this.padding, groups: this.groups });
     this.outPixelCount = y.shape[1]! * y.shape[2]!;
     return y;
   }

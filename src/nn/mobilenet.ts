@@ -8,8 +8,8 @@ import * as op from '../autograd/ops.js';
 import { Tensor, noGrad, stepScope } from '../autograd/tensor.js';
 import { BatchNorm2d, Conv2d, DepthwiseConv2d, GlobalAvgPool, Linear, ReLU6, Sequential } from './layers.js';
 import { Module } from './module.js';
-import { ElasticBatchNorm2d, ElasticConv2d, ElasticDepthwiseConv2d, KERNEL_SHARINGS, type ArchSlot, type KernelSharing } from './elastic.js';
-import type { QuantizerOptions } from './quant.js';
+import { ElasticBatchNorm2d, ElasticConv2d, ElasticDepthwiseConv2d, KERNEL_SHARINGS, requireKernelSize, type ArchSlot, type KernelSharing } from './elastic.js';
+import type { QuantLayer, QuantizerOptions } from './quant.js';
 import type { GraphBuilder } from '../deploy/graph.js';
 import type { ValueId } from '../deploy/spec.js';
 
@@ -112,9 +112,7 @@ function numberList(input: string, v: unknown, check: (x: number, at: string) =>
 const multiplier = (x: number, at: string): void => {
   if (typeof x !== 'number' || !Number.isFinite(x) || x <= 0 || x > 8) throw new FliqsError(at, `got ${describe(x)}`, 'a width multiplier > 0 and ≤ 8 (e.g. 0.5, 0.75, 1, 1.25, 1.5)');
 };
-const kernelSize = (x: number, at: string): void => {
-  if (!Number.isInteger(x) || x < 1 || x % 2 === 0 || x > 63) throw new FliqsError(at, `got ${describe(x)}`, 'an odd kernel size from 1 to 63 (3, 5, 7, …)');
-};
+const kernelSize = (x: number, at: string): void => { requireKernelSize(at, x); };
 
 /** The super-network's plan: each block's width and kernel choices (ArchOptions checked here). */
 function archPlan(c: Ctx, arch: ArchOptions): BlockPlan[] {
@@ -159,21 +157,13 @@ function archPlan(c: Ctx, arch: ArchOptions): BlockPlan[] {
   return plan;
 }
 
-/** MobileNetV2 inverted residual: 1×1 expand → k×k depthwise → 1×1 project (+ identity when shapes allow). */
+/**
+ * MobileNetV2 inverted residual: 1×1 expand → k×k depthwise → 1×1 project (+ identity when shapes allow); its
+ * layers are plain (plainBlock) or elastic (elasticBlock, a super-network's block run as its ArchSlot says).
+ */
 class InvertedResidual extends Module {
-  readonly expand: Sequential | null;
-  readonly depthwise: Sequential;
-  readonly project: Sequential;
-  readonly residual: boolean;
-
-  constructor(c: Ctx, b: BlockPlan) {
+  constructor(readonly expand: Sequential | null, readonly depthwise: Sequential, readonly project: Sequential, readonly residual: boolean) {
     super();
-    const o = { rng: c.rng, quant: c.quant, bias: false };
-    const h = b.hidden, p = (b.kernel - 1) / 2;
-    this.expand = b.t === 1 ? null : new Sequential(new Conv2d(b.inC, h, 1, o), new BatchNorm2d(h), new ReLU6());
-    this.depthwise = new Sequential(new DepthwiseConv2d(h, b.kernel, { ...o, stride: b.stride, padding: p }), new BatchNorm2d(h), new ReLU6());
-    this.project = new Sequential(new Conv2d(h, b.outC, 1, o), new BatchNorm2d(b.outC));
-    this.residual = b.stride === 1 && b.inC === b.outC;
   }
 
   forward(x: Tensor): Tensor {
@@ -187,61 +177,47 @@ class InvertedResidual extends Module {
   }
 }
 
-/** The super-network's block: the layers of InvertedResidual at their largest width and kernel, run as `slot` says. */
-class ElasticInvertedResidual extends Module {
-  readonly expand: Sequential | null;
-  readonly depthwise: Sequential;
-  readonly project: Sequential;
-  readonly residual: boolean;
-
-  constructor(c: Ctx, b: BlockPlan, readonly slot: ArchSlot, sharing: KernelSharing) {
-    super();
-    const o = { rng: c.rng, quant: c.quant, bias: false };
-    const h = b.widths[b.widths.length - 1]!;
-    this.expand = b.t === 1 ? null
-      : new Sequential(new ElasticConv2d(b.inC, h, 1, o, { out: slot }), new ElasticBatchNorm2d(h, slot), new ReLU6());
-    this.depthwise = new Sequential(new ElasticDepthwiseConv2d(h, b.kernelSizes, slot, { rng: c.rng, quant: c.quant, stride: b.stride, sharing }),
-      new ElasticBatchNorm2d(h, slot), new ReLU6());
-    this.project = new Sequential(new ElasticConv2d(h, b.outC, 1, o, { in: slot }), new BatchNorm2d(b.outC));
-    this.residual = b.stride === 1 && b.inC === b.outC;
-  }
-
-  forward(x: Tensor): Tensor {
-    const h = this.project.forward(this.depthwise.forward(this.expand ? this.expand.forward(x) : x));
-    return this.residual ? op.add(h, x) : h;
-  }
-
-  /** Copies the parts `slot`'s width and kernel keep into a plain block of that architecture. */
-  copyInto(plain: InvertedResidual, width: number, kernel: number): void {
-    const copy = (from: Tensor, to: Tensor): void => { to.data.set(from.data.subarray(0, to.size)); };
-    const bn = (from: Module, to: Module): void => {
-      const f = from as BatchNorm2d, t = to as BatchNorm2d;
-      for (const k of ['weight', 'bias', 'runningMean', 'runningVar'] as const) copy(f[k], t[k]);
-    };
-    stepScope(() => noGrad(() => {
-      if (this.expand && plain.expand) {
-        const e = this.expand.layers[0] as ElasticConv2d, pe = plain.expand.layers[0] as Conv2d;
-        copyChannels(e.weight, pe.weight);
-        pe.quant.restore(e.quant.state());
-        bn(this.expand.layers[1]!, plain.expand.layers[1]!);
-      }
-      const d = this.depthwise.layers[0] as ElasticDepthwiseConv2d, pd = plain.depthwise.layers[0] as Conv2d;
-      pd.weight.data.set(d.branch(kernel, width).data);
-      pd.quant.restore(d.quant.state());
-      bn(this.depthwise.layers[1]!, plain.depthwise.layers[1]!);
-      const p = this.project.layers[0] as ElasticConv2d, pp = plain.project.layers[0] as Conv2d;
-      copy(p.weight, pp.weight); // [1, 1, in, out]: the first `width` input rows are a prefix
-      pp.quant.restore(p.quant.state());
-      bn(this.project.layers[1]!, plain.project.layers[1]!);
-    }));
-  }
+/** A plain block of width b.hidden and kernel b.kernel. */
+function plainBlock(c: Ctx, b: BlockPlan): InvertedResidual {
+  const o = { rng: c.rng, quant: c.quant, bias: false };
+  const h = b.hidden, p = (b.kernel - 1) / 2;
+  return new InvertedResidual(
+    b.t === 1 ? null : new Sequential(new Conv2d(b.inC, h, 1, o), new BatchNorm2d(h), new ReLU6()),
+    new Sequential(new DepthwiseConv2d(h, b.kernel, { ...o, stride: b.stride, padding: p }), new BatchNorm2d(h), new ReLU6()),
+    new Sequential(new Conv2d(h, b.outC, 1, o), new BatchNorm2d(b.outC)),
+    b.stride === 1 && b.inC === b.outC);
 }
 
-/** Copies the first C' output channels (last axis) of `from` into `to` (same leading dims, C' = to's last dim). */
-function copyChannels(from: Tensor, to: Tensor): void {
-  const C = from.shape[from.shape.length - 1]!, Cn = to.shape[to.shape.length - 1]!, rows = to.size / Cn;
-  const f = from.data, t = to.data;
-  for (let r = 0; r < rows; r++) t.set(f.subarray(r * C, r * C + Cn), r * Cn);
+/** A super-network's block: the layers at their largest width and kernel, run as `slot` says. */
+function elasticBlock(c: Ctx, b: BlockPlan, slot: ArchSlot, sharing: KernelSharing): InvertedResidual {
+  const o = { rng: c.rng, quant: c.quant, bias: false };
+  const h = b.widths[b.widths.length - 1]!;
+  return new InvertedResidual(
+    b.t === 1 ? null : new Sequential(new ElasticConv2d(b.inC, h, 1, o, { out: slot }), new ElasticBatchNorm2d(h, slot), new ReLU6()),
+    new Sequential(new ElasticDepthwiseConv2d(h, b.kernelSizes, slot, { rng: c.rng, quant: c.quant, stride: b.stride, sharing }),
+      new ElasticBatchNorm2d(h, slot), new ReLU6()),
+    new Sequential(new ElasticConv2d(h, b.outC, 1, o, { in: slot }), new BatchNorm2d(b.outC)),
+    b.stride === 1 && b.inC === b.outC);
+}
+
+/**
+ * Copies what an elastic block computes with at `width` and `kernel` — the weights its layers' forward uses,
+ * their batch-norm channels and quantizer states — into a plain block of that architecture.
+ */
+function copyBlock(from: InvertedResidual, to: InvertedResidual, width: number, kernel: number): void {
+  const prefix = (f: Tensor, t: Tensor): void => { t.data.set(f.data.subarray(0, t.size)); };
+  const layer = (f: Sequential, t: Sequential, weight: (l: Module) => Tensor): void => {
+    const fl = f.layers[0] as Module & QuantLayer, tl = t.layers[0] as Conv2d;
+    tl.weight.data.set(weight(fl).data);
+    tl.quant.restore(fl.quant.state());
+    const fb = f.layers[1] as BatchNorm2d, tb = t.layers[1] as BatchNorm2d;
+    for (const k of ['weight', 'bias', 'runningMean', 'runningVar'] as const) prefix(fb[k], tb[k]);
+  };
+  stepScope(() => noGrad(() => {
+    if (from.expand && to.expand) layer(from.expand, to.expand, (l) => (l as ElasticConv2d).activeWeight());
+    layer(from.depthwise, to.depthwise, (l) => (l as ElasticDepthwiseConv2d).branch(kernel, width));
+    layer(from.project, to.project, (l) => (l as ElasticConv2d).activeWeight());
+  }));
 }
 
 /**
@@ -251,7 +227,7 @@ function copyChannels(from: Tensor, to: Tensor): void {
  */
 export class MobileNetV2 extends Module implements Supernet {
   readonly stem: Sequential;
-  readonly blocks: Array<InvertedResidual | ElasticInvertedResidual> = [];
+  readonly blocks: InvertedResidual[] = [];
   readonly head: Sequential;
   readonly pool = new GlobalAvgPool();
   readonly fc: Linear;
@@ -274,10 +250,10 @@ export class MobileNetV2 extends Module implements Supernet {
     const c = ctx, o = { rng: c.rng, quant: c.quant, bias: false };
     this.stem = new Sequential(new Conv2d(c.C, c.w(32), 3, { ...o, padding: 1 }), new BatchNorm2d(c.w(32)), new ReLU6());
     this.plan.forEach((b, i) => {
-      if (!this.isSupernet) { this.blocks.push(new InvertedResidual(c, b)); return; }
+      if (!this.isSupernet) { this.blocks.push(plainBlock(c, b)); return; }
       const slot: ArchSlot = { width: b.hidden, kernel: b.kernel, joint: false };
       this.slots.push(slot);
-      this.blocks.push(new ElasticInvertedResidual(c, b, slot, sharing));
+      this.blocks.push(elasticBlock(c, b, slot, sharing));
       if (b.widths.length > 1) this.decisionList.push({ block: i, decision: { name: `blocks.${i}.width`, kind: 'width', choices: b.widths, base: b.inC * b.t } });
       if (b.kernelSizes.length > 1) this.decisionList.push({ block: i, decision: { name: `blocks.${i}.kernel`, kind: 'kernel', choices: b.kernelSizes, base: 3 } });
     });
@@ -294,7 +270,7 @@ export class MobileNetV2 extends Module implements Supernet {
 
   override lower(g: GraphBuilder, x: ValueId): ValueId {
     if (this.isSupernet) throw new FliqsError('model', 'is a FLIQNAS super-network, which cannot be exported', 'the plain model extract() gives for one architecture');
-    const h = this.blocks.reduce((v, b) => (b as InvertedResidual).lower(g, v), this.stem.lower(g, x));
+    const h = this.blocks.reduce((v, b) => b.lower(g, v), this.stem.lower(g, x));
     return this.fc.lower(g, this.pool.lower(g, this.head.lower(g, h)));
   }
 
@@ -349,7 +325,7 @@ export class MobileNetV2 extends Module implements Supernet {
         (plain[name].layers[0] as Conv2d).quant.restore((l.layers[0] as Conv2d).quant.state());
       }
       plain.fc.quant.restore(this.fc.quant.state());
-      this.blocks.forEach((b, i) => (b as ElasticInvertedResidual).copyInto(plain.blocks[i] as InvertedResidual, plan[i]!.hidden, plan[i]!.kernel));
+      this.blocks.forEach((b, i) => copyBlock(b, plain.blocks[i]!, plan[i]!.hidden, plan[i]!.kernel));
       plain.train(this.training);
       return plain;
     } finally {

@@ -460,9 +460,10 @@ export class Controller {
     const k = this.costScratch;
     for (let l = 0; l < this.counts.length; l++) {
       const p = this.probs[l]!, gl = g[l]!;
+      model.costsWith(config, total, l, k);
       let mean = 0;
       for (let a = 0; a < gl.length; a++) {
-        k[a] = gamma * Math.abs(model.costWith(config, total, l, a) / targetBops - 1);
+        k[a] = gamma * Math.abs(k[a]! / targetBops - 1);
         mean += p[a]! * k[a]!;
       }
       for (let a = 0; a < gl.length; a++) gl[a] = gl[a]! - p[a]! * (k[a]! - mean) / this.rewardScale;

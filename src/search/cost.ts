@@ -5,7 +5,7 @@
 import { FliqsError, describe } from '../core/errors.js';
 import { parseFormat, type Format } from '../formats/format.js';
 import { checkConfig, checkSpace, type Config, type SearchSpace } from './space.js';
-import { CostModel, costUnits, unitResolution } from './joint-cost.js';
+import { costModel, costUnits, unitResolution } from './joint-cost.js';
 
 function requireMacs(input: string, v: unknown): void {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new FliqsError(input, `got ${describe(v)}`, 'a finite number ≥ 0');
@@ -61,18 +61,11 @@ export function layerBops(format: string | Format, macs: number): number {
  */
 export function layerCosts(space: SearchSpace): number[][] {
   if (checkSpace(space).arch) {
-    throw new FliqsError('space', 'searches the architecture: its costs are not one table per layer', 'costUnits(space) or CostModel.fromSpace(space)');
+    throw new FliqsError('space', 'searches the architecture: its costs are not one table per layer', 'costUnits(space) or costModel(space)');
   }
   return space.layers.map((l) => l.choices.map((f) => f.bits * f.bits * l.macs));
 }
 
-const models = new WeakMap<SearchSpace, CostModel>();
-/** The space's CostModel (built once per space). */
-export function costModel(space: SearchSpace): CostModel {
-  let m = models.get(checkSpace(space));
-  if (!m) models.set(space, m = CostModel.fromSpace(space));
-  return m;
-}
 
 /**
  * Total BOPs of a configuration (choice index per layer).

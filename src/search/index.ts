@@ -8,12 +8,12 @@ export {
   type SearchOptions, type SearchStep, type SearchResult, type LayerResult, type ArchResult, type QualitySignal, type RewardScaleMode, type ResultRule,
 } from './search.js';
 export { ARCH_SPACES, DEFAULT_ARCH_WIDTHS, DEFAULT_ARCH_KERNELS, archOptionsOf, isArchSpace } from './arch-spaces.js';
-export { costUnits, type CostModel, type CostUnit } from './joint-cost.js';
+export { costModel, costUnits, type CostModel, type CostUnit } from './joint-cost.js';
 export {
   Controller, DEFAULT_CONTROLLER_LR, DEFAULT_CONTROLLER_BETAS, DEFAULT_BASELINE_MOMENTUM, ESTIMATORS,
   type ControllerOptions, type ControllerState, type UpdateResult, type Estimator, type CostTerm,
 } from './controller.js';
-export { configCost, costModel, layerCosts, layerBops, uniformCost, reachableRange, nearestCosts, parseTarget, reward, formatMbops, LEGACY_GAMMA, DEFAULT_GAMMA_PER_SIGMA, MIN_QUALITY_NOISE, qualityNoise, type ReachableRange, type NearestCosts } from './cost.js';
+export { configCost, layerCosts, layerBops, uniformCost, reachableRange, nearestCosts, parseTarget, reward, formatMbops, LEGACY_GAMMA, DEFAULT_GAMMA_PER_SIGMA, MIN_QUALITY_NOISE, qualityNoise, type ReachableRange, type NearestCosts } from './cost.js';
 export { sampleConfigNearCost, countConfigsNearCost, equalCostSampler, DEFAULT_EQUAL_COST_RESOLUTION, type EqualCostSampler, type EqualCostOptions } from './equal-cost.js';
 export { mostProbableInBand, DEFAULT_BUDGET_RESOLUTION } from './budget.js';
 export { entropyWeight, warmupSteps, DEFAULT_ENTROPY_END, DEFAULT_WARMUP_FRACTION } from './schedule.js';

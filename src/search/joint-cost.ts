@@ -18,7 +18,7 @@ const MAX_UNIT_CHOICES = 1e6;
  * @example
  * const m = CostModel.fromSpace(space);
  * m.cost(config)                        // configCost(space, config)
- * m.costWith(config, m.cost(config), d, a) // the cost with decision d set to a
+ * m.costsWith(config, m.cost(config), d, out)    // out[a]: the cost with decision d set to a
  */
 export class CostModel {
   /** Per decision (config index): the layers whose cost it changes. */
@@ -78,13 +78,19 @@ export class CostModel {
     return c;
   }
 
-  /** C(α with α_d = a), from C(α) = total: only the terms decision d changes are priced again. */
-  costWith(config: Config, total: number, d: number, a: number): number {
+  /**
+   * out[a] = C(α with α_d = a) for every choice a of decision d, from C(α) = total: only the terms decision d
+   * changes are priced again. One layer: (total − c_old) + c_new, the table estimator's arithmetic.
+   */
+  costsWith(config: Config, total: number, d: number, out: Float64Array): void {
     const ls = this.affected[d]!;
-    let rest = total, changed = 0;
+    let rest = total;
     for (const l of ls) rest -= this.term(l, config);
-    for (const l of ls) changed += this.term(l, config, d, a);
-    return rest + changed; // one layer: (total − c_old) + c_new, the table estimator's arithmetic
+    for (let a = 0; a < this.counts[d]!; a++) {
+      let changed = 0;
+      for (const l of ls) changed += this.term(l, config, d, a);
+      out[a] = rest + changed;
+    }
   }
 
   /** The decisions whose choices change layer l's cost (its format decision first). */
@@ -103,6 +109,14 @@ export interface CostUnit {
   readonly costs: readonly number[];
 }
 
+const modelCache = new WeakMap<SearchSpace, CostModel>();
+/** The space's CostModel (built once per space). */
+export function costModel(space: SearchSpace): CostModel {
+  let m = modelCache.get(checkSpace(space));
+  if (!m) modelCache.set(space, m = CostModel.fromSpace(space));
+  return m;
+}
+
 const unitCache = new WeakMap<SearchSpace, CostUnit[]>();
 
 /**
@@ -115,7 +129,7 @@ export function costUnits(space: SearchSpace): CostUnit[] {
   checkSpace(space);
   const hit = unitCache.get(space);
   if (hit) return hit;
-  const model = CostModel.fromSpace(space), n = decisionCount(space), L = space.layers.length;
+  const model = costModel(space), n = decisionCount(space), L = space.layers.length;
   const parent = Array.from({ length: n }, (_, i) => i);
   const find = (i: number): number => { while (parent[i] !== i) i = parent[i] = parent[parent[i]!]!; return i; };
   for (let l = 0; l < L; l++) for (const d of model.layerDecisions(l)) parent[find(d)] = find(l);

@@ -22,7 +22,8 @@ import { Trainer, type EvalResult, type TrainConfig, type TrainerCheckpoint } fr
 import { recalibrateBatchNorm, withBatchStatistics } from '../train/recalibrate.js';
 import { defaultClipMultiples } from './analyze.js';
 import { Controller, type ControllerOptions, type ControllerState, type Estimator } from './controller.js';
-import { DEFAULT_GAMMA_PER_SIGMA, MIN_QUALITY_NOISE, configCost, costModel, nearestCosts, parseTarget, qualityNoise } from './cost.js';
+import { DEFAULT_GAMMA_PER_SIGMA, MIN_QUALITY_NOISE, configCost, nearestCosts, parseTarget, qualityNoise } from './cost.js';
+import { costModel } from './joint-cost.js';
 import { mostProbableInBand } from './budget.js';
 import { buildSearchSpace, checkSpace, configArchValues, configFormats, type SearchSpace } from './space.js';
 import { ValidationStream, type ValidationStreamState } from './validation.js';
@@ -586,9 +587,9 @@ export class Search {
     this.apply(chosen);
     const p = this.controller.probabilities();
     const fs = configFormats(this.space, chosen);
-    const model = costModel(this.space);
+    const costs = costModel(this.space);
     const layers = this.space.layers.map((l, i): LayerResult => ({
-      name: l.name, macs: model.macs(i, chosen), format: fs[i]!.name, probability: p[i]![chosen[i]!]!, bops: model.term(i, chosen), pinned: l.pinned,
+      name: l.name, macs: costs.macs(i, chosen), format: fs[i]!.name, probability: p[i]![chosen[i]!]!, bops: costs.term(i, chosen), pinned: l.pinned,
       probabilities: Object.fromEntries(l.choices.map((f, a) => [f.name, p[i]![a]!])),
     }));
     let test: EvalResult, architecture: ArchResult | undefined;
