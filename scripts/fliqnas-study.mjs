@@ -5,7 +5,7 @@
 //   (defaults runs/study-fliqnas, runs/study-fliqnas-separate, runs/study-fliqnas-4ep)
 import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { scatterPlot } from '../dist/report/svg.js';
+import { studyPlot } from '../dist/report/study.js';
 
 // the sweeps' runs.jsonl are copied to bench/results/study/fliqnas/<sweep>.jsonl, read from there when the run folder is gone
 const dir = process.argv[2] ?? 'runs/study-fliqnas';
@@ -191,17 +191,8 @@ const write = (p, text) => { writeFileSync(`${p}.tmp`, text); renameSync(`${p}.t
 write(COMPACT, `${JSON.stringify(compact)}\n`);
 write('docs/fliqnas-study.md', md);
 
-// Pareto plot: mean ± std per (space, target), uniform baselines
-const points = [];
-for (const t of targets) for (const s of SPACES) {
-  const g = group(runs, 'fliqs', s, t);
-  if (g.length) points.push({ x: mean(g.map((r) => r.mbops)), y: 100 * mean(g.map((r) => r.testAccuracy)), yErr: 100 * std(g.map((r) => r.testAccuracy)), series: LABEL[s] });
-}
-for (const f of new Set(runs.filter((r) => r.kind === 'uniform').map((r) => r.spaceOrFormat))) {
-  const g = runs.filter((r) => r.kind === 'uniform' && r.spaceOrFormat === f);
-  points.push({ x: mean(g.map((r) => r.mbops)), y: 100 * mean(g.map((r) => r.testAccuracy)), yErr: 100 * std(g.map((r) => r.testAccuracy)), series: `uniform ${f}` });
-}
-write('docs/fliqnas-pareto.svg', scatterPlot(points, {
-  title: 'mobilenetv2 ×0.25, Fashion-MNIST, 1-epoch searches: FLIQNAS vs FLIQS vs QNAS (mean ± std, 3 seeds)', xLabel: 'MBOPs per image (log)', yLabel: 'test accuracy (%)', logX: true,
+// the package's study plot: mean ± std per grid point, a marker per space, the uniform baselines joined, the front
+write('docs/fliqnas-pareto.svg', studyPlot(runs, {
+  title: 'mobilenetv2 ×0.25, Fashion-MNIST, 1-epoch searches: FLIQNAS vs FLIQS vs QNAS, with FLIQNAS-S controls (3 seeds)',
 }));
 console.log(md);
